@@ -1,0 +1,131 @@
+"""Database access: the URL (server or embedded cluster), engines, sessions, migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis_service.crs import vn2000_spatial_ref_rows
+from gis_service.embedded import Cluster
+from gis_service.errors import DatabaseError
+from gis_service.settings import Settings, get_settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg 3 driver whatever scheme the URL was given with."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def server_url(settings: Settings | None = None) -> str:
+    """URL of the configured database, bringing the embedded cluster up when it is the one."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return normalise_url(settings.database_url)
+    cluster = Cluster(settings.pg_path)
+    cluster.up()
+    return cluster.url(settings.db_name)
+
+
+def create_database(url: str) -> bool:
+    """Create the database of ``url`` if it does not exist; return True if created."""
+    target = make_url(url)
+    maintenance = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with maintenance.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+            )
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+            return not exists
+    finally:
+        maintenance.dispose()
+
+
+def drop_database(url: str) -> None:
+    """Drop the database of ``url`` (used by tests for throw-away databases)."""
+    target = make_url(url)
+    maintenance = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with maintenance.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    finally:
+        maintenance.dispose()
+
+
+def create_engine(url: str | sa.URL, **kwargs: object) -> Engine:
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(url: str) -> None:
+    """Bring the schema of ``url`` to the newest migration (PostGIS included)."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def register_crs(engine: Engine) -> int:
+    """Upsert the custom VN-2000 SRIDs (pinned to EPSG:6960) into ``spatial_ref_sys``."""
+    rows = vn2000_spatial_ref_rows()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
+                "VALUES (:srid, NULL, NULL, '', :proj4text) "
+                "ON CONFLICT (srid) DO UPDATE SET proj4text = EXCLUDED.proj4text, "
+                "auth_name = NULL, auth_srid = NULL, srtext = ''"
+            ),
+            rows,
+        )
+    return len(rows)
+
+
+def prepare(url: str) -> None:
+    """Create the database if needed, migrate it and register the VN-2000 SRIDs."""
+    try:
+        create_database(url)
+    except sa.exc.OperationalError as exc:
+        raise DatabaseError(f"cannot reach the database server: {exc.orig}") from exc
+    migrate(url)
+    engine = create_engine(url)
+    try:
+        register_crs(engine)
+    finally:
+        engine.dispose()
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    prepare(url)
+    return create_engine(url)
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """The engine of the configured database, created, migrated and ready."""
+    return _engine_for(server_url(settings))
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error."""
+    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session

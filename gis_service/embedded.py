@@ -1,0 +1,171 @@
+"""The embedded default database: a private PostgreSQL + PostGIS cluster on a Unix socket.
+
+With no ``DATABASE_URL``, edugis keeps its own cluster in ``<data_dir>/pg``: created with
+the system's ``initdb``, started with ``pg_ctl``, listening on a Unix socket only (no TCP),
+reachable only by its owner. PostgreSQL refuses to run as root, so when edugis runs as
+root the cluster belongs to, and runs as, the ``postgres`` system user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from gis_service.errors import DatabaseError
+
+SUPERUSER = "postgres"
+PORT = 5432
+_SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; leave room for "/.s.PGSQL.5432"
+
+
+def postgres_bindir() -> Path:
+    """Folder of the server binaries (``EDUGIS_PG_BIN`` or the newest /usr/lib/postgresql/N)."""
+    override = os.environ.get("EDUGIS_PG_BIN")
+    if override:
+        return Path(override)
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if not candidates:
+        raise DatabaseError(
+            "PostgreSQL server binaries not found (looked in /usr/lib/postgresql/*/bin); "
+            "install postgresql and postgis (bin/setup does), or set DATABASE_URL"
+        )
+    return candidates[-1].parent
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A private cluster living in ``data_dir``."""
+
+    data_dir: Path
+
+    @property
+    def socket_dir(self) -> Path:
+        """Where the socket lives: inside the cluster, or a short /tmp path if that is too long."""
+        inside = self.data_dir / "run"
+        if len(str(inside)) + 15 <= _SOCKET_PATH_MAX:
+            return inside
+        digest = hashlib.sha1(str(self.data_dir).encode()).hexdigest()[:10]
+        return Path(tempfile.gettempdir()) / f"edugis-{digest}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "server.log"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "data"
+
+    def url(self, database: str) -> str:
+        """SQLAlchemy URL of ``database`` on this cluster (psycopg 3, Unix socket)."""
+        return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={self.socket_dir}&port={PORT}"
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def is_initialised(self) -> bool:
+        return (self.pgdata / "PG_VERSION").exists()
+
+    def is_running(self) -> bool:
+        if not self.is_initialised():
+            return False
+        result = self._run(["pg_ctl", "status", "-D", str(self.pgdata)], check=False)
+        return result.returncode == 0
+
+    def up(self) -> bool:
+        """Initialise (first time) and start the cluster; return True if it was started now."""
+        if self.is_running():
+            return False
+        if not self.is_initialised():
+            self._initialise()
+        self._prepare_socket_dir()
+        result = self._run(
+            ["pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata), "-l", str(self.log_file)],
+            check=False,
+        )
+        if result.returncode != 0:
+            tail = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            raise DatabaseError(f"could not start the embedded PostgreSQL:\n{result.stderr}\n{tail}")
+        return True
+
+    def down(self) -> bool:
+        """Stop the cluster; return True if it was running."""
+        if not self.is_running():
+            return False
+        self._run(["pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.pgdata)])
+        return True
+
+    # ---- machinery -----------------------------------------------------------------
+
+    def _owner(self) -> pwd.struct_passwd | None:
+        """The system user the server runs as when we are root, else None (ourselves)."""
+        if os.geteuid() != 0:
+            return None
+        try:
+            return pwd.getpwnam(SUPERUSER)
+        except KeyError as exc:
+            raise DatabaseError(
+                "running as root needs the 'postgres' system user (install postgresql)"
+            ) from exc
+
+    def _run(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        argv = [str(postgres_bindir() / argv[0]), *argv[1:]]
+        owner = self._owner()
+        if owner is not None:
+            argv = ["runuser", "-u", owner.pw_name, "--", *argv]
+        result = subprocess.run(argv, capture_output=True, text=True, check=False, cwd="/")
+        if check and result.returncode != 0:
+            raise DatabaseError(f"{' '.join(argv)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def _chown(self, path: Path) -> None:
+        owner = self._owner()
+        if owner is not None:
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+
+    def _grant_traverse(self) -> None:
+        """Let the postgres user reach ``data_dir`` (o+x on ancestors that lack it)."""
+        if self._owner() is None:
+            return
+        for parent in reversed(self.data_dir.parents):
+            mode = parent.stat().st_mode
+            if not mode & 0o001:
+                os.chmod(parent, mode | 0o001)
+
+    def _prepare_socket_dir(self) -> None:
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.socket_dir, 0o700)
+        self._chown(self.socket_dir)
+
+    def _initialise(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._grant_traverse()
+        os.chmod(self.data_dir, 0o700)
+        self._chown(self.data_dir)
+        if self.pgdata.exists():  # a half-made cluster from an interrupted initdb
+            shutil.rmtree(self.pgdata)
+        self._run([
+            "initdb", "-D", str(self.pgdata), "-U", SUPERUSER, "--auth-local=trust",
+            "--auth-host=reject", "--encoding=UTF8", "--locale=C.UTF-8",
+        ])
+        conf = self.pgdata / "postgresql.conf"
+        with conf.open("a") as handle:
+            handle.write(
+                "\n# edugis embedded cluster: Unix socket only, owner-only socket\n"
+                "listen_addresses = ''\n"
+                f"unix_socket_directories = '{self.socket_dir}'\n"
+                "unix_socket_permissions = 0700\n"
+                f"port = {PORT}\n"
+                "shared_buffers = 256MB\n"
+                "work_mem = 32MB\n"
+                "maintenance_work_mem = 256MB\n"
+                "max_wal_size = 2GB\n"
+                "synchronous_commit = off\n"
+            )

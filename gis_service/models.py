@@ -1,0 +1,247 @@
+"""The core tables (DESIGN.md section 4) as SQLAlchemy 2 / GeoAlchemy2 models.
+
+Geometries are stored in EPSG:4326. Natural keys are primary keys wherever one exists
+(school code, admin unit code), so imports upsert by them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHOOL_LEVELS = ("preschool", "primary", "lower_secondary", "upper_secondary")
+OWNERSHIPS = ("public", "private")
+ADMIN_LEVELS = ("city", "district", "ward")
+ROLES = ("parent", "officer", "planner", "admin")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSONB}
+
+
+class AdminUnit(Base):
+    """A district or ward, with its boundary and validity period."""
+
+    __tablename__ = "admin_units"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(
+        String(16), ForeignKey("admin_units.code", ondelete="RESTRICT")
+    )
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text, default="")
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+    __table_args__ = (
+        CheckConstraint(f"level IN {ADMIN_LEVELS}", name="admin_level_known"),
+    )
+
+
+class School(Base):
+    """A school: level, ownership, location, capacities per entry grade."""
+
+    __tablename__ = "schools"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(20))
+    ownership: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(Text, default="")
+    district_code: Mapped[str | None] = mapped_column(String(16))
+    ward_code: Mapped[str | None] = mapped_column(String(16))
+    capacity_grade1: Mapped[int | None] = mapped_column(Integer)
+    capacity_grade6: Mapped[int | None] = mapped_column(Integer)
+    capacity_grade10: Mapped[int | None] = mapped_column(Integer)
+    programmes: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text, default="")
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    __table_args__ = (
+        CheckConstraint(f"level IN {SCHOOL_LEVELS}", name="school_level_known"),
+        CheckConstraint(f"ownership IN {OWNERSHIPS}", name="school_ownership_known"),
+        CheckConstraint(
+            "coalesce(capacity_grade1, 0) >= 0 AND coalesce(capacity_grade6, 0) >= 0"
+            " AND coalesce(capacity_grade10, 0) >= 0",
+            name="school_capacity_not_negative",
+        ),
+    )
+
+
+class Basemap(Base):
+    """One imported road network; ``version`` is its content digest."""
+
+    __tablename__ = "basemaps"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(Text)
+    node_count: Mapped[int] = mapped_column(Integer)
+    edge_count: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RoadNode(Base):
+    __tablename__ = "road_nodes"
+    basemap: Mapped[str] = mapped_column(
+        String(64), ForeignKey("basemaps.name", ondelete="CASCADE"), primary_key=True
+    )
+    node_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+
+
+class RoadEdge(Base):
+    __tablename__ = "road_edges"
+    basemap: Mapped[str] = mapped_column(
+        String(64), ForeignKey("basemaps.name", ondelete="CASCADE"), primary_key=True
+    )
+    edge_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    u: Mapped[int] = mapped_column(BigInteger)
+    v: Mapped[int] = mapped_column(BigInteger)
+    osm_id: Mapped[int] = mapped_column(BigInteger)
+    highway: Mapped[str] = mapped_column(String(32))
+    oneway: Mapped[bool] = mapped_column(Boolean)
+    maxspeed_kmh: Mapped[float | None] = mapped_column(Double)
+    access: Mapped[str] = mapped_column(String(32), default="")
+    name: Mapped[str] = mapped_column(Text, default="")
+    length_m: Mapped[float] = mapped_column(Double)
+    geom: Mapped[Any] = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True))
+
+
+class Population(Base):
+    """Residents of a ward by single year of age."""
+
+    __tablename__ = "population"
+    ward_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("admin_units.code", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    age: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (CheckConstraint("count >= 0 AND age >= 0", name="population_sane"),)
+
+
+class Births(Base):
+    __tablename__ = "births"
+    ward_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("admin_units.code", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    births: Mapped[int] = mapped_column(Integer)
+
+
+class Enrolment(Base):
+    __tablename__ = "enrolment"
+    school_code: Mapped[str] = mapped_column(
+        String(32), ForeignKey("schools.code", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grade: Mapped[int] = mapped_column(Integer, primary_key=True)
+    headcount: Mapped[int] = mapped_column(Integer)
+
+
+class Cutoff(Base):
+    """Grade-10 admission cut-off (điểm chuẩn) history."""
+
+    __tablename__ = "cutoffs"
+    school_code: Mapped[str] = mapped_column(
+        String(32), ForeignKey("schools.code", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admission_round: Mapped[str] = mapped_column(String(8), primary_key=True)
+    programme: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cutoff_score: Mapped[float] = mapped_column(Double)
+
+
+class AdmissionRound(Base):
+    __tablename__ = "admission_rounds"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grade: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    mechanism: Mapped[str] = mapped_column(String(16), default="da")
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    seed: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        CheckConstraint("grade IN (1, 6, 10)", name="round_grade_known"),
+        CheckConstraint("status IN ('draft', 'run', 'published')", name="round_status_known"),
+    )
+
+
+class Applicant(Base):
+    """Personal data: visible to officers of the round only."""
+
+    __tablename__ = "applicants"
+    round_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("admission_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    applicant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ward_code: Mapped[str | None] = mapped_column(String(16))
+    residence_type: Mapped[str | None] = mapped_column(String(16))
+    tier: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Double)
+    bonus: Mapped[float] = mapped_column(Double, default=0.0)
+    choices: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+
+
+class Allocation(Base):
+    __tablename__ = "allocations"
+    round_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    applicant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    school_code: Mapped[str | None] = mapped_column(String(32))
+    choice_rank: Mapped[int | None] = mapped_column(Integer)
+    distance_m: Mapped[float | None] = mapped_column(Double)
+    time_s: Mapped[float | None] = mapped_column(Double)
+    reason_vi: Mapped[str] = mapped_column(Text, default="")
+    reason_en: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["round_id", "applicant_id"],
+            ["applicants.round_id", "applicants.applicant_id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="user_role_known"),)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+Index("ix_schools_level", School.level)
+Index("ix_admin_units_parent", AdminUnit.parent_code)
+Index("ix_road_edges_uv", RoadEdge.basemap, RoadEdge.u, RoadEdge.v)
