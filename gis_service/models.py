@@ -50,7 +50,7 @@ class AdminUnit(Base):
     )
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
-    source: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, server_default="")
     geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
     __table_args__ = (
         CheckConstraint(f"level IN {ADMIN_LEVELS}", name="admin_level_known"),
@@ -65,15 +65,15 @@ class School(Base):
     name: Mapped[str] = mapped_column(Text)
     level: Mapped[str] = mapped_column(String(20))
     ownership: Mapped[str] = mapped_column(String(8))
-    address: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(Text, server_default="")
     district_code: Mapped[str | None] = mapped_column(String(16))
     ward_code: Mapped[str | None] = mapped_column(String(16))
     capacity_grade1: Mapped[int | None] = mapped_column(Integer)
     capacity_grade6: Mapped[int | None] = mapped_column(Integer)
     capacity_grade10: Mapped[int | None] = mapped_column(Integer)
-    programmes: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    programmes: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     osm_id: Mapped[int | None] = mapped_column(BigInteger)
-    source: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, server_default="")
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
     __table_args__ = (
         CheckConstraint(f"level IN {SCHOOL_LEVELS}", name="school_level_known"),
@@ -119,8 +119,8 @@ class RoadEdge(Base):
     highway: Mapped[str] = mapped_column(String(32))
     oneway: Mapped[bool] = mapped_column(Boolean)
     maxspeed_kmh: Mapped[float | None] = mapped_column(Double)
-    access: Mapped[str] = mapped_column(String(32), default="")
-    name: Mapped[str] = mapped_column(Text, default="")
+    access: Mapped[str] = mapped_column(String(32), server_default="")
+    name: Mapped[str] = mapped_column(Text, server_default="")
     length_m: Mapped[float] = mapped_column(Double)
     geom: Mapped[Any] = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True))
 
@@ -175,10 +175,10 @@ class AdmissionRound(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     grade: Mapped[int] = mapped_column(Integer)
     year: Mapped[int] = mapped_column(Integer)
-    mechanism: Mapped[str] = mapped_column(String(16), default="da")
-    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    seed: Mapped[int] = mapped_column(BigInteger, default=0)
-    status: Mapped[str] = mapped_column(String(12), default="draft")
+    mechanism: Mapped[str] = mapped_column(String(16), server_default="da")
+    parameters: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
+    seed: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    status: Mapped[str] = mapped_column(String(12), server_default="draft")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     __table_args__ = (
         CheckConstraint("grade IN (1, 6, 10)", name="round_grade_known"),
@@ -198,8 +198,8 @@ class Applicant(Base):
     residence_type: Mapped[str | None] = mapped_column(String(16))
     tier: Mapped[int | None] = mapped_column(Integer)
     score: Mapped[float | None] = mapped_column(Double)
-    bonus: Mapped[float] = mapped_column(Double, default=0.0)
-    choices: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    bonus: Mapped[float] = mapped_column(Double, server_default="0")
+    choices: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
 
 
@@ -211,8 +211,8 @@ class Allocation(Base):
     choice_rank: Mapped[int | None] = mapped_column(Integer)
     distance_m: Mapped[float | None] = mapped_column(Double)
     time_s: Mapped[float | None] = mapped_column(Double)
-    reason_vi: Mapped[str] = mapped_column(Text, default="")
-    reason_en: Mapped[str] = mapped_column(Text, default="")
+    reason_vi: Mapped[str] = mapped_column(Text, server_default="")
+    reason_en: Mapped[str] = mapped_column(Text, server_default="")
     __table_args__ = (
         ForeignKeyConstraint(
             ["round_id", "applicant_id"],
@@ -238,8 +238,8 @@ class AuditLog(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(Text, default="")
-    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    target: Mapped[str] = mapped_column(Text, server_default="")
+    details: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
 
 
 Index("ix_schools_level", School.level)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 15:01:13.166949
+Create Date: 2026-11-28 15:06:12.257133
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('parent_code', sa.String(length=16), nullable=True),
     sa.Column('valid_from', sa.Date(), nullable=True),
     sa.Column('valid_to', sa.Date(), nullable=True),
-    sa.Column('source', sa.Text(), nullable=False),
+    sa.Column('source', sa.Text(), server_default='', nullable=False),
     sa.Column('geom', geoalchemy2.types.Geometry(geometry_type='MULTIPOLYGON', srid=4326, dimension=2, from_text='ST_GeomFromEWKT', name='geometry', nullable=False), nullable=False),
     sa.CheckConstraint("level IN ('city', 'district', 'ward')", name='admin_level_known'),
     sa.ForeignKeyConstraint(['parent_code'], ['admin_units.code'], ondelete='RESTRICT'),
@@ -40,10 +40,10 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('grade', sa.Integer(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
-    sa.Column('mechanism', sa.String(length=16), nullable=False),
-    sa.Column('parameters', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('seed', sa.BigInteger(), nullable=False),
-    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('mechanism', sa.String(length=16), server_default='da', nullable=False),
+    sa.Column('parameters', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False),
+    sa.Column('seed', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('status', sa.String(length=12), server_default='draft', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("status IN ('draft', 'run', 'published')", name='round_status_known'),
     sa.CheckConstraint('grade IN (1, 6, 10)', name='round_grade_known'),
@@ -54,8 +54,8 @@ def upgrade() -> None:
     sa.Column('at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('actor', sa.String(length=64), nullable=False),
     sa.Column('action', sa.String(length=64), nullable=False),
-    sa.Column('target', sa.Text(), nullable=False),
-    sa.Column('details', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('target', sa.Text(), server_default='', nullable=False),
+    sa.Column('details', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('basemaps',
@@ -72,15 +72,15 @@ def upgrade() -> None:
     sa.Column('name', sa.Text(), nullable=False),
     sa.Column('level', sa.String(length=20), nullable=False),
     sa.Column('ownership', sa.String(length=8), nullable=False),
-    sa.Column('address', sa.Text(), nullable=False),
+    sa.Column('address', sa.Text(), server_default='', nullable=False),
     sa.Column('district_code', sa.String(length=16), nullable=True),
     sa.Column('ward_code', sa.String(length=16), nullable=True),
     sa.Column('capacity_grade1', sa.Integer(), nullable=True),
     sa.Column('capacity_grade6', sa.Integer(), nullable=True),
     sa.Column('capacity_grade10', sa.Integer(), nullable=True),
-    sa.Column('programmes', postgresql.ARRAY(sa.Text()), nullable=False),
+    sa.Column('programmes', postgresql.ARRAY(sa.Text()), server_default='{}', nullable=False),
     sa.Column('osm_id', sa.BigInteger(), nullable=True),
-    sa.Column('source', sa.Text(), nullable=False),
+    sa.Column('source', sa.Text(), server_default='', nullable=False),
     sa.Column('geom', geoalchemy2.types.Geometry(geometry_type='POINT', srid=4326, dimension=2, from_text='ST_GeomFromEWKT', name='geometry', nullable=False), nullable=False),
     sa.CheckConstraint("level IN ('preschool', 'primary', 'lower_secondary', 'upper_secondary')", name='school_level_known'),
     sa.CheckConstraint("ownership IN ('public', 'private')", name='school_ownership_known'),
@@ -105,8 +105,8 @@ def upgrade() -> None:
     sa.Column('residence_type', sa.String(length=16), nullable=True),
     sa.Column('tier', sa.Integer(), nullable=True),
     sa.Column('score', sa.Double(), nullable=True),
-    sa.Column('bonus', sa.Double(), nullable=False),
-    sa.Column('choices', postgresql.ARRAY(sa.Text()), nullable=False),
+    sa.Column('bonus', sa.Double(), server_default='0', nullable=False),
+    sa.Column('choices', postgresql.ARRAY(sa.Text()), server_default='{}', nullable=False),
     sa.Column('geom', geoalchemy2.types.Geometry(geometry_type='POINT', srid=4326, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry', nullable=False), nullable=False),
     sa.ForeignKeyConstraint(['round_id'], ['admission_rounds.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('round_id', 'applicant_id')
@@ -153,8 +153,8 @@ def upgrade() -> None:
     sa.Column('highway', sa.String(length=32), nullable=False),
     sa.Column('oneway', sa.Boolean(), nullable=False),
     sa.Column('maxspeed_kmh', sa.Double(), nullable=True),
-    sa.Column('access', sa.String(length=32), nullable=False),
-    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('access', sa.String(length=32), server_default='', nullable=False),
+    sa.Column('name', sa.Text(), server_default='', nullable=False),
     sa.Column('length_m', sa.Double(), nullable=False),
     sa.Column('geom', geoalchemy2.types.Geometry(geometry_type='LINESTRING', srid=4326, dimension=2, from_text='ST_GeomFromEWKT', name='geometry', nullable=False), nullable=False),
     sa.ForeignKeyConstraint(['basemap'], ['basemaps.name'], ondelete='CASCADE'),
@@ -175,8 +175,8 @@ def upgrade() -> None:
     sa.Column('choice_rank', sa.Integer(), nullable=True),
     sa.Column('distance_m', sa.Double(), nullable=True),
     sa.Column('time_s', sa.Double(), nullable=True),
-    sa.Column('reason_vi', sa.Text(), nullable=False),
-    sa.Column('reason_en', sa.Text(), nullable=False),
+    sa.Column('reason_vi', sa.Text(), server_default='', nullable=False),
+    sa.Column('reason_en', sa.Text(), server_default='', nullable=False),
     sa.ForeignKeyConstraint(['round_id', 'applicant_id'], ['applicants.round_id', 'applicants.applicant_id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('round_id', 'applicant_id')
     )

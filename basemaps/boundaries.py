@@ -1,0 +1,108 @@
+"""Read district / ward boundaries (GeoJSON, GeoPackage, Shapefile) in any declared CRS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+
+from basemaps._frames import read_vector
+from gis_service.errors import InputError, Problem
+
+#: where each level's code, name and parent code are found, first match wins
+_FIELDS = {
+    "ward": (("ward_code",), ("ward_name", "name"), ("district_code", "parent_code")),
+    "district": (("district_code",), ("district_name", "name"), ("parent_code",)),
+    "generic": (("code",), ("name",), ("parent_code",)),
+}
+
+
+def _pick(frame: pd.DataFrame, options: tuple[str, ...]) -> str | None:
+    return next((c for c in options if c in frame.columns), None)
+
+
+def detect_level(frame: pd.DataFrame) -> str | None:
+    """"ward" when the file has ward codes, "district" when it has district codes only."""
+    if "level" in frame.columns:
+        return None  # per-row levels
+    if "ward_code" in frame.columns:
+        return "ward"
+    if "district_code" in frame.columns:
+        return "district"
+    return None
+
+
+def read_boundaries(
+    path: str | Path, crs: str | None = None, level: str | None = None
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Read admin units to columns ``code, name, level, parent_code, geometry`` (EPSG:4326).
+
+    Returns the clean rows and the problems of the bad ones (row numbers are 1-based
+    feature numbers).
+    """
+    path = Path(path)
+    frame = read_vector(path, crs)
+    level = level or detect_level(frame)
+    spec = _FIELDS[level] if level in _FIELDS else _FIELDS["generic"]
+    code_col, name_col, parent_col = (_pick(frame, options) for options in spec)
+    problems: list[Problem] = []
+    if code_col is None:
+        raise InputError(Problem(str(path), None, "code",
+                                 f"no code column (looked for {', '.join(spec[0])})"))
+    rows: list[dict[str, object]] = []
+    seen: dict[str, int] = {}
+    for index, feature in enumerate(frame.itertuples(index=False), start=1):
+        record = feature._asdict()
+        code = str(record.get(code_col) or "").strip()
+        row_level = str(record.get("level") or level or "").strip()
+        geom = record.get("geometry")
+        if not code:
+            problems.append(Problem(str(path), index, code_col, "missing code"))
+            continue
+        if code in seen:
+            problems.append(Problem(str(path), index, code_col,
+                                    f"duplicate code {code} (first at row {seen[code]})"))
+            continue
+        seen[code] = index
+        if row_level not in ("district", "ward"):
+            problems.append(Problem(str(path), index, "level",
+                                    f"unknown level {row_level!r} (district or ward)"))
+            continue
+        multipolygon = _as_multipolygon(geom)
+        if multipolygon is None:
+            problems.append(Problem(str(path), index, "geometry",
+                                    "missing, empty or not a polygon"))
+            continue
+        lon, lat = multipolygon.representative_point().coords[0]
+        if not (100 < lon < 112 and 6 < lat < 25):
+            problems.append(Problem(str(path), index, "geometry",
+                                    f"lies at lon {lon:.4f}, lat {lat:.4f}, outside Vietnam: "
+                                    "wrong CRS declared?"))
+            continue
+        parent = str(record.get(parent_col) or "").strip() if parent_col else ""
+        rows.append({
+            "code": code,
+            "name": str(record.get(name_col) or code) if name_col else code,
+            "level": row_level,
+            "parent_code": parent if row_level == "ward" and parent else None,
+            "geometry": multipolygon,
+        })
+    result = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else \
+        gpd.GeoDataFrame(columns=["code", "name", "level", "parent_code", "geometry"],
+                         geometry="geometry", crs="EPSG:4326")
+    return result, problems
+
+
+def _as_multipolygon(geom: object) -> MultiPolygon | None:
+    if geom is None or not isinstance(geom, shapely.Geometry) or geom.is_empty:
+        return None
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    polygons = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, Polygon | MultiPolygon)]
+    parts: list[Polygon] = []
+    for polygon in polygons:
+        parts.extend(polygon.geoms if isinstance(polygon, MultiPolygon) else [polygon])
+    return MultiPolygon(parts) if parts else None

@@ -1,0 +1,69 @@
+"""``edugis import ...``: roads, boundaries and schools into PostGIS."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from basemaps.boundaries import read_boundaries
+from basemaps.roads import directed_edge_count, read_roads
+from basemaps.schools import read_schools
+from basemaps.store import ImportReport, store_boundaries, store_roads, store_schools
+from gis_service.db import get_engine
+from gis_service.errors import InputError
+
+app = typer.Typer(help="Import basemap layers and schools (one transaction per file).",
+                  no_args_is_help=True)
+
+FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="input file")]
+CrsOpt = Annotated[str | None, typer.Option(help="CRS of the file, e.g. EPSG:9210 (VN-2000)")]
+SkipOpt = Annotated[bool, typer.Option(help="store the good rows and report the bad ones")]
+
+
+def _finish(report: ImportReport) -> None:
+    typer.echo(report.summary())
+    for problem in report.problems:
+        typer.echo(f"  skipped: {problem}", err=True)
+
+
+def basemap_name(path: Path) -> str:
+    stem = path.name.split(".")[0]
+    return re.sub(r"[^a-z0-9_]+", "_", stem.lower()).strip("_")[:64] or "roads"
+
+
+@app.command()
+def roads(
+    file: FileArg,
+    name: Annotated[str | None, typer.Option(help="basemap name (default: from file name)")] = None,
+) -> None:
+    """Import a road network from OSM PBF / XML or osmnx GraphML."""
+    typer.echo(f"reading {file} ...")
+    layer, stats = read_roads(file)
+    typer.echo(f"  {stats.ways_with_highway} ways with highway, {stats.ways_kept} kept; "
+               f"{layer.node_count} nodes, {layer.edge_count} edges "
+               f"({directed_edge_count(layer)} directed)")
+    _finish(store_roads(get_engine(), layer, name or basemap_name(file), progress=True))
+
+
+@app.command()
+def boundaries(
+    file: FileArg, crs: CrsOpt = None,
+    level: Annotated[str | None, typer.Option(help="district or ward (default: detected)")] = None,
+    skip_invalid: SkipOpt = False,
+) -> None:
+    """Import district / ward boundaries (GeoJSON, GeoPackage, Shapefile)."""
+    units, problems = read_boundaries(file, crs=crs, level=level)
+    _finish(store_boundaries(get_engine(), units, problems, str(file), skip_invalid))
+
+
+@app.command()
+def schools(file: FileArg, crs: CrsOpt = None, skip_invalid: SkipOpt = False) -> None:
+    """Import schools (CSV: code,name,level,ownership,lon,lat[,...] or GeoJSON)."""
+    rows, problems = read_schools(file, crs=crs)
+    _finish(store_schools(get_engine(), rows, problems, str(file), skip_invalid))
+
+
+__all__ = ["InputError", "app"]

@@ -1,0 +1,281 @@
+"""Read road networks (OSM PBF / XML, osmnx GraphML) into a :class:`RoadLayer`."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyproj import Geod
+from shapely import LineString, linestrings
+
+from basemaps.road_layer import RoadLayer
+from gis_service.errors import InputError, Problem
+
+#: highway values that are not (yet) usable roads
+NOT_ROADS = frozenset({
+    "proposed", "construction", "abandoned", "platform", "raceway", "bus_stop", "elevator",
+    "rest_area", "services", "razed", "planned", "emergency_bay", "no", "disused",
+})
+_ACCESS_RANK = {"no": 5, "private": 4, "agricultural": 3, "forestry": 3, "delivery": 2,
+                "customers": 2, "destination": 2, "permissive": 1, "yes": 0, "designated": 0}
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass
+class ReadStats:
+    """What a reader saw, for the import report."""
+
+    ways_with_highway: int = 0
+    ways_kept: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def parse_maxspeed(value: object) -> float:
+    """km/h from an OSM ``maxspeed`` ("50", "30 mph", "40;60", ["50", "60"]); NaN if none."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return float("nan")
+    values = value if isinstance(value, list) else re.split(r"[;|,]", str(value))
+    speeds = []
+    for raw in values:
+        match = re.match(r"\s*(\d+(?:\.\d+)?)\s*(mph|knots)?", str(raw))
+        if match:
+            factor = {"mph": 1.609344, "knots": 1.852}.get(match.group(2) or "", 1.0)
+            speeds.append(float(match.group(1)) * factor)
+    return min(speeds) if speeds else float("nan")
+
+
+def combine_access(tags: dict[str, str]) -> str:
+    """The most restrictive of ``access``, ``vehicle`` and ``motor_vehicle`` ("" if none)."""
+    values = [tags.get(k, "") for k in ("access", "vehicle", "motor_vehicle")]
+    values = [v for v in values if v]
+    if not values:
+        return ""
+    return max(values, key=lambda v: _ACCESS_RANK.get(v, 1))
+
+
+def oneway_direction(tags: dict[str, str]) -> int:
+    """+1 one-way along the drawing, -1 against it, 0 both ways (vehicles)."""
+    value = tags.get("oneway", "")
+    if value in ("yes", "true", "1"):
+        return 1
+    if value in ("-1", "reverse"):
+        return -1
+    if value in ("no", "false", "0", "alternating", "reversible"):
+        return 0
+    if tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway":
+        return 1
+    return 0
+
+
+def read_roads(path: str | Path) -> tuple[RoadLayer, ReadStats]:
+    """Read a road file by its extension: ``.osm.pbf``/``.pbf``, ``.osm``/``.xml``, ``.graphml[.gz]``."""
+    path = Path(path)
+    name = path.name.lower()
+    if not path.exists():
+        raise InputError(Problem(str(path), None, None, "file not found"))
+    if name.endswith((".graphml", ".graphml.gz")):
+        return _read_graphml(path)
+    if name.endswith((".pbf", ".osm", ".xml", ".osm.gz", ".osm.bz2")):
+        return _read_osm(path)
+    raise InputError(Problem(str(path), None, None,
+                             "unknown road file type (expected .osm.pbf, .osm, .graphml[.gz])"))
+
+
+# ---- OSM PBF / XML ------------------------------------------------------------------------
+
+
+def _read_osm(path: Path) -> tuple[RoadLayer, ReadStats]:
+    import osmium
+
+    stats = ReadStats()
+    way_nodes: list[np.ndarray] = []
+    way_lon: list[np.ndarray] = []
+    way_lat: list[np.ndarray] = []
+    attrs: list[tuple[int, str, int, float, str, str]] = []
+    processor = (
+        osmium.FileProcessor(str(path)).with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    try:
+        for obj in processor:
+            if not obj.is_way():
+                continue
+            stats.ways_with_highway += 1
+            tags = dict(obj.tags)
+            highway = tags["highway"]
+            if highway in NOT_ROADS or tags.get("area") == "yes":
+                stats.skipped[highway if highway in NOT_ROADS else "area"] = (
+                    stats.skipped.get(highway if highway in NOT_ROADS else "area", 0) + 1)
+                continue
+            refs = [(n.ref, n.lon, n.lat) for n in obj.nodes if n.location.valid()]
+            if len(refs) < 2:
+                stats.skipped["no_location"] = stats.skipped.get("no_location", 0) + 1
+                continue
+            array = np.array(refs, dtype=np.float64)
+            direction = oneway_direction(tags)
+            if direction == -1:
+                array = array[::-1]
+            way_nodes.append(array[:, 0].astype(np.int64))
+            way_lon.append(array[:, 1])
+            way_lat.append(array[:, 2])
+            attrs.append((obj.id, highway, direction, parse_maxspeed(tags.get("maxspeed")),
+                          combine_access(tags), tags.get("name", "")))
+    except RuntimeError as exc:
+        raise InputError(Problem(str(path), None, None, f"not a readable OSM file: {exc}")) from exc
+    stats.ways_kept = len(attrs)
+    if not attrs:
+        raise InputError(Problem(str(path), None, "highway", "no roads (ways with highway=*)"))
+    layer = _split_ways(way_nodes, way_lon, way_lat, attrs, source=str(path))
+    return layer, stats
+
+
+def _split_ways(
+    way_nodes: list[np.ndarray],
+    way_lon: list[np.ndarray],
+    way_lat: list[np.ndarray],
+    attrs: list[tuple[int, str, int, float, str, str]],
+    source: str,
+) -> RoadLayer:
+    """Split ways at shared nodes and endpoints into graph edges with geometry and length."""
+    all_nodes = np.concatenate(way_nodes)
+    ids, counts = np.unique(all_nodes, return_counts=True)
+    is_graph_node = set(ids[counts > 1].tolist())
+    for nodes in way_nodes:
+        is_graph_node.add(int(nodes[0]))
+        is_graph_node.add(int(nodes[-1]))
+
+    rows_u: list[int] = []
+    rows_v: list[int] = []
+    rows_way: list[int] = []
+    pieces: list[np.ndarray] = []
+    for way_index, (nodes, lon, lat) in enumerate(zip(way_nodes, way_lon, way_lat, strict=True)):
+        start = 0
+        for i in range(1, len(nodes)):
+            if int(nodes[i]) in is_graph_node or i == len(nodes) - 1:
+                if not (i - start == 1 and nodes[i] == nodes[start]):  # skip zero-length loops
+                    rows_u.append(int(nodes[start]))
+                    rows_v.append(int(nodes[i]))
+                    rows_way.append(way_index)
+                    pieces.append(np.column_stack([lon[start:i + 1], lat[start:i + 1]]))
+                start = i
+    geometry = linestrings(np.concatenate(pieces), indices=np.repeat(
+        np.arange(len(pieces)), [len(p) for p in pieces]))
+    way = np.asarray(rows_way)
+    meta = pd.DataFrame(attrs, columns=["osm_id", "highway", "direction", "maxspeed_kmh",
+                                        "access", "name"]).iloc[way].reset_index(drop=True)
+    edges = pd.DataFrame({
+        "u": np.asarray(rows_u, dtype=np.int64),
+        "v": np.asarray(rows_v, dtype=np.int64),
+        "osm_id": meta["osm_id"].to_numpy(np.int64),
+        "highway": meta["highway"].to_numpy(object),
+        "oneway": meta["direction"].to_numpy() != 0,
+        "maxspeed_kmh": meta["maxspeed_kmh"].to_numpy(np.float64),
+        "access": meta["access"].to_numpy(object),
+        "name": meta["name"].to_numpy(object),
+        "length_m": _lengths_m(pieces),
+        "geometry": geometry,
+    })
+    node_ids = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
+    coords = _node_coordinates(way_nodes, way_lon, way_lat, node_ids)
+    nodes_df = pd.DataFrame({"node_id": node_ids, "lon": coords[:, 0], "lat": coords[:, 1]})
+    return RoadLayer(nodes=nodes_df, edges=edges, source=source)
+
+
+def _lengths_m(pieces: list[np.ndarray]) -> np.ndarray:
+    """Geodesic length of each polyline, vectorised over all segments at once."""
+    points = np.concatenate(pieces)
+    sizes = np.array([len(p) for p in pieces])
+    ends = np.cumsum(sizes)
+    valid = np.ones(len(points) - 1, dtype=bool)
+    valid[ends[:-1] - 1] = False  # segments that would join two pieces
+    _, _, seg = _GEOD.inv(points[:-1, 0], points[:-1, 1], points[1:, 0], points[1:, 1])
+    seg = np.where(valid, seg, 0.0)
+    cumulative = np.concatenate([[0.0], np.cumsum(seg)])
+    starts = ends - sizes
+    return np.asarray(cumulative[ends - 1] - cumulative[starts], dtype=np.float64)
+
+
+def _node_coordinates(
+    way_nodes: list[np.ndarray], way_lon: list[np.ndarray], way_lat: list[np.ndarray],
+    node_ids: np.ndarray,
+) -> np.ndarray:
+    ids = np.concatenate(way_nodes)
+    lonlat = np.column_stack([np.concatenate(way_lon), np.concatenate(way_lat)])
+    order = np.argsort(ids, kind="stable")
+    position = np.searchsorted(ids[order], node_ids)
+    return np.asarray(lonlat[order[position]])
+
+
+# ---- osmnx GraphML ------------------------------------------------------------------------
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _read_graphml(path: Path) -> tuple[RoadLayer, ReadStats]:
+    import osmnx as ox
+
+    if path.name.lower().endswith(".gz"):
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = Path(tmp) / path.name[:-3]
+            with gzip.open(path, "rb") as src, plain.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+            graph = ox.load_graphml(plain)
+    else:
+        graph = ox.load_graphml(path)
+    if graph.graph.get("crs") and "4326" not in str(graph.graph["crs"]):
+        from gis_service.errors import CRSError
+
+        raise CRSError(f"{path}: GraphML in {graph.graph['crs']}; edugis reads lon/lat graphs")
+    stats = ReadStats()
+    records: list[tuple[Any, ...]] = []
+    unmatched: Counter[tuple[int, int]] = Counter()
+    for u, v, _key, data in graph.edges(keys=True, data=True):
+        oneway = bool(data.get("oneway", False))
+        if not oneway:
+            # osmnx stores a two-way road as two arcs; keep the first, drop its reverse twin
+            if unmatched[(v, u)] > 0:
+                unmatched[(v, u)] -= 1
+                continue
+            unmatched[(u, v)] += 1
+        geom = data.get("geometry")
+        if geom is None:
+            geom = LineString([(graph.nodes[u]["x"], graph.nodes[u]["y"]),
+                               (graph.nodes[v]["x"], graph.nodes[v]["y"])])
+        name = data.get("name", "")
+        records.append((
+            int(u), int(v), int(_first(data.get("osmid", 0)) or 0),
+            str(_first(data.get("highway", "road"))), oneway,
+            parse_maxspeed(data.get("maxspeed")), str(_first(data.get("access", "")) or ""),
+            "; ".join(name) if isinstance(name, list) else str(name or ""),
+            float(data.get("length", 0.0)), geom,
+        ))
+    stats.ways_with_highway = stats.ways_kept = len(records)
+    edges = pd.DataFrame(records, columns=["u", "v", "osm_id", "highway", "oneway", "maxspeed_kmh",
+                                           "access", "name", "length_m", "geometry"])
+    nodes = pd.DataFrame(
+        [(int(n), float(d["x"]), float(d["y"])) for n, d in graph.nodes(data=True)],
+        columns=["node_id", "lon", "lat"],
+    )
+    return RoadLayer(nodes=nodes, edges=edges, source=str(path)), stats
+
+
+def directed_edge_count(layer: RoadLayer) -> int:
+    """Number of directed arcs: one per one-way edge, two per two-way edge."""
+    oneway = layer.edges["oneway"].to_numpy(bool)
+    return int(oneway.sum() + 2 * (~oneway).sum())
+
+
+def iter_chunks(frame: pd.DataFrame, size: int) -> Iterable[pd.DataFrame]:
+    for start in range(0, len(frame), size):
+        yield frame.iloc[start:start + size]

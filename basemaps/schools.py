@@ -1,0 +1,105 @@
+"""Read school files (CSV contract of DESIGN.md section 7, or GeoJSON) with row-level checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from basemaps._frames import parse_float, parse_int, read_csv, read_vector
+from gis_service.crs import parse_crs, to_storage
+from gis_service.errors import InputError, Problem
+from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
+
+REQUIRED = ("code", "name", "level", "ownership")
+OPTIONAL_TEXT = ("district_code", "ward_code", "address")
+CAPACITIES = ("capacity_grade1", "capacity_grade6", "capacity_grade10")
+SCHOOL_COLUMNS = ["code", "name", "level", "ownership", "lon", "lat", *OPTIONAL_TEXT, *CAPACITIES]
+
+
+def read_schools(path: str | Path, crs: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read and check a school file; return clean rows (lon/lat in EPSG:4326) and problems.
+
+    CSV rows carry ``lon,lat`` (WGS84) or ``x,y`` in the CRS given by ``crs``.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp"):
+        frame = read_vector(path, crs)
+        table = pd.DataFrame(frame.drop(columns="geometry")).astype(str).replace("None", "")
+        points = frame.geometry
+        bad_geom = points.isna() | points.is_empty | (points.geom_type != "Point")
+        table["lon"] = np.where(bad_geom, "", points.x.where(~bad_geom).astype(str))
+        table["lat"] = np.where(bad_geom, "", points.y.where(~bad_geom).astype(str))
+        source_crs: str | None = "EPSG:4326"
+    else:
+        table = read_csv(path)
+        source_crs = crs if crs else "EPSG:4326"
+        if "x" in table.columns and "y" in table.columns and "lon" not in table.columns:
+            if not crs:
+                raise InputError(Problem(str(path), None, "x",
+                                         "x,y columns need their CRS: pass --crs (e.g. EPSG:9210)"))
+            table = table.rename(columns={"x": "lon", "y": "lat"})
+    missing = [c for c in (*REQUIRED, "lon", "lat") if c not in table.columns]
+    if missing:
+        raise InputError(Problem(str(path), None, missing[0],
+                                 f"missing column(s) {', '.join(missing)}; expected "
+                                 "code,name,level,ownership,lon,lat"))
+    return _check_rows(path, table, source_crs)
+
+
+def _check_rows(
+    path: Path, table: pd.DataFrame, source_crs: str | None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    problems: list[Problem] = []
+    records: list[dict[str, object]] = []
+    first_row: dict[str, int] = {}
+    crs = parse_crs(source_crs)
+    for row_number, row in enumerate(table.to_dict("records"), start=1):
+        row_problems: list[Problem] = []
+
+        def bad(field: str, reason: str, row_number: int = row_number) -> None:
+            row_problems.append(Problem(str(path), row_number, field, reason))
+
+        code = row["code"].strip()
+        if not code:
+            bad("code", "missing school code")
+        elif code in first_row:
+            bad("code", f"duplicate code {code} (first at row {first_row[code]})")
+        else:
+            first_row[code] = row_number
+        if not row["name"].strip():
+            bad("name", "missing name")
+        if row["level"].strip() not in SCHOOL_LEVELS:
+            bad("level", f"unknown level {row['level']!r}; one of {', '.join(SCHOOL_LEVELS)}")
+        if row["ownership"].strip() not in OWNERSHIPS:
+            bad("ownership", f"unknown ownership {row['ownership']!r}; public or private")
+        x, y = parse_float(row["lon"]), parse_float(row["lat"])
+        if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
+            bad("lon" if x is None else "lat", f"bad coordinates {row['lon']!r}, {row['lat']!r}")
+            lon = lat = float("nan")
+        else:
+            lon_a, lat_a = to_storage(x, y, crs)
+            lon, lat = float(lon_a), float(lat_a)
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                bad("lon", f"coordinates out of range: {row['lon']}, {row['lat']}")
+        capacities: dict[str, int | None] = {}
+        for column in CAPACITIES:
+            raw = row.get(column, "")
+            value = parse_int(raw) if raw is not None else None
+            if raw and raw.strip() and value is None:
+                bad(column, f"not a whole number: {raw!r}")
+            elif value is not None and value < 0:
+                bad(column, f"negative capacity {value}")
+            capacities[column] = value
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        records.append({
+            "code": code, "name": row["name"].strip(), "level": row["level"].strip(),
+            "ownership": row["ownership"].strip(), "lon": lon, "lat": lat,
+            **{c: (row.get(c) or "").strip() or None for c in OPTIONAL_TEXT},
+            **capacities, "row": row_number,
+        })
+    frame = pd.DataFrame(records, columns=[*SCHOOL_COLUMNS, "row"])
+    return frame, problems

@@ -1,0 +1,266 @@
+"""Store clean layers in PostGIS: each import is one transaction, idempotent by natural key."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from tqdm import tqdm
+
+from basemaps.road_layer import RoadLayer
+from gis_service.errors import InputError, Problem
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts by outcome and the rows it refused."""
+
+    kind: str
+    source: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        text = (f"{self.kind} from {self.source}: {self.inserted} inserted, {self.updated} updated, "
+                f"{self.unchanged} unchanged, {self.rejected} rejected in {self.seconds:.1f} s")
+        for key, value in self.details.items():
+            text += f"\n  {key}: {value}"
+        return text
+
+
+def _ewkb(geoms: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """Hex EWKB with SRID 4326, the fastest text form PostGIS parses in COPY."""
+    with_srid = shapely.set_srid(np.asarray(geoms, dtype=object), 4326)
+    return np.asarray(shapely.to_wkb(with_srid, hex=True, include_srid=True))
+
+
+def _raw(conn: Connection) -> psycopg.Connection[Any]:
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    return driver
+
+
+def copy_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Iterator[Sequence[Any]] | list[Any],
+    total: int | None = None, progress: str | None = None,
+) -> None:
+    """COPY ``rows`` into ``table`` on the connection's transaction, with an optional bar."""
+    cursor = _raw(conn).cursor()
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    bar = tqdm(total=total, desc=progress, unit="row", disable=progress is None, leave=False)
+    with cursor.copy(statement) as copy:  # type: ignore[arg-type]
+        for count, row in enumerate(rows, start=1):
+            copy.write_row(row)
+            if count % 20_000 == 0:
+                bar.update(20_000)
+    bar.close()
+
+
+@contextmanager
+def _transaction(engine: Engine) -> Iterator[Connection]:
+    with engine.begin() as conn:
+        yield conn
+
+
+def refuse_if_problems(problems: list[Problem], skip_invalid: bool) -> None:
+    """Raise with every problem unless the caller asked to skip invalid rows."""
+    if problems and not skip_invalid:
+        raise InputError(problems)
+
+
+# ---- roads -----------------------------------------------------------------------------------
+
+
+def store_roads(engine: Engine, layer: RoadLayer, name: str, progress: bool = False) -> ImportReport:
+    """Replace basemap ``name`` by ``layer`` unless it already holds this exact version."""
+    started = time.perf_counter()
+    report = ImportReport("roads", layer.source)
+    with _transaction(engine) as conn:
+        current = conn.execute(sa.text("SELECT version FROM basemaps WHERE name = :n FOR UPDATE"),
+                               {"n": name}).scalar()
+        if current == layer.version:
+            report.unchanged = layer.edge_count
+        else:
+            if current is not None:
+                conn.execute(sa.text("DELETE FROM basemaps WHERE name = :n"), {"n": name})
+                report.updated = layer.edge_count
+            else:
+                report.inserted = layer.edge_count
+            conn.execute(sa.text(
+                "INSERT INTO basemaps (name, version, source, node_count, edge_count) "
+                "VALUES (:n, :v, :s, :nc, :ec)"),
+                {"n": name, "v": layer.version, "s": layer.source, "nc": layer.node_count,
+                 "ec": layer.edge_count})
+            nodes = layer.nodes
+            node_geoms = _ewkb(shapely.points(nodes["lon"].to_numpy(), nodes["lat"].to_numpy()))
+            copy_rows(conn, "road_nodes", ["basemap", "node_id", "geom"],
+                      zip([name] * len(nodes), nodes["node_id"].tolist(), node_geoms, strict=True),
+                      total=len(nodes), progress="road nodes" if progress else None)
+            edges = layer.edges
+            maxspeed = [None if np.isnan(s) else float(s) for s in edges["maxspeed_kmh"]]
+            copy_rows(
+                conn, "road_edges",
+                ["basemap", "edge_id", "u", "v", "osm_id", "highway", "oneway", "maxspeed_kmh",
+                 "access", "name", "length_m", "geom"],
+                zip([name] * len(edges), range(len(edges)), edges["u"].tolist(),
+                    edges["v"].tolist(), edges["osm_id"].tolist(), edges["highway"].tolist(),
+                    edges["oneway"].tolist(), maxspeed, edges["access"].tolist(),
+                    edges["name"].tolist(), edges["length_m"].tolist(),
+                    _ewkb(edges["geometry"].to_numpy()), strict=True),
+                total=len(edges), progress="road edges" if progress else None,
+            )
+    report.details = {"basemap": name, "version": layer.version, "nodes": layer.node_count,
+                      "edges": layer.edge_count}
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# ---- admin units ----------------------------------------------------------------------------
+
+_UPSERT_COUNTS = "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted"
+
+
+def store_boundaries(
+    engine: Engine, units: gpd.GeoDataFrame, problems: list[Problem], source: str,
+    skip_invalid: bool = False,
+) -> ImportReport:
+    """Upsert admin units by code; wards must name a district known in the file or database."""
+    started = time.perf_counter()
+    report = ImportReport("boundaries", source)
+    with _transaction(engine) as conn:
+        known = set(conn.execute(sa.text("SELECT code FROM admin_units")).scalars())
+        parents = [p if isinstance(p, str) and p else None for p in units["parent_code"]]
+        in_file = set(units.loc[units["level"] == "district", "code"])
+        keep = []
+        for index, (code, parent) in enumerate(zip(units["code"], parents, strict=True)):
+            if parent and parent not in known | in_file:
+                problems.append(Problem(source, None, "parent_code",
+                                        f"ward {code}: unknown district {parent}"))
+            else:
+                keep.append(index)
+        refuse_if_problems(problems, skip_invalid)
+        units = units.iloc[keep]
+        conn.execute(sa.text(
+            "CREATE TEMP TABLE staging_units (LIKE admin_units INCLUDING DEFAULTS) ON COMMIT DROP"))
+        parents = [parents[i] for i in keep]
+        copy_rows(conn, "staging_units", ["code", "name", "level", "parent_code", "source", "geom"],
+                  zip(units["code"], units["name"], units["level"], parents,
+                      [source] * len(units), _ewkb(units.geometry.to_numpy()), strict=True))
+        inserted, updated = conn.execute(sa.text(
+            "WITH upserted AS ("
+            " INSERT INTO admin_units (code, name, level, parent_code, source, geom)"
+            " SELECT code, name, level, parent_code, source, ST_Multi(geom) FROM staging_units"
+            " ORDER BY level"
+            " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,"
+            "  parent_code = EXCLUDED.parent_code, source = EXCLUDED.source, geom = EXCLUDED.geom"
+            " WHERE (admin_units.name, admin_units.level, admin_units.parent_code)"
+            "  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.parent_code)"
+            "  OR NOT ST_Equals(admin_units.geom, EXCLUDED.geom)"
+            " RETURNING (xmax = 0) AS inserted) " + _UPSERT_COUNTS)).one()
+    report.inserted, report.updated = int(inserted), int(updated)
+    report.unchanged = len(units) - report.inserted - report.updated
+    report.rejected = len({(p.row, p.field) for p in problems}) if problems else 0
+    report.problems = problems
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# ---- schools --------------------------------------------------------------------------------
+
+
+def store_schools(
+    engine: Engine, schools: pd.DataFrame, problems: list[Problem], source: str,
+    skip_invalid: bool = False,
+) -> ImportReport:
+    """Upsert schools by code, placing each in its ward and refusing points outside the city.
+
+    The city is the union of the districts in the database; with none loaded the check
+    cannot be made and the report says so.
+    """
+    started = time.perf_counter()
+    report = ImportReport("schools", source)
+    with _transaction(engine) as conn:
+        conn.execute(sa.text(
+            "CREATE TEMP TABLE staging_schools (LIKE schools INCLUDING DEFAULTS, row_number int)"
+            " ON COMMIT DROP"))
+        columns = ["code", "name", "level", "ownership", "address", "district_code", "ward_code",
+                   "capacity_grade1", "capacity_grade6", "capacity_grade10", "source", "geom",
+                   "row_number"]
+        geoms = _ewkb(shapely.points(schools["lon"].to_numpy(float), schools["lat"].to_numpy(float)))
+
+        def nullable(values: pd.Series) -> list[Any]:
+            return [None if pd.isna(v) else v for v in values]
+
+        def whole(values: pd.Series) -> list[int | None]:
+            return [None if pd.isna(v) else int(v) for v in values]
+
+        copy_rows(conn, "staging_schools", columns, zip(
+            schools["code"], schools["name"], schools["level"], schools["ownership"],
+            [a or "" for a in schools["address"]], nullable(schools["district_code"]),
+            nullable(schools["ward_code"]), whole(schools["capacity_grade1"]),
+            whole(schools["capacity_grade6"]), whole(schools["capacity_grade10"]),
+            [source] * len(schools), geoms, schools["row"].tolist(), strict=True))
+        has_city = conn.execute(sa.text(
+            "SELECT count(*) FROM admin_units WHERE level = 'district'")).scalar_one() > 0
+        if has_city:
+            outside = conn.execute(sa.text(
+                "SELECT s.row_number, s.code, ST_X(s.geom), ST_Y(s.geom) FROM staging_schools s"
+                " WHERE NOT EXISTS (SELECT 1 FROM admin_units a WHERE a.level = 'district'"
+                "  AND ST_Intersects(a.geom, s.geom))")).all()
+            for row_number, code, lon, lat in outside:
+                problems.append(Problem(source, row_number, "lon",
+                                        f"school {code} at {lon:.5f}, {lat:.5f} is outside the city"))
+            unknown_ward = conn.execute(sa.text(
+                "SELECT s.row_number, s.ward_code FROM staging_schools s WHERE s.ward_code IS NOT"
+                " NULL AND NOT EXISTS (SELECT 1 FROM admin_units a WHERE a.code = s.ward_code)"
+            )).all()
+            for row_number, ward in unknown_ward:
+                problems.append(Problem(source, row_number, "ward_code", f"unknown ward {ward}"))
+            bad_rows = [r for r, *_ in outside] + [r for r, _ in unknown_ward]
+            conn.execute(sa.text("DELETE FROM staging_schools WHERE row_number = ANY(:rows)"),
+                         {"rows": bad_rows})
+            conn.execute(sa.text(
+                "UPDATE staging_schools s SET ward_code = a.code FROM admin_units a"
+                " WHERE s.ward_code IS NULL AND a.level = 'ward' AND ST_Intersects(a.geom, s.geom)"))
+            conn.execute(sa.text(
+                "UPDATE staging_schools s SET district_code = coalesce("
+                " (SELECT parent_code FROM admin_units w WHERE w.code = s.ward_code),"
+                " (SELECT code FROM admin_units d WHERE d.level = 'district'"
+                "  AND ST_Intersects(d.geom, s.geom) LIMIT 1))"
+                " WHERE s.district_code IS NULL"))
+        else:
+            report.details["city check"] = "skipped: no districts imported yet"
+        refuse_if_problems(problems, skip_invalid)
+        updatable = [c for c in columns if c not in ("code", "row_number")]
+        inserted, updated = conn.execute(sa.text(
+            "WITH upserted AS ("
+            f" INSERT INTO schools ({', '.join(columns[:-1])})"
+            f" SELECT {', '.join(columns[:-1])} FROM staging_schools"
+            " ON CONFLICT (code) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in updatable)
+            + " WHERE (" + ", ".join(f"schools.{c}" for c in updatable if c != "geom")
+            + ") IS DISTINCT FROM (" + ", ".join(f"EXCLUDED.{c}" for c in updatable if c != "geom")
+            + ") OR NOT ST_Equals(schools.geom, EXCLUDED.geom)"
+            " RETURNING (xmax = 0) AS inserted) " + _UPSERT_COUNTS)).one()
+        stored = conn.execute(sa.text("SELECT count(*) FROM staging_schools")).scalar_one()
+    report.inserted, report.updated = int(inserted), int(updated)
+    report.unchanged = int(stored) - report.inserted - report.updated
+    report.rejected = len({p.row for p in problems})
+    report.problems = problems
+    report.seconds = time.perf_counter() - started
+    return report

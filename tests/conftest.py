@@ -1,0 +1,82 @@
+"""Shared fixtures: a throw-away PostGIS database per session (and per test where asked),
+on the embedded cluster or on the server in DATABASE_URL; paths to the real HCMC data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from gis_service import db
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def hcmc_data_dir() -> Path:
+    return Path(os.environ.get("EDUGIS_HCMC_DATA", REPO.parent / "shared" / "data" / "hcmc"))
+
+
+@pytest.fixture(scope="session")
+def hcmc() -> Path:
+    """The real HCMC data folder; tests using it skip, with the reason, when it is absent."""
+    path = hcmc_data_dir()
+    if not (path / "SOURCES.md").exists():
+        pytest.skip(f"real HCMC data not found at {path} (set EDUGIS_HCMC_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def template_url() -> Iterator[str]:
+    """A migrated database used as the template of every per-test database."""
+    url = make_url(db.server_url()).set(database=f"edugis_tpl_{uuid.uuid4().hex[:8]}")
+    rendered = url.render_as_string(hide_password=False)
+    db.prepare(rendered)
+    yield rendered
+    db.drop_database(rendered)
+
+
+def _clone(template: str) -> str:
+    target = make_url(template)
+    name = f"edugis_t_{uuid.uuid4().hex[:10]}"
+    maintenance = db.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with maintenance.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{target.database}"'))
+    maintenance.dispose()
+    return target.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def engine(template_url: str) -> Iterator[Engine]:
+    """A fresh, empty, migrated database for one test."""
+    url = _clone(template_url)
+    engine = db.create_engine(url)
+    yield engine
+    engine.dispose()
+    db.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def demo_engine(template_url: str) -> Iterator[Engine]:
+    """One database holding the demo city, shared by the read-only tests of a session."""
+    from basemaps.demo_city import generate_demo_city
+    from basemaps.demo_load import load_demo_city
+
+    url = _clone(template_url)
+    engine = db.create_engine(url)
+    load_demo_city(engine, generate_demo_city())
+    yield engine
+    engine.dispose()
+    db.drop_database(url)
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Row count of every core table: compare before/after to prove nothing changed."""
+    tables = ["admin_units", "schools", "basemaps", "road_nodes", "road_edges", "population",
+              "enrolment", "cutoffs", "admission_rounds", "applicants"]
+    with engine.connect() as conn:
+        return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}

@@ -1,0 +1,44 @@
+"""The embedded cluster: created from nothing, started, reused, stopped, restarted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from gis_service import db
+from gis_service.embedded import Cluster
+
+
+def test_cluster_up_down_reuse(tmp_path: Path) -> None:
+    cluster = Cluster(tmp_path / "pg")
+    assert not cluster.is_initialised()
+    assert cluster.up() is True  # initdb + start
+    try:
+        assert cluster.is_running()
+        assert cluster.up() is False  # already running: reused, not restarted
+        url = cluster.url("edugis")
+        db.prepare(url)
+        engine = db.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO admin_units (code, name, level, geom) VALUES ('X', 'X', 'district',"
+                " ST_Multi(ST_MakeEnvelope(106, 10, 107, 11, 4326)))"))
+        engine.dispose()
+        assert cluster.down() is True
+        assert not cluster.is_running()
+        assert cluster.down() is False
+        assert cluster.up() is True  # the same data folder, started again
+        engine = db.create_engine(url)
+        with engine.connect() as conn:  # data survived the restart
+            assert conn.execute(sa.text("SELECT count(*) FROM admin_units")).scalar_one() == 1
+            assert conn.execute(sa.text("SHOW listen_addresses")).scalar_one() == ""
+        engine.dispose()
+    finally:
+        cluster.down()
+
+
+def test_socket_directory_stays_short_for_deep_folders(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 90) / "pg"
+    cluster = Cluster(deep)
+    assert len(str(cluster.socket_dir)) < 90
