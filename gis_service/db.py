@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -112,10 +111,21 @@ def prepare(url: str) -> None:
         engine.dispose()
 
 
-@lru_cache(maxsize=4)
+_ENGINES: dict[str, Engine] = {}
+
+
 def _engine_for(url: str) -> Engine:
-    prepare(url)
-    return create_engine(url)
+    if url not in _ENGINES:
+        prepare(url)
+        _ENGINES[url] = create_engine(url)
+    return _ENGINES[url]
+
+
+def reset_engines() -> None:
+    """Dispose every cached engine (after the settings changed, and in tests)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
 
 
 def get_engine(settings: Settings | None = None) -> Engine:

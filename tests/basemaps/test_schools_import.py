@@ -1,0 +1,138 @@
+"""School import: every kind of bad row names its row and field and stores nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from basemaps.schools import read_schools
+from basemaps.store import store_schools
+from gis_service.crs import from_storage
+from gis_service.errors import InputError
+from tests.conftest import table_counts
+
+HEADER = "code,name,level,ownership,lon,lat,capacity_grade1\n"
+GOOD = [
+    "S1,Trường Tiểu học A,primary,public,106.700,10.770,200",
+    "S2,Trường THCS B,lower_secondary,private,106.710,10.780,",
+]
+
+
+@pytest.fixture
+def city(engine: Engine) -> Engine:
+    """A one-district city with one ward, 106.6-106.8 E, 10.7-10.9 N."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO admin_units (code, name, level, parent_code, geom) VALUES"
+            " ('D1', 'Quận Thử', 'district', NULL,"
+            "  ST_Multi(ST_MakeEnvelope(106.6, 10.7, 106.8, 10.9, 4326))),"
+            " ('W1', 'Phường Thử', 'ward', 'D1',"
+            "  ST_Multi(ST_MakeEnvelope(106.6, 10.7, 106.8, 10.9, 4326)))"))
+    return engine
+
+
+def _write(tmp_path: Path, lines: list[str], name: str = "schools.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_good_file_imports_places_in_ward_and_reimport_changes_nothing(
+        tmp_path: Path, city: Engine) -> None:
+    path = _write(tmp_path, GOOD)
+    rows, problems = read_schools(path)
+    report = store_schools(city, rows, problems, str(path))
+    assert (report.inserted, report.updated, report.rejected) == (2, 0, 0)
+    again = store_schools(city, *read_schools(path), str(path))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    with city.connect() as conn:
+        placed = conn.execute(sa.text(
+            "SELECT code, ward_code, district_code, capacity_grade1 FROM schools ORDER BY code"
+        )).all()
+    assert placed == [("S1", "W1", "D1", 200), ("S2", "W1", "D1", None)]
+
+
+def test_changed_row_is_updated_in_place(tmp_path: Path, city: Engine) -> None:
+    store_schools(city, *read_schools(_write(tmp_path, GOOD)), "a")
+    changed = [GOOD[0].replace(",200", ",250"), GOOD[1]]
+    report = store_schools(city, *read_schools(_write(tmp_path, changed)), "a")
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 1)
+
+
+@pytest.mark.parametrize(("bad_row", "field", "reason"), [
+    ("S3,Trường C,primary,public,abc,10.77,100", "lon", "bad coordinates"),
+    ("S3,Trường C,university,public,106.7,10.77,100", "level", "unknown level"),
+    ("S1,Trường C,primary,public,106.7,10.77,100", "code", "duplicate code S1"),
+    ("S3,Trường C,primary,public,105.0,10.0,100", "lon", "outside the city"),
+    ("S3,Trường C,primary,public,106.7,10.77,-5", "capacity_grade1", "negative capacity"),
+    ("S3,Trường C,primary,state,106.7,10.77,100", "ownership", "unknown ownership"),
+    ("S3,Trường C,primary,public,106.7,95.0,100", "lon", "out of range"),
+])
+def test_each_bad_row_is_named_and_nothing_is_stored(
+        tmp_path: Path, city: Engine, bad_row: str, field: str, reason: str) -> None:
+    store_schools(city, *read_schools(_write(tmp_path, ["S0,Cũ,primary,public,106.75,10.75,90"],
+                                             "old.csv")), "old")
+    before = table_counts(city)
+    path = _write(tmp_path, [*GOOD, bad_row])
+    with pytest.raises(InputError) as caught:
+        store_schools(city, *read_schools(path), str(path))
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.row, problem.field) == (str(path), 3, field)
+    assert reason in problem.reason
+    assert table_counts(city) == before
+
+
+def test_skip_invalid_stores_good_rows_and_reports_bad(tmp_path: Path, city: Engine) -> None:
+    path = _write(tmp_path, [*GOOD, "S3,Trường C,primary,public,105.0,10.0,100"])
+    report = store_schools(city, *read_schools(path), str(path), skip_invalid=True)
+    assert (report.inserted, report.rejected) == (2, 1)
+    assert report.problems[0].row == 3
+
+
+def test_vn2000_grid_csv_with_crs(tmp_path: Path, city: Engine) -> None:
+    x, y = from_storage(106.7009, 10.7769, "EPSG:9210")
+    path = tmp_path / "vn2000.csv"
+    path.write_text(f"code,name,level,ownership,x,y\nV1,Trường V,primary,public,{x},{y}\n")
+    with pytest.raises(InputError, match="--crs"):
+        read_schools(path)
+    store_schools(city, *read_schools(path, crs="EPSG:9210"), str(path))
+    with city.connect() as conn:
+        lon, lat = conn.execute(sa.text("SELECT ST_X(geom), ST_Y(geom) FROM schools")).one()
+    assert lon == pytest.approx(106.7009, abs=1e-7) and lat == pytest.approx(10.7769, abs=1e-7)
+
+
+def test_broken_csv_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"code,name\n\xff\xfe broken")
+    with pytest.raises(InputError, match="broken.csv: not a readable UTF-8 CSV"):
+        read_schools(path)
+    missing = tmp_path / "missing.csv"
+    missing.write_text("code,name\nA,B\n")
+    with pytest.raises(InputError, match="missing column"):
+        read_schools(missing)
+
+
+def test_cli_reports_bad_row_and_exit_code(tmp_path: Path, city: Engine,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from gis_service import db, settings
+    from web.cli import app
+
+    monkeypatch.setenv("DATABASE_URL", city.url.render_as_string(hide_password=False))
+    settings.get_settings.cache_clear()
+    db.reset_engines()
+    try:
+        path = _write(tmp_path, [*GOOD, "S3,Trường C,university,public,106.7,10.77,100"])
+        result = CliRunner().invoke(app, ["import", "schools", str(path)])
+        assert isinstance(result.exception, InputError)
+        assert "row 3, field 'level'" in str(result.exception)
+        ok = _write(tmp_path, GOOD, "ok.csv")
+        result = CliRunner().invoke(app, ["import", "schools", str(ok)])
+        assert result.exit_code == 0, result.output
+        assert "2 inserted, 0 updated, 0 unchanged, 0 rejected" in result.output
+    finally:
+        settings.get_settings.cache_clear()
+        db.reset_engines()
