@@ -33,10 +33,12 @@ def read_vector(path: Path, declared_crs: str | None) -> gpd.GeoDataFrame:
     declared = parse_crs(declared_crs, what=str(path)) if declared_crs else None
     if file_crs is None and declared is None:
         raise CRSError(f"{path}: the file declares no CRS; give one with --crs (e.g. EPSG:9210)")
-    if file_crs is not None and declared is not None and CRS(file_crs) != declared:
-        # GeoJSON is CRS84 by definition; a VN-2000 grid in it is a mislabelled file
-        if not (CRS(file_crs) == STORAGE_CRS and _looks_projected(frame)):
-            raise CRSError(f"{path}: file says {CRS(file_crs).name}, --crs says {declared.name}")
+    # GeoJSON is CRS84 by definition: a VN-2000 grid in it is a mislabelled file, which --crs fixes
+    mislabelled_geojson = (
+        file_crs is not None and CRS(file_crs) == STORAGE_CRS and _looks_projected(frame))
+    if (file_crs is not None and declared is not None and CRS(file_crs) != declared
+            and not mislabelled_geojson):
+        raise CRSError(f"{path}: file says {CRS(file_crs).name}, --crs says {declared.name}")
     source = declared or CRS(file_crs)
     if _looks_projected(frame) and not source.is_projected:
         raise CRSError(

@@ -99,7 +99,7 @@ def read_boundaries(
 def _as_multipolygon(geom: object) -> MultiPolygon | None:
     if geom is None or not isinstance(geom, shapely.Geometry) or geom.is_empty:
         return None
-    if not geom.is_valid:
+    if not shapely.is_valid(geom):
         geom = shapely.make_valid(geom)
     polygons = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, Polygon | MultiPolygon)]
     parts: list[Polygon] = []

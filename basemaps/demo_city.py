@@ -73,8 +73,8 @@ def generate_road_layer(target_nodes: int = 60_000, seed: int = 7) -> RoadLayer:
     rng = np.random.default_rng(seed)
     ncols, nrows = _grid_size(target_nodes)
     width, height = (ncols - 1) * SPACING_M, (nrows - 1) * SPACING_M
-    col, row = np.meshgrid(np.arange(ncols), np.arange(nrows))
-    col, row = col.ravel(), row.ravel()
+    col_grid, row_grid = np.meshgrid(np.arange(ncols), np.arange(nrows))
+    col, row = col_grid.ravel(), row_grid.ravel()
     x = col * SPACING_M + rng.uniform(-15, 15, col.size)
     y = row * SPACING_M + rng.uniform(-15, 15, col.size)
     arterial_col = col % 10 == 0
@@ -85,7 +85,7 @@ def generate_road_layer(target_nodes: int = 60_000, seed: int = 7) -> RoadLayer:
     node_id = (row * ncols + col + 1).astype(np.int64)
 
     def idx(c: np.ndarray, r: np.ndarray) -> np.ndarray:
-        return r * ncols + c
+        return np.asarray(r * ncols + c)
 
     # horizontal then vertical candidate edges
     h_c, h_r = np.meshgrid(np.arange(ncols - 1), np.arange(nrows))
@@ -158,7 +158,7 @@ def generate_road_layer(target_nodes: int = 60_000, seed: int = 7) -> RoadLayer:
 
 
 def _admin_units(width: float, height: float) -> pd.DataFrame:
-    rows = []
+    rows: list[tuple[str, str, str, str | None, shapely.Polygon]] = []
     ward_w, ward_h = width / WARD_COLS, height / WARD_ROWS
     for dc in range(WARD_COLS // DISTRICT_BLOCK):
         for dr in range(WARD_ROWS // DISTRICT_BLOCK):
@@ -189,7 +189,8 @@ def _population(wards: pd.DataFrame, width: float, height: float,
     """Single-year ages 0-24 per ward for 2016-2026 by a simple cohort process, plus births."""
     ages = np.arange(25)
     centre = np.array([width / 2, height / 2])
-    records, birth_records = [], []
+    records: list[tuple[str, int, int, int]] = []
+    birth_records: list[tuple[str, int, int]] = []
     for ward in wards.itertuples():
         cx, cy = ward.local.centroid.coords[0]
         remoteness = np.hypot(cx - centre[0], cy - centre[1]) / np.hypot(*centre)
@@ -199,10 +200,10 @@ def _population(wards: pd.DataFrame, width: float, height: float,
         counts = cohort0 * (1 - 0.004 * ages) * rng.uniform(0.95, 1.05, ages.size)
         for year in YEARS:
             births = cohort0 * (1 + growth) ** (year - YEARS[0])
-            birth_records.append((ward.code, year, int(round(births))))
+            birth_records.append((ward.code, year, round(births)))
             if year > YEARS[0]:
                 counts = np.concatenate([[births * 0.995], counts[:-1] * (1 + migration)])
-            records.extend((ward.code, year, int(a), int(round(c))) for a, c in zip(ages, counts,
+            records.extend((ward.code, year, int(a), round(c)) for a, c in zip(ages, counts,
                                                                                     strict=True))
     population = pd.DataFrame(records, columns=["ward_code", "year", "age", "count"])
     births = pd.DataFrame(birth_records, columns=["ward_code", "year", "births"])

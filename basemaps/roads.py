@@ -107,7 +107,7 @@ def _read_osm(path: Path) -> tuple[RoadLayer, ReadStats]:
     )
     try:
         for obj in processor:
-            if not obj.is_way():
+            if not isinstance(obj, osmium.osm.Way):
                 continue
             stats.ways_with_highway += 1
             tags = dict(obj.tags)

@@ -58,8 +58,9 @@ def _check_rows(
     for row_number, row in enumerate(table.to_dict("records"), start=1):
         row_problems: list[Problem] = []
 
-        def bad(field: str, reason: str, row_number: int = row_number) -> None:
-            row_problems.append(Problem(str(path), row_number, field, reason))
+        def bad(field: str, reason: str, row_number: int = row_number,
+                found: list[Problem] = row_problems) -> None:
+            found.append(Problem(str(path), row_number, field, reason))
 
         code = row["code"].strip()
         if not code:

@@ -63,7 +63,7 @@ def copy_rows(
     cursor = _raw(conn).cursor()
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     bar = tqdm(total=total, desc=progress, unit="row", disable=progress is None, leave=False)
-    with cursor.copy(statement) as copy:  # type: ignore[arg-type]
+    with cursor.copy(statement) as copy:
         for count, row in enumerate(rows, start=1):
             copy.write_row(row)
             if count % 20_000 == 0:

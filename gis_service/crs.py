@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 from pyproj import CRS, Transformer
-from pyproj.crs import CoordinateOperation
+from pyproj.crs import CoordinateOperation  # type: ignore[attr-defined]
 from pyproj.database import query_crs_info
 
 from gis_service.errors import CRSError

@@ -66,7 +66,7 @@ def drop_database(url: str) -> None:
 
 
 def create_engine(url: str | sa.URL, **kwargs: object) -> Engine:
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def alembic_config(url: str) -> Config:

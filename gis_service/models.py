@@ -7,7 +7,7 @@ Geometries are stored in EPSG:4326. Natural keys are primary keys wherever one e
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -35,7 +35,7 @@ ROLES = ("parent", "officer", "planner", "admin")
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSONB}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONB}
 
 
 class AdminUnit(Base):

@@ -98,7 +98,7 @@ def test_bad_features_are_reported_and_nothing_is_stored(tmp_path: Path, engine:
                                                     (4, "geometry")]
     assert "duplicate code 901" in problems[0].reason and "outside Vietnam" in problems[2].reason
     before = table_counts(engine)
-    with pytest.raises(InputError, match="bad.geojson, row 2, field 'district_code'"):
+    with pytest.raises(InputError, match=r"bad\.geojson, row 2, field 'district_code'"):
         store_boundaries(engine, units, problems, str(path))
     assert table_counts(engine) == before
     report = store_boundaries(engine, units, problems, str(path), skip_invalid=True)

@@ -97,7 +97,7 @@ def test_maxspeed_parsing() -> None:
 def test_unknown_or_broken_road_file_is_a_clear_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.osm.pbf"
     broken.write_bytes(b"this is not a pbf")
-    with pytest.raises(InputError, match="broken.osm.pbf"):
+    with pytest.raises(InputError, match=r"broken\.osm\.pbf"):
         read_roads(broken)
     with pytest.raises(InputError, match="unknown road file type"):
         read_roads(tmp_path.joinpath("roads.txt").resolve().__class__(__file__))

@@ -108,7 +108,7 @@ def test_vn2000_grid_csv_with_crs(tmp_path: Path, city: Engine) -> None:
 def test_broken_csv_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.csv"
     path.write_bytes(b"code,name\n\xff\xfe broken")
-    with pytest.raises(InputError, match="broken.csv: not a readable UTF-8 CSV"):
+    with pytest.raises(InputError, match=r"broken\.csv: not a readable UTF-8 CSV"):
         read_schools(path)
     missing = tmp_path / "missing.csv"
     missing.write_text("code,name\nA,B\n")
