@@ -1,0 +1,65 @@
+"""Read stored layers back from PostGIS for routing, admissions and forecasting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from basemaps.road_layer import RoadLayer
+from gis_service.errors import NotFoundError
+from gis_service.models import SCHOOL_LEVELS
+
+
+def basemap_names(engine: Engine) -> list[str]:
+    """Imported basemaps, newest first."""
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(
+            "SELECT name FROM basemaps ORDER BY imported_at DESC, name")).scalars())
+
+
+def load_road_layer(engine: Engine, basemap: str | None = None) -> RoadLayer:
+    """The stored road layer ``basemap`` (default: the most recently imported one).
+
+    The layer's ``version`` is the one stored at import, so routing caches built from
+    the file and from the database share their key.
+    """
+    names = basemap_names(engine)
+    if not names:
+        raise NotFoundError("no road network imported yet: run `edugis import roads FILE` "
+                            "or `edugis demo-data`")
+    name = basemap or names[0]
+    if name not in names:
+        raise NotFoundError(f"unknown basemap {name!r}; imported: {', '.join(names)}")
+    with engine.connect() as conn:
+        version, source = conn.execute(sa.text(
+            "SELECT version, source FROM basemaps WHERE name = :n"), {"n": name}).one()
+        nodes = pd.DataFrame(conn.execute(sa.text(
+            "SELECT node_id, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM road_nodes"
+            " WHERE basemap = :n ORDER BY node_id"), {"n": name}).all(),
+            columns=["node_id", "lon", "lat"])
+        rows = conn.execute(sa.text(
+            "SELECT u, v, osm_id, highway, oneway, maxspeed_kmh, access, name, length_m,"
+            " ST_AsBinary(geom) FROM road_edges WHERE basemap = :n ORDER BY edge_id"),
+            {"n": name}).all()
+    edges = pd.DataFrame(rows, columns=["u", "v", "osm_id", "highway", "oneway", "maxspeed_kmh",
+                                        "access", "name", "length_m", "wkb"])
+    edges["geometry"] = shapely.from_wkb(edges.pop("wkb").to_numpy())
+    edges["maxspeed_kmh"] = edges["maxspeed_kmh"].astype(np.float64)
+    nodes["node_id"] = nodes["node_id"].astype(np.int64)
+    return RoadLayer(nodes=nodes, edges=edges, source=f"postgis:{name} ({source})", version=version)
+
+
+def load_schools(engine: Engine, level: str | None = None) -> pd.DataFrame:
+    """Schools as the school CSV contract (``code,name,level,ownership,lon,lat,...``)."""
+    if level is not None and level not in SCHOOL_LEVELS:
+        raise ValueError(f"unknown level {level!r}; one of {', '.join(SCHOOL_LEVELS)}")
+    with engine.connect() as conn:
+        result = conn.execute(sa.text(
+            "SELECT code, name, level, ownership, ST_X(geom) AS lon, ST_Y(geom) AS lat,"
+            " district_code, ward_code, address, capacity_grade1, capacity_grade6,"
+            " capacity_grade10 FROM schools WHERE (CAST(:level AS text) IS NULL OR level = :level)"
+            " ORDER BY code"), {"level": level})
+        return pd.DataFrame(result.all(), columns=list(result.keys()))

@@ -1,0 +1,34 @@
+"""Layers read back from PostGIS equal what was imported."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy.engine import Engine
+
+from basemaps.demo_city import generate_demo_city
+from basemaps.fetch import load_road_layer, load_schools
+from gis_service.errors import NotFoundError
+
+
+def test_road_layer_round_trips_through_postgis(demo_engine: Engine) -> None:
+    stored = load_road_layer(demo_engine)
+    generated = generate_demo_city().roads
+    assert stored.version == generated.version
+    assert stored.node_count == generated.node_count and stored.edge_count == generated.edge_count
+    np.testing.assert_allclose(stored.edges["length_m"], generated.edges["length_m"])
+    assert (stored.edges["oneway"].to_numpy() == generated.edges["oneway"].to_numpy()).all()
+    assert stored.edges.geometry.iloc[10].equals_exact(generated.edges.geometry.iloc[10], 1e-9)
+
+
+def test_schools_by_level(demo_engine: Engine) -> None:
+    upper = load_schools(demo_engine, "upper_secondary")
+    assert len(upper) > 10 and set(upper["level"]) == {"upper_secondary"}
+    assert upper["capacity_grade10"].gt(0).all()
+    with pytest.raises(ValueError, match="unknown level"):
+        load_schools(demo_engine, "college")
+
+
+def test_no_roads_is_a_clear_error(engine: Engine) -> None:
+    with pytest.raises(NotFoundError, match="edugis import roads"):
+        load_road_layer(engine)
