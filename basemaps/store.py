@@ -93,7 +93,9 @@ def store_roads(engine: Engine, layer: RoadLayer, name: str, progress: bool = Fa
     with _transaction(engine) as conn:
         current = conn.execute(sa.text("SELECT version FROM basemaps WHERE name = :n FOR UPDATE"),
                                {"n": name}).scalar()
-        if current == layer.version:
+        if current == layer.version:  # same content: only mark it as the latest import
+            conn.execute(sa.text("UPDATE basemaps SET imported_at = now() WHERE name = :n"),
+                         {"n": name})
             report.unchanged = layer.edge_count
         else:
             if current is not None:

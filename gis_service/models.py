@@ -200,7 +200,8 @@ class Applicant(Base):
     score: Mapped[float | None] = mapped_column(Double)
     bonus: Mapped[float] = mapped_column(Double, server_default="0")
     choices: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
-    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    geom: Mapped[Any | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False),
+                                             nullable=True)  # grade 10 may omit the home
 
 
 class Allocation(Base):

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from gis_service import db
 from gis_service.embedded import Cluster
 
 
-def test_cluster_up_down_reuse(tmp_path: Path) -> None:
-    cluster = Cluster(tmp_path / "pg")
+@pytest.fixture
+def cluster_dir() -> Iterator[Path]:
+    """A folder under the repo's var/: pytest's own tmp root is 0700 and reset by every
+    pytest session, so the postgres user cannot rely on reaching it."""
+    folder = Path("var/test-clusters").resolve() / uuid.uuid4().hex[:8]
+    yield folder / "pg"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_cluster_up_down_reuse(cluster_dir: Path) -> None:
+    cluster = Cluster(cluster_dir)
     assert not cluster.is_initialised()
     assert cluster.up() is True  # initdb + start
     try:

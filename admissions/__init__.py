@@ -1,0 +1,59 @@
+"""Admissions: allocation of grade 1, 6 and 10 places, as pure functions on arrays.
+
+Mechanisms: student-proposing deferred acceptance (``da``), the HCMC rank-round rule
+(``hcmc``) and minimum total travel (``mincost``). Every result carries readable reasons,
+cut-offs, metrics and the provenance needed to reproduce it.
+"""
+
+from admissions.allocation import MECHANISMS, Allocation, allocate, assigned_distance
+from admissions.deferred_acceptance import deferred_acceptance, serial_dictatorship
+from admissions.distance import DistanceSource, StraightLine, haversine_m
+from admissions.explain import RESULT_COLUMNS, Reasons, explain, result_frame, school_cutoffs
+from admissions.files import admitting_schools, build_problem, read_applicants, read_schools
+from admissions.metrics import comparison_table, justified_envy, summary
+from admissions.min_cost import min_cost_assignment
+from admissions.overrides import Override, apply_overrides
+from admissions.priority import Priorities, draw_lottery, school_priorities
+from admissions.problem import LEVEL_OF_GRADE, AdmissionProblem
+from admissions.provenance import Provenance, code_version, problem_checksum
+from admissions.rank_rounds import penalised_rank_rule, rank_rounds
+from admissions.second_round import seats_left, second_round
+
+__all__ = [
+    "LEVEL_OF_GRADE",
+    "MECHANISMS",
+    "RESULT_COLUMNS",
+    "AdmissionProblem",
+    "Allocation",
+    "DistanceSource",
+    "Override",
+    "Priorities",
+    "Provenance",
+    "Reasons",
+    "StraightLine",
+    "admitting_schools",
+    "allocate",
+    "apply_overrides",
+    "assigned_distance",
+    "build_problem",
+    "code_version",
+    "comparison_table",
+    "deferred_acceptance",
+    "draw_lottery",
+    "explain",
+    "haversine_m",
+    "justified_envy",
+    "min_cost_assignment",
+    "penalised_rank_rule",
+    "problem_checksum",
+    "rank_rounds",
+    "read_applicants",
+    "read_schools",
+    "result_frame",
+    "school_cutoffs",
+    "school_priorities",
+    "seats_left",
+    "second_round",
+    "serial_dictatorship",
+    "summary",
+]

@@ -1,0 +1,270 @@
+"""``edugis admissions ...``: run and compare mechanisms on CSV files (file mode).
+
+The lead mounts :data:`app` under the main ``edugis`` command. Database mode (rounds stored in
+PostGIS) belongs to the service layer.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+
+from admissions.allocation import MECHANISMS, Allocation, allocate
+from admissions.distance import DistanceSource, StraightLine
+from admissions.explain import result_frame
+from admissions.files import (
+    DEFAULT_MAX_CHOICES,
+    admitting_schools,
+    build_problem,
+    read_applicants,
+    read_schools,
+)
+from admissions.metrics import comparison_table, summary
+from admissions.problem import AdmissionProblem
+from gis_service.errors import InputError
+
+app = typer.Typer(
+    name="admissions",
+    help="Allocate grade 1, 6 and 10 places (deferred acceptance, HCMC rank rounds, min-cost).",
+    no_args_is_help=True,
+)
+
+GradeOption = Annotated[int | None, typer.Option("--grade", help="File mode: entry grade 1, 6 or 10.")]
+ApplicantsOption = Annotated[Path | None, typer.Option("--applicants", help="File mode: applicants CSV.")]
+SchoolsOption = Annotated[Path | None, typer.Option("--schools", help="File mode: schools CSV.")]
+RoundOption = Annotated[str | None, typer.Option("--round", help="Database mode: the round id.")]
+ActorOption = Annotated[str, typer.Option("--actor", help="Who acts, for the audit log.")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the tie-breaking lottery.")]
+RoadsOption = Annotated[
+    Path | None,
+    typer.Option("--roads", help="Road file (OSM XML/PBF or GraphML) for road distances."),
+]
+ModeOption = Annotated[str, typer.Option("--mode", help="Travel mode for road distances.")]
+PenaltiesOption = Annotated[
+    str | None,
+    typer.Option("--penalties", help="hcmc, grade 10: score penalty per choice rank, e.g. 0,1,2."),
+]
+CandidatesOption = Annotated[
+    int, typer.Option("--candidates", help="Grades 1/6: length of the nearest-first list.")
+]
+
+
+def _distance_source(
+    schools: pd.DataFrame, grade: int, roads: Path | None, mode: str
+) -> DistanceSource:
+    admitting = admitting_schools(schools, grade)
+    if roads is not None:
+        from admissions.road_distance import road_distances
+
+        return road_distances(roads, admitting, mode)
+    return StraightLine(
+        admitting["lon"].to_numpy(dtype=np.float64), admitting["lat"].to_numpy(dtype=np.float64)
+    )
+
+
+def _load(
+    grade: int, applicants: Path, schools: Path, roads: Path | None, mode: str, candidates: int
+) -> AdmissionProblem:
+    if grade not in (1, 6, 10):
+        raise typer.BadParameter("grade must be 1, 6 or 10", param_hint="--grade")
+    school_frame = read_schools(schools)
+    applicant_frame = read_applicants(applicants, grade, school_frame)
+    source = _distance_source(school_frame, grade, roads, mode)
+    return build_problem(
+        applicant_frame, school_frame, grade, source, candidates, schools_label=schools.name
+    )
+
+
+def _file_mode(
+    grade: int | None, applicants: Path | None, schools: Path | None
+) -> tuple[int, Path, Path]:
+    if grade is None or applicants is None or schools is None:
+        raise typer.BadParameter("give --round R (database) or --grade, --applicants and --schools")
+    return grade, applicants, schools
+
+
+def _penalties(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise typer.BadParameter(f"not a list of numbers: {text!r}") from error
+
+
+def _fail(error: InputError) -> None:
+    typer.echo(str(error), err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    grade: GradeOption = None,
+    applicants: ApplicantsOption = None,
+    schools: SchoolsOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Result CSV.")] = None,
+    mechanism: Annotated[str | None, typer.Option("--mechanism", help="da, hcmc or mincost.")] = None,
+    seed: SeedOption = 0,
+    roads: RoadsOption = None,
+    mode: ModeOption = "motorbike",
+    penalties: PenaltiesOption = None,
+    candidates: CandidatesOption = DEFAULT_MAX_CHOICES,
+    round_: RoundOption = None,
+    actor: ActorOption = "cli",
+) -> None:
+    """Allocate with one mechanism; write the result CSV and print a JSON summary.
+
+    With ``--round R`` the round stored in the database is run and its result stored;
+    otherwise ``--grade``, ``--applicants``, ``--schools`` and ``--out`` name the files.
+    """
+    if round_ is not None:
+        from admissions import service
+        from gis_service.db import get_engine
+
+        engine = get_engine()
+        figures = service.run_round(engine, round_, mechanism, actor=actor, mode=mode)
+        if out is not None:
+            service.results_frame(engine, round_).to_csv(out, index=False, encoding="utf-8")
+        json.dump(figures, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return
+    grade, applicants, schools = _file_mode(grade, applicants, schools)
+    if out is None:
+        raise typer.BadParameter("file mode needs --out", param_hint="--out")
+    mechanism = mechanism or "da"
+    if mechanism not in MECHANISMS:
+        raise typer.BadParameter(f"choose one of {', '.join(MECHANISMS)}", param_hint="--mechanism")
+    try:
+        problem = _load(grade, applicants, schools, roads, mode, candidates)
+        allocation = allocate(problem, mechanism, seed, _penalties(penalties))
+    except InputError as error:
+        _fail(error)
+        return
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    result_frame(problem, allocation).to_csv(out, index=False, encoding="utf-8")
+    figures = summary(problem, allocation)
+    if problem.distance_kind == "straight_line":
+        figures["note"] = "distances are straight-line (no --roads given), not road distances"
+    json.dump(figures, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+@app.command()
+def compare(
+    grade: GradeOption = None,
+    applicants: ApplicantsOption = None,
+    schools: SchoolsOption = None,
+    seed: SeedOption = 0,
+    roads: RoadsOption = None,
+    mode: ModeOption = "motorbike",
+    penalties: PenaltiesOption = None,
+    candidates: CandidatesOption = DEFAULT_MAX_CHOICES,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the table as CSV.")
+    ] = None,
+    round_: RoundOption = None,
+) -> None:
+    """Run every mechanism on the same input and print a comparison table."""
+    if round_ is not None:
+        from admissions import service
+        from gis_service.db import get_engine
+
+        table = service.compare_round(get_engine(), round_, mode)
+        typer.echo(table.to_string())
+        if out is not None:
+            table.to_csv(out, encoding="utf-8")
+        return
+    grade, applicants, schools = _file_mode(grade, applicants, schools)
+    try:
+        problem = _load(grade, applicants, schools, roads, mode, candidates)
+    except InputError as error:
+        _fail(error)
+        return
+    results: dict[str, Allocation] = {
+        "da": allocate(problem, "da", seed),
+        "hcmc": allocate(problem, "hcmc", seed),
+    }
+    if penalties is not None:
+        results["hcmc_penalised"] = allocate(problem, "hcmc", seed, _penalties(penalties))
+    skipped = ""
+    try:
+        results["mincost"] = allocate(problem, "mincost", seed)
+    except ValueError as error:
+        skipped = f"mincost skipped: {error}"
+    table = comparison_table(problem, results)
+    typer.echo(f"input sha256 {results['da'].provenance.input_sha256}  seed {seed}  "
+               f"distances: {problem.distance_kind.replace('_', '-')}")
+    typer.echo(table.to_string())
+    if skipped:
+        typer.echo(skipped)
+    if out is not None:
+        table.to_csv(out, encoding="utf-8")
+
+
+@app.command("create-round")
+def create_round(
+    round_id: Annotated[str, typer.Argument(help="Round id, e.g. 2026-g10.")],
+    grade: Annotated[int, typer.Option("--grade", help="1, 6 or 10.")],
+    year: Annotated[int, typer.Option("--year", help="School year of entry.")],
+    mechanism: Annotated[str, typer.Option("--mechanism", help="da, hcmc or mincost.")] = "da",
+    seed: SeedOption = 0,
+    actor: ActorOption = "cli",
+) -> None:
+    """Create a draft admission round in the database."""
+    from admissions import service
+    from gis_service.db import get_engine
+
+    info = service.create_round(get_engine(), round_id, grade, year, mechanism, seed, actor)
+    typer.echo(f"round {info.id} created: grade {info.grade}, {info.year}, {info.mechanism}, draft")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Applicants CSV.")],
+    round_: Annotated[str, typer.Option("--round", help="The round id.")],
+    actor: ActorOption = "cli",
+) -> None:
+    """Load applicants into a draft round (replacing earlier ones); bad rows store nothing."""
+    from admissions import service
+    from gis_service.db import get_engine
+
+    count = service.import_applicants(get_engine(), round_, file, actor)
+    typer.echo(f"{count} applicants imported into round {round_}")
+
+
+@app.command()
+def explain(
+    applicant: Annotated[str, typer.Argument(help="Applicant id.")],
+    round_: Annotated[str, typer.Option("--round", help="The round id.")],
+) -> None:
+    """Print one applicant's result and its reason (Vietnamese, then English)."""
+    from admissions import service
+    from gis_service.db import get_engine
+
+    result = service.explain_applicant(get_engine(), round_, applicant)
+    school = result["school_code"] or "—"
+    typer.echo(f"{result['applicant_id']}: {school} (NV/rank {result['choice_rank']}, "
+               f"{result['distance_m']} m)")
+    typer.echo(result["reason_vi"])
+    typer.echo(result["reason_en"])
+
+
+@app.command()
+def publish(
+    round_: Annotated[str, typer.Option("--round", help="The round id.")],
+    actor: ActorOption = "cli",
+) -> None:
+    """Freeze a run round: no more imports or runs."""
+    from admissions import service
+    from gis_service.db import get_engine
+
+    service.publish_round(get_engine(), round_, actor)
+    typer.echo(f"round {round_} published")

@@ -1,0 +1,261 @@
+"""Cut-offs per school and a reason per applicant that a parent can read (vi and en).
+
+Grade 10: "NV1 full: last admitted score 22.75; admitted at NV2" /
+"NV1 đã đủ chỉ tiêu: điểm chuẩn 22,75; trúng tuyển NV2".
+Grade 1/6: "Nearer schools were full: A (0.6 km; last admitted: tier 1, 0.45 km); ...".
+Straight-line distances are always labelled as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from admissions.allocation import Allocation
+from admissions.problem import AdmissionProblem
+
+#: Columns of a result file: the contract of DESIGN.md section 7, then English and the kind of
+#: distance.
+RESULT_COLUMNS = [
+    "applicant_id", "school_code", "choice_rank", "distance_m", "reason", "reason_en",
+    "distance_kind",
+]
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """One reason per applicant, in Vietnamese and in English."""
+
+    vi: list[str]
+    en: list[str]
+
+
+def school_cutoffs(problem: AdmissionProblem, allocation: Allocation) -> pd.DataFrame:
+    """The last admitted applicant of each school under the priorities the mechanism used.
+
+    Columns: ``school_code, school_name, capacity, admitted, seats_left, full,
+    last_choice_rank, last_tier, last_distance_m, last_score, last_effective_score,
+    highest_choice_rank_admitted``. Officer placements are not cut-offs and are left out.
+    """
+    m = problem.n_schools
+    assigned, choice_index = allocation.assigned, allocation.choice_index
+    admitted = allocation.admitted_count(m)
+    ranked = np.flatnonzero((assigned >= 0) & (choice_index >= 0))
+    ranked = ranked[~np.isin(ranked, np.fromiter(allocation.overrides, dtype=np.int64))]
+    rank = allocation.admission_priorities.pair_rank[ranked, choice_index[ranked]]
+    school = assigned[ranked].astype(np.int64)
+    order = np.lexsort((rank, school))
+    last_pos = np.r_[np.flatnonzero(np.diff(school[order])), order.size - 1] if order.size else (
+        np.empty(0, dtype=np.int64)
+    )
+    last = ranked[order[last_pos]]
+    last_school = school[order[last_pos]]
+    last_j = choice_index[last]
+
+    def column(values: NDArray[np.float64] | None) -> NDArray[np.float64]:
+        out = np.full(m, np.nan)
+        if values is not None and last.size:
+            out[last_school] = values
+        return out
+
+    highest = np.zeros(m, dtype=np.int64)
+    np.maximum.at(highest, school, choice_index[ranked].astype(np.int64) + 1)
+    score = None if problem.score is None else problem.total_score()[last]
+    effective = allocation.admission_priorities.effective_score
+    frame = pd.DataFrame(
+        {
+            "school_code": problem.school_codes,
+            "school_name": problem.school_names,
+            "capacity": problem.capacity,
+            "admitted": admitted,
+            "seats_left": problem.capacity - admitted,
+            "full": admitted >= problem.capacity,
+            "last_choice_rank": column(last_j.astype(np.float64) + 1),
+            "last_tier": column(
+                None if problem.tier is None else problem.tier[last, last_j].astype(np.float64)
+            ),
+            "last_distance_m": column(problem.distance_m[last, last_j]),
+            "last_score": column(score),
+            "last_effective_score": column(
+                None if effective is None else effective[last, last_j]
+            ),
+            "highest_choice_rank_admitted": highest,
+        }
+    )
+    return frame
+
+
+def _num(value: float, lang: str, digits: int = 2) -> str:
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def _km(distance_m: float, lang: str, straight: bool) -> str:
+    if not np.isfinite(distance_m):
+        return "?"
+    label = (" đường chim bay" if lang == "vi" else " straight-line") if straight else ""
+    digits = 2 if distance_m < 1000.0 else 1
+    return f"{_num(distance_m / 1000.0, lang, digits)} km{label}"
+
+
+def explain(problem: AdmissionProblem, allocation: Allocation) -> Reasons:
+    """A reason per applicant: which listed schools above the result were full and why.
+
+    Parameters
+    ----------
+    problem, allocation
+        The input and the outcome of one run.
+
+    Returns
+    -------
+    Reasons
+        ``vi`` and ``en`` lists aligned with the applicants.
+    """
+    cut = school_cutoffs(problem, allocation)
+    names = problem.school_names
+    straight = problem.distance_kind == "straight_line"
+    total = problem.total_score() if problem.score is not None else None
+    effective = allocation.admission_priorities.effective_score
+    penalised = allocation.admission_priorities is not allocation.priorities
+    strict_rounds = allocation.mechanism == "hcmc" and not penalised
+    capacity = problem.capacity
+    last_score = cut["last_score"].to_numpy()
+    last_eff = cut["last_effective_score"].to_numpy()
+    last_tier = cut["last_tier"].to_numpy()
+    last_dist = cut["last_distance_m"].to_numpy()
+    highest = cut["highest_choice_rank_admitted"].to_numpy()
+    full = cut["full"].to_numpy()
+    vi: list[str] = []
+    en: list[str] = []
+    nearest = problem.preference_kind == "nearest"
+
+    for a in range(problem.n_applicants):
+        if a in allocation.overrides:
+            note = allocation.overrides[a]
+            vi.append(f"Điều chỉnh của cán bộ tuyển sinh: {note}")
+            en.append(f"Officer override: {note}")
+            continue
+        s_got = int(allocation.assigned[a])
+        j_got = int(allocation.choice_index[a])
+        listed = int(np.sum(problem.choices[a] >= 0))
+        upto = j_got if s_got >= 0 else listed
+        parts_vi: list[str] = []
+        parts_en: list[str] = []
+        for j in range(upto):
+            s = int(problem.choices[a, j])
+            if allocation.mechanism == "mincost":
+                continue
+            label_en = f"NV{j + 1} {names[s]}" if not nearest else (
+                f"{names[s]} ({_km(problem.distance_m[a, j], 'en', straight)})"
+            )
+            label_vi = f"NV{j + 1} {names[s]}" if not nearest else (
+                f"{names[s]} ({_km(problem.distance_m[a, j], 'vi', straight)})"
+            )
+            if capacity[s] == 0:
+                parts_en.append(f"{label_en}: no seats for this grade")
+                parts_vi.append(f"{label_vi}: không có chỉ tiêu cho khối lớp này")
+                continue
+            if not full[s]:
+                # The mechanisms leave no seat empty that a rejected applicant asked for, so
+                # the seat was released afterwards (an officer override); say it plainly.
+                parts_en.append(f"{label_en}: a seat is free now (released after the allocation)")
+                parts_vi.append(f"{label_vi}: hiện còn chỗ (trống ra sau khi xét tuyển)")
+                continue
+            if total is not None:
+                score_en = f"last admitted score {_num(last_score[s], 'en')}"
+                score_vi = f"điểm chuẩn {_num(last_score[s], 'vi')}"
+                if penalised and effective is not None:
+                    score_en += f" (ranked at {_num(last_eff[s], 'en')} after rank penalties;"
+                    score_en += f" yours at NV{j + 1}: {_num(effective[a, j], 'en')})"
+                    score_vi += f" (điểm xét sau trừ điểm nguyện vọng {_num(last_eff[s], 'vi')};"
+                    score_vi += f" của bạn ở NV{j + 1}: {_num(effective[a, j], 'vi')})"
+                elif total[a] == last_score[s] and not (strict_rounds and highest[s] < j + 1):
+                    score_en += ", tie broken by lottery"
+                    score_vi += ", bằng điểm, xét theo bốc thăm"
+            else:
+                score_en = (
+                    f"last admitted: tier {int(last_tier[s])}, "
+                    f"{_km(last_dist[s], 'en', straight)}"
+                )
+                score_vi = (
+                    f"người cuối cùng được nhận: diện {int(last_tier[s])}, "
+                    f"{_km(last_dist[s], 'vi', straight)}"
+                )
+            if strict_rounds and highest[s] < j + 1:
+                score_en += f"; filled by NV{int(highest[s])} applicants before NV{j + 1}"
+                score_vi += f"; đã đủ bằng thí sinh NV{int(highest[s])} trước khi xét NV{j + 1}"
+            if nearest:
+                # "Nearer schools were full: A (0.6 km; last admitted: tier 1, 0.5 km)"
+                parts_en.append(f"{label_en[:-1]}; {score_en})")
+                parts_vi.append(f"{label_vi[:-1]}; {score_vi})")
+            else:
+                parts_en.append(f"{label_en} full: {score_en}")
+                parts_vi.append(f"{label_vi} đã đủ chỉ tiêu: {score_vi}")
+        if s_got >= 0:
+            where_en = f"{names[s_got]} ({_km(allocation.distance_m[a], 'en', straight)})"
+            where_vi = f"{names[s_got]} ({_km(allocation.distance_m[a], 'vi', straight)})"
+            if not np.isfinite(allocation.distance_m[a]):
+                where_en = where_vi = str(names[s_got])
+            if allocation.mechanism == "mincost":
+                head_en = "Planning run (minimum total travel): "
+                head_vi = "Phương án quy hoạch (tổng quãng đường nhỏ nhất): "
+                en.append(f"{head_en}placed at choice {j_got + 1}, {where_en}")
+                vi.append(f"{head_vi}xếp vào nguyện vọng {j_got + 1}, {where_vi}")
+                continue
+            if nearest:
+                done_en = f"Admitted at {where_en}, nearest school no. {j_got + 1}"
+                done_vi = f"Trúng tuyển {where_vi}, trường gần thứ {j_got + 1}"
+            else:
+                done_en = f"admitted at NV{j_got + 1}, {where_en}"
+                done_vi = f"trúng tuyển NV{j_got + 1}, {where_vi}"
+            if nearest and j_got > 0:
+                en.append("Nearer schools were full: " + "; ".join(parts_en) + f". {done_en}")
+                vi.append(
+                    "Các trường gần hơn đã đủ chỉ tiêu: " + "; ".join(parts_vi) + f". {done_vi}"
+                )
+            else:
+                en.append("; ".join([*parts_en, done_en]))
+                vi.append("; ".join([*parts_vi, done_vi]))
+            continue
+        if listed == 0:
+            en.append("Not placed: no school listed")
+            vi.append("Chưa trúng tuyển: không có nguyện vọng")
+        elif allocation.mechanism == "mincost":
+            en.append("Planning run (minimum total travel): not placed, listed schools are full")
+            vi.append("Phương án quy hoạch (tổng quãng đường nhỏ nhất): chưa xếp được, "
+                      "các trường đã đủ chỉ tiêu")
+        else:
+            en.append("Not placed: " + "; ".join(parts_en))
+            vi.append("Chưa trúng tuyển: " + "; ".join(parts_vi))
+    return Reasons(vi=vi, en=en)
+
+
+def result_frame(problem: AdmissionProblem, allocation: Allocation) -> pd.DataFrame:
+    """The output CSV rows: ``applicant_id,school_code,choice_rank,distance_m,reason,...``.
+
+    ``reason`` is Vietnamese, ``reason_en`` English; ``distance_kind`` says whether distances
+    are by road or straight-line.
+    """
+    reasons = explain(problem, allocation)
+    placed = allocation.placed
+    school = np.where(placed, problem.school_codes[np.maximum(allocation.assigned, 0)], "")
+    rank = pd.array(
+        [int(j) + 1 if p and j >= 0 else pd.NA
+         for p, j in zip(placed, allocation.choice_index, strict=True)],
+        dtype="Int64",
+    )
+    return pd.DataFrame(
+        {
+            "applicant_id": problem.applicant_ids,
+            "school_code": school,
+            "choice_rank": rank,
+            "distance_m": np.round(allocation.distance_m, 1),
+            "reason": reasons.vi,
+            "reason_en": reasons.en,
+            "distance_kind": problem.distance_kind,
+        },
+        columns=RESULT_COLUMNS,
+    )

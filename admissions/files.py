@@ -1,0 +1,429 @@
+"""Read and check the applicants and schools CSV files (DESIGN.md section 7).
+
+Every problem found is reported, each with its file, 1-based data row and field, in one
+:class:`gis_service.errors.InputError`; nothing is fixed silently.
+
+- schools: ``code,name,level,ownership,lon,lat`` [+ ``district_code,ward_code,address,
+  capacity_grade1,capacity_grade6,capacity_grade10``]
+- applicants, grade 1/6: ``applicant_id,lon,lat,tier`` [+ ``choice1..choiceN``]
+- applicants, grade 10: ``applicant_id,score,choice1,choice2,choice3`` [+ ``bonus,lon,lat``]
+
+The ``tier`` of a grade 1/6 file holds at every school (the file has no catchments); the
+service layer can give a tier per school through :class:`~admissions.problem.AdmissionProblem`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from admissions.distance import DistanceSource
+from admissions.problem import LEVEL_OF_GRADE, TIERS, AdmissionProblem
+from gis_service.errors import InputError, Problem
+
+SCHOOL_COLUMNS = ("code", "name", "level", "ownership", "lon", "lat")
+SCHOOL_OPTIONAL = (
+    "district_code", "ward_code", "address",
+    "capacity_grade1", "capacity_grade6", "capacity_grade10",
+)
+LEVELS = ("preschool", "primary", "lower_secondary", "upper_secondary")
+OWNERSHIPS = ("public", "private")
+GRADE10_CHOICES = 3
+GRADE10_MAX_SCORE = 30.0
+#: Default length of stated choice lists for grades 1/6, and of the "nearest first" list.
+DEFAULT_MAX_CHOICES = 10
+_CHOICE = re.compile(r"^choice(\d+)$")
+
+
+def _rows(mask: NDArray[np.bool_]) -> list[int]:
+    """0-based positions where ``mask`` holds, as Python ints."""
+    return [int(i) for i in np.flatnonzero(mask)]
+
+
+def _read_csv(path: Path, label: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise InputError(Problem(label, None, None, f"cannot read CSV: {error}")) from error
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.apply(lambda column: column.str.strip())
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Parsed values (NaN when empty or bad) and a mask of non-empty unparsable cells."""
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    bad = (raw != "").to_numpy() & ~np.isfinite(values)
+    values = np.where(np.isfinite(values), values, np.nan)
+    return values, bad
+
+
+def _check_coordinates(
+    frame: pd.DataFrame, label: str, problems: list[Problem], required: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    lon, bad_lon = _numbers(frame, "lon")
+    lat, bad_lat = _numbers(frame, "lat")
+    for field, values, bad, limit in (("lon", lon, bad_lon, 180.0), ("lat", lat, bad_lat, 90.0)):
+        empty = (frame[field] == "").to_numpy()
+        for i in _rows(bad):
+            problems.append(Problem(label, i + 1, field, f"not a number: {frame[field].iat[i]!r}"))
+        for i in _rows(np.abs(values) > limit):
+            problems.append(
+                Problem(label, i + 1, field, f"{values[i]} is outside -{limit:g}..{limit:g}")
+            )
+        if required:
+            for i in _rows(empty):
+                problems.append(Problem(label, i + 1, field, "missing coordinate"))
+    if not required:
+        half = (frame["lon"] == "").to_numpy() != (frame["lat"] == "").to_numpy()
+        for i in _rows(half):
+            problems.append(Problem(label, i + 1, "lon/lat", "give both lon and lat, or neither"))
+    return lon, lat
+
+
+def read_schools(path: str | Path) -> pd.DataFrame:
+    """Read and check a schools CSV.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``code, name, level, ownership, lon, lat`` plus the optional ones (empty
+        strings / ``<NA>`` capacities when absent), in file order.
+
+    Raises
+    ------
+    InputError
+        With one :class:`Problem` per bad cell or missing column.
+    """
+    path = Path(path)
+    label = path.name
+    frame = _read_csv(path, label)
+    missing = [c for c in SCHOOL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError([Problem(label, None, c, "missing column") for c in missing])
+    problems: list[Problem] = []
+    for column in ("code", "name"):
+        for i in _rows((frame[column] == "").to_numpy()):
+            problems.append(Problem(label, i + 1, column, "empty"))
+    first_row: dict[str, int] = {}
+    for i, code in enumerate(frame["code"].tolist()):
+        if code and code in first_row:
+            problems.append(
+                Problem(label, i + 1, "code", f"duplicate school code {code!r} "
+                        f"(first at row {first_row[code]})")
+            )
+        first_row.setdefault(code, i + 1)
+    for column, allowed in (("level", LEVELS), ("ownership", OWNERSHIPS)):
+        for i in _rows(~frame[column].isin(allowed).to_numpy()):
+            problems.append(
+                Problem(label, i + 1, column, f"{frame[column].iat[i]!r} is not one of {allowed}")
+            )
+    lon, lat = _check_coordinates(frame, label, problems, required=True)
+    out = pd.DataFrame(
+        {c: frame[c] for c in ("code", "name", "level", "ownership")}
+    )
+    out["lon"], out["lat"] = lon, lat
+    for column in SCHOOL_OPTIONAL:
+        if not column.startswith("capacity_"):
+            out[column] = frame[column] if column in frame.columns else ""
+            continue
+        if column not in frame.columns:
+            out[column] = pd.array([pd.NA] * len(frame), dtype="Int64")
+            continue
+        values, bad = _numbers(frame, column)
+        for i in _rows(bad):
+            problems.append(Problem(label, i + 1, column, f"not a number: {frame[column].iat[i]!r}"))
+        for i in _rows(values < 0):
+            problems.append(Problem(label, i + 1, column, f"negative capacity {values[i]:g}"))
+        for i in _rows(np.isfinite(values) & (values != np.round(values))):
+            problems.append(Problem(label, i + 1, column, f"capacity {values[i]:g} is not whole"))
+        out[column] = pd.array(
+            [pd.NA if not np.isfinite(v) else int(v) for v in values], dtype="Int64"
+        )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _choice_columns(frame: pd.DataFrame) -> list[tuple[int, str]]:
+    found = []
+    for column in frame.columns:
+        match = _CHOICE.match(column)
+        if match:
+            found.append((int(match.group(1)), column))
+    return sorted(found)
+
+
+def read_applicants(
+    path: str | Path,
+    grade: int,
+    schools: pd.DataFrame,
+    max_choices: int | None = None,
+) -> pd.DataFrame:
+    """Read and check an applicants CSV against the schools that admit the grade.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    grade
+        1, 6 or 10; decides the columns and checks.
+    schools
+        Schools as returned by :func:`read_schools`.
+    max_choices
+        Most choices an applicant may state (grade 10: 3; grades 1/6: 10 by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``applicant_id`` plus ``lon, lat`` (float, NaN when absent), ``tier`` (grade 1/6),
+        ``score, bonus`` (grade 10) and ``choice1..choiceK`` (school codes, ``""`` for none).
+
+    Raises
+    ------
+    InputError
+        With one :class:`Problem` per bad cell or missing column.
+    """
+    if grade not in LEVEL_OF_GRADE:
+        raise ValueError(f"grade must be 1, 6 or 10, not {grade}")
+    path = Path(path)
+    label = path.name
+    frame = _read_csv(path, label)
+    limit = GRADE10_CHOICES if grade == 10 else (max_choices or DEFAULT_MAX_CHOICES)
+    if grade == 10 and max_choices is not None:
+        limit = min(max_choices, GRADE10_CHOICES)
+    required = ["applicant_id", "lon", "lat", "tier"] if grade != 10 else [
+        "applicant_id", "score", "choice1", "choice2", "choice3"
+    ]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError([Problem(label, None, c, "missing column") for c in missing])
+    problems: list[Problem] = []
+    out = pd.DataFrame({"applicant_id": frame["applicant_id"]})
+
+    first_row: dict[str, int] = {}
+    for i, applicant in enumerate(frame["applicant_id"].tolist()):
+        if not applicant:
+            problems.append(Problem(label, i + 1, "applicant_id", "empty"))
+        elif applicant in first_row:
+            problems.append(
+                Problem(label, i + 1, "applicant_id", f"duplicate applicant id {applicant!r} "
+                        f"(first at row {first_row[applicant]})")
+            )
+        first_row.setdefault(applicant, i + 1)
+
+    has_coordinates = "lon" in frame.columns and "lat" in frame.columns
+    if grade == 10 and ("lon" in frame.columns) != ("lat" in frame.columns):
+        problems.append(Problem(label, None, "lon/lat", "give both lon and lat columns, or neither"))
+    if has_coordinates:
+        out["lon"], out["lat"] = _check_coordinates(frame, label, problems, required=grade != 10)
+    else:
+        out["lon"], out["lat"] = np.nan, np.nan
+
+    if grade != 10:
+        tier, bad = _numbers(frame, "tier")
+        for i in _rows(~np.isin(tier, TIERS) | bad):
+            problems.append(
+                Problem(label, i + 1, "tier", f"{frame['tier'].iat[i]!r} is not 1, 2 or 3")
+            )
+        out["tier"] = np.where(np.isin(tier, TIERS), tier, 3).astype(np.int8)
+    else:
+        score, bad = _numbers(frame, "score")
+        for i in _rows(bad):
+            problems.append(Problem(label, i + 1, "score", f"not a number: {frame['score'].iat[i]!r}"))
+        for i in _rows((frame["score"] == "").to_numpy()):
+            problems.append(Problem(label, i + 1, "score", "missing score"))
+        for i in _rows((score < 0) | (score > GRADE10_MAX_SCORE)):
+            problems.append(
+                Problem(label, i + 1, "score", f"{score[i]:g} is outside 0..{GRADE10_MAX_SCORE:g}")
+            )
+        out["score"] = score
+        if "bonus" in frame.columns:
+            bonus, bad = _numbers(frame, "bonus")
+            for i in _rows(bad):
+                problems.append(
+                    Problem(label, i + 1, "bonus", f"not a number: {frame['bonus'].iat[i]!r}")
+                )
+            for i in _rows(bonus < 0):
+                problems.append(Problem(label, i + 1, "bonus", f"negative bonus {bonus[i]:g}"))
+            out["bonus"] = np.where(np.isfinite(bonus), bonus, 0.0)
+        else:
+            out["bonus"] = 0.0
+
+    problems.extend(_check_choices(frame, label, grade, schools, limit, out))
+    if problems:
+        raise InputError(sorted(problems, key=lambda p: (p.row or 0, p.field or "")))
+    return out
+
+
+def _check_choices(
+    frame: pd.DataFrame,
+    label: str,
+    grade: int,
+    schools: pd.DataFrame,
+    limit: int,
+    out: pd.DataFrame,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    columns = _choice_columns(frame)
+    level = LEVEL_OF_GRADE[grade]
+    capacity_column = f"capacity_grade{grade}"
+    school_level = dict(zip(schools["code"], schools["level"], strict=True))
+    has_capacity = dict(
+        zip(schools["code"], schools[capacity_column].notna().to_numpy(), strict=True)
+    )
+    for number, column in columns:
+        filled = (frame[column] != "").to_numpy()
+        if number > limit:
+            for i in _rows(filled):
+                problems.append(
+                    Problem(label, i + 1, column, f"more choices than allowed ({limit})")
+                )
+            continue
+        for i in _rows(filled):
+            code = frame[column].iat[i]
+            if code not in school_level:
+                problems.append(Problem(label, i + 1, column, f"unknown school code {code!r}"))
+            elif school_level[code] != level:
+                problems.append(
+                    Problem(label, i + 1, column, f"school {code!r} is {school_level[code]}, "
+                            f"not a {level} school (grade {grade})")
+                )
+            elif not has_capacity[code]:
+                problems.append(
+                    Problem(label, i + 1, column, f"school {code!r} has no {capacity_column}")
+                )
+    # Columns may skip numbers (choice1, choice3): a missing column is an empty choice.
+    numbered = {number: column for number, column in columns if number <= limit}
+    width = max(numbered) if numbered else 0
+    grid = np.full((len(frame), width), "", dtype=object)
+    for number, column in numbered.items():
+        grid[:, number - 1] = frame[column].to_numpy(dtype=object)
+    for i in range(len(frame)):
+        row = grid[i]
+        seen: set[str] = set()
+        gap = False
+        for j, code in enumerate(row):
+            if code == "":
+                gap = True
+                continue
+            if gap:
+                problems.append(
+                    Problem(label, i + 1, f"choice{j + 1}", "a choice follows an empty one")
+                )
+                gap = False
+            if code in seen:
+                problems.append(
+                    Problem(label, i + 1, f"choice{j + 1}", f"school {code!r} listed twice")
+                )
+            seen.add(code)
+        if grade == 10 and width and row[0] == "":
+            problems.append(Problem(label, i + 1, "choice1", "grade 10 needs at least NV1"))
+    for number in range(1, width + 1):
+        out[f"choice{number}"] = grid[:, number - 1].astype(str) if width else ""
+    return problems
+
+
+def build_problem(
+    applicants: pd.DataFrame,
+    schools: pd.DataFrame,
+    grade: int,
+    distances: DistanceSource | None,
+    candidates: int = DEFAULT_MAX_CHOICES,
+    schools_label: str = "schools",
+) -> AdmissionProblem:
+    """Assemble the arrays of an :class:`AdmissionProblem` from checked frames.
+
+    Parameters
+    ----------
+    applicants, schools
+        Frames from :func:`read_applicants` and :func:`read_schools`.
+    grade
+        1, 6 or 10.
+    distances
+        Source of home-to-school distances; built over exactly the schools admitting
+        ``grade`` (see :func:`admitting_schools`), in that order. Required for grades 1/6.
+    candidates
+        Grades 1/6 without stated choices: length of the "nearest first" list.
+    schools_label
+        Name of the schools file in error messages.
+
+    Raises
+    ------
+    InputError
+        When no school admits the grade (no ``capacity_grade{grade}`` values).
+    """
+    admitting = admitting_schools(schools, grade, schools_label)
+    index = {code: i for i, code in enumerate(admitting["code"].tolist())}
+    choice_columns = [c for c in applicants.columns if _CHOICE.match(c)]
+    choice_columns.sort(key=lambda c: int(c[len("choice"):]))
+    n = len(applicants)
+    lon = applicants["lon"].to_numpy(dtype=np.float64)
+    lat = applicants["lat"].to_numpy(dtype=np.float64)
+    stated = bool(choice_columns) and bool((applicants[choice_columns] != "").to_numpy().any())
+    if grade != 10 and distances is None:
+        raise ValueError("grades 1 and 6 rank by distance: give a distance source")
+    if stated:
+        codes = applicants[choice_columns].to_numpy(dtype=object)
+        choices = np.vectorize(lambda c: index.get(c, -1), otypes=[np.int32])(codes)
+        choices = choices.reshape(n, len(choice_columns)).astype(np.int32)
+        distance_m = np.full(choices.shape, np.nan)
+        time_s = np.full(choices.shape, np.nan)
+        if distances is not None:
+            known = np.isfinite(lon) & np.isfinite(lat)
+            if known.any():
+                d, t = distances.pairs(lon[known], lat[known], choices[known])
+                distance_m[known], time_s[known] = d, t
+        preference = "stated"
+    else:
+        assert distances is not None
+        if grade == 10:
+            raise ValueError("grade 10 needs stated choices")
+        public = (admitting["ownership"] == "public").to_numpy()
+        choices, distance_m, time_s = distances.nearest(lon, lat, candidates)
+        # Private schools do not take children by residence: drop them, keep the order.
+        keep = np.where(choices >= 0, public[np.maximum(choices, 0)], False)
+        order = np.argsort(~keep, axis=1, kind="stable")
+        choices = np.where(np.take_along_axis(keep, order, 1),
+                           np.take_along_axis(choices, order, 1), -1).astype(np.int32)
+        distance_m = np.where(choices >= 0, np.take_along_axis(distance_m, order, 1), np.nan)
+        time_s = np.where(choices >= 0, np.take_along_axis(time_s, order, 1), np.nan)
+        preference = "nearest"
+    has_distance = distances is not None and bool(np.isfinite(distance_m).any())
+    kind = distances.kind if (distances is not None and has_distance) else "none"
+    tier = None
+    if grade != 10:
+        tier = np.repeat(
+            applicants["tier"].to_numpy(dtype=np.int8)[:, None], choices.shape[1], axis=1
+        )
+    return AdmissionProblem(
+        grade=grade,
+        applicant_ids=applicants["applicant_id"].to_numpy(dtype=str),
+        school_codes=admitting["code"].to_numpy(dtype=str),
+        school_names=admitting["name"].to_numpy(dtype=str),
+        capacity=admitting[f"capacity_grade{grade}"].to_numpy(dtype=np.int64),
+        choices=choices,
+        distance_m=distance_m,
+        time_s=time_s,
+        distance_kind=kind,  # type: ignore[arg-type]
+        preference_kind=preference,  # type: ignore[arg-type]
+        tier=tier,
+        score=applicants["score"].to_numpy(dtype=np.float64) if grade == 10 else None,
+        bonus=applicants["bonus"].to_numpy(dtype=np.float64) if grade == 10 else None,
+    )
+
+
+def admitting_schools(schools: pd.DataFrame, grade: int, label: str = "schools") -> pd.DataFrame:
+    """Schools of the grade's level with a ``capacity_grade{grade}``, in file order."""
+    column = f"capacity_grade{grade}"
+    chosen = schools[(schools["level"] == LEVEL_OF_GRADE[grade]) & schools[column].notna()]
+    if chosen.empty:
+        raise InputError(
+            Problem(label, None, column,
+                    f"no {LEVEL_OF_GRADE[grade]} school has a {column}: nothing to allocate")
+        )
+    return chosen.reset_index(drop=True)

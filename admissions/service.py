@@ -1,0 +1,297 @@
+"""Admission rounds in PostGIS: create, import applicants, run, compare, explain, publish.
+
+A thin layer around the pure mechanisms: it loads arrays from the database, calls
+:func:`admissions.allocate`, and stores the outcome in one transaction, so a failed run
+leaves the previous results untouched. Every action is written to ``audit_log``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from admissions.allocation import MECHANISMS, Allocation, Mechanism, allocate
+from admissions.distance import DistanceSource
+from admissions.explain import result_frame
+from admissions.files import admitting_schools, build_problem, read_applicants
+from admissions.metrics import comparison_table, summary
+from admissions.problem import AdmissionProblem
+from gis_service.errors import InputError, NotFoundError, Problem
+
+RESIDENCE = {1: "thuong_tru", 2: "tam_tru", 3: "khac"}
+
+
+class RoundStateError(ValueError):
+    """An action the round's status forbids (e.g. running a published round)."""
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    id: str
+    grade: int
+    year: int
+    mechanism: str
+    seed: int
+    status: str
+    parameters: dict[str, Any]
+
+
+def audit(conn: Connection, actor: str, action: str, target: str,
+          details: dict[str, Any] | None = None) -> None:
+    """Append one row to the audit log, inside the caller's transaction."""
+    conn.execute(sa.text(
+        "INSERT INTO audit_log (actor, action, target, details) VALUES (:a, :b, :t, CAST(:d AS jsonb))"),
+        {"a": actor, "b": action, "t": target, "d": json.dumps(details or {}, ensure_ascii=False)})
+
+
+def get_round(engine: Engine | Connection, round_id: str) -> RoundInfo:
+    """The round ``round_id``; NotFoundError when unknown."""
+    query = sa.text("SELECT id, grade, year, mechanism, seed, status, parameters"
+                    " FROM admission_rounds WHERE id = :r")
+    if isinstance(engine, Engine):
+        with engine.connect() as conn:
+            row = conn.execute(query, {"r": round_id}).one_or_none()
+    else:
+        row = engine.execute(query, {"r": round_id}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"unknown admission round {round_id!r}")
+    return RoundInfo(*row)
+
+
+def create_round(engine: Engine, round_id: str, grade: int, year: int, mechanism: str = "da",
+                 seed: int = 0, actor: str = "system") -> RoundInfo:
+    """Create a draft round."""
+    if grade not in (1, 6, 10):
+        raise ValueError(f"grade must be 1, 6 or 10, not {grade}")
+    if mechanism not in MECHANISMS:
+        raise ValueError(f"mechanism must be one of {', '.join(MECHANISMS)}")
+    with engine.begin() as conn:
+        exists = conn.execute(sa.text("SELECT 1 FROM admission_rounds WHERE id = :r"),
+                              {"r": round_id}).scalar()
+        if exists:
+            raise ValueError(f"round {round_id!r} already exists")
+        conn.execute(sa.text(
+            "INSERT INTO admission_rounds (id, grade, year, mechanism, seed, status)"
+            " VALUES (:r, :g, :y, :m, :s, 'draft')"),
+            {"r": round_id, "g": grade, "y": year, "m": mechanism, "s": seed})
+        audit(conn, actor, "round.create", round_id,
+              {"grade": grade, "year": year, "mechanism": mechanism, "seed": seed})
+    return get_round(engine, round_id)
+
+
+def _schools(engine: Engine | Connection) -> pd.DataFrame:
+    from basemaps.fetch import load_schools
+
+    frame = load_schools(engine if isinstance(engine, Engine) else engine.engine)
+    for column in ("capacity_grade1", "capacity_grade6", "capacity_grade10"):
+        frame[column] = pd.array(frame[column], dtype="Int64")
+    return frame
+
+
+def import_applicants(engine: Engine, round_id: str, path: str | Path,
+                      actor: str = "system") -> int:
+    """Replace the applicants of a draft round by the checked rows of ``path``.
+
+    Every problem (unknown school, duplicate id, bad score, home outside the city, ...) is
+    reported with row and field, and nothing is stored from a file that has any.
+    """
+    info = get_round(engine, round_id)
+    if info.status == "published":
+        raise RoundStateError(f"round {round_id} is published: its applicants are frozen")
+    frame = read_applicants(path, info.grade, _schools(engine))
+    with engine.begin() as conn:
+        _check_homes_in_city(conn, frame, Path(path).name)
+        conn.execute(sa.text("DELETE FROM allocations WHERE round_id = :r"), {"r": round_id})
+        conn.execute(sa.text("DELETE FROM applicants WHERE round_id = :r"), {"r": round_id})
+        choice_columns = [c for c in frame.columns if c.startswith("choice")]
+        rows = []
+        for record in frame.to_dict("records"):
+            has_home = np.isfinite(record["lon"]) and np.isfinite(record["lat"])
+            tier = int(record["tier"]) if "tier" in record and pd.notna(record["tier"]) else None
+            rows.append({
+                "r": round_id, "a": str(record["applicant_id"]),
+                "tier": tier, "res": RESIDENCE.get(tier or 0),
+                "score": float(record["score"]) if pd.notna(record.get("score")) else None,
+                "bonus": float(record.get("bonus") or 0.0) if pd.notna(record.get("bonus")) else 0.0,
+                "choices": [str(record[c]) for c in choice_columns if record[c]],
+                "lon": float(record["lon"]) if has_home else None,
+                "lat": float(record["lat"]) if has_home else None,
+            })
+        if rows:
+            conn.execute(sa.text(
+                "INSERT INTO applicants (round_id, applicant_id, tier, residence_type, score, bonus,"
+                " choices, geom) VALUES (:r, :a, :tier, :res, :score, :bonus, :choices,"
+                " CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL"
+                " ELSE ST_SetSRID(ST_Point(:lon, :lat), 4326) END)"), rows)
+        conn.execute(sa.text(
+            "UPDATE applicants a SET ward_code = w.code FROM admin_units w WHERE a.round_id = :r"
+            " AND w.level = 'ward' AND ST_Intersects(w.geom, a.geom)"), {"r": round_id})
+        conn.execute(sa.text("UPDATE admission_rounds SET status = 'draft' WHERE id = :r"),
+                     {"r": round_id})
+        audit(conn, actor, "round.import_applicants", round_id,
+              {"file": Path(path).name, "applicants": len(rows)})
+    return len(frame)
+
+
+def _check_homes_in_city(conn: Connection, frame: pd.DataFrame, label: str) -> None:
+    has_city = conn.execute(sa.text(
+        "SELECT count(*) FROM admin_units WHERE level = 'district'")).scalar_one()
+    with_home = frame[np.isfinite(frame["lon"]) & np.isfinite(frame["lat"])]
+    if not has_city or with_home.empty:
+        return
+    outside = conn.execute(sa.text(
+        "SELECT t.i FROM unnest(CAST(:i AS int[]), CAST(:x AS float8[]), CAST(:y AS float8[]))"
+        " AS t(i, x, y) WHERE NOT EXISTS (SELECT 1 FROM admin_units d WHERE d.level = 'district'"
+        " AND ST_Intersects(d.geom, ST_SetSRID(ST_Point(t.x, t.y), 4326))) ORDER BY t.i"),
+        {"i": [int(i) + 1 for i in with_home.index], "x": with_home["lon"].tolist(),
+         "y": with_home["lat"].tolist()}).scalars().all()
+    if outside:
+        raise InputError([Problem(label, int(row), "lon", "home is outside the city")
+                          for row in outside])
+
+
+def _applicant_frame(conn: Connection, info: RoundInfo) -> pd.DataFrame:
+    rows = conn.execute(sa.text(
+        "SELECT applicant_id, ST_X(geom) AS lon, ST_Y(geom) AS lat, tier, score, bonus, choices"
+        " FROM applicants WHERE round_id = :r ORDER BY applicant_id"), {"r": info.id}).all()
+    if not rows:
+        raise NotFoundError(f"round {info.id} has no applicants: import them first")
+    frame = pd.DataFrame(rows, columns=["applicant_id", "lon", "lat", "tier", "score", "bonus",
+                                        "choices"])
+    frame["lon"] = frame["lon"].astype(float)
+    frame["lat"] = frame["lat"].astype(float)
+    width = max(1, max(len(c) for c in frame["choices"]))
+    for j in range(width):
+        frame[f"choice{j + 1}"] = [c[j] if j < len(c) else "" for c in frame["choices"]]
+    if info.grade == 10:
+        frame = frame.drop(columns=["tier"])
+    else:
+        frame = frame.drop(columns=["score", "bonus"])
+        frame["tier"] = frame["tier"].astype(int)
+    return frame.drop(columns=["choices"])
+
+
+def road_source(engine: Engine, schools: pd.DataFrame, grade: int,
+                mode: str = "motorbike") -> DistanceSource:
+    """Road distances on the stored basemap, over the schools admitting ``grade``."""
+    import routing
+    from admissions.road_distance import RoadNetwork
+    from basemaps.fetch import load_road_layer
+
+    admitting = admitting_schools(schools, grade)
+    graph = routing.build_graph(load_road_layer(engine), mode)
+    return RoadNetwork(graph, admitting["lon"].to_numpy(np.float64),
+                       admitting["lat"].to_numpy(np.float64))
+
+
+def load_problem(engine: Engine, round_id: str, mode: str = "motorbike") -> AdmissionProblem:
+    """The round's applicants and the stored schools as an :class:`AdmissionProblem`."""
+    info = get_round(engine, round_id)
+    schools = _schools(engine)
+    with engine.connect() as conn:
+        applicants = _applicant_frame(conn, info)
+    needs_roads = info.grade != 10 or bool(np.isfinite(applicants["lon"]).any())
+    source = road_source(engine, schools, info.grade, mode) if needs_roads else None
+    return build_problem(applicants, schools, info.grade, source)
+
+
+def run_round(engine: Engine, round_id: str, mechanism: str | None = None,
+              actor: str = "system", mode: str = "motorbike") -> dict[str, Any]:
+    """Allocate the round and store the result in one transaction; return its metrics."""
+    info = get_round(engine, round_id)
+    if info.status == "published":
+        raise RoundStateError(f"round {round_id} is published and cannot be run again")
+    chosen: Mechanism = (mechanism or info.mechanism)  # type: ignore[assignment]
+    problem = load_problem(engine, round_id, mode)
+    allocation = allocate(problem, chosen, info.seed)
+    _store(engine, info, problem, allocation, actor, mode)
+    return summary(problem, allocation)
+
+
+def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocation: Allocation,
+           actor: str, mode: str) -> None:
+    result = result_frame(problem, allocation)
+    time_s = np.full(problem.n_applicants, np.nan)
+    rows_with = np.flatnonzero(allocation.choice_index >= 0)
+    time_s[rows_with] = problem.time_s[rows_with, allocation.choice_index[rows_with]]
+    records = [
+        {"r": info.id, "a": row.applicant_id, "s": row.school_code or None,
+         "k": None if pd.isna(row.choice_rank) else int(row.choice_rank),
+         "d": None if np.isnan(row.distance_m) else float(row.distance_m),
+         "t": None if np.isnan(t) else float(t), "vi": row.reason, "en": row.reason_en}
+        for row, t in zip(result.itertuples(index=False), time_s, strict=True)
+    ]
+    provenance = allocation.provenance
+    parameters = {"input_sha256": provenance.input_sha256, "code_version": provenance.code_version,
+                  "mechanism_parameters": provenance.parameters, "mode": mode,
+                  "distance_kind": problem.distance_kind}
+    with engine.begin() as conn:
+        status = conn.execute(sa.text(
+            "SELECT status FROM admission_rounds WHERE id = :r FOR UPDATE"), {"r": info.id}).scalar()
+        if status == "published":
+            raise RoundStateError(f"round {info.id} was published meanwhile")
+        conn.execute(sa.text("DELETE FROM allocations WHERE round_id = :r"), {"r": info.id})
+        conn.execute(sa.text(
+            "INSERT INTO allocations (round_id, applicant_id, school_code, choice_rank, distance_m,"
+            " time_s, reason_vi, reason_en) VALUES (:r, :a, :s, :k, :d, :t, :vi, :en)"), records)
+        conn.execute(sa.text(
+            "UPDATE admission_rounds SET status = 'run', mechanism = :m,"
+            " parameters = CAST(:p AS jsonb) WHERE id = :r"),
+            {"r": info.id, "m": allocation.mechanism, "p": json.dumps(parameters)})
+        audit(conn, actor, "round.run", info.id,
+              {"mechanism": allocation.mechanism, "seed": provenance.seed, **parameters})
+
+
+def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> pd.DataFrame:
+    """Every mechanism on the round's input (nothing stored): the comparison table."""
+    info = get_round(engine, round_id)
+    problem = load_problem(engine, round_id, mode)
+    results: dict[str, Allocation] = {name: allocate(problem, name, info.seed) for name in MECHANISMS}
+    return comparison_table(problem, results)
+
+
+def explain_applicant(engine: Engine, round_id: str, applicant_id: str) -> dict[str, Any]:
+    """The stored outcome of one applicant with its reasons (officers only)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT a.applicant_id, a.school_code, s.name AS school_name, a.choice_rank,"
+            " a.distance_m, a.time_s, a.reason_vi, a.reason_en FROM allocations a"
+            " LEFT JOIN schools s ON s.code = a.school_code"
+            " WHERE a.round_id = :r AND a.applicant_id = :a"),
+            {"r": round_id, "a": applicant_id}).one_or_none()
+    if row is None:
+        get_round(engine, round_id)
+        raise NotFoundError(f"no result for applicant {applicant_id!r} in round {round_id}"
+                            " (unknown applicant, or the round has not been run)")
+    return dict(row._mapping)
+
+
+def publish_round(engine: Engine, round_id: str, actor: str = "system") -> None:
+    """Freeze a run round: no more imports, runs or overrides."""
+    with engine.begin() as conn:
+        info = get_round(conn, round_id)
+        if info.status != "run":
+            raise RoundStateError(f"round {round_id} is {info.status}; only a run round can be"
+                                  " published")
+        conn.execute(sa.text("UPDATE admission_rounds SET status = 'published' WHERE id = :r"),
+                     {"r": round_id})
+        audit(conn, actor, "round.publish", round_id,
+              {"input_sha256": info.parameters.get("input_sha256")})
+
+
+def results_frame(engine: Engine, round_id: str) -> pd.DataFrame:
+    """Stored results as the output CSV contract (plus ``reason_en``, ``time_s``)."""
+    get_round(engine, round_id)
+    with engine.connect() as conn:
+        result = conn.execute(sa.text(
+            "SELECT applicant_id, coalesce(school_code, '') AS school_code, choice_rank,"
+            " distance_m, reason_vi AS reason, reason_en, time_s FROM allocations"
+            " WHERE round_id = :r ORDER BY applicant_id"), {"r": round_id})
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
