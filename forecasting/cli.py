@@ -1,0 +1,268 @@
+"""``edugis forecast ...`` and ``edugis plan ...`` in file mode (CSV in, CSV out).
+
+The lead mounts :data:`forecast_app` and :data:`plan_app` under the main command; database
+mode (reading population, enrolment and cut-offs from PostGIS) belongs to the service layer.
+Input errors exit with code 2 and name the file, row and field.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal, NoReturn
+
+import numpy as np
+import pandas as pd
+import typer
+
+from forecasting.accessibility import capacity_gaps
+from forecasting.backtest import FORECASTERS, forecast_enrolment, run_backtest
+from forecasting.cutoffs import backtest_cutoffs, forecast_cutoffs
+from forecasting.enrolment import EnrolmentData, ward_enrolment
+from forecasting.levels import LEVEL_BY_NAME
+from forecasting.siting import SitingProblem, siting_summary, solve_exact, solve_heuristic
+from gis_service.errors import InputError, Problem
+
+forecast_app = typer.Typer(
+    name="forecast",
+    help="Forecast enrolment by ward and level, and grade-10 cut-offs; backtest them.",
+    no_args_is_help=True,
+)
+plan_app = typer.Typer(
+    name="plan",
+    help="Capacity gaps (2SFCA) and new-school siting (p-median, maximal coverage).",
+    no_args_is_help=True,
+)
+
+#: Above this many demand x candidate pairs, ``--method auto`` runs only the heuristic.
+EXACT_AUTO_MAX_PAIRS = 1_000_000
+
+PopulationOption = Annotated[Path, typer.Option("--population", help="ward_code,year,age,count CSV.")]
+BirthsOption = Annotated[Path, typer.Option("--births", help="ward_code,year,births CSV.")]
+EnrolmentOption = Annotated[
+    Path, typer.Option("--enrolment", help="(ward_code|school_code),year,grade,count CSV.")
+]
+SchoolWardsOption = Annotated[
+    Path | None, typer.Option("--school-wards", help="school_code,ward_code CSV (school-level input).")
+]
+AreasOption = Annotated[Path | None, typer.Option("--ward-areas", help="ward_code,area_km2 CSV.")]
+
+
+def _fail(error: Exception) -> NoReturn:
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(code=2) from error
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError(Problem(str(path), None, None, "file not found"))
+    return pd.read_csv(path, encoding="utf-8", dtype={"ward_code": str, "school_code": str,
+                                                      "origin_id": str, "site_id": str, "code": str})
+
+
+def _enrolment_data(
+    population: Path, births: Path, enrolment: Path, school_wards: Path | None, ward_areas: Path | None
+) -> EnrolmentData:
+    wards = _read(school_wards) if school_wards is not None else None
+    areas = None
+    if ward_areas is not None:
+        frame = _read(ward_areas)
+        areas = frame.set_index(frame["ward_code"].astype(str))["area_km2"].astype(float)
+    return EnrolmentData(
+        _read(population), _read(births), ward_enrolment(_read(enrolment), wards), areas
+    )
+
+
+@forecast_app.command("enrolment")
+def enrolment_command(
+    population: PopulationOption,
+    births: BirthsOption,
+    enrolment: EnrolmentOption,
+    out: Annotated[Path, typer.Option("--out", help="Forecast CSV.")],
+    horizon: Annotated[int, typer.Option("--horizon", help="Years ahead (1-10).")] = 10,
+    method: Annotated[
+        str, typer.Option("--method", help="auto (backtest winner per level), cohort, challenger, naive.")
+    ] = "auto",
+    backtest_horizon: Annotated[
+        int, typer.Option("--backtest-horizon", help="Longest horizon backtested for the intervals.")
+    ] = 5,
+    school_wards: SchoolWardsOption = None,
+    ward_areas: AreasOption = None,
+) -> None:
+    """Forecast entry-grade and total enrolment per ward and level, with 80 % intervals."""
+    if method != "auto" and method not in FORECASTERS:
+        raise typer.BadParameter(f"choose auto or one of {', '.join(FORECASTERS)}", param_hint="--method")
+    try:
+        data = _enrolment_data(population, births, enrolment, school_wards, ward_areas)
+        report = run_backtest(data, max_horizon=backtest_horizon)
+        forced = None if method == "auto" else {name: method for name in LEVEL_BY_NAME}
+        result = forecast_enrolment(data, horizon, report, forced)
+    except (InputError, ValueError) as error:
+        _fail(error)
+    result.to_csv(out, index=False, encoding="utf-8")
+    for line in report.lines():
+        typer.echo(line)
+    if forced:
+        typer.echo(f"method forced by --method: {method}")
+
+
+@forecast_app.command("cutoffs")
+def cutoffs_command(
+    history: Annotated[Path, typer.Option("--history", help="school_name,year,cutoff_score CSV.")],
+    year: Annotated[int, typer.Option("--year", help="Year to forecast.")],
+    out: Annotated[Path, typer.Option("--out", help="school_name,year,predicted_cutoff,lower,upper CSV.")],
+    coverage: Annotated[float, typer.Option("--coverage", help="Interval coverage.")] = 0.8,
+) -> None:
+    """Forecast each school's grade-10 NV1 cut-off (regular programme) with an interval."""
+    try:
+        forecast = forecast_cutoffs(_read(history), year, coverage)
+    except (InputError, ValueError) as error:
+        _fail(error)
+    forecast.to_csv(out, index=False, encoding="utf-8")
+    typer.echo(f"{len(forecast)} schools forecast for {year}")
+
+
+@forecast_app.command("backtest")
+def backtest_command(
+    population: Annotated[Path | None, typer.Option("--population", help="Population CSV.")] = None,
+    births: Annotated[Path | None, typer.Option("--births", help="Births CSV.")] = None,
+    enrolment: Annotated[Path | None, typer.Option("--enrolment", help="Enrolment CSV.")] = None,
+    school_wards: SchoolWardsOption = None,
+    ward_areas: AreasOption = None,
+    max_horizon: Annotated[int, typer.Option("--max-horizon", help="Longest horizon.")] = 5,
+    cutoffs: Annotated[
+        Path | None, typer.Option("--cutoffs", help="Backtest cut-offs from this history instead.")
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Held-out cut-off year.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Scores CSV.")] = None,
+) -> None:
+    """Rolling-origin backtest of enrolment methods (MAPE at 1, 3, 5 years) or of cut-offs (MAE)."""
+    try:
+        if cutoffs is not None:
+            history = _read(cutoffs)
+            held_out = year if year is not None else int(history["year"].max())
+            result = backtest_cutoffs(history, held_out)
+            typer.echo(f"cut-off MAE model: {result.mae_model:.3f}")
+            typer.echo(f"cut-off MAE last value: {result.mae_last_value:.3f}")
+            typer.echo(f"ratio model/last value: {result.ratio_to_baseline:.3f}")
+            typer.echo(f"interval coverage: {result.interval_coverage:.3f} ({result.n_schools} schools)")
+            if out is not None:
+                result.predictions.to_csv(out, index=False, encoding="utf-8")
+            return
+        if population is None or births is None or enrolment is None:
+            raise typer.BadParameter("give --population, --births and --enrolment, or --cutoffs")
+        data = _enrolment_data(population, births, enrolment, school_wards, ward_areas)
+        report = run_backtest(data, max_horizon=max_horizon)
+    except (InputError, ValueError) as error:
+        if isinstance(error, typer.BadParameter):
+            raise
+        _fail(error)
+    for line in report.lines():
+        typer.echo(line)
+    if out is not None:
+        report.scores.to_csv(out, index=False, encoding="utf-8")
+
+
+@plan_app.command("gaps")
+def gaps_command(
+    demand: Annotated[Path, typer.Option("--demand", help="ward_code,demand CSV.")],
+    schools: Annotated[Path, typer.Option("--schools", help="Schools CSV (school_code or code).")],
+    times: Annotated[
+        Path, typer.Option("--times", help="origin_id,school_code,time_s CSV (e.g. route nearest output).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Gap table CSV.")],
+    minutes: Annotated[float, typer.Option("--minutes", help="Catchment in minutes.")] = 15.0,
+    seats_column: Annotated[
+        str, typer.Option("--seats-column", help="Column of seats, e.g. capacity_grade10.")
+    ] = "seats",
+    decay: Annotated[str, typer.Option("--decay", help="binary or gaussian.")] = "binary",
+) -> None:
+    """Seats within reach per ward (2SFCA) against demand; largest shortfall first."""
+    if decay not in ("binary", "gaussian"):
+        raise typer.BadParameter("choose binary or gaussian", param_hint="--decay")
+    try:
+        school_frame = _read(schools)
+        if "school_code" not in school_frame.columns and "code" in school_frame.columns:
+            school_frame = school_frame.rename(columns={"code": "school_code"})
+        if seats_column not in school_frame.columns:
+            raise InputError(Problem(str(schools), None, seats_column, "seats column is missing"))
+        school_frame = school_frame.assign(seats=school_frame[seats_column].fillna(0.0))
+        table = capacity_gaps(
+            _read(demand), school_frame, _read(times), minutes,
+            "binary" if decay == "binary" else "gaussian",
+        )
+    except (InputError, ValueError) as error:
+        _fail(error)
+    table.to_csv(out, index=False, encoding="utf-8")
+    typer.echo(
+        f"{len(table)} wards; shortfall {table['shortfall_seats'].sum():.0f} seats "
+        f"of demand {table['demand'].sum():.0f} within {minutes:g} min"
+    )
+
+
+@plan_app.command("sites")
+def sites_command(
+    demand: Annotated[Path, typer.Option("--demand", help="ward_code,demand CSV.")],
+    candidate_times: Annotated[
+        Path, typer.Option("--candidate-times", help="origin_id,site_id,time_s CSV.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Chosen sites CSV.")],
+    p: Annotated[int, typer.Option("--p", help="Number of new schools.")] = 5,
+    model: Annotated[str, typer.Option("--model", help="p_median or max_coverage.")] = "p_median",
+    minutes: Annotated[float, typer.Option("--minutes", help="Coverage threshold.")] = 15.0,
+    existing_times: Annotated[
+        Path | None, typer.Option("--existing-times", help="origin_id,school_code,time_s CSV.")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="auto, exact or heuristic.")] = "auto",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Exact solver limit, s.")] = 60.0,
+) -> None:
+    """Choose p new school sites; print coverage and mean time before and after as JSON."""
+    if model not in ("p_median", "max_coverage"):
+        raise typer.BadParameter("choose p_median or max_coverage", param_hint="--model")
+    if method not in ("auto", "exact", "heuristic"):
+        raise typer.BadParameter("choose auto, exact or heuristic", param_hint="--method")
+    chosen_model: Literal["p_median", "max_coverage"] = "p_median" if model == "p_median" else "max_coverage"
+    threshold_s = minutes * 60.0
+    try:
+        existing = _read(existing_times) if existing_times is not None else None
+        problem = SitingProblem.from_long(_read(demand), _read(candidate_times), existing)
+        heuristic = solve_heuristic(problem, p, chosen_model, threshold_s)
+        result = heuristic
+        exact = None
+        pairs = problem.time_s.size
+        if method == "exact" or (method == "auto" and pairs <= EXACT_AUTO_MAX_PAIRS):
+            exact = solve_exact(problem, p, chosen_model, threshold_s, time_limit)
+            better = (
+                exact.objective <= heuristic.objective
+                if chosen_model == "p_median"
+                else exact.objective >= heuristic.objective
+            )
+            result = exact if better else heuristic
+    except (InputError, ValueError) as error:
+        _fail(error)
+    pd.DataFrame(
+        {
+            "site_id": [problem.candidate_ids[int(j)] for j in result.sites],
+            "model": chosen_model,
+            "method": result.method,
+        }
+    ).to_csv(out, index=False, encoding="utf-8")
+    summary = siting_summary(problem, result.sites, threshold_s).set_index("scenario")
+    figures: dict[str, Any] = {
+        "model": chosen_model,
+        "method": result.method,
+        "objective": result.objective,
+        "heuristic_objective": heuristic.objective,
+        "exact_bound": None if exact is None else exact.bound,
+        "proven_optimal": None if exact is None else exact.proven_optimal,
+        "heuristic_gap_to_bound": None
+        if exact is None or exact.bound is None
+        else abs(heuristic.objective - exact.bound) / max(abs(exact.bound), 1e-12),
+    }
+    for scenario in ("before", "after"):
+        for column in ("covered_share", "mean_time_s"):
+            value = float(summary.loc[scenario, column])
+            figures[f"{column}_{scenario}"] = None if np.isnan(value) else value
+    json.dump(figures, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

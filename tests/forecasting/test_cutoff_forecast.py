@@ -1,0 +1,104 @@
+"""Grade-10 cut-off forecasts: the real HCMC backtest, the chance band, input rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting._data import hcmc_cutoffs_nv1_path
+from forecasting.cutoffs import (
+    ChanceBand,
+    backtest_cutoffs,
+    chance_band,
+    forecast_cutoffs,
+    select_regular_nv1,
+)
+from gis_service.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def hcmc_history() -> pd.DataFrame:
+    path = hcmc_cutoffs_nv1_path()
+    if not path.exists():
+        pytest.skip(f"real HCMC cut-off file not found at {path} (set EDUGIS_HCMC_DATA)")
+    return pd.read_csv(path)
+
+
+def test_hcmc_2024_backtest_beats_last_value(hcmc_history: pd.DataFrame) -> None:
+    result = backtest_cutoffs(hcmc_history, 2024)
+    print(
+        f"HCMC cut-offs 2024 from 2022-2023: MAE model={result.mae_model:.3f} "
+        f"last-value={result.mae_last_value:.3f} ratio={result.ratio_to_baseline:.3f} "
+        f"80% interval coverage={result.interval_coverage:.2f} over {result.n_schools} schools"
+    )
+    assert result.n_schools == 105
+    assert result.mae_model < result.mae_last_value
+    assert result.interval_coverage >= 0.6
+
+
+def test_cutoff_forecast_ignores_the_target_year_and_later(hcmc_history: pd.DataFrame) -> None:
+    trapped = hcmc_history.copy()
+    trapped.loc[trapped["year"] >= 2024, "cutoff_score"] = 29.75
+    clean = forecast_cutoffs(hcmc_history, 2024)
+    pd.testing.assert_frame_equal(clean, forecast_cutoffs(trapped, 2024))
+
+
+def test_forecast_has_the_file_contract_columns_and_ordered_bounds(hcmc_history: pd.DataFrame) -> None:
+    forecast = forecast_cutoffs(hcmc_history, 2025)
+    assert list(forecast.columns) == ["school_name", "year", "predicted_cutoff", "lower", "upper"]
+    assert (forecast["lower"] <= forecast["predicted_cutoff"]).all()
+    assert (forecast["predicted_cutoff"] <= forecast["upper"]).all()
+    assert forecast["upper"].max() <= 30
+
+
+def test_school_effect_and_year_level_are_separated() -> None:
+    # Every school moves with the year; school B is always 3 points above A.
+    history = pd.DataFrame({
+        "school_name": ["A", "A", "A", "B", "B", "B"],
+        "year": [2021, 2022, 2023] * 2,
+        "cutoff_score": [15.0, 16.0, 17.0, 18.0, 19.0, 20.0],
+    })
+    forecast = forecast_cutoffs(history, 2024).set_index("school_name")
+    # Level forecast = mean of past levels (exam difficulty does not trend).
+    assert forecast.loc["A", "predicted_cutoff"] == pytest.approx(16.0)
+    assert forecast.loc["B", "predicted_cutoff"] == pytest.approx(19.0)
+
+
+def test_cohort_size_drives_the_level_when_three_years_are_known() -> None:
+    history = pd.DataFrame({
+        "school_name": ["A"] * 3 + ["B"] * 3,
+        "year": [2021, 2022, 2023] * 2,
+        "cutoff_score": [15.0, 16.0, 17.0, 18.0, 19.0, 20.0],
+    })
+    cohort = pd.Series(np.exp([0.0, 1.0, 2.0, 3.0]), index=[2021, 2022, 2023, 2024])
+    forecast = forecast_cutoffs(history, 2024, cohort_size=cohort).set_index("school_name")
+    assert forecast.loc["A", "predicted_cutoff"] == pytest.approx(18.0)
+
+
+def test_only_nv1_and_the_regular_programme_are_forecast() -> None:
+    history = pd.DataFrame({
+        "school_name": ["A", "A", "A", "A"],
+        "year": [2023, 2023, 2023, 2022],
+        "admission_round": ["NV1", "NV2", "NV1", "NV1"],
+        "program": ["Thường (đại trà)", "Thường (đại trà)", "Tích hợp", "Thường (đại trà)"],
+        "cutoff_score": [20.0, 21.0, 25.0, 19.0],
+    })
+    kept = select_regular_nv1(history)
+    assert kept["cutoff_score"].tolist() == [20.0, 19.0]
+
+
+def test_duplicated_school_year_is_refused() -> None:
+    history = pd.DataFrame({"school_name": ["A", "A"], "year": [2023, 2023], "cutoff_score": [1.0, 2.0]})
+    with pytest.raises(InputError, match="appear twice"):
+        forecast_cutoffs(history, 2024)
+
+
+def test_chance_band_vietnamese_first() -> None:
+    assert chance_band(24.0, 21.0, 23.0) is ChanceBand.LIKELY
+    assert chance_band(22.0, 21.0, 23.0) is ChanceBand.POSSIBLE
+    assert chance_band(20.5, 21.0, 23.0) is ChanceBand.UNLIKELY
+    assert ChanceBand.LIKELY.label == "Khả năng cao / Likely"
+    assert ChanceBand.UNLIKELY.label_vi == "Khả năng thấp"
+    with pytest.raises(ValueError):
+        chance_band(20.0, 23.0, 21.0)
