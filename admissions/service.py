@@ -191,10 +191,16 @@ def road_source(engine: Engine, schools: pd.DataFrame, grade: int,
                        admitting["lat"].to_numpy(np.float64))
 
 
-def load_problem(engine: Engine, round_id: str, mode: str = "motorbike") -> AdmissionProblem:
-    """The round's applicants and the stored schools as an :class:`AdmissionProblem`."""
+def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
+                 extra_schools: pd.DataFrame | None = None) -> AdmissionProblem:
+    """The round's applicants and the stored schools as an :class:`AdmissionProblem`.
+
+    ``extra_schools`` (same columns as the stored ones) are added for "what if" runs.
+    """
     info = get_round(engine, round_id)
     schools = _schools(engine)
+    if extra_schools is not None:
+        schools = pd.concat([schools, extra_schools], ignore_index=True)
     with engine.connect() as conn:
         applicants = _applicant_frame(conn, info)
     needs_roads = info.grade != 10 or bool(np.isfinite(applicants["lon"]).any())

@@ -283,7 +283,7 @@ def _history(schools: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFr
         entry = {"primary": school.capacity_grade1, "lower_secondary": school.capacity_grade6,
                  "upper_secondary": school.capacity_grade10}[school.level]
         quality = rng.uniform(12.0, 25.5)
-        for year in range(2021, ADMISSION_YEAR):
+        for year in range(2016, ADMISSION_YEAR):
             trend = 1 - 0.02 * (ADMISSION_YEAR - year)
             for grade in grades[school.level]:
                 fill = rng.uniform(0.86, 1.0) * (1 - 0.015 * (grade - min(grades[school.level])))

@@ -38,11 +38,15 @@ plan_app = typer.Typer(
 #: Above this many demand x candidate pairs, ``--method auto`` runs only the heuristic.
 EXACT_AUTO_MAX_PAIRS = 1_000_000
 
-PopulationOption = Annotated[Path, typer.Option("--population", help="ward_code,year,age,count CSV.")]
-BirthsOption = Annotated[Path, typer.Option("--births", help="ward_code,year,births CSV.")]
-EnrolmentOption = Annotated[
-    Path, typer.Option("--enrolment", help="(ward_code|school_code),year,grade,count CSV.")
+PopulationOption = Annotated[
+    Path | None, typer.Option("--population", help="ward_code,year,age,count CSV (omit: database).")
 ]
+BirthsOption = Annotated[Path | None, typer.Option("--births", help="ward_code,year,births CSV.")]
+EnrolmentOption = Annotated[
+    Path | None, typer.Option("--enrolment", help="(ward_code|school_code),year,grade,count CSV.")
+]
+LevelOption = Annotated[str, typer.Option("--level", help="Database mode: school level.")]
+YearOption = Annotated[int | None, typer.Option("--year", help="Database mode: forecast year.")]
 SchoolWardsOption = Annotated[
     Path | None, typer.Option("--school-wards", help="school_code,ward_code CSV (school-level input).")
 ]
@@ -76,10 +80,10 @@ def _enrolment_data(
 
 @forecast_app.command("enrolment")
 def enrolment_command(
-    population: PopulationOption,
-    births: BirthsOption,
-    enrolment: EnrolmentOption,
-    out: Annotated[Path, typer.Option("--out", help="Forecast CSV.")],
+    population: PopulationOption = None,
+    births: BirthsOption = None,
+    enrolment: EnrolmentOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Forecast CSV.")] = None,
     horizon: Annotated[int, typer.Option("--horizon", help="Years ahead (1-10).")] = 10,
     method: Annotated[
         str, typer.Option("--method", help="auto (backtest winner per level), cohort, challenger, naive.")
@@ -90,7 +94,23 @@ def enrolment_command(
     school_wards: SchoolWardsOption = None,
     ward_areas: AreasOption = None,
 ) -> None:
-    """Forecast entry-grade and total enrolment per ward and level, with 80 % intervals."""
+    """Forecast entry-grade and total enrolment per ward and level, with 80 % intervals.
+
+    Without the CSV options, reads the database and stores the forecast there for the maps.
+    """
+    if population is None and births is None and enrolment is None:
+        from forecasting import service
+        from gis_service.db import get_engine
+
+        result, report = service.forecast_and_store(get_engine(), horizon)
+        if out is not None:
+            result.to_csv(out, index=False, encoding="utf-8")
+        for line in report.lines():
+            typer.echo(line)
+        typer.echo(f"{len(result)} forecast rows stored in enrolment_forecasts")
+        return
+    if population is None or births is None or enrolment is None or out is None:
+        raise typer.BadParameter("file mode needs --population, --births, --enrolment and --out")
     if method != "auto" and method not in FORECASTERS:
         raise typer.BadParameter(f"choose auto or one of {', '.join(FORECASTERS)}", param_hint="--method")
     try:
@@ -166,19 +186,42 @@ def backtest_command(
 
 @plan_app.command("gaps")
 def gaps_command(
-    demand: Annotated[Path, typer.Option("--demand", help="ward_code,demand CSV.")],
-    schools: Annotated[Path, typer.Option("--schools", help="Schools CSV (school_code or code).")],
+    demand: Annotated[Path | None, typer.Option("--demand", help="ward_code,demand CSV.")] = None,
+    schools: Annotated[
+        Path | None, typer.Option("--schools", help="Schools CSV (school_code or code).")
+    ] = None,
     times: Annotated[
-        Path, typer.Option("--times", help="origin_id,school_code,time_s CSV (e.g. route nearest output).")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Gap table CSV.")],
+        Path | None,
+        typer.Option("--times", help="origin_id,school_code,time_s CSV (e.g. route nearest output)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Gap table CSV.")] = None,
+    level: LevelOption = "primary",
+    year: YearOption = None,
     minutes: Annotated[float, typer.Option("--minutes", help="Catchment in minutes.")] = 15.0,
     seats_column: Annotated[
         str, typer.Option("--seats-column", help="Column of seats, e.g. capacity_grade10.")
     ] = "seats",
     decay: Annotated[str, typer.Option("--decay", help="binary or gaussian.")] = "binary",
 ) -> None:
-    """Seats within reach per ward (2SFCA) against demand; largest shortfall first."""
+    """Seats within reach per ward (2SFCA) against demand; largest shortfall first.
+
+    Without the CSV options: stored forecast demand of ``--level`` in ``--year`` against the
+    schools' entry seats within ``--minutes`` by motorbike on the imported roads; stored.
+    """
+    if demand is None and schools is None and times is None:
+        from forecasting import service
+        from gis_service.db import get_engine
+
+        if year is None:
+            raise typer.BadParameter("database mode needs --year", param_hint="--year")
+        table = service.gaps_and_store(get_engine(), level, year, minutes)
+        if out is not None:
+            table.to_csv(out, index=False, encoding="utf-8")
+        typer.echo(f"{len(table)} wards; shortfall {table['shortfall_seats'].sum():.0f} seats of "
+                   f"demand {table['demand'].sum():.0f} within {minutes:g} min (stored)")
+        return
+    if demand is None or schools is None or times is None or out is None:
+        raise typer.BadParameter("file mode needs --demand, --schools, --times and --out")
     if decay not in ("binary", "gaussian"):
         raise typer.BadParameter("choose binary or gaussian", param_hint="--decay")
     try:
@@ -203,11 +246,16 @@ def gaps_command(
 
 @plan_app.command("sites")
 def sites_command(
-    demand: Annotated[Path, typer.Option("--demand", help="ward_code,demand CSV.")],
+    demand: Annotated[Path | None, typer.Option("--demand", help="ward_code,demand CSV.")] = None,
     candidate_times: Annotated[
-        Path, typer.Option("--candidate-times", help="origin_id,site_id,time_s CSV.")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Chosen sites CSV.")],
+        Path | None, typer.Option("--candidate-times", help="origin_id,site_id,time_s CSV.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Chosen sites CSV.")] = None,
+    level: LevelOption = "primary",
+    year: YearOption = None,
+    what_if_round: Annotated[
+        str | None, typer.Option("--what-if-round", help="Database mode: rerun this round with the sites.")
+    ] = None,
     p: Annotated[int, typer.Option("--p", help="Number of new schools.")] = 5,
     model: Annotated[str, typer.Option("--model", help="p_median or max_coverage.")] = "p_median",
     minutes: Annotated[float, typer.Option("--minutes", help="Coverage threshold.")] = 15.0,
@@ -217,7 +265,28 @@ def sites_command(
     method: Annotated[str, typer.Option("--method", help="auto, exact or heuristic.")] = "auto",
     time_limit: Annotated[float, typer.Option("--time-limit", help="Exact solver limit, s.")] = 60.0,
 ) -> None:
-    """Choose p new school sites; print coverage and mean time before and after as JSON."""
+    """Choose p new school sites; print coverage and mean time before and after as JSON.
+
+    Without the CSV options: road nodes of the under-served wards (from ``plan gaps``) are the
+    candidates, stored forecast demand the weights; the sites are stored, and
+    ``--what-if-round`` reruns that admission round with them added as schools.
+    """
+    if demand is None and candidate_times is None:
+        from forecasting import service
+        from gis_service.db import get_engine
+
+        if year is None:
+            raise typer.BadParameter("database mode needs --year", param_hint="--year")
+        engine = get_engine()
+        run = service.sites_and_store(engine, level, year, p, minutes, model)
+        typer.echo(f"run {run.run_id} ({run.method}); sites:")
+        typer.echo(run.sites.to_string(index=False))
+        typer.echo(run.summary.to_string(index=False))
+        if what_if_round is not None:
+            typer.echo(service.what_if_sites(engine, run.run_id, what_if_round).to_string(index=False))
+        return
+    if demand is None or candidate_times is None or out is None:
+        raise typer.BadParameter("file mode needs --demand, --candidate-times and --out")
     if model not in ("p_median", "max_coverage"):
         raise typer.BadParameter("choose p_median or max_coverage", param_hint="--model")
     if method not in ("auto", "exact", "heuristic"):

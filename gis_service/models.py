@@ -246,3 +246,48 @@ class AuditLog(Base):
 Index("ix_schools_level", School.level)
 Index("ix_admin_units_parent", AdminUnit.parent_code)
 Index("ix_road_edges_uv", RoadEdge.basemap, RoadEdge.u, RoadEdge.v)
+
+
+class EnrolmentForecast(Base):
+    """Stored forecasts per ward, level and year (the planners' maps read these)."""
+
+    __tablename__ = "enrolment_forecasts"
+    ward_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    horizon: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(16))
+    predicted: Mapped[float] = mapped_column(Double)
+    lower: Mapped[float] = mapped_column(Double)
+    upper: Mapped[float] = mapped_column(Double)
+
+
+class CapacityGap(Base):
+    """Demand against seats reachable within a travel time, per ward (2SFCA)."""
+
+    __tablename__ = "capacity_gaps"
+    ward_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    threshold_min: Mapped[float] = mapped_column(Double, primary_key=True)
+    demand: Mapped[float] = mapped_column(Double)
+    seats_within_threshold: Mapped[float] = mapped_column(Double)
+    seats_per_child: Mapped[float | None] = mapped_column(Double)
+    accessible_seats: Mapped[float] = mapped_column(Double)
+    shortfall_seats: Mapped[float] = mapped_column(Double)
+    nearest_time_s: Mapped[float | None] = mapped_column(Double)
+
+
+class ProposedSite(Base):
+    """A new-school site chosen by a siting run."""
+
+    __tablename__ = "proposed_sites"
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(16))
+    ward_code: Mapped[str | None] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))

@@ -1,0 +1,279 @@
+"""Planning in PostGIS: forecasts, capacity gaps and proposed sites, stored for the web maps.
+
+Thin functions around the pure kernels: they read population, births, enrolment, schools
+and the road network from the database, call the kernels, and store the results in one
+transaction each (``enrolment_forecasts``, ``capacity_gaps``, ``proposed_sites``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from forecasting.accessibility import capacity_gaps
+from forecasting.backtest import BacktestReport, forecast_enrolment, run_backtest
+from forecasting.enrolment import EnrolmentData, ward_enrolment
+from forecasting.levels import LEVELS
+from forecasting.siting import (
+    SitingProblem,
+    SitingResult,
+    siting_summary,
+    solve_exact,
+    solve_heuristic,
+)
+from gis_service.errors import NotFoundError
+
+ENTRY_GRADE = {level.name: level.entry_grade for level in LEVELS}
+
+
+def load_enrolment_data(engine: Engine) -> EnrolmentData:
+    """Population, births and ward-level enrolment from the database."""
+    with engine.connect() as conn:
+        population = pd.read_sql(sa.text(
+            "SELECT ward_code, year, age, count FROM population"), conn)
+        births = pd.read_sql(sa.text("SELECT ward_code, year, births FROM births"), conn)
+        enrolment = pd.read_sql(sa.text(
+            "SELECT e.school_code, e.year, e.grade, e.headcount AS count FROM enrolment e"), conn)
+        school_wards = pd.read_sql(sa.text(
+            "SELECT code AS school_code, ward_code FROM schools WHERE ward_code IS NOT NULL"), conn)
+        areas = pd.read_sql(sa.text(
+            "SELECT code AS ward_code, ST_Area(geom::geography) / 1e6 AS area_km2"
+            " FROM admin_units WHERE level = 'ward'"), conn)
+    if population.empty or enrolment.empty:
+        raise NotFoundError("no population or enrolment history in the database "
+                            "(run `edugis demo-data`, or load them first)")
+    return EnrolmentData(
+        population=population, births=births,
+        enrolment=ward_enrolment(enrolment, school_wards),
+        ward_area_km2=areas.set_index("ward_code")["area_km2"],
+    )
+
+
+def forecast_and_store(engine: Engine, horizon_years: int = 10) -> tuple[pd.DataFrame,
+                                                                         BacktestReport]:
+    """Backtest, forecast enrolment per ward and level, and replace the stored forecasts."""
+    data = load_enrolment_data(engine)
+    report = run_backtest(data)
+    forecast = forecast_enrolment(data, horizon_years, report)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM enrolment_forecasts"))
+        conn.execute(sa.text(
+            "INSERT INTO enrolment_forecasts (ward_code, level, measure, year, horizon, method,"
+            " predicted, lower, upper) VALUES (:ward_code, :level, :measure, :year, :horizon,"
+            " :method, :predicted, :lower, :upper)"),
+            [{**row, "year": int(row["year"]), "horizon": int(row["horizon"])}
+             for row in forecast.to_dict("records")])
+    return forecast, report
+
+
+def ward_points(engine: Engine) -> pd.DataFrame:
+    """One representative point per ward (inside the polygon): ``ward_code, lon, lat``."""
+    with engine.connect() as conn:
+        frame = pd.read_sql(sa.text(
+            "SELECT code AS ward_code, ST_X(p) AS lon, ST_Y(p) AS lat FROM admin_units,"
+            " ST_PointOnSurface(geom) AS p WHERE level = 'ward' ORDER BY code"), conn)
+    if frame.empty:
+        raise NotFoundError("no wards in the database")
+    return frame
+
+
+def _stored_demand(engine: Engine, level: str, year: int) -> pd.DataFrame:
+    with engine.connect() as conn:
+        demand = pd.read_sql(sa.text(
+            "SELECT ward_code, predicted AS demand FROM enrolment_forecasts"
+            " WHERE level = :l AND measure = 'entry' AND year = :y"), conn,
+            params={"l": level, "y": year})
+    if demand.empty:
+        raise NotFoundError(f"no stored {level} forecast for {year}: run `edugis forecast "
+                            "enrolment` first (years available: the 10 after the last history year)")
+    return demand
+
+
+def _graph(engine: Engine, mode: str) -> Any:
+    import routing
+    from basemaps.fetch import load_road_layer
+
+    return routing.build_graph(load_road_layer(engine), mode)
+
+
+def _long_times(matrix: Any, origin_ids: list[str], school_ids: list[str]) -> pd.DataFrame:
+    coo = matrix.time_s.tocoo()
+    return pd.DataFrame({"origin_id": np.asarray(origin_ids)[coo.row],
+                         "school_code": np.asarray(school_ids)[coo.col],
+                         "time_s": coo.data})
+
+
+def gaps_and_store(engine: Engine, level: str, year: int, threshold_min: float = 15.0,
+                   mode: str = "motorbike") -> pd.DataFrame:
+    """2SFCA of forecast entry demand against entry seats within ``threshold_min`` by road."""
+    import routing
+    from basemaps.fetch import load_schools
+
+    demand = _stored_demand(engine, level, year)
+    points = ward_points(engine).merge(demand, on="ward_code")
+    seats_column = f"capacity_grade{ENTRY_GRADE[level]}"
+    schools = load_schools(engine, level).dropna(subset=[seats_column])
+    schools = schools.assign(seats=schools[seats_column].astype(float)).rename(
+        columns={"code": "school_code"})
+    matrix = routing.od_matrix(_graph(engine, mode), points[["lon", "lat"]].to_numpy(),
+                               schools[["lon", "lat"]].to_numpy(), threshold_min * 60.0, "time")
+    times = _long_times(matrix, points["ward_code"].tolist(), schools["school_code"].tolist())
+    gaps = capacity_gaps(points[["ward_code", "demand"]], schools[["school_code", "seats"]], times,
+                         threshold_min)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM capacity_gaps WHERE level = :l AND year = :y"
+                             " AND threshold_min = :t"), {"l": level, "y": year, "t": threshold_min})
+        conn.execute(sa.text(
+            "INSERT INTO capacity_gaps (ward_code, level, year, threshold_min, demand,"
+            " seats_within_threshold, seats_per_child, accessible_seats, shortfall_seats,"
+            " nearest_time_s) VALUES (:ward_code, :level, :year, :threshold_min, :demand,"
+            " :seats_within_threshold, :seats_per_child, :accessible_seats, :shortfall_seats,"
+            " :nearest_time_s)"),
+            [{k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+              for k, v in {**row, "level": level, "year": year,
+                           "threshold_min": threshold_min}.items()}
+             for row in gaps.to_dict("records")])
+    return gaps
+
+
+@dataclass(frozen=True)
+class SitingRun:
+    run_id: str
+    sites: pd.DataFrame  # rank, node_id, lon, lat, ward_code
+    summary: pd.DataFrame  # before / after
+    method: str
+    gap_to_bound: float | None
+
+
+def sites_and_store(engine: Engine, level: str, year: int, p: int, threshold_min: float = 15.0,
+                    model: str = "p_median", mode: str = "motorbike", max_candidates: int = 2000,
+                    seed: int = 0) -> SitingRun:
+    """Choose ``p`` new sites among road nodes of under-served wards and store them.
+
+    Demand points are ward points weighted by the forecast entry demand; existing schools
+    of the level count as already open. Exact when the solver proves optimality within its
+    limit, otherwise the vertex-substitution heuristic's answer with its gap to the bound.
+    """
+    import routing
+    from basemaps.fetch import load_schools
+
+    demand = _stored_demand(engine, level, year)
+    points = ward_points(engine).merge(demand, on="ward_code")
+    with engine.connect() as conn:
+        short = pd.read_sql(sa.text(
+            "SELECT ward_code FROM capacity_gaps WHERE level = :l AND year = :y"
+            " AND threshold_min = :t AND shortfall_seats > 0"), conn,
+            params={"l": level, "y": year, "t": threshold_min})["ward_code"].tolist()
+        wards = short or points["ward_code"].tolist()
+        candidates = pd.read_sql(sa.text(
+            "SELECT n.node_id, ST_X(n.geom) AS lon, ST_Y(n.geom) AS lat, w.code AS ward_code"
+            " FROM road_nodes n JOIN basemaps b ON b.name = n.basemap"
+            " JOIN admin_units w ON w.level = 'ward' AND ST_Intersects(w.geom, n.geom)"
+            " WHERE w.code = ANY(:wards) AND b.imported_at = (SELECT max(imported_at) FROM basemaps)"
+            " ORDER BY n.node_id"), conn, params={"wards": wards})
+    if candidates.empty:
+        raise NotFoundError("no candidate road nodes in the under-served wards")
+    if len(candidates) > max_candidates:
+        candidates = candidates.sample(max_candidates, random_state=seed).sort_values("node_id")
+    graph = _graph(engine, mode)
+    origins = points[["lon", "lat"]].to_numpy()
+    cutoff = 4 * threshold_min * 60.0
+    cand = routing.od_matrix(graph, origins, candidates[["lon", "lat"]].to_numpy(), cutoff, "time")
+    schools = load_schools(engine, level)
+    existing = routing.od_matrix(graph, origins, schools[["lon", "lat"]].to_numpy(), cutoff, "time")
+    existing_dense = _dense_times(existing)
+    existing_time = (existing_dense.min(axis=1) if existing_dense.shape[1]
+                     else np.full(len(points), np.inf))
+    problem = SitingProblem.from_matrix(_dense_times(cand), points["demand"].to_numpy(float),
+                                        existing_time, unreachable_time_s=cutoff * 2)
+    threshold_s = threshold_min * 60.0
+    chosen_model = "p_median" if model == "p_median" else "max_coverage"
+    heuristic = solve_heuristic(problem, p, chosen_model, threshold_s, seed=seed)  # type: ignore[arg-type]
+    exact = solve_exact(problem, p, chosen_model, threshold_s, time_limit_s=60.0)  # type: ignore[arg-type]
+    exact_better = (exact.objective <= heuristic.objective if chosen_model == "p_median"
+                    else exact.objective >= heuristic.objective)
+    best = exact if exact_better else heuristic
+    sites = candidates.iloc[np.asarray(best.sites)].reset_index(drop=True)
+    sites.insert(0, "rank", np.arange(1, len(sites) + 1))
+    run_id = f"{level}-{year}-{chosen_model}-p{p}-t{threshold_min:g}"
+    summary = siting_summary(problem, np.asarray(best.sites), threshold_s)
+    method = "exact" if exact_better and exact.proven_optimal else best.method
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM proposed_sites WHERE run_id = :r"), {"r": run_id})
+        conn.execute(sa.text(
+            "INSERT INTO proposed_sites (run_id, rank, level, model, method, ward_code, details, geom)"
+            " VALUES (:r, :rank, :level, :model, :method, :ward, CAST(:details AS jsonb),"
+            " ST_SetSRID(ST_Point(:lon, :lat), 4326))"),
+            [{"r": run_id, "rank": int(s.rank), "level": level, "model": chosen_model,
+              "method": method, "ward": s.ward_code, "lon": float(s.lon), "lat": float(s.lat),
+              "details": json.dumps({"node_id": int(s.node_id), "year": year,
+                                     "threshold_min": threshold_min, "mode": mode})}
+             for s in sites.itertuples()])
+    return SitingRun(run_id, sites, summary, method, _gap(best, exact))
+
+
+def _dense_times(matrix: Any) -> np.ndarray:
+    """Dense times with ``inf`` beyond the cut-off (stored zeros stay zeros)."""
+    dense = np.full(matrix.shape, np.inf)
+    coo = matrix.time_s.tocoo()
+    dense[coo.row, coo.col] = coo.data
+    return dense
+
+
+def _gap(best: SitingResult, exact: SitingResult) -> float | None:
+    """Relative gap between the answer and the exact solver's proven bound."""
+    if exact.bound is None or not best.objective:
+        return None
+    return float(abs(best.objective - exact.bound) / abs(best.objective))
+
+
+def what_if_sites(engine: Engine, run_id: str, round_id: str, mode: str = "motorbike",
+                  capacity: int | None = None) -> pd.DataFrame:
+    """Rerun a round's allocation with the proposed sites added as schools (nothing stored).
+
+    Each new school gets ``capacity`` seats (default: the median of its level). Returns the
+    round's metrics before and after: mean distance, unplaced applicants, share within 2 km.
+    """
+    from admissions.allocation import allocate
+    from admissions.metrics import summary
+    from admissions.service import get_round, load_problem
+
+    info = get_round(engine, round_id)
+    with engine.connect() as conn:
+        sites = pd.read_sql(sa.text(
+            "SELECT rank, level, ward_code, ST_X(geom) AS lon, ST_Y(geom) AS lat"
+            " FROM proposed_sites WHERE run_id = :r ORDER BY rank"), conn, params={"r": run_id})
+    if sites.empty:
+        raise NotFoundError(f"no proposed sites for run {run_id!r}")
+    column = f"capacity_grade{info.grade}"
+    level = str(sites["level"].iloc[0])
+    if ENTRY_GRADE[level] != info.grade:
+        raise ValueError(f"sites of {level} cannot take grade {info.grade} applicants")
+    if capacity is None:
+        with engine.connect() as conn:
+            capacity = int(conn.execute(sa.text(
+                f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) FROM schools"
+                f" WHERE level = :l AND {column} > 0"), {"l": level}).scalar_one())
+    extra = pd.DataFrame({
+        "code": [f"NEW-{run_id}-{r}" for r in sites["rank"]],
+        "name": [f"Trường mới đề xuất {r} (proposed)" for r in sites["rank"]],
+        "level": level, "ownership": "public", "lon": sites["lon"], "lat": sites["lat"],
+        "district_code": None, "ward_code": sites["ward_code"], "address": "",
+        "capacity_grade1": pd.NA, "capacity_grade6": pd.NA, "capacity_grade10": pd.NA,
+    })
+    extra[column] = capacity
+    rows = []
+    for label, added in (("before", None), ("after", extra)):
+        problem = load_problem(engine, round_id, mode, added)
+        figures = summary(problem, allocate(problem, info.mechanism, info.seed))  # type: ignore[arg-type]
+        rows.append({"scenario": label, "schools": problem.n_schools,
+                     "placed": figures["placed"], "unplaced": figures["unplaced"],
+                     "distance_mean_m": figures["distance_mean_m"],
+                     "share_within_2km": figures["share_within_2km"]})
+    return pd.DataFrame(rows)
