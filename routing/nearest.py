@@ -1,0 +1,196 @@
+"""k nearest schools (or any targets) for many origins in one multi-source search.
+
+The search runs *from the targets* on the reverse graph: every node keeps its ``k`` best
+``(cost, target)`` labels, a target labelling a node at most once. An origin then
+combines the labels of the two end nodes of its snapped edge (plus the partial edge and
+off-road legs) with the targets snapped to its own edge. One search serves every
+origin, so the cost grows with the graph, not with the number of origins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from routing import _kernels
+from routing.graph import FloatArray, Int64Array, IntArray, ModeGraph
+from routing.snap import DEFAULT_MAX_OFFROAD_M, Snap, snap_points
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Snapped targets prepared as search seeds and as same-edge candidates."""
+
+    snap: Snap
+    weight: str
+    seed_node: IntArray
+    seed_label: IntArray
+    seed_c1: FloatArray
+    seed_c2: FloatArray
+    seed_indptr: Int64Array
+    same_indptr: Int64Array
+    same_label: IntArray
+    same_frac: FloatArray
+    same_off1: FloatArray
+    same_off2: FloatArray
+    off1: FloatArray
+    off2: FloatArray
+
+    @classmethod
+    def from_snap(cls, graph: ModeGraph, snap: Snap, weight: str) -> Targets:
+        """Seeds (node -> target costs) and the per-edge list of targets of ``snap``."""
+        u1, u2, v1, v2 = snap.arrive_costs(graph, weight)
+        n_t = len(snap)
+        labels = np.arange(n_t, dtype=np.int32)
+        # Seeds grouped by target: (u, v) of target 0, then of target 1, ...
+        node = np.column_stack([graph.edge_u[snap.edge], graph.edge_v[snap.edge]]).ravel()
+        c1 = np.column_stack([u1, v1]).ravel()
+        c2 = np.column_stack([u2, v2]).ravel()
+        label = np.repeat(labels, 2)
+        keep = np.isfinite(c1)
+        seed_indptr = np.zeros(n_t + 1, np.int64)
+        np.cumsum(np.bincount(label[keep], minlength=n_t), out=seed_indptr[1:])
+        order = np.argsort(snap.edge, kind="stable")
+        same_indptr = np.zeros(graph.edge_count + 1, np.int64)
+        np.cumsum(np.bincount(snap.edge, minlength=graph.edge_count), out=same_indptr[1:])
+        off1, off2 = snap.offroad_costs(graph, weight)
+        return cls(
+            snap=snap, weight=weight, seed_node=node[keep].astype(np.int32),
+            seed_label=label[keep], seed_c1=c1[keep], seed_c2=c2[keep], seed_indptr=seed_indptr,
+            same_indptr=same_indptr, same_label=order.astype(np.int32),
+            same_frac=snap.frac[order], same_off1=off1[order], same_off2=off2[order],
+            off1=off1, off2=off2,
+        )
+
+
+def forward_arc_ids(graph: ModeGraph) -> IntArray:
+    """``arange(arc_count)``: the arc ids of the forward CSR, kept once per graph."""
+    ids = graph._cache.get("arc_ids")
+    if ids is None:
+        ids = np.arange(graph.arc_count, dtype=np.int32)
+        graph._cache["arc_ids"] = ids
+    assert isinstance(ids, np.ndarray)
+    return ids
+
+
+def reverse_weights(graph: ModeGraph, weight: str) -> tuple[FloatArray, FloatArray]:
+    """Arc weights in reverse-CSR order (so a search reads them sequentially), kept once."""
+    key = f"rev_{weight}"
+    pair = graph._cache.get(key)
+    if pair is None:
+        w1, w2 = graph.weights(weight)
+        pair = (w1[graph.rev_arc], w2[graph.rev_arc])
+        graph._cache[key] = pair
+    assert isinstance(pair, tuple)
+    return pair
+
+
+def k_nearest_arrays(
+    graph: ModeGraph, origins: Snap, targets: Targets, k: int, cutoff: float = np.inf
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """The ``k`` best targets of every origin.
+
+    Returns
+    -------
+    tuple of arrays, shape ``(n_origins, k)``
+        Target index (``-1`` when fewer than ``k`` are reachable), cost in the search
+        weight, and the other measure along the same path.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    weight = targets.weight
+    w1, w2 = reverse_weights(graph, weight)
+    lab, c1, c2 = _kernels.k_label_search(
+        graph.node_count, graph.rev_indptr, graph.rev_tail, w1, w2, targets.seed_node,
+        targets.seed_label, targets.seed_c1, targets.seed_c2, k, float(cutoff),
+    )
+    u1, u2, v1, v2 = origins.leave_costs(graph, weight)
+    o_off1, o_off2 = origins.offroad_costs(graph, weight)
+    e1, e2 = graph.edge_weights(weight)
+    max_same = int(np.diff(targets.same_indptr).max()) if graph.edge_count else 0
+    return _kernels.combine_k(
+        lab, c1, c2, graph.edge_u[origins.edge], graph.edge_v[origins.edge], u1, u2, v1, v2,
+        origins.edge, origins.frac, o_off1, o_off2, graph.edge_fwd_arc >= 0,
+        graph.edge_bwd_arc >= 0, e1, e2, targets.same_indptr, targets.same_label,
+        targets.same_frac, targets.same_off1, targets.same_off2, k, max_same, float(cutoff),
+    )
+
+
+def nearest_schools(
+    graph: ModeGraph,
+    origins_lonlat: ArrayLike,
+    schools_lonlat: ArrayLike,
+    school_ids: Sequence[object],
+    k: int = 10,
+    weight: str = "time",
+    *,
+    origin_ids: Sequence[object] | None = None,
+    school_levels: Sequence[str] | None = None,
+    level: str | None = None,
+    max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
+    cutoff: float = np.inf,
+) -> pd.DataFrame:
+    """The ``k`` nearest schools by road of every origin.
+
+    Parameters
+    ----------
+    graph
+        Mode graph from :func:`routing.build_graph`.
+    origins_lonlat, schools_lonlat
+        Arrays of shape ``(n, 2)``, WGS84 lon/lat.
+    school_ids
+        One code per school.
+    k
+        Schools per origin.
+    weight
+        ``"time"`` (rank by seconds) or ``"distance"`` (rank by metres); the other measure
+        is reported along the same path.
+    origin_ids
+        One id per origin (default: 0..n-1).
+    school_levels, level
+        When both are given, only schools whose level equals ``level`` are searched.
+    max_offroad_m
+        Snapping limit for origins and schools.
+    cutoff
+        Ignore schools farther than this (in the ``weight`` unit).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``origin_id, rank, school_code, distance_m, time_s``, ranks from 1, only schools
+        that are reachable.
+    """
+    origins_xy = np.asarray(origins_lonlat, np.float64).reshape(-1, 2)
+    schools_xy = np.asarray(schools_lonlat, np.float64).reshape(-1, 2)
+    codes = np.asarray(list(school_ids), dtype=object)
+    if len(codes) != len(schools_xy):
+        raise ValueError("school_ids and schools_lonlat differ in length")
+    if level is not None:
+        if school_levels is None:
+            raise ValueError("filtering by level needs school_levels")
+        keep = np.asarray(list(school_levels), dtype=object) == level
+        schools_xy, codes = schools_xy[keep], codes[keep]
+    ids = np.asarray(list(origin_ids) if origin_ids is not None else range(len(origins_xy)),
+                     dtype=object)
+    columns = ["origin_id", "rank", "school_code", "distance_m", "time_s"]
+    if len(codes) == 0 or len(origins_xy) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    origin_snap = snap_points(graph, origins_xy[:, 0], origins_xy[:, 1],
+                              max_offroad_m=max_offroad_m, source="origins", labels=list(ids))
+    school_snap = snap_points(graph, schools_xy[:, 0], schools_xy[:, 1],
+                              max_offroad_m=max_offroad_m, source="schools", labels=list(codes))
+    targets = Targets.from_snap(graph, school_snap, weight)
+    lab, c1, c2 = k_nearest_arrays(graph, origin_snap, targets, k, cutoff)
+    row, rank = np.nonzero(lab >= 0)
+    time_s, distance_m = (c1, c2) if weight == "time" else (c2, c1)
+    return pd.DataFrame({
+        "origin_id": ids[row],
+        "rank": rank + 1,
+        "school_code": codes[lab[row, rank]],
+        "distance_m": distance_m[row, rank],
+        "time_s": time_s[row, rank],
+    })

@@ -1,0 +1,196 @@
+"""Snap points to the nearest road *edge* of a mode, with the off-road leg and partial edges.
+
+A snapped point sits on edge ``e`` at fraction ``frac`` of its length from ``u``. Leaving
+it towards ``u`` runs the edge backwards for ``frac * length``, towards ``v`` forwards for
+``(1 - frac) * length``; a closed direction (one-way) makes that side unreachable, except
+when the point sits exactly on the node. The straight leg between the point and the road
+is counted at the mode's ``offroad_speed_kmh``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+
+from gis_service.errors import InputError, Problem
+from routing import _grid
+from routing._grid import SegmentGrid, build_grid
+from routing.graph import FloatArray, IntArray, ModeGraph
+
+DEFAULT_MAX_OFFROAD_M = 500.0
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Snapped positions of points on the edges of one graph.
+
+    Attributes
+    ----------
+    edge
+        Edge index in the graph, per point.
+    frac
+        Position along the edge from ``u`` (0..1).
+    offroad_m
+        Straight distance from the point to its road position, in metres.
+    """
+
+    edge: IntArray
+    frac: FloatArray
+    offroad_m: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.edge)
+
+    def offroad_costs(self, graph: ModeGraph, weight: str) -> tuple[FloatArray, FloatArray]:
+        """Off-road leg as ``(primary, secondary)`` for ``weight`` (``time``/``distance``)."""
+        time_s = self.offroad_m / (graph.profile.offroad_speed_kmh / 3.6)
+        return (time_s, self.offroad_m) if weight == "time" else (self.offroad_m, time_s)
+
+    def leave_costs(
+        self, graph: ModeGraph, weight: str
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Costs from each point to its edge's ``u`` and ``v``: ``(u1, u2, v1, v2)``."""
+        w1, w2 = graph.edge_weights(weight)
+        off1, off2 = self.offroad_costs(graph, weight)
+        e, f = self.edge, self.frac
+        to_u = (f == 0.0) | (graph.edge_bwd_arc[e] >= 0)
+        to_v = (f == 1.0) | (graph.edge_fwd_arc[e] >= 0)
+        u1 = np.where(to_u, off1 + f * w1[e], np.inf)
+        u2 = np.where(to_u, off2 + f * w2[e], np.inf)
+        v1 = np.where(to_v, off1 + (1.0 - f) * w1[e], np.inf)
+        v2 = np.where(to_v, off2 + (1.0 - f) * w2[e], np.inf)
+        return u1, u2, v1, v2
+
+    def arrive_costs(
+        self, graph: ModeGraph, weight: str
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Costs from each edge's ``u`` and ``v`` to the point: ``(u1, u2, v1, v2)``."""
+        w1, w2 = graph.edge_weights(weight)
+        off1, off2 = self.offroad_costs(graph, weight)
+        e, f = self.edge, self.frac
+        from_u = (f == 0.0) | (graph.edge_fwd_arc[e] >= 0)
+        from_v = (f == 1.0) | (graph.edge_bwd_arc[e] >= 0)
+        u1 = np.where(from_u, off1 + f * w1[e], np.inf)
+        u2 = np.where(from_u, off2 + f * w2[e], np.inf)
+        v1 = np.where(from_v, off1 + (1.0 - f) * w1[e], np.inf)
+        v2 = np.where(from_v, off2 + (1.0 - f) * w2[e], np.inf)
+        return u1, u2, v1, v2
+
+
+def segment_grid(graph: ModeGraph) -> SegmentGrid:
+    """The segment index of ``graph``'s edges, built on first use and kept with the graph."""
+    grid = graph._cache.get("grid")
+    if grid is None:
+        grid = build_grid(graph.edge_coords, graph.edge_coord_offsets)
+        graph._cache["grid"] = grid
+    assert isinstance(grid, SegmentGrid)
+    return grid
+
+
+def snap_points(
+    graph: ModeGraph,
+    lon: ArrayLike,
+    lat: ArrayLike,
+    *,
+    max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
+    source: str = "points",
+    labels: Sequence[object] | None = None,
+) -> Snap:
+    """Snap WGS84 points to the nearest edge of ``graph``.
+
+    Parameters
+    ----------
+    graph
+        The mode graph.
+    lon, lat
+        Coordinates in EPSG:4326.
+    max_offroad_m
+        Points farther than this from every edge of the mode are refused.
+    source
+        File name (or description) reported in errors.
+    labels
+        Optional point ids, named in errors next to the row number.
+
+    Returns
+    -------
+    Snap
+
+    Raises
+    ------
+    gis_service.errors.InputError
+        Listing every point that is not a finite coordinate or is too far from the roads.
+    """
+    lon_a = np.asarray(lon, dtype=np.float64).ravel()
+    lat_a = np.asarray(lat, dtype=np.float64).ravel()
+    if lon_a.shape != lat_a.shape:
+        raise ValueError("lon and lat must have the same length")
+    x, y = graph.to_metric().transform(lon_a, lat_a)
+    return snap_xy(graph, np.asarray(x, np.float64), np.asarray(y, np.float64),
+                   max_offroad_m=max_offroad_m, source=source, labels=labels,
+                   lonlat=(lon_a, lat_a))
+
+
+def snap_xy(
+    graph: ModeGraph,
+    x: FloatArray,
+    y: FloatArray,
+    *,
+    max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
+    source: str = "points",
+    labels: Sequence[object] | None = None,
+    lonlat: tuple[FloatArray, FloatArray] | None = None,
+) -> Snap:
+    """Like :func:`snap_points` for coordinates already in the graph's metric CRS."""
+    grid = segment_grid(graph)
+    seg, t, dist = _grid.nearest_segments(
+        x, y, graph.edge_coords, grid.x0, grid.y0, grid.cell_m, grid.nx, grid.ny,
+        grid.cell_indptr, grid.cell_segment, grid.seg_start, float(max_offroad_m),
+    )
+    bad = np.flatnonzero(seg < 0)
+    if len(bad):
+        lon_a, lat_a = lonlat if lonlat is not None else graph.to_lonlat().transform(x, y)
+        raise InputError([
+            _far_problem(int(i), bool(np.isfinite(x[i]) and np.isfinite(y[i])),
+                         float(lon_a[i]), float(lat_a[i]), max_offroad_m, source, labels)
+            for i in bad
+        ])
+    edge = grid.seg_edge[seg]
+    start = grid.seg_start[seg]
+    seg_len = np.hypot(*(graph.edge_coords[start + 1] - graph.edge_coords[start]).T)
+    total = grid.edge_geom_m[edge]
+    along = grid.seg_cum_m[seg] + t * seg_len
+    frac = np.divide(along, total, out=np.zeros_like(along), where=total > 0)
+    # A point projecting on the end node must sit exactly at 1 (no partial edge left).
+    at_end = (t == 1.0) & (start + 2 == graph.edge_coord_offsets[edge + 1])
+    frac = np.where(at_end, 1.0, np.clip(frac, 0.0, 1.0))
+    return Snap(edge=edge.astype(np.int32), frac=frac, offroad_m=dist)
+
+
+def _far_problem(
+    i: int, finite: bool, lon: float, lat: float, limit: float, source: str,
+    labels: Sequence[object] | None,
+) -> Problem:
+    name = f"point {labels[i]!r} " if labels is not None else "point "
+    if not finite:
+        reason = f"{name}has no valid coordinate (lon={lon}, lat={lat})"
+    else:
+        reason = (f"{name}at lon={lon:.6f}, lat={lat:.6f} is more than {limit:g} m from any "
+                  "road of the mode")
+    return Problem(file=source, row=i + 1, field="lon,lat", reason=reason)
+
+
+def snap_one(graph: ModeGraph, lon: float, lat: float,
+             max_offroad_m: float = DEFAULT_MAX_OFFROAD_M) -> Snap:
+    """Snap a single point (see :func:`snap_points`)."""
+    return snap_points(graph, [lon], [lat], max_offroad_m=max_offroad_m, source="point")
+
+
+def snapped_xy(graph: ModeGraph, snap: Snap) -> NDArray[np.float64]:
+    """Metric coordinates of the road positions of ``snap``."""
+    lines = graph.edge_geometries_metric()[snap.edge]
+    pts = shapely.line_interpolate_point(lines, snap.frac, normalized=True)
+    return np.asarray(shapely.get_coordinates(pts), np.float64)
