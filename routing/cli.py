@@ -1,8 +1,8 @@
 """``edugis route ...``: nearest schools, matrices, isochrones and routes on files.
 
 File mode (``--roads FILE`` and, where schools are needed, ``--schools FILE``) works
-without the database. Without them the commands will read the imported basemap and
-schools; until that is wired, they stop with a message saying so.
+without the database. Without them the commands read the most recently imported basemap
+and the imported schools from the database.
 """
 
 from __future__ import annotations
@@ -43,11 +43,6 @@ OffroadOpt = Annotated[float, typer.Option(
     "--max-offroad-m", help="refuse points farther than this from any road of the mode")]
 OutOpt = Annotated[Path, typer.Option("--out", dir_okay=False, help="output file")]
 
-_DB_MODE = ("{what} from the database is not available yet: pass {flag} FILE, or load the "
-            "basemap and schools with `edugis import roads|schools` once the database mode "
-            "of `edugis route` is enabled")
-
-
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code=2)
@@ -61,7 +56,10 @@ def _check_choice(value: str, choices: tuple[str, ...], name: str) -> None:
 def _load_graph(roads: Path | None, mode: str) -> ModeGraph:
     _check_choice(mode, MODES, "--mode")
     if roads is None:
-        raise _fail(_DB_MODE.format(what="the road network", flag="--roads"))
+        from basemaps.fetch import load_road_layer
+        from gis_service.db import get_engine
+
+        return build_graph(load_road_layer(get_engine()), mode)
     from basemaps.roads import read_roads
 
     layer, _ = read_roads(roads)
@@ -70,7 +68,10 @@ def _load_graph(roads: Path | None, mode: str) -> ModeGraph:
 
 def _load_schools(schools: Path | None) -> pd.DataFrame:
     if schools is None:
-        raise _fail(_DB_MODE.format(what="the school list", flag="--schools"))
+        from basemaps.fetch import load_schools
+        from gis_service.db import get_engine
+
+        return load_schools(get_engine())
     from basemaps.schools import read_schools
 
     frame, problems = read_schools(schools)

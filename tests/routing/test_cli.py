@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from routing.cli import app
@@ -76,12 +78,30 @@ def test_matrix_isochrone_and_path(files: dict[str, Path], tmp_path: Path) -> No
     assert json.loads(line.read_text())["properties"]["distance_m"] > 1000
 
 
-def test_without_files_the_database_mode_is_explained(files: dict[str, Path],
-                                                      tmp_path: Path) -> None:
-    result = runner.invoke(app, ["nearest", "--origins", str(files["origins"]), "--k", "1",
-                                 "--out", str(tmp_path / "n.csv")])
-    assert result.exit_code == 2
-    assert "edugis import" in result.output and "--roads" in result.output
+def test_without_files_the_imported_basemap_and_schools_are_used(
+        demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gis_service import db, settings
+
+    with demo_engine.connect() as conn:
+        code, lon, lat = conn.execute(sa.text(
+            "SELECT code, ST_X(geom), ST_Y(geom) FROM schools WHERE level = 'primary'"
+            " ORDER BY code LIMIT 1")).one()
+    origins = tmp_path / "o.csv"
+    origins.write_text(f"id,lon,lat\nhome,{lon + 0.0002},{lat}\n", encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", demo_engine.url.render_as_string(hide_password=False))
+    settings.get_settings.cache_clear()
+    db.reset_engines()
+    try:
+        out = tmp_path / "n.csv"
+        result = runner.invoke(app, ["nearest", "--origins", str(origins), "--k", "3",
+                                     "--level", "primary", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(out)
+        assert list(table["rank"]) == [1, 2, 3]
+        assert table["school_code"].iloc[0] == code and table["distance_m"].iloc[0] < 200
+    finally:
+        settings.get_settings.cache_clear()
+        db.reset_engines()
 
 
 def test_a_far_origin_is_reported_with_its_row(files: dict[str, Path], tmp_path: Path) -> None:
