@@ -8,14 +8,21 @@ from typing import Annotated
 
 import typer
 
+from admissions.cli import app as admissions_app
 from basemaps.cli import app as import_app
+from forecasting.cli import forecast_app, plan_app
 from gis_service.cli import app as db_app
 from gis_service.errors import EdugisError
+from routing.cli import app as route_app
 
 app = typer.Typer(help="edugis — education GIS of Ho Chi Minh City.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+app.add_typer(route_app, name="route")
+app.add_typer(admissions_app, name="admissions")
+app.add_typer(forecast_app, name="forecast")
+app.add_typer(plan_app, name="plan")
 
 
 @app.command("demo-data")
@@ -66,6 +73,6 @@ def main() -> None:
     """Console entry point: known errors print their message, not a traceback."""
     try:
         app()
-    except EdugisError as exc:
+    except (EdugisError, ValueError) as exc:  # bad input, unknown keys, refused state
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
