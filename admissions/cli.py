@@ -268,3 +268,24 @@ def publish(
 
     service.publish_round(get_engine(), round_, actor)
     typer.echo(f"round {round_} published")
+
+
+@app.command()
+def override(
+    applicant: Annotated[str, typer.Argument(help="Applicant id.")],
+    round_: Annotated[str, typer.Option("--round", help="The round id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Written reason (required).")],
+    school: Annotated[
+        str | None, typer.Option("--school", help="School code; omit to withdraw the placement.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Allow a school with no seat left.")] = False,
+    actor: ActorOption = "cli",
+) -> None:
+    """An officer's decision for one applicant, with its reason (audited)."""
+    from admissions import service
+    from gis_service.db import get_engine
+
+    result = service.override_applicant(get_engine(), round_, applicant, school, reason, actor, force)
+    typer.echo(f"{result['applicant_id']}: {result['school_code'] or '—'}")
+    typer.echo(result["reason_vi"])
+    typer.echo(result["reason_en"])

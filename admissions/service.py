@@ -222,7 +222,7 @@ def run_round(engine: Engine, round_id: str, mechanism: str | None = None,
 
 
 def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocation: Allocation,
-           actor: str, mode: str) -> None:
+           actor: str, mode: str, overrides: list[dict[str, Any]] | None = None) -> None:
     result = result_frame(problem, allocation)
     time_s = np.full(problem.n_applicants, np.nan)
     rows_with = np.flatnonzero(allocation.choice_index >= 0)
@@ -237,7 +237,7 @@ def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocatio
     provenance = allocation.provenance
     parameters = {"input_sha256": provenance.input_sha256, "code_version": provenance.code_version,
                   "mechanism_parameters": provenance.parameters, "mode": mode,
-                  "distance_kind": problem.distance_kind}
+                  "distance_kind": problem.distance_kind, "overrides": overrides or []}
     with engine.begin() as conn:
         status = conn.execute(sa.text(
             "SELECT status FROM admission_rounds WHERE id = :r FOR UPDATE"), {"r": info.id}).scalar()
@@ -251,8 +251,40 @@ def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocatio
             "UPDATE admission_rounds SET status = 'run', mechanism = :m,"
             " parameters = CAST(:p AS jsonb) WHERE id = :r"),
             {"r": info.id, "m": allocation.mechanism, "p": json.dumps(parameters)})
-        audit(conn, actor, "round.run", info.id,
-              {"mechanism": allocation.mechanism, "seed": provenance.seed, **parameters})
+        if overrides:
+            audit(conn, actor, "round.override", info.id, overrides[-1])
+        else:
+            audit(conn, actor, "round.run", info.id,
+                  {"mechanism": allocation.mechanism, "seed": provenance.seed, **parameters})
+
+
+def override_applicant(engine: Engine, round_id: str, applicant_id: str, school_code: str | None,
+                       reason: str, actor: str, force: bool = False,
+                       mode: str = "motorbike") -> dict[str, Any]:
+    """Place (or withdraw) one applicant by an officer's decision with a written reason.
+
+    The run is recomputed from its stored seed and checked against its stored input checksum
+    (so an override never lands on changed inputs), earlier overrides are re-applied, then
+    this one; the whole result is stored again in one transaction and audited.
+    """
+    from admissions.overrides import Override, apply_overrides
+
+    info = get_round(engine, round_id)
+    if info.status != "run":
+        raise RoundStateError(f"round {round_id} is {info.status}; overrides need a run, "
+                              "unpublished round")
+    problem = load_problem(engine, round_id, mode)
+    allocation = allocate(problem, info.mechanism, info.seed)  # type: ignore[arg-type]
+    if allocation.provenance.input_sha256 != info.parameters.get("input_sha256"):
+        raise RoundStateError(f"the inputs of round {round_id} changed since it was run; run it again")
+    earlier = [Override(**o) for o in info.parameters.get("overrides", [])]
+    new = Override(applicant_id, school_code, reason, force)
+    overridden = apply_overrides(problem, allocation, [*earlier, new], label="override")
+    _store(engine, info, problem, overridden, actor, mode,
+           overrides=[*info.parameters.get("overrides", []),
+                      {"applicant_id": applicant_id, "school_code": school_code,
+                       "reason": reason, "force": force}])
+    return explain_applicant(engine, round_id, applicant_id)
 
 
 def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> pd.DataFrame:

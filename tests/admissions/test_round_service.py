@@ -92,6 +92,20 @@ def test_round_from_import_to_publish(cli: CliRunner, demo_engine: Engine, tmp_p
     service.run_round(demo_engine, round_id)  # same seed, same input: identical result
     assert service.results_frame(demo_engine, round_id).equals(rerun)
 
+    with pytest.raises(InputError, match="reason"):
+        service.override_applicant(demo_engine, round_id, f"T{n - 1:04d}", second, "", "officer1")
+    assert service.results_frame(demo_engine, round_id).equals(rerun)  # refused: unchanged
+    result = cli.invoke(app, ["admissions", "override", f"T{n - 1:04d}", "--round", round_id,
+                              "--school", second, "--reason", "Hoàn cảnh đặc biệt, hồ sơ 17/2026",
+                              "--actor", "officer1"])
+    assert result.exit_code == 0, result.output
+    placed = service.explain_applicant(demo_engine, round_id, f"T{n - 1:04d}")
+    assert placed["school_code"] == second
+    assert "Hoàn cảnh đặc biệt, hồ sơ 17/2026" in placed["reason_vi"]
+    others = service.results_frame(demo_engine, round_id)
+    changed = others.compare(rerun)
+    assert set(others.loc[changed.index, "applicant_id"]) == {f"T{n - 1:04d}"}
+
     result = cli.invoke(app, ["admissions", "publish", "--round", round_id])
     assert result.exit_code == 0, result.output
     with pytest.raises(service.RoundStateError, match="published"):
@@ -103,7 +117,7 @@ def test_round_from_import_to_publish(cli: CliRunner, demo_engine: Engine, tmp_p
             "SELECT action FROM audit_log WHERE target = :r ORDER BY id"), {"r": round_id}
         ).scalars().all()
     assert actions == ["round.create", "round.import_applicants", "round.run", "round.run",
-                       "round.publish"]
+                       "round.override", "round.publish"]
 
 
 def test_grade1_round_uses_road_distances_nearest_first(demo_engine: Engine) -> None:
