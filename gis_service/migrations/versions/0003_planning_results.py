@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from sqlalchemy.dialects import postgresql
 revision = '0003'
 down_revision = '0002'
 branch_labels = None
