@@ -1,4 +1,6 @@
-"""Numba kernels: binary heap, Dijkstra, k-label multi-source search, label combination.
+"""Numba kernels: binary heap, Dijkstra, origin x school matrix chunks.
+
+The k-nearest search and its per-origin combination live in :mod:`routing._klabels`.
 
 Graph arguments are CSR triples ``(indptr, nbr, arc_of)``: the neighbours of node ``i``
 are ``nbr[indptr[i]:indptr[i+1]]`` reached through arcs ``arc_of[...]``, whose weights are
@@ -14,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # numba-compiled functions are untyped for mypy; keep the signatures in the docstrings.
 Array = Any
@@ -82,174 +84,6 @@ def _heap_pop(
     return top_key, top_node, top_label, top_key2, size
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _quad_push(heap: Array, size: int, key: float, item: float) -> tuple[Array, int]:
-    """Push onto a 4-ary min-heap of ``(key, item)`` rows (children share a cache line)."""
-    if size == heap.shape[0]:
-        grown = np.empty((2 * size + 16, 2), np.float64)
-        grown[:size] = heap[:size]
-        heap = grown
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 2
-        if heap[parent, 0] <= key:
-            break
-        heap[i, 0] = heap[parent, 0]
-        heap[i, 1] = heap[parent, 1]
-        i = parent
-    heap[i, 0] = key
-    heap[i, 1] = item
-    return heap, size + 1
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _quad_pop(heap: Array, size: int) -> tuple[float, float, int]:
-    key, item = heap[0, 0], heap[0, 1]
-    size -= 1
-    last_key, last_item = heap[size, 0], heap[size, 1]
-    i = 0
-    while True:
-        first = 4 * i + 1
-        if first >= size:
-            break
-        best, best_key = first, heap[first, 0]
-        for j in range(first + 1, min(first + 4, size)):
-            if heap[j, 0] < best_key:
-                best, best_key = j, heap[j, 0]
-        if best_key >= last_key:
-            break
-        heap[i, 0] = best_key
-        heap[i, 1] = heap[best, 1]
-        i = best
-    if size > 0:
-        heap[i, 0] = last_key
-        heap[i, 1] = last_item
-    return key, item, size
-
-
-@njit(nogil=True, cache=True)
-def k_label_search(
-    n: int, indptr: Array, nbr: Array, w1: Array, w2: Array,
-    seed_node: Array, seed_label: Array, seed_c1: Array, seed_c2: Array, k: int, cutoff: float,
-) -> tuple[Array, Array, Array]:
-    """Multi-source Dijkstra keeping the ``k`` best distinct labels of every node.
-
-    ``w1``/``w2`` are aligned with ``nbr`` (weights of the CSR slots, not arc ids). A label
-    (a school) may settle a node once; a node stops accepting labels once it has ``k``.
-    Returns ``(label, cost1, cost2)`` of shape ``(n, k)``, sorted by ``cost1`` per node,
-    with ``-1`` / ``inf`` in unused slots.
-
-    With thousands of sources the search front covers the whole city at once and every
-    step is a cache miss, so the data are laid out for few misses: a node's count and
-    labels share a row, its two costs are interleaved, each queued entry is one row of
-    ``pool`` (cost1, cost2, node, label), and the priority queue is a ring of buckets one
-    mean arc wide (future entries, as linked lists) plus a small 4-ary heap that orders
-    the current bucket exactly.
-    """
-    lab = np.full((n, k + 1), -1, np.int32)
-    lab[:, 0] = 0
-    cost = np.full((n, k, 2), np.inf)
-    n_seeds = len(seed_node)
-    if n_seeds == 0:
-        return lab[:, 1:], cost[:, :, 0], cost[:, :, 1]
-    delta = max(np.mean(w1) if len(w1) else 1.0, 1e-6)
-    max_w = np.max(w1) if len(w1) else 0.0
-    low = np.min(seed_c1)
-    high = np.max(seed_c1)
-    n_buckets = int((high - low + max_w) / delta) + 3
-    head = np.full(n_buckets, -1, np.int64)
-    cap = 4 * n_seeds + 2 * n + 16
-    pool = np.empty((cap, 4), np.float64)
-    pool_next = np.empty(cap, np.int64)
-    heap = np.empty((1024, 2), np.float64)
-    size = 0
-    used = 0
-    waiting = 0
-    current = int(low / delta)
-    for i in range(n_seeds):
-        if seed_c1[i] <= cutoff:
-            pool[used, 0] = seed_c1[i]
-            pool[used, 1] = seed_c2[i]
-            pool[used, 2] = seed_node[i]
-            pool[used, 3] = seed_label[i]
-            bucket = int(seed_c1[i] / delta)
-            if bucket <= current:
-                heap, size = _quad_push(heap, size, seed_c1[i], float(used))
-            else:
-                slot = bucket % n_buckets
-                pool_next[used] = head[slot]
-                head[slot] = used
-                waiting += 1
-            used += 1
-    while True:
-        while size == 0 and waiting > 0:
-            current += 1
-            slot = current % n_buckets
-            entry = head[slot]
-            head[slot] = -1
-            while entry >= 0:
-                heap, size = _quad_push(heap, size, pool[entry, 0], float(entry))
-                waiting -= 1
-                entry = pool_next[entry]
-        if size == 0:
-            break
-        d, item, size = _quad_pop(heap, size)
-        entry = int(item)
-        node = int(pool[entry, 2])
-        s = int(pool[entry, 3])
-        cnt = lab[node, 0]
-        if cnt >= k:
-            continue
-        duplicate = False
-        for j in range(1, cnt + 1):
-            if lab[node, j] == s:
-                duplicate = True
-                break
-        if duplicate:
-            continue
-        d2 = pool[entry, 1]
-        lab[node, cnt + 1] = s
-        lab[node, 0] = cnt + 1
-        cost[node, cnt, 0] = d
-        cost[node, cnt, 1] = d2
-        for a in range(indptr[node], indptr[node + 1]):
-            t = nbr[a]
-            ct = lab[t, 0]
-            if ct >= k:
-                continue
-            nd = d + w1[a]
-            if nd > cutoff:
-                continue
-            seen = False
-            for j in range(1, ct + 1):
-                if lab[t, j] == s:
-                    seen = True
-                    break
-            if seen:
-                continue
-            if used == pool.shape[0]:
-                grown = np.empty((2 * used, 4), np.float64)
-                grown[:used] = pool
-                pool = grown
-                grown_next = np.empty(2 * used, np.int64)
-                grown_next[:used] = pool_next
-                pool_next = grown_next
-            pool[used, 0] = nd
-            pool[used, 1] = d2 + w2[a]
-            pool[used, 2] = t
-            pool[used, 3] = s
-            bucket = int(nd / delta)
-            if bucket <= current:
-                heap, size = _quad_push(heap, size, nd, float(used))
-            else:
-                slot = bucket % n_buckets
-                pool_next[used] = head[slot]
-                head[slot] = used
-                waiting += 1
-            used += 1
-    return lab[:, 1:], cost[:, :, 0], cost[:, :, 1]
-
-
 @njit(nogil=True, cache=True)
 def dijkstra_into(
     indptr: Array, nbr: Array, arc_of: Array, w1: Array, w2: Array,
@@ -302,81 +136,6 @@ def dijkstra_into(
                 keys, nodes, labels, keys2, size, nd, t, -1, d2 + w2[arc]
             )
     return count
-
-
-@njit(parallel=True, cache=True)
-def combine_k(
-    lab: Array, c1: Array, c2: Array,
-    o_u: Array, o_v: Array, o_cu1: Array, o_cu2: Array, o_cv1: Array, o_cv2: Array,
-    o_edge: Array, o_frac: Array, o_off1: Array, o_off2: Array,
-    e_fwd: Array, e_bwd: Array, e_w1: Array, e_w2: Array,
-    se_indptr: Array, se_label: Array, se_frac: Array, se_off1: Array, se_off2: Array,
-    k: int, max_same: int, cutoff: float,
-) -> tuple[Array, Array, Array]:
-    """The ``k`` best labels of every origin from the labels of its edge's two end nodes.
-
-    An origin on edge ``e`` at fraction ``o_frac`` reaches ``u`` at cost ``o_cu1`` and ``v``
-    at ``o_cv1`` (``inf`` where one-way forbids it, off-road leg included); labels sitting
-    on the same edge (``se_*``, CSR by edge) are also reached directly along the edge.
-    """
-    n_orig = len(o_u)
-    width = lab.shape[1]
-    out_lab = np.full((n_orig, k), -1, np.int32)
-    out_c1 = np.full((n_orig, k), np.inf)
-    out_c2 = np.full((n_orig, k), np.inf)
-    block = 512
-    n_blocks = (n_orig + block - 1) // block
-    for b in prange(n_blocks):
-        size = 2 * width + max_same
-        cand_lab = np.empty(size, np.int32)
-        cand_c1 = np.empty(size, np.float64)
-        cand_c2 = np.empty(size, np.float64)
-        for o in range(b * block, min(n_orig, (b + 1) * block)):
-            m = 0
-            for end in range(2):
-                node = o_u[o] if end == 0 else o_v[o]
-                base1 = o_cu1[o] if end == 0 else o_cv1[o]
-                base2 = o_cu2[o] if end == 0 else o_cv2[o]
-                if base1 == np.inf:
-                    continue
-                for j in range(width):
-                    s = lab[node, j]
-                    if s < 0:
-                        continue
-                    cand_lab[m] = s
-                    cand_c1[m] = base1 + c1[node, j]
-                    cand_c2[m] = base2 + c2[node, j]
-                    m += 1
-            e = o_edge[o]
-            f = o_frac[o]
-            for j in range(se_indptr[e], se_indptr[e + 1]):
-                g = se_frac[j]
-                if (g >= f and (e_fwd[e] or g == f)) or (g <= f and e_bwd[e]):
-                    part = abs(g - f)
-                    cand_lab[m] = se_label[j]
-                    cand_c1[m] = o_off1[o] + part * e_w1[e] + se_off1[j]
-                    cand_c2[m] = o_off2[o] + part * e_w2[e] + se_off2[j]
-                    m += 1
-            order = np.argsort(cand_c1[:m], kind="mergesort")
-            r = 0
-            for idx in order:
-                if r >= k:
-                    break
-                if cand_c1[idx] > cutoff:
-                    break
-                s = cand_lab[idx]
-                taken = False
-                for q in range(r):
-                    if out_lab[o, q] == s:
-                        taken = True
-                        break
-                if taken:
-                    continue
-                out_lab[o, r] = s
-                out_c1[o, r] = cand_c1[idx]
-                out_c2[o, r] = cand_c2[idx]
-                r += 1
-    return out_lab, out_c1, out_c2
 
 
 @njit(nogil=True, cache=True)

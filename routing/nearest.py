@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from routing import _kernels
+from routing import _klabels
 from routing.graph import FloatArray, Int64Array, IntArray, ModeGraph
 from routing.snap import DEFAULT_MAX_OFFROAD_M, Snap, snap_points
 
@@ -104,19 +104,18 @@ def k_nearest_arrays(
         raise ValueError("k must be at least 1")
     weight = targets.weight
     w1, w2 = reverse_weights(graph, weight)
-    lab, c1, c2 = _kernels.k_label_search(
+    lab, c1, c2 = _klabels.k_label_search(
         graph.node_count, graph.rev_indptr, graph.rev_tail, w1, w2, targets.seed_node,
         targets.seed_label, targets.seed_c1, targets.seed_c2, k, float(cutoff),
     )
     u1, u2, v1, v2 = origins.leave_costs(graph, weight)
     o_off1, o_off2 = origins.offroad_costs(graph, weight)
     e1, e2 = graph.edge_weights(weight)
-    max_same = int(np.diff(targets.same_indptr).max()) if graph.edge_count else 0
-    return _kernels.combine_k(
+    return _klabels.combine_k(
         lab, c1, c2, graph.edge_u[origins.edge], graph.edge_v[origins.edge], u1, u2, v1, v2,
         origins.edge, origins.frac, o_off1, o_off2, graph.edge_fwd_arc >= 0,
         graph.edge_bwd_arc >= 0, e1, e2, targets.same_indptr, targets.same_label,
-        targets.same_frac, targets.same_off1, targets.same_off2, k, max_same, float(cutoff),
+        targets.same_frac, targets.same_off1, targets.same_off2, k, float(cutoff),
     )
 
 

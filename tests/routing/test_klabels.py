@@ -1,0 +1,79 @@
+"""The k-label search kernel on raw CSR graphs: both queues against networkx."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import networkx as nx
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routing import _klabels
+
+
+def random_csr(rng: np.random.Generator, n: int, n_arcs: int, zero_share: float,
+               integer: bool) -> tuple[np.ndarray, ...]:
+    """A random directed graph as CSR with weights ``w1`` (some zero, ties when integer)."""
+    tail = rng.integers(0, n, n_arcs)
+    head = rng.integers(0, n, n_arcs)
+    w1 = rng.integers(0, 4, n_arcs).astype(float) if integer else rng.uniform(0.5, 9.0, n_arcs)
+    w1[rng.random(n_arcs) < zero_share] = 0.0
+    w2 = rng.uniform(1.0, 5.0, n_arcs)
+    order = np.argsort(tail, kind="stable")
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
+    return indptr, head[order].astype(np.int32), w1[order], w2[order], tail[order]
+
+
+def reference(n: int, indptr: np.ndarray, nbr: np.ndarray, w1: np.ndarray, tail: np.ndarray,
+              seed_node: np.ndarray, seed_label: np.ndarray, seed_c1: np.ndarray,
+              n_labels: int, cutoff: float) -> np.ndarray:
+    """Cost of every label at every node (``inf`` beyond ``cutoff``), by networkx."""
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(range(n))
+    graph.add_weighted_edges_from(zip(tail.tolist(), nbr.tolist(), w1.tolist(), strict=True))
+    for i in range(len(seed_node)):
+        graph.add_edge(("s", int(seed_label[i])), int(seed_node[i]), weight=float(seed_c1[i]))
+    out = np.full((n, n_labels), np.inf)
+    for s in range(n_labels):
+        if ("s", s) not in graph:
+            continue
+        dist = nx.single_source_dijkstra_path_length(graph, ("s", s), cutoff=cutoff)
+        for node, d in dist.items():
+            if isinstance(node, int):
+                out[node, s] = d
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000), k=st.integers(1, 5),
+       zero_share=st.sampled_from([0.0, 0.0, 0.2]), integer=st.booleans(),
+       bounded=st.booleans())
+def test_k_label_search_equals_networkx_with_ties_and_zero_arcs(
+        seed: int, k: int, zero_share: float, integer: bool, bounded: bool) -> None:
+    rng = np.random.default_rng(seed)
+    n, n_labels = 40, 9
+    indptr, nbr, w1, w2, tail = random_csr(rng, n, 110, zero_share, integer)
+    n_seeds = 14
+    seed_node = rng.integers(0, n, n_seeds).astype(np.int32)
+    seed_label = rng.integers(0, n_labels, n_seeds).astype(np.int32)
+    seed_c1 = rng.uniform(0.0, 6.0, n_seeds)
+    seed_c2 = rng.uniform(0.0, 3.0, n_seeds)
+    cutoff = 12.0 if bounded else np.inf
+    want = reference(n, indptr, nbr, w1, tail, seed_node, seed_label, seed_c1, n_labels, cutoff)
+    searches = [_klabels.k_label_search, _klabels._search_heap]
+    if w1.min() > 0:
+        # the bucket width only orders the work: narrower or wider, the labels are exact
+        for width in (float(w1.min()) / 3, float(w1.min()) * 4):
+            searches.append(partial(_klabels._search_buckets, width=width))
+    for search in searches:
+        lab, c1, _ = search(n, indptr, nbr, w1, w2, seed_node, seed_label, seed_c1, seed_c2,
+                            k, cutoff)
+        expected = np.sort(want, axis=1)[:, :k]
+        assert np.array_equal(np.isfinite(c1), np.isfinite(expected))
+        finite = np.isfinite(expected)
+        np.testing.assert_allclose(c1[finite], expected[finite], rtol=0, atol=1e-9)
+        for node, r in zip(*np.nonzero(finite), strict=True):
+            assert abs(want[node, lab[node, r]] - c1[node, r]) < 1e-9
+        assert all(len(set(row[row >= 0])) == (row >= 0).sum() for row in lab)
