@@ -16,7 +16,7 @@ from routing.cache import build_graph, default_cache_dir
 from routing.graph import ModeGraph, compile_graph
 from routing.isochrone import isochrones
 from routing.matrix import ODMatrix, od_matrix
-from routing.nearest import nearest_schools
+from routing.nearest import NearestIndex, nearest_schools
 from routing.path import Route, route
 from routing.snap import DEFAULT_MAX_OFFROAD_M, Snap, snap_one, snap_points
 from routing.speeds import DEFAULT_PROFILES, MODES, ModeProfile, profile_for
@@ -29,6 +29,7 @@ __all__ = [
     "MODES",
     "ModeGraph",
     "ModeProfile",
+    "NearestIndex",
     "ODMatrix",
     "Route",
     "Snap",

@@ -123,3 +123,26 @@ def test_origin_on_a_school_position_has_zero_cost(quan1_layer: RoadLayer) -> No
     table = nearest_schools(graph, [node], [node], ["HERE"], k=1)
     assert table["distance_m"].iloc[0] == 0.0
     assert table["time_s"].iloc[0] == 0.0
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), mode=st.sampled_from(MODES))
+def test_nearest_index_answers_like_a_fresh_search(seed: int, mode: str) -> None:
+    """The prepared index (one label search, many queries) equals nearest_schools."""
+    from routing import NearestIndex
+
+    graph = build_graph(random_layer(seed), mode, component="all", use_cache=False)  # type: ignore[arg-type]
+    rng = np.random.default_rng(seed)
+    schools = random_points(graph, rng, 12)
+    origins = random_points(graph, rng, 20)
+    ids = [f"S{i}" for i in range(len(schools))]
+    index = NearestIndex.build(graph, schools, ids, k=5, max_offroad_m=5000)
+    fresh = nearest_schools(graph, origins, schools, ids, k=3, max_offroad_m=5000)
+    lab, time_s, distance_m = index.query(origins, k=3, max_offroad_m=5000)
+    for row in fresh.itertuples():
+        i, r = int(row.origin_id), int(row.rank) - 1
+        assert ids[lab[i, r]] == row.school_code  # random lengths: no ties
+        assert abs(time_s[i, r] - row.time_s) < 1e-6
+        assert abs(distance_m[i, r] - row.distance_m) < 1e-6
+    with pytest.raises(ValueError, match="keeps 5"):
+        index.query(origins, k=6)
