@@ -179,6 +179,8 @@ def compare(
 
         table = service.compare_round(get_engine(), round_, mode)
         typer.echo(table.to_string())
+        for name, why in table.attrs.get("skipped", {}).items():
+            typer.echo(f"{name} skipped: {why}")
         if out is not None:
             table.to_csv(out, encoding="utf-8")
         return

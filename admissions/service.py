@@ -288,11 +288,23 @@ def override_applicant(engine: Engine, round_id: str, applicant_id: str, school_
 
 
 def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> pd.DataFrame:
-    """Every mechanism on the round's input (nothing stored): the comparison table."""
+    """Every mechanism on the round's input (nothing stored): the comparison table.
+
+    A mechanism that cannot run on this input (``mincost`` needs every home) is left out and
+    named in the table's ``attrs["skipped"]`` with its reason.
+    """
     info = get_round(engine, round_id)
     problem = load_problem(engine, round_id, mode)
-    results: dict[str, Allocation] = {name: allocate(problem, name, info.seed) for name in MECHANISMS}
-    return comparison_table(problem, results)
+    results: dict[str, Allocation] = {}
+    skipped: dict[str, str] = {}
+    for name in MECHANISMS:
+        try:
+            results[name] = allocate(problem, name, info.seed)
+        except ValueError as error:
+            skipped[name] = str(error)
+    table = comparison_table(problem, results)
+    table.attrs["skipped"] = skipped
+    return table
 
 
 def explain_applicant(engine: Engine, round_id: str, applicant_id: str) -> dict[str, Any]:

@@ -1,0 +1,119 @@
+"""The public journey in headless Chromium: map, filters, list view, school page, finder.
+
+Each test fails on any console error, failed request, or request to a host other than
+127.0.0.1. Screenshots go to /tmp/edugis-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy.engine import Engine
+
+from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, Watch, require_chromium, serve
+
+
+@pytest.fixture(scope="module")
+def live(demo_engine: Engine) -> Iterator[LiveServer]:
+    yield from serve(demo_engine)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    require_chromium()
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[tuple[Page, Watch]]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="vi-VN")
+    tab = context.new_page()
+    watch = Watch()
+    tab.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: watch.console_errors.append(str(e)))
+    tab.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+           else watch.offsite_requests.append(r.url))
+    tab.on("requestfailed", lambda r: watch.failed_requests.append(r.url))
+    tab.on("response", lambda r: watch.failed_requests.append(f"{r.status} {r.url}")
+           if r.status >= 400 else None)
+    yield tab, watch
+    context.close()
+
+
+def _count(engine: Engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(sql)).scalar_one())
+
+
+def test_map_filters_and_opens_a_school(live: LiveServer, page: tuple[Page, Watch],
+                                        demo_engine: Engine) -> None:
+    tab, watch = page
+    tab.goto(live.url + "/")
+    total = _count(demo_engine, "SELECT count(*) FROM schools")
+    expect(tab.locator("#map")).to_have_attribute("data-loaded", str(total))
+    expect(tab.locator(".leaflet-marker-icon").first).to_be_visible()
+    tab.wait_for_load_state("networkidle")
+    expect(tab.locator("canvas.leaflet-tile").first).to_be_attached()  # vector base map drawn
+    tab.screenshot(path="/tmp/edugis-map.png")
+
+    upper = _count(demo_engine, "SELECT count(*) FROM schools WHERE level = 'upper_secondary'")
+    tab.select_option("select[name=level]", "upper_secondary")
+    expect(tab.locator("#map")).to_have_attribute("data-loaded", str(upper))
+    expect(tab.locator("#count")).to_have_text(str(upper))
+    assert "level=upper_secondary" in tab.url
+
+    tab.fill("input[name=q]", "thpt mau 37")  # no diacritics
+    tab.click("#filters button[type=submit]")
+    expect(tab.locator("#map")).to_have_attribute("data-loaded", "1")
+    marker = tab.locator(".leaflet-marker-icon").first
+    marker.click()
+    link = tab.locator(".leaflet-popup a.popup-link")
+    expect(link).to_have_text("Trường THPT Mẫu 37")
+    # the popup pans the map into view: click once Leaflet's pan/zoom animation is over
+    tab.wait_for_function("() => !document.querySelector('.leaflet-pan-anim, .leaflet-zoom-anim')")
+    tab.wait_for_timeout(300)
+    with tab.expect_navigation(url=re.compile(r"/schools/DM-THPT-037$")):
+        link.click()
+    expect(tab.locator("h1")).to_have_text("Trường THPT Mẫu 37")
+    expect(tab.locator("svg.line-chart")).to_be_visible()
+    expect(tab.locator("#school-map .leaflet-marker-icon")).to_have_count(1)
+    tab.wait_for_load_state("networkidle")
+    tab.screenshot(path="/tmp/edugis-school.png", full_page=True)
+    watch.check()
+
+
+def test_list_view_equals_the_map_and_english_toggle(live: LiveServer, page: tuple[Page, Watch],
+                                                     demo_engine: Engine) -> None:
+    tab, watch = page
+    tab.goto(live.url + "/schools?level=primary&ownership=private")
+    expected = _count(demo_engine, "SELECT count(*) FROM schools WHERE level = 'primary'"
+                                   " AND ownership = 'private'")
+    expect(tab.locator("table.list tbody tr")).to_have_count(expected)
+    tab.locator("a.lang").click()
+    expect(tab.locator("html")).to_have_attribute("lang", "en")
+    expect(tab.locator("h1")).to_have_text("School list")
+    expect(tab.locator("table.list tbody tr")).to_have_count(expected)
+    tab.screenshot(path="/tmp/edugis-list.png")
+    watch.check()
+
+
+def test_finder_ranks_schools_by_road_from_a_street(live: LiveServer, page: tuple[Page, Watch]) -> None:
+    tab, watch = page
+    tab.goto(live.url + "/finder")
+    tab.fill("#address", "duong mau doc 30")
+    tab.click("#finder-form button[type=submit]")
+    expect(tab.locator("#places button").first).to_have_text(re.compile("Đường Mẫu Dọc 30"))
+    expect(tab.locator("#results li")).to_have_count(5, timeout=60_000)
+    expect(tab.locator("#results")).to_have_attribute("data-method", "road")
+    expect(tab.locator("#results li").first).to_contain_text("km")
+    expect(tab.locator("#finder-map")).to_have_attribute("data-isochrones", "3", timeout=30_000)
+    tab.wait_for_load_state("networkidle")
+    tab.screenshot(path="/tmp/edugis-finder.png")
+    watch.check()

@@ -1,0 +1,174 @@
+"""The officers' workspace through the app on the demo city: create, import (refused whole,
+then accepted), run, compare, explain, override with a reason, export, publish, refusals.
+
+Writes only a round with a unique id (and a uniquely named user) to the shared demo database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from web import auth
+from web.users import create_user
+
+PASSWORD = "officer password 1"
+FIRST, SECOND = "DM-THPT-001", "DM-THPT-002"
+
+
+def login(client: TestClient, username: str) -> None:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    response = client.post("/login", data={"username": username, "password": PASSWORD,
+                                           "csrf_token": token.group(1)}, follow_redirects=False)
+    assert response.status_code == 303
+
+
+def csrf(client: TestClient) -> str:
+    token = client.cookies.get(auth.CSRF_COOKIE)
+    assert token
+    return token
+
+
+def grade10_rows(engine: Engine) -> list[str]:
+    """Applicants, best score first, all asking for FIRST then SECOND: FIRST overflows by 10."""
+    with engine.connect() as conn:
+        capacity = conn.execute(sa.text("SELECT capacity_grade10 FROM schools WHERE code = :c"),
+                                {"c": FIRST}).scalar_one()
+    return [f"W{i:04d},{round(29.9 - 0.05 * i, 2)},{FIRST},{SECOND},"
+            for i in range(int(capacity) + 10)]
+
+
+@pytest.fixture
+def officer(client: TestClient, demo_engine: Engine) -> str:
+    name = f"officer_{uuid.uuid4().hex[:6]}"
+    create_user(demo_engine, name, PASSWORD, "officer")
+    login(client, name)
+    return name
+
+
+def _actions(engine: Engine, round_id: str) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT action FROM audit_log WHERE target = :r ORDER BY id"),
+                                 {"r": round_id}).scalars())
+
+
+def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: Engine,
+                                             officer: str) -> None:
+    round_id = f"web-{uuid.uuid4().hex[:8]}"
+    base = f"/officer/rounds/{round_id}"
+    created = client.post("/officer/rounds", data={
+        "round_id": round_id, "grade": "10", "year": "2026", "mechanism": "da", "seed": "5",
+        "csrf_token": csrf(client)}, follow_redirects=False)
+    assert created.status_code == 303 and created.headers["location"] == base
+    again = client.post("/officer/rounds", data={"round_id": round_id, "grade": "10", "year": "2026",
+                                                 "csrf_token": csrf(client)})
+    assert again.status_code == 400 and "already exists" in again.text
+
+    rows = grade10_rows(demo_engine)
+    header = "applicant_id,score,choice1,choice2,choice3\n"
+    bad = header + "\n".join([*rows[:3], "X1,31.5,DM-THPT-001,,", "X2,20,NOPE,,"]) + "\n"
+    refused = client.post(f"{base}/applicants", data={"csrf_token": csrf(client)},
+                          files={"file": ("hoso.csv", bad.encode(), "text/csv")})
+    assert refused.status_code == 422
+    assert re.search(r"<td>hoso.csv</td><td>4</td><td>score</td><td>31.5 is outside", refused.text)
+    assert re.search(r"<td>hoso.csv</td><td>5</td><td>choice1</td><td>unknown school code", refused.text)
+    assert "Tệp bị từ chối" in refused.text
+    with demo_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM applicants WHERE round_id = :r"),
+                            {"r": round_id}).scalar_one() == 0
+
+    good = header + "\n".join(rows) + "\n"
+    imported = client.post(f"{base}/applicants", data={"csrf_token": csrf(client)},
+                           files={"file": ("hoso.csv", good.encode(), "text/csv")})
+    assert imported.status_code == 200 and f"Đã nhập: {len(rows)}" in imported.text
+
+    ran = client.post(f"{base}/run", data={"mechanism": "hcmc", "csrf_token": csrf(client)})
+    assert ran.status_code == 200
+    assert re.search(rf"<th scope=\"row\">applicants</th><td>{len(rows)}</td>", ran.text)
+    assert re.search(r"<th scope=\"row\">mechanism</th><td>hcmc</td>", ran.text)
+    assert f"{FIRST} " in ran.text and "Kết quả theo trường" in ran.text
+    ran = client.post(f"{base}/run", data={"mechanism": "da", "csrf_token": csrf(client)})
+    assert re.search(r"<th scope=\"row\">mechanism</th><td>da</td>", ran.text)
+
+    compared = client.get(f"{base}/compare?lang=en")
+    assert compared.status_code == 200
+    assert re.search(r'<th scope="col">figure</th><th scope="col">da</th><th scope="col">hcmc</th></tr>',
+                     compared.text)
+    assert re.search(rf'<th scope="row">applicants</th><td>{len(rows)}</td><td>{len(rows)}</td>',
+                     compared.text)
+    # no homes in the file: min-cost flow cannot run, and the page says why instead of failing
+    assert "<strong>mincost</strong>: mincost needs distance_m" in compared.text
+    no_homes = client.post(f"{base}/run", data={"mechanism": "mincost", "csrf_token": csrf(client)})
+    assert no_homes.status_code == 400 and "give home coordinates" in no_homes.text
+
+    moved = f"W{len(rows) - 1:04d}"  # worst score: FIRST is full, admitted at NV2
+    explained = client.get(f"{base}/applicants/{moved}")
+    assert explained.status_code == 200
+    assert "đã đủ chỉ tiêu" in explained.text and "trúng tuyển NV2" in explained.text
+    assert "full: last admitted score" in explained.text and "admitted at NV2" in explained.text
+
+    no_reason = client.post(f"{base}/applicants/{moved}/override",
+                            data={"school_code": FIRST, "reason": "  ", "csrf_token": csrf(client)})
+    assert no_reason.status_code == 400 and "lý do" in no_reason.text
+    overridden = client.post(f"{base}/applicants/{moved}/override", data={
+        "school_code": FIRST, "reason": "Hồ sơ khiếu nại 3/2026", "force": "true",
+        "csrf_token": csrf(client)})
+    assert overridden.status_code == 200 and "Hồ sơ khiếu nại 3/2026" in overridden.text
+    assert f"{FIRST} " in overridden.text.split('class="school">')[1][:40]
+
+    export = client.get(f"{base}/results.csv")
+    assert export.status_code == 200 and export.headers["cache-control"] == "no-store"
+    records = {r["applicant_id"]: r for r in csv.DictReader(io.StringIO(export.text))}
+    assert len(records) == len(rows) and records[moved]["school_code"] == FIRST
+
+    published = client.post(f"{base}/publish", data={"csrf_token": csrf(client)})
+    assert published.status_code == 200 and "This round is published" in published.text  # ?lang=en stuck
+    assert f'action="{base}/run"' not in published.text
+    assert f'action="{base}/applicants"' not in published.text
+    assert client.post(f"{base}/run", data={"csrf_token": csrf(client)}).status_code == 409
+    refused_import = client.post(f"{base}/applicants", data={"csrf_token": csrf(client)},
+                                 files={"file": ("hoso.csv", good.encode(), "text/csv")})
+    assert refused_import.status_code == 409
+    late = client.post(f"{base}/applicants/{moved}/override", data={
+        "school_code": SECOND, "reason": "late", "csrf_token": csrf(client)})
+    assert late.status_code == 409 and f'action="{base}/applicants/{moved}/override"' not in late.text
+    assert _actions(demo_engine, round_id) == [
+        "round.create", "round.import_refused", "view_applicants", "round.import_applicants",
+        "view_applicants", "round.run", "view_applicants", "round.run", "view_applicants",
+        "round.compare", "view_applicants", "view_explanation", "view_explanation",
+        "round.override", "view_explanation", "export_results", "round.publish",
+        "view_applicants", "view_applicants", "view_applicants", "view_explanation"]
+
+
+def test_officer_forms_need_csrf_and_the_officer_role(client: TestClient, demo_engine: Engine,
+                                                      officer: str) -> None:
+    round_id = f"web-{uuid.uuid4().hex[:8]}"
+    forged = client.post("/officer/rounds", data={"round_id": round_id, "grade": "10", "year": "2026"})
+    assert forged.status_code == 403
+    for action in ("run", "publish"):
+        assert client.post(f"/officer/rounds/demo-2026-g1/{action}").status_code == 403
+    planner = f"planner_{uuid.uuid4().hex[:6]}"
+    create_user(demo_engine, planner, PASSWORD, "planner")
+    login(client, planner)
+    assert client.post("/officer/rounds", data={"round_id": round_id, "grade": "10", "year": "2026",
+                                                "csrf_token": csrf(client)}).status_code == 403
+    assert client.get("/officer/rounds/demo-2026-g1/results.csv").status_code == 403
+    with demo_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM admission_rounds WHERE id = :r"),
+                            {"r": round_id}).scalar_one() == 0
+
+
+def test_bad_round_id_and_unknown_applicant(client: TestClient, officer: str) -> None:
+    bad = client.post("/officer/rounds", data={"round_id": "a b/c", "grade": "10", "year": "2026",
+                                               "csrf_token": csrf(client)})
+    assert bad.status_code == 400
+    assert client.get("/officer/rounds/demo-2026-g1/applicants/NOBODY").status_code == 404

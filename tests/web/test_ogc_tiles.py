@@ -1,0 +1,90 @@
+"""OGC API - Tiles: vector tiles from ST_AsMVT decode to the rows PostGIS holds."""
+
+from __future__ import annotations
+
+import math
+
+import mapbox_vector_tile
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+MVT = "application/vnd.mapbox-vector-tile"
+CENTRE_LON, CENTRE_LAT = 106.64, 10.74  # inside the demo city
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """(x, y) of the WebMercatorQuad tile holding lon/lat."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def _schools_in_tile(engine: Engine, z: int, x: int, y: int) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text(
+            "SELECT code FROM schools WHERE geom && ST_Transform(ST_TileEnvelope(:z, :x, :y,"
+            " margin => 64.0 / 4096), 4326)"), {"z": z, "x": x, "y": y}).scalars())
+
+
+def test_basemap_tile_has_roads_wards_schools_matching_postgis(client: TestClient,
+                                                              demo_engine: Engine) -> None:
+    x, y = tile_of(CENTRE_LON, CENTRE_LAT, 14)
+    response = client.get(f"/ogc/tiles/WebMercatorQuad/14/{y}/{x}")
+    assert response.status_code == 200 and response.headers["content-type"] == MVT
+    tile = mapbox_vector_tile.decode(response.content)
+    assert set(tile) == {"roads", "wards", "schools"}
+    codes = {f["properties"]["code"] for f in tile["schools"]["features"]}
+    assert codes == _schools_in_tile(demo_engine, 14, x, y) and codes
+    assert {f["properties"]["highway"] for f in tile["roads"]["features"]} & {"residential", "service"}
+
+
+def test_low_zoom_tiles_keep_main_roads_only(client: TestClient) -> None:
+    x, y = tile_of(CENTRE_LON, CENTRE_LAT, 11)
+    tile = mapbox_vector_tile.decode(client.get(f"/ogc/tiles/WebMercatorQuad/11/{y}/{x}").content)
+    classes = {f["properties"]["highway"] for f in tile["roads"]["features"]}
+    assert classes and classes <= {"motorway", "trunk", "primary", "secondary"}
+
+
+def test_collection_tile_has_one_layer_named_after_it(client: TestClient, demo_engine: Engine) -> None:
+    x, y = tile_of(CENTRE_LON, CENTRE_LAT, 13)
+    response = client.get(f"/ogc/collections/schools/tiles/WebMercatorQuad/13/{y}/{x}")
+    tile = mapbox_vector_tile.decode(response.content)
+    assert set(tile) == {"schools"}
+    assert {f["properties"]["code"] for f in tile["schools"]["features"]} == \
+        _schools_in_tile(demo_engine, 13, x, y)
+
+
+def test_tile_far_from_the_city_is_empty(client: TestClient) -> None:
+    response = client.get("/ogc/tiles/WebMercatorQuad/14/0/0")
+    assert response.status_code == 200 and response.content == b""
+
+
+@pytest.mark.parametrize("url", [
+    "/ogc/tiles/WebMercatorQuad/23/0/0", "/ogc/tiles/WebMercatorQuad/2/4/0",
+    "/ogc/tiles/WebMercatorQuad/2/0/-1", "/ogc/tiles/WorldCRS84Quad/2/0/0",
+    "/ogc/collections/applicants/tiles/WebMercatorQuad/2/0/0", "/ogc/tileMatrixSets/Nope",
+])
+def test_unknown_tiles_are_404(client: TestClient, url: str) -> None:
+    assert client.get(url).status_code == 404
+
+
+def test_tileset_metadata_links_templated_tiles_and_osm_attribution(client: TestClient) -> None:
+    meta = client.get("/ogc/tiles/WebMercatorQuad").json()
+    assert meta["dataType"] == "vector" and "OpenStreetMap contributors" in meta["attribution"]
+    item = next(link for link in meta["links"] if link["rel"] == "item")
+    assert item["href"].endswith("/ogc/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")
+    assert item["type"] == MVT
+    assert [layer["id"] for layer in meta["layers"]] == ["roads", "wards", "schools"]
+    wards = client.get("/ogc/collections/wards/tiles").json()
+    assert wards["tilesets"][0]["dataType"] == "vector"
+
+
+def test_web_mercator_quad_definition(client: TestClient) -> None:
+    tms = client.get("/ogc/tileMatrixSets/WebMercatorQuad").json()
+    zero = tms["tileMatrices"][0]
+    assert zero["cellSize"] == pytest.approx(156543.03392804097)
+    assert zero["scaleDenominator"] == pytest.approx(559082264.0287178)
+    assert tms["tileMatrices"][14]["matrixWidth"] == 2**14

@@ -1,0 +1,122 @@
+"""The planners' workspace on its own demo-city database: forecasts with intervals, gaps
+stored and published through OGC capacity-gaps with ward geometry, sites with their
+before/after summary, and the what-if of the demo grade-1 round."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from basemaps.demo_city import generate_demo_city
+from basemaps.demo_load import load_demo_city
+from gis_service import db, settings
+from tests.conftest import _clone
+from tests.web.conftest import _point_settings_at
+from tests.web.test_officer import PASSWORD, csrf, login
+from web.app import create_app
+from web.users import create_user
+
+LEVEL, MINUTES = "primary", 10
+
+
+@pytest.fixture(scope="module")
+def planning_engine(template_url: str) -> Iterator[Engine]:
+    """A demo city of its own: planning writes tables the OGC tests read on the shared one."""
+    url = _clone(template_url)
+    engine = db.create_engine(url)
+    load_demo_city(engine, generate_demo_city())
+    create_user(engine, "planner1", PASSWORD, "planner")
+    create_user(engine, "officer1", PASSWORD, "officer")
+    yield engine
+    engine.dispose()
+    db.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def planner(planning_engine: Engine) -> Iterator[TestClient]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _point_settings_at(planning_engine, monkeypatch)
+        with TestClient(create_app()) as client:
+            login(client, "planner1")
+            yield client
+        settings.get_settings.cache_clear()
+        db.reset_engines()
+
+
+def _one(engine: Engine, sql: str, **params: object) -> object:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def test_planning_pages_are_for_planners_and_forms_need_csrf(planner: TestClient) -> None:
+    assert planner.post("/planner/forecasts", data={"horizon_years": "3"}).status_code == 403
+    assert planner.get("/planner?level=nursery").status_code == 400
+    empty = planner.get("/planner")
+    assert empty.status_code == 200 and "Chưa có dự báo nào" in empty.text
+    officer = TestClient(planner.app)
+    login(officer, "officer1")
+    assert officer.get("/planner").status_code == 403
+    assert officer.post("/planner/forecasts", data={"csrf_token": csrf(officer)}).status_code == 403
+
+
+def test_forecast_gaps_sites_and_what_if(planner: TestClient, planning_engine: Engine) -> None:
+    ran = planner.post("/planner/forecasts", data={"horizon_years": "3", "csrf_token": csrf(planner)})
+    assert ran.status_code == 200  # after the redirect
+    year = _one(planning_engine, "SELECT min(year) FROM enrolment_forecasts")
+    wards = _one(planning_engine, "SELECT count(*) FROM admin_units WHERE level = 'ward'")
+    table = re.search(r'<table class="list forecasts">.*?</table>', ran.text, re.S)
+    assert table is not None and table.group(0).count('<th scope="row">') == wards
+    first = re.search(r'<th scope="row">(\S+) [^<]*</th><td>(\w+)</td>\s*<td>(\d+)</td><td>(\d+)–(\d+)</td>',
+                      table.group(0))
+    assert first is not None, table.group(0)[:800]
+    stored = _one(planning_engine, "SELECT round(predicted) FROM enrolment_forecasts WHERE ward_code = :w"
+                  " AND level = 'primary' AND measure = 'entry' AND year = :y", w=first.group(1), y=year)
+    assert int(first.group(3)) == stored and int(first.group(4)) <= stored <= int(first.group(5))
+    assert re.search(r'<table class="list methods">', ran.text)
+
+    gaps = planner.post("/planner/gaps", data={"level": LEVEL, "year": str(year),
+                                               "threshold_min": str(MINUTES), "csrf_token": csrf(planner)})
+    assert gaps.status_code == 200
+    assert _one(planning_engine, "SELECT count(*) FROM capacity_gaps") == wards
+    url = re.search(r'data-gaps-url="([^"]+)"', gaps.text)
+    assert url is not None and "capacity-gaps/items" in url.group(1)
+    body = planner.get(url.group(1).replace("&amp;", "&")).json()
+    assert body["numberMatched"] == wards  # the stored rows, not the census fallback
+    feature = body["features"][0]
+    assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    props = feature["properties"]
+    assert props["basis"] == "forecast_2sfca" and props["threshold_min"] == MINUTES
+    shortfall = _one(planning_engine, "SELECT shortfall_seats FROM capacity_gaps WHERE ward_code = :w",
+                     w=props["code"])
+    assert props["shortfall_seats"] == pytest.approx(shortfall)
+    census = planner.get("/ogc/collections/capacity-gaps/items?basis=ward_census").json()
+    assert census["numberMatched"] == 0  # the fallback steps aside once gaps are stored
+
+    sites = planner.post("/planner/sites", data={
+        "level": LEVEL, "year": str(year), "threshold_min": str(MINUTES), "p": "2",
+        "max_candidates": "60", "csrf_token": csrf(planner)})
+    assert sites.status_code == 200
+    summary = re.search(r'<table class="list siting">.*?</table>', sites.text, re.S)
+    assert summary is not None
+    assert "<td>before</td>" in summary.group(0) and "<td>after</td>" in summary.group(0)
+    run_id = _one(planning_engine, "SELECT DISTINCT run_id FROM proposed_sites")
+    assert f'<table class="list sites"><caption>{run_id}</caption>' in sites.text
+    points = planner.get(f"/planner/sites.geojson?run_id={run_id}").json()
+    assert [f["properties"]["rank"] for f in points["features"]] == [1, 2]
+
+    what_if = planner.post("/planner/what-if", data={"run_id": run_id, "round_id": "demo-2026-g1",
+                                                     "csrf_token": csrf(planner)})
+    assert what_if.status_code == 200
+    rows = re.findall(r"<tr><td>(before|after)</td><td>(\d+)</td>",
+                      re.search(r'<table class="list what-if-table">.*?</table>', what_if.text, re.S)
+                      .group(0))  # type: ignore[union-attr]
+    assert [r[0] for r in rows] == ["before", "after"] and int(rows[1][1]) == int(rows[0][1]) + 2
+    with planning_engine.connect() as conn:
+        actions = conn.execute(sa.text("SELECT action FROM audit_log WHERE actor = 'planner1'"
+                                       " AND action LIKE 'planning.%' ORDER BY id")).scalars().all()
+    assert actions == ["planning.forecast", "planning.gaps", "planning.sites", "planning.what_if"]

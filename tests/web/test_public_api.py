@@ -1,0 +1,164 @@
+"""Public JSON API: school search (diacritics optional), address search, nearest schools by
+road, downloads with licence and data date."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from web.i18n import fold, matches
+
+
+def _count(engine: Engine, sql: str, **params: object) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(sql), params).scalar_one())
+
+
+def test_fold_removes_vietnamese_diacritics() -> None:
+    assert fold("Trường THPT Mẫu  Đức") == "truong thpt mau duc"
+    assert fold("ĐƯỜNG Mẫu") == "duong mau"
+
+
+def test_matches_with_or_without_diacritics() -> None:
+    name = "Trường Tiểu học Mẫu 12"
+    assert matches("tieu hoc mau 12", name) and matches("Tiểu học", name)
+    assert matches("TIỂU HỌC", name)
+    assert not matches("mầu", name)  # typed diacritics must be the right ones
+    assert not matches("trung hoc", name)
+
+
+def test_school_search_filters_agree_with_the_database(client: TestClient, demo_engine: Engine) -> None:
+    body = client.get("/api/schools", params={"level": "primary", "ownership": "private",
+                                              "district": "DM03"}).json()
+    assert len(body["features"]) == _count(
+        demo_engine, "SELECT count(*) FROM schools WHERE level = 'primary' AND ownership = 'private'"
+                     " AND district_code = 'DM03'")
+    assert "ODbL" in body["licence"] and body["dataDate"]
+    plain = client.get("/api/schools", params={"q": "truong mam non mau 7"}).json()["features"]
+    marked = client.get("/api/schools", params={"q": "Trường Mầm non Mẫu 7"}).json()["features"]
+    assert plain == marked and {f["id"] for f in plain} >= {"DM-MN-007"}
+
+
+@pytest.mark.parametrize("query", ["level=college", "ownership=state", "q=" + "x" * 101])
+def test_school_search_rejects_bad_filters(client: TestClient, query: str) -> None:
+    assert client.get(f"/api/schools?{query}").status_code == 400
+
+
+def test_geocode_finds_streets_and_wards_without_diacritics(client: TestClient) -> None:
+    places = client.get("/api/geocode", params={"q": "duong mau doc 3"}).json()["places"]
+    assert places[0]["label"] == "Đường Mẫu Dọc 3" and places[0]["kind"] == "street"
+    wards = client.get("/api/geocode", params={"q": "phuong mau 2.3"}).json()["places"]
+    assert wards[0]["kind"] == "ward" and wards[0]["label"].startswith("Phường Mẫu 2.3")
+    assert client.get("/api/geocode", params={"q": "x"}).status_code == 400
+
+
+def test_nearest_ranks_by_road_time_and_road_is_never_shorter_than_crow(client: TestClient) -> None:
+    lon, lat = 106.65, 10.75
+    body = client.get("/api/nearest", params={"lon": lon, "lat": lat, "level": "primary",
+                                              "k": 5}).json()
+    assert body["method"] == "road" and body["mode"] == "motorbike"
+    schools = body["schools"]
+    assert [s["rank"] for s in schools] == [1, 2, 3, 4, 5]
+    assert {s["level"] for s in schools} == {"primary"}
+    times = [s["time_s"] for s in schools]
+    assert times == sorted(times)
+    for s in schools:
+        crow_m = math.hypot((s["lon"] - lon) * 111_320 * math.cos(math.radians(lat)),
+                            (s["lat"] - lat) * 110_574)
+        assert s["distance_m"] >= crow_m * 0.99
+    walk = client.get("/api/nearest", params={"lon": lon, "lat": lat, "level": "primary",
+                                              "mode": "walk", "k": 1}).json()["schools"][0]
+    assert walk["time_s"] > schools[0]["time_s"]  # walking is slower than a motorbike
+
+
+@pytest.mark.parametrize("query", ["lon=500&lat=10", "lon=106.6&lat=10.7&mode=plane",
+                                   "lon=106.6&lat=10.7&k=50", "lon=106.6&lat=10.7&level=college",
+                                   "lat=10.7"])
+def test_nearest_rejects_bad_input(client: TestClient, query: str) -> None:
+    assert client.get(f"/api/nearest?{query}").status_code == 400
+
+
+def test_nearest_falls_back_to_crow_flies_without_roads(empty_client: TestClient,
+                                                        engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO schools (code, name, level, ownership, geom) VALUES"
+            " ('A', 'Gần', 'primary', 'public', ST_SetSRID(ST_Point(106.701, 10.777), 4326)),"
+            " ('B', 'Xa', 'primary', 'public', ST_SetSRID(ST_Point(106.72, 10.79), 4326))"))
+    body = empty_client.get("/api/nearest", params={"lon": 106.7, "lat": 10.777, "k": 2}).json()
+    assert body["method"] == "crow" and [s["code"] for s in body["schools"]] == ["A", "B"]
+    assert body["schools"][0]["time_s"] is None
+
+
+def test_downloads_carry_licence_and_data_date(client: TestClient, demo_engine: Engine) -> None:
+    total = _count(demo_engine, "SELECT count(*) FROM schools")
+    text = client.get("/download/schools.csv").text
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    assert any("ODbL" in line for line in comments) and any("data date" in line for line in comments)
+    rows = list(csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines()
+                                                     if not line.startswith("#")))))
+    assert len(rows) == total and rows[0]["code"]
+    geojson = client.get("/download/schools.geojson")
+    assert "attachment" in geojson.headers["content-disposition"]
+    body = geojson.json()
+    assert len(body["features"]) == total and "ODbL" in body["licence"] and body["dataDate"]
+
+
+def test_prepared_search_equals_routing_nearest_schools(client: TestClient, demo_engine: Engine,
+                                                        tmp_path: Path) -> None:
+    import numpy as np
+
+    import routing
+    from web.finder import _load_network
+
+    network = _load_network(demo_engine)
+    assert network is not None
+    graph = routing.build_graph(network.layer, "motorbike", cache_dir=tmp_path)
+    schools = network.schools
+    origins = np.array([[106.62, 10.70], [106.70, 10.80], [106.75, 10.72]])
+    expected = routing.nearest_schools(graph, origins, schools[["lon", "lat"]].to_numpy(),
+                                       schools["code"].tolist(), k=4,
+                                       school_levels=schools["level"].tolist(), level="lower_secondary")
+    for i, (lon, lat) in enumerate(origins):
+        got = client.get("/api/nearest", params={"lon": lon, "lat": lat, "k": 4,
+                                                 "level": "lower_secondary"}).json()["schools"]
+        want = expected[expected["origin_id"] == i]
+        assert [s["code"] for s in got] == want["school_code"].tolist()
+        assert [s["time_s"] for s in got] == pytest.approx(want["time_s"].tolist(), abs=0.1)
+        assert [s["distance_m"] for s in got] == pytest.approx(want["distance_m"].tolist(), abs=0.1)
+    # the answers above came from the prepared labels, not the slow public fallback
+    state = client.app.state.finder  # type: ignore[attr-defined]
+    assert isinstance(state.warm("motorbike", "lower_secondary")[1].index, routing.NearestIndex)
+
+
+def test_isochrones_grow_with_minutes_and_contain_the_nearest_school(client: TestClient) -> None:
+    from shapely.geometry import Point, shape
+
+    lon, lat = 106.65, 10.75
+    body = client.get("/api/isochrone", params={"lon": lon, "lat": lat, "minutes": "5,10"}).json()
+    minutes = [f["properties"]["minutes"] for f in body["features"]]
+    assert minutes == [10, 5]
+    ten, five = (shape(f["geometry"]) for f in body["features"])
+    assert ten.area > five.area and ten.contains(Point(lon, lat))
+    schools = client.get("/api/nearest", params={"lon": lon, "lat": lat, "k": 20}).json()["schools"]
+    within = [s for s in schools if s["time_s"] < 10 * 60]
+    assert within  # the demo city has schools within 10 minutes of its centre
+    for school in within:  # reachable in time: inside the area (schools sit up to ~12 m off-road)
+        assert ten.buffer(0.0005).contains(Point(school["lon"], school["lat"])), school
+
+
+@pytest.mark.parametrize("query", ["minutes=abc", "minutes=0", "minutes=5,10,15,20,25", "mode=plane",
+                                   "minutes=90"])
+def test_isochrone_rejects_bad_input(client: TestClient, query: str) -> None:
+    assert client.get(f"/api/isochrone?lon=106.65&lat=10.75&{query}").status_code == 400
+
+
+def test_isochrone_without_roads_is_409(empty_client: TestClient) -> None:
+    assert empty_client.get("/api/isochrone?lon=106.65&lat=10.75").status_code == 409

@@ -1,0 +1,259 @@
+"""Parents' finder: address search over street and ward names, nearest schools by road.
+
+The road graph of the newest basemap is loaded from PostGIS once per process and mode
+(``routing.build_graph`` caches the compiled arrays on disk); when no road network is
+loaded the answer falls back to straight-line distance and says so (``method: "crow"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+import routing
+from basemaps.road_layer import RoadLayer
+from gis_service.errors import InputError
+from gis_service.models import SCHOOL_LEVELS
+from gis_service.settings import get_settings
+from gis_service.spatial import nearest_schools_crow
+from web.deps import ApiError, BadRequestError
+from web.i18n import fold, matches
+
+LOG = logging.getLogger(__name__)
+FINDER_MODES = ("motorbike", "walk", "bicycle")
+MAX_K = 20
+
+
+@dataclass
+class RoadNetwork:
+    """One basemap's graphs per mode plus the school arrays they are queried with."""
+
+    basemap: str
+    layer: RoadLayer
+    graphs: dict[str, routing.ModeGraph]
+    schools: pd.DataFrame
+    by_code: dict[str, dict[str, Any]]
+
+
+@dataclass
+class PreparedSearch:
+    """One level's schools on one mode graph, as a :class:`routing.NearestIndex`.
+
+    The index labels every node with its ``MAX_K`` nearest schools once, so a request only
+    snaps the home and combines one edge: the exact answer of
+    :func:`routing.nearest_schools` in about a millisecond.
+    """
+
+    index: routing.NearestIndex
+
+    @classmethod
+    def build(cls, graph: routing.ModeGraph, schools: pd.DataFrame) -> PreparedSearch:
+        """Snap ``schools`` and label every node with its ``MAX_K`` nearest by time."""
+        xy = schools[["lon", "lat"]].to_numpy(dtype=np.float64)
+        return cls(routing.NearestIndex.build(graph, xy, schools["code"].tolist(), k=MAX_K))
+
+    def nearest(self, lon: float, lat: float, k: int) -> list[tuple[str, float, float]]:
+        """The ``k`` nearest schools as (code, time_s, distance_m), by time."""
+        try:
+            lab, time_s, distance_m = self.index.query([[lon, lat]], k)
+        except InputError as exc:
+            raise BadRequestError(f"the point is too far from the road network: {exc}") from exc
+        codes = self.index.school_ids
+        return [(str(codes[lab[0, r]]), float(time_s[0, r]), float(distance_m[0, r]))
+                for r in range(lab.shape[1]) if lab[0, r] >= 0]
+
+
+class FinderState:
+    """Lazily loaded, thread-safe cache of the road network and the street-name index."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._network: RoadNetwork | None = None
+        self._loaded = False
+        self._places: list[dict[str, Any]] | None = None
+        self._prepared: dict[tuple[str, str | None], PreparedSearch] = {}
+
+    def network(self, engine: Engine) -> RoadNetwork | None:
+        """The newest basemap as a road network, or ``None`` when no roads are loaded."""
+        with self._lock:
+            if not self._loaded:
+                self._network = _load_network(engine)
+                self._loaded = True
+            return self._network
+
+    def graph(self, engine: Engine, mode: str) -> tuple[RoadNetwork, routing.ModeGraph] | None:
+        """The mode graph (compiled on first use)."""
+        network = self.network(engine)
+        if network is None:
+            return None
+        with self._lock:
+            if mode not in network.graphs:
+                network.graphs[mode] = routing.build_graph(
+                    network.layer, mode, cache_dir=get_settings().cache_path / "graphs")
+            return network, network.graphs[mode]
+
+    def prepared(self, engine: Engine, mode: str, level: str | None) -> tuple[str, PreparedSearch] | None:
+        """The prepared search of ``level``'s schools on ``mode`` (built on first use)."""
+        found = self.graph(engine, mode)
+        if found is None:
+            return None
+        network, graph = found
+        with self._lock:
+            key = (mode, level)
+            if key not in self._prepared:
+                schools = network.schools
+                if level is not None:
+                    schools = schools[schools["level"] == level]
+                self._prepared[key] = PreparedSearch.build(graph, schools.reset_index(drop=True))
+            return network.basemap, self._prepared[key]
+
+    def warm(self, mode: str, level: str | None) -> tuple[RoadNetwork, PreparedSearch] | None:
+        """The prepared search when it is built already; never waits for the lock, so the
+        event loop can answer warm requests while another thread builds a search."""
+        search = self._prepared.get((mode, level))
+        network = self._network
+        return (network, search) if search is not None and network is not None else None
+
+    def schools(self, engine: Engine) -> dict[str, dict[str, Any]]:
+        """The schools the road network was loaded with, by code."""
+        network = self.network(engine)
+        assert network is not None
+        return network.by_code
+
+    def places(self, engine: Engine) -> list[dict[str, Any]]:
+        """Named streets and wards with a representative point, for address search."""
+        with self._lock:
+            if self._places is None:
+                self._places = _load_places(engine)
+            return self._places
+
+
+def _load_network(engine: Engine) -> RoadNetwork | None:
+    with engine.connect() as conn:
+        basemap = conn.execute(sa.text(
+            "SELECT name FROM basemaps ORDER BY imported_at DESC, name LIMIT 1")).scalar()
+        if basemap is None:
+            return None
+        nodes = pd.read_sql(sa.text("SELECT node_id, ST_X(geom) AS lon, ST_Y(geom) AS lat"
+                                    " FROM road_nodes WHERE basemap = :b ORDER BY node_id"),
+                            conn, params={"b": basemap})
+        edges = pd.read_sql(sa.text(
+            "SELECT u, v, osm_id, highway, oneway, maxspeed_kmh, access, name, length_m,"
+            " ST_AsBinary(geom) AS wkb FROM road_edges WHERE basemap = :b ORDER BY edge_id"),
+            conn, params={"b": basemap})
+        schools = pd.read_sql(sa.text("SELECT code, name, level, ownership, address,"
+                                      " ST_X(geom) AS lon, ST_Y(geom) AS lat FROM schools"
+                                      " ORDER BY code"), conn)
+    if edges.empty:
+        return None
+    edges["geometry"] = shapely.from_wkb([bytes(b) for b in edges.pop("wkb")])
+    layer = RoadLayer(nodes=nodes, edges=edges, source=f"postgis basemap {basemap}")
+    by_code = {row["code"]: row for row in schools.to_dict("records")}
+    return RoadNetwork(basemap=basemap, layer=layer, graphs={}, schools=schools, by_code=by_code)
+
+
+def _load_places(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        streets = conn.execute(sa.text(
+            "SELECT name, ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT name,"
+            " ST_ClosestPoint(ST_Collect(geom), ST_Centroid(ST_Collect(geom))) AS p"
+            " FROM road_edges WHERE name <> '' GROUP BY name) s ORDER BY name")).all()
+        wards = conn.execute(sa.text(
+            "SELECT w.name || coalesce(', ' || d.name, '') AS name, ST_X(ST_PointOnSurface(w.geom)),"
+            " ST_Y(ST_PointOnSurface(w.geom)) FROM admin_units w LEFT JOIN admin_units d"
+            " ON d.code = w.parent_code WHERE w.level = 'ward'"
+            " AND (w.valid_to IS NULL OR w.valid_to > now()) ORDER BY 1")).all()
+    return ([{"label": n, "kind": "street", "lon": x, "lat": y, "folded": fold(n)} for n, x, y in streets]
+            + [{"label": n, "kind": "ward", "lon": x, "lat": y, "folded": fold(n)} for n, x, y in wards])
+
+
+def geocode(state: FinderState, engine: Engine, query: str, limit: int = 10) -> list[dict[str, Any]]:
+    """Places whose name contains every word of ``query`` (diacritics optional).
+
+    Exact-prefix matches come first, then shorter names.
+    """
+    query = query.strip()
+    if not 2 <= len(query) <= 100:
+        raise BadRequestError("address search needs 2 to 100 characters")
+    hits = [p for p in state.places(engine) if matches(query, p["label"])]
+    folded = fold(query)
+    hits.sort(key=lambda p: (not p["folded"].startswith(folded), len(p["label"]), p["label"]))
+    return [{k: p[k] for k in ("label", "kind", "lon", "lat")} for p in hits[:limit]]
+
+
+def check_point(lon: float, lat: float) -> None:
+    """400 unless lon/lat are finite WGS84 coordinates."""
+    if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise BadRequestError(f"lon/lat out of range: {lon}, {lat}")
+
+
+def nearest(state: FinderState, engine: Engine, lon: float, lat: float, level: str | None,
+            mode: str, k: int) -> dict[str, Any]:
+    """The ``k`` nearest schools of ``level`` from a home, by road time for ``mode``.
+
+    Returns
+    -------
+    dict
+        ``method`` (``"road"`` or ``"crow"``), ``mode`` and ``schools`` (rank, code, name,
+        level, ownership, lon, lat, ``distance_m``, ``time_s`` — ``None`` for crow-flies).
+    """
+    check_point(lon, lat)
+    if level is not None and level not in SCHOOL_LEVELS:
+        raise BadRequestError(f"unknown level {level!r}; one of {', '.join(SCHOOL_LEVELS)}")
+    if mode not in FINDER_MODES:
+        raise BadRequestError(f"unknown mode {mode!r}; one of {', '.join(FINDER_MODES)}")
+    if not 1 <= k <= MAX_K:
+        raise BadRequestError(f"k must be within 1..{MAX_K}")
+    found = state.prepared(engine, mode, level)
+    if found is None:
+        rows = nearest_schools_crow(engine, lon, lat, k, level)
+        return {"method": "crow", "mode": None, "schools": [
+            {"rank": i + 1, **{c: r[c] for c in ("code", "name", "level", "ownership", "lon", "lat")},
+             "distance_m": round(float(r["distance_m"]), 1), "time_s": None}
+            for i, r in enumerate(rows)]}
+    basemap, search = found
+    return road_answer(basemap, search, state.schools(engine), lon, lat, mode, k)
+
+
+def road_answer(basemap: str, search: PreparedSearch, by_code: dict[str, dict[str, Any]],
+                lon: float, lat: float, mode: str, k: int) -> dict[str, Any]:
+    """The JSON answer of :func:`nearest` from a prepared search (no database access)."""
+    result = []
+    for rank, (code, time_s, distance_m) in enumerate(search.nearest(lon, lat, k), start=1):
+        school = by_code[code]
+        result.append({"rank": rank, "code": code, "name": school["name"], "level": school["level"],
+                       "ownership": school["ownership"], "lon": float(school["lon"]),
+                       "lat": float(school["lat"]), "distance_m": round(distance_m, 1),
+                       "time_s": round(time_s, 1)})
+    return {"method": "road", "mode": mode, "basemap": basemap, "schools": result}
+
+
+def isochrone(state: FinderState, engine: Engine, lon: float, lat: float, mode: str,
+              minutes: tuple[float, ...]) -> dict[str, Any]:
+    """Areas reachable from a home within each of ``minutes`` by road, as GeoJSON.
+
+    Raises
+    ------
+    ApiError
+        409 when no road network is loaded (isochrones need roads; there is no fallback).
+    """
+    check_point(lon, lat)
+    if mode not in FINDER_MODES:
+        raise BadRequestError(f"unknown mode {mode!r}; one of {', '.join(FINDER_MODES)}")
+    if not minutes or len(minutes) > 4 or not all(0 < m <= 60 for m in minutes):
+        raise BadRequestError("minutes must be 1 to 4 values within (0, 60]")
+    found = state.graph(engine, mode)
+    if found is None:
+        raise ApiError(409, "NoRoadNetwork", "no road network is loaded; isochrones need one")
+    try:
+        return routing.isochrones(found[1], lon, lat, minutes)
+    except InputError as exc:
+        raise BadRequestError(f"the point is too far from the road network: {exc}") from exc

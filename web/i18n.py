@@ -1,0 +1,205 @@
+"""Vietnamese-first interface texts with English, and diacritic-insensitive name matching."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from fastapi import Request
+
+LANGUAGES = ("vi", "en")
+LANG_COOKIE = "lang"
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "site_title": ("Bản đồ trường học TP.HCM", "Ho Chi Minh City school map"),
+    "site_tagline": ("Hệ thống GIS giáo dục TP.HCM", "Education GIS of Ho Chi Minh City"),
+    "nav_map": ("Bản đồ", "Map"),
+    "nav_list": ("Danh sách trường", "School list"),
+    "nav_finder": ("Tìm trường gần nhà", "Find schools near home"),
+    "nav_officer": ("Tuyển sinh", "Admissions"),
+    "nav_planner": ("Quy hoạch", "Planning"),
+    "nav_login": ("Đăng nhập", "Sign in"),
+    "nav_logout": ("Đăng xuất", "Sign out"),
+    "nav_data": ("Dữ liệu mở", "Open data"),
+    "other_lang": ("English", "Tiếng Việt"),
+    "filter_level": ("Cấp học", "Level"),
+    "filter_ownership": ("Loại hình", "Ownership"),
+    "filter_district": ("Quận/huyện", "District"),
+    "filter_name": ("Tên trường (có hoặc không dấu)", "School name (with or without diacritics)"),
+    "filter_apply": ("Lọc", "Filter"),
+    "all": ("Tất cả", "All"),
+    "preschool": ("Mầm non", "Preschool"),
+    "primary": ("Tiểu học", "Primary"),
+    "lower_secondary": ("THCS", "Lower secondary"),
+    "upper_secondary": ("THPT", "Upper secondary"),
+    "public": ("Công lập", "Public"),
+    "private": ("Tư thục", "Private"),
+    "schools_found": ("trường", "schools"),
+    "list_equivalent": ("Danh sách này tương đương bản đồ.", "This list holds the same schools as the map."),
+    "see_list": ("Xem dạng danh sách", "See as a list"),
+    "see_map": ("Xem trên bản đồ", "See on the map"),
+    "col_name": ("Tên trường", "School"),
+    "col_address": ("Địa chỉ", "Address"),
+    "col_capacity": ("Chỉ tiêu lớp đầu cấp", "Entry-grade capacity"),
+    "address": ("Địa chỉ", "Address"),
+    "level": ("Cấp học", "Level"),
+    "ownership": ("Loại hình", "Ownership"),
+    "district": ("Quận/huyện", "District"),
+    "ward": ("Phường/xã", "Ward"),
+    "capacity": ("Chỉ tiêu", "Capacity"),
+    "capacity_grade1": ("Chỉ tiêu lớp 1", "Grade-1 places"),
+    "capacity_grade6": ("Chỉ tiêu lớp 6", "Grade-6 places"),
+    "capacity_grade10": ("Chỉ tiêu lớp 10", "Grade-10 places"),
+    "cutoffs": ("Điểm chuẩn lớp 10", "Grade-10 cut-off scores"),
+    "cutoffs_none": ("Chưa có điểm chuẩn lớp 10 cho trường này.",
+                     "No grade-10 cut-off history for this school."),
+    "year": ("Năm", "Year"),
+    "round": ("Nguyện vọng", "Choice"),
+    "score": ("Điểm", "Score"),
+    "finder_title": ("Tìm trường gần nhà", "Find schools near your home"),
+    "finder_address": ("Địa chỉ (tên đường hoặc phường)", "Address (street or ward name)"),
+    "finder_search": ("Tìm", "Search"),
+    "finder_pin": ("Kiểm tra vị trí nhà trên bản đồ; kéo ghim nếu chưa đúng.",
+                   "Check your home on the map; drag the pin if it is not right."),
+    "finder_mode": ("Phương tiện", "Travel mode"),
+    "motorbike": ("Xe máy", "Motorbike"),
+    "walk": ("Đi bộ", "Walking"),
+    "bicycle": ("Xe đạp", "Bicycle"),
+    "finder_results": ("Trường gần nhất theo đường đi", "Nearest schools by road"),
+    "finder_crow": ("Khoảng cách đường chim bay (chưa có dữ liệu đường)",
+                    "Straight-line distance (no road data)"),
+    "distance": ("Quãng đường", "Distance"),
+    "time": ("Thời gian", "Time"),
+    "minutes": ("phút", "min"),
+    "finder_disclaimer": ("Kết quả chỉ để tham khảo; trường được phân tuyến do Sở GD-ĐT quyết định.",
+                          "For guidance only; the school assigned is decided by the Department "
+                          "of Education."),
+    "login_title": ("Đăng nhập cán bộ", "Staff sign-in"),
+    "username": ("Tên đăng nhập", "Username"),
+    "password": ("Mật khẩu", "Password"),
+    "login_failed": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password."),
+    "officer_title": ("Tuyển sinh — không gian làm việc cán bộ", "Admissions — officers' workspace"),
+    "planner_title": ("Quy hoạch — cung và cầu chỗ học", "Planning — school places and demand"),
+    "rounds": ("Các đợt tuyển sinh", "Admission rounds"),
+    "applicants": ("Hồ sơ", "Applicants"),
+    "status": ("Trạng thái", "Status"),
+    "grade": ("Lớp", "Grade"),
+    "mechanism": ("Cơ chế", "Mechanism"),
+    "export_csv": ("Xuất CSV", "Export CSV"),
+    "upload": ("Nhập tệp hồ sơ (CSV)", "Import an applicants file (CSV)"),
+    "upload_file": ("Tệp CSV", "CSV file"),
+    "upload_button": ("Nhập hồ sơ", "Import"),
+    "upload_ok": ("Đã nhập", "Imported"),
+    "upload_refused": ("Tệp bị từ chối, không lưu hồ sơ nào:", "File refused, nothing stored:"),
+    "problems": ("lỗi", "problems"),
+    "shown": ("hiển thị", "showing"),
+    "file": ("Tệp", "File"),
+    "row": ("Dòng", "Row"),
+    "field": ("Cột", "Field"),
+    "reason": ("Lý do", "Reason"),
+    "placed": ("Trúng tuyển", "Placed"),
+    "new_round": ("Tạo đợt tuyển sinh", "New admission round"),
+    "round_id": ("Mã đợt", "Round id"),
+    "seed": ("Hạt giống bốc thăm", "Lottery seed"),
+    "create": ("Tạo", "Create"),
+    "run": ("Xét tuyển", "Run the allocation"),
+    "run_button": ("Chạy xét tuyển", "Run"),
+    "metrics": ("Chỉ số kết quả", "Result metrics"),
+    "per_school": ("Kết quả theo trường", "Results per school"),
+    "worst_choice": ("NV thấp nhất trúng tuyển", "Lowest choice admitted"),
+    "mean_distance": ("Quãng đường TB (m)", "Mean distance (m)"),
+    "compare": ("So sánh cơ chế", "Compare mechanisms"),
+    "compare_note": ("Mọi cơ chế trên cùng hồ sơ và hạt giống; không lưu gì.",
+                     "Every mechanism on the same applicants and seed; nothing is stored."),
+    "compare_skipped": ("Cơ chế không áp dụng được cho hồ sơ này", "Mechanisms that do not apply here"),
+    "export_results": ("Xuất kết quả CSV", "Export results CSV"),
+    "publish": ("Công bố", "Publish"),
+    "publish_button": ("Công bố kết quả", "Publish the results"),
+    "publish_note": ("Sau khi công bố, không thể nhập, chạy lại hay điều chỉnh.",
+                     "Once published, no more imports, runs or overrides."),
+    "published_note": ("Đợt này đã công bố: kết quả không thay đổi được nữa.",
+                       "This round is published: its results are frozen."),
+    "applicant_id": ("Mã hồ sơ", "Applicant id"),
+    "explain": ("Giải thích kết quả", "Explanation"),
+    "school": ("Trường", "School"),
+    "override": ("Điều chỉnh của cán bộ", "Officer override"),
+    "override_reason": ("Lý do (bắt buộc)", "Written reason (required)"),
+    "override_button": ("Điều chỉnh", "Override"),
+    "withdraw": ("— không xếp trường —", "— no school —"),
+    "force": ("Vượt chỉ tiêu nếu trường đã đủ", "Exceed the capacity if the school is full"),
+    "forecasts": ("Dự báo số học sinh theo phường", "Enrolment forecasts per ward"),
+    "forecast_methods": ("Phương pháp được chọn (kiểm định ngược)", "Method chosen (backtest)"),
+    "horizon_years": ("Số năm dự báo", "Years ahead"),
+    "run_forecasts": ("Chạy dự báo", "Run the forecast"),
+    "no_forecasts": ("Chưa có dự báo nào được lưu.", "No forecast stored yet."),
+    "measure": ("Chỉ số", "Measure"),
+    "method": ("Phương pháp", "Method"),
+    "wards": ("Số phường", "Wards"),
+    "show": ("Xem", "Show"),
+    "predicted": ("Dự báo", "Predicted"),
+    "interval": ("Khoảng dự báo", "Interval"),
+    "gaps": ("Thiếu chỗ học theo phường", "Capacity gaps per ward"),
+    "threshold_min": ("Ngưỡng thời gian (phút)", "Travel-time threshold (min)"),
+    "run_gaps": ("Tính thiếu hụt", "Compute the gaps"),
+    "no_gaps": ("Chưa tính thiếu hụt cho lựa chọn này.", "No gaps computed for this choice."),
+    "stored": ("Đã lưu", "Stored"),
+    "demand": ("Nhu cầu", "Demand"),
+    "accessible_seats": ("Chỗ tiếp cận được", "Accessible seats"),
+    "shortfall": ("Số chỗ thiếu", "Seats short"),
+    "nearest_time": ("Trường gần nhất (phút)", "Nearest school (min)"),
+    "sites": ("Đề xuất vị trí trường mới", "Proposed new school sites"),
+    "new_schools": ("Số trường mới", "New schools"),
+    "model": ("Mô hình", "Model"),
+    "max_candidates": ("Số điểm ứng viên tối đa", "Most candidate sites"),
+    "run_sites": ("Tìm vị trí", "Find sites"),
+    "what_if": ("Nếu thêm các trường này", "What if these schools existed"),
+    "run_what_if": ("Chạy thử xét tuyển", "Rerun the round"),
+    "children": ("Trẻ trong độ tuổi", "Children of entry age"),
+    "places": ("Chỗ học", "Places"),
+    "gap": ("Thiếu (-) / dư (+)", "Shortfall (-) / surplus (+)"),
+    "data_date": ("Ngày dữ liệu", "Data date"),
+    "licence": ("Giấy phép", "Licence"),
+    "downloads": ("Tải dữ liệu trường học", "Download school data"),
+    "school_page_map": ("Vị trí", "Location"),
+    "not_found": ("Không tìm thấy", "Not found"),
+    "sign_in_needed": ("Cần đăng nhập với vai trò phù hợp.", "Sign in with a suitable role."),
+    "synthetic": ("Dữ liệu mẫu tổng hợp", "Synthetic demo data"),
+}
+
+
+def lang_of(request: Request) -> str:
+    """The language of a request: ``?lang=`` first, then the cookie, then Vietnamese."""
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "vi"
+    return asked if asked in LANGUAGES else "vi"
+
+
+def translate(key: str, lang: str) -> str:
+    """The text of ``key`` in ``lang``; an unknown key is a bug and raises ``KeyError``."""
+    vi, en = TEXTS[key]
+    return en if lang == "en" else vi
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` without Vietnamese diacritics (``Đường Mẫu`` -> ``duong mau``)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(stripped.casefold().split())
+
+
+def matches(query: str, name: str) -> bool:
+    """True when every word of ``query`` occurs in ``name``, ignoring case and diacritics.
+
+    A query typed with diacritics must match them exactly (``mẫu`` does not match ``mầu``);
+    a query typed without matches either.
+    """
+    words = query.split()
+    if not words:
+        return True
+    plain_name, lowered = fold(name), unicodedata.normalize("NFC", name).casefold()
+    for word in words:
+        word_nfc = unicodedata.normalize("NFC", word).casefold()
+        has_marks = fold(word) != word_nfc
+        if has_marks and word_nfc not in lowered:
+            return False
+        if not has_marks and fold(word) not in plain_name:
+            return False
+    return True

@@ -1,0 +1,313 @@
+"""Officers' workspace: create a round, import applicants, run, compare, explain, override,
+export and publish. Every route checks the role and every form the CSRF token; the
+admissions service writes the audit log of each action, this module that of each view of
+personal data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import pandas as pd
+import sqlalchemy as sa
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Engine
+
+from admissions import service
+from admissions.allocation import MECHANISMS, Allocation, allocate
+from admissions.metrics import comparison_table
+from gis_service.errors import InputError, NotFoundError
+from web.auth import OfficerUser, check_csrf
+from web.deps import ApiError, BadRequestError, EngineDep
+from web.pages import render
+from web.users import User, audit
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 100
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: Problems listed on the page; the count says how many more there are.
+MAX_PROBLEMS_SHOWN = 500
+ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+APPLICANT_COLUMNS = ("applicant_id", "ward_code", "residence_type", "tier", "score", "bonus",
+                     "choices", "school_code", "choice_rank", "distance_m", "reason_vi")
+
+
+def _applicants(engine: Engine, round_id: str, limit: int | None, offset: int = 0) -> list[dict[str, Any]]:
+    sql = ("SELECT a.applicant_id, a.ward_code, a.residence_type, a.tier, a.score, a.bonus,"
+           " array_to_string(a.choices, ' ') AS choices, l.school_code, l.choice_rank, l.distance_m,"
+           " l.reason_vi FROM applicants a LEFT JOIN allocations l ON l.round_id = a.round_id"
+           " AND l.applicant_id = a.applicant_id WHERE a.round_id = :r ORDER BY a.applicant_id")
+    params: dict[str, Any] = {"r": round_id}
+    if limit is not None:
+        sql += " LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text(sql), params)]
+
+
+def per_school(engine: Engine, round_id: str, grade: int) -> list[dict[str, Any]]:
+    """Placed applicants per school of the stored run, with the school's places and the
+    highest choice rank it admitted."""
+    column = f"capacity_grade{grade}"
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text(
+            f"SELECT l.school_code, s.name, s.{column} AS places, count(*) AS placed,"
+            " max(l.choice_rank) AS worst_choice, round(avg(l.distance_m)) AS mean_distance_m"
+            " FROM allocations l LEFT JOIN schools s ON s.code = l.school_code"
+            " WHERE l.round_id = :r AND l.school_code IS NOT NULL"
+            f" GROUP BY l.school_code, s.name, s.{column} ORDER BY l.school_code"),
+            {"r": round_id})]
+
+
+def _flat_metrics(figures: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Metrics as ``(name, value)`` rows; nested dicts become ``outer.inner``."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            rows.extend((f"{key}.{inner}", v) for inner, v in value.items())
+        else:
+            rows.append((key, value))
+    return rows
+
+
+def _round_page(request: Request, engine: Engine, user: User, round_id: str, page: int = 1,
+                status_code: int = 200, **extra: Any) -> HTMLResponse:
+    """The round page: state, forms (unless published), per-school results, applicants."""
+    info = service.get_round(engine, round_id)
+    rows = _applicants(engine, round_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    audit(engine, user.username, "view_applicants", round_id, {"page": page, "rows": len(rows)})
+    context: dict[str, Any] = {
+        "round": info, "rows": rows, "page": page, "has_next": len(rows) == PAGE_SIZE,
+        "columns": APPLICANT_COLUMNS, "mechanisms": MECHANISMS,
+        "schools": per_school(engine, round_id, info.grade),
+        "imported": None, "problems": None, "problem_count": 0, "metrics": None, "error": None,
+    }
+    context.update(extra)
+    return render(request, engine, "officer_round.html", context, status_code=status_code)
+
+
+@router.get("/officer", response_class=HTMLResponse)
+def officer_home(request: Request, engine: EngineDep, user: OfficerUser) -> HTMLResponse:
+    """Admission rounds with their applicant and placement counts, and the new-round form."""
+    return _home(request, engine)
+
+
+def _home(request: Request, engine: Engine, error: str | None = None,
+          status_code: int = 200) -> HTMLResponse:
+    with engine.connect() as conn:
+        rounds = [dict(r._mapping) for r in conn.execute(sa.text(
+            "SELECT r.id, r.grade, r.year, r.mechanism, r.status,"
+            " (SELECT count(*) FROM applicants a WHERE a.round_id = r.id) AS applicants,"
+            " (SELECT count(*) FROM allocations l WHERE l.round_id = r.id"
+            "  AND l.school_code IS NOT NULL) AS placed"
+            " FROM admission_rounds r ORDER BY r.year DESC, r.grade, r.id"))]
+    return render(request, engine, "officer.html", {"rounds": rounds, "mechanisms": MECHANISMS,
+                                                    "error": error}, status_code=status_code)
+
+
+@router.post("/officer/rounds", response_model=None)
+def create_round(request: Request, engine: EngineDep, user: OfficerUser,
+                 round_id: Annotated[str, Form(max_length=64)], grade: Annotated[int, Form()],
+                 year: Annotated[int, Form(ge=2000, le=2100)],
+                 mechanism: Annotated[str, Form()] = "da", seed: Annotated[int, Form(ge=0)] = 0,
+                 csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Create a draft round, then go to its page."""
+    check_csrf(request, csrf_token)
+    round_id = round_id.strip()
+    if not ROUND_ID.match(round_id):
+        return _home(request, engine, "Mã đợt chỉ gồm chữ, số, '-', '_', '.' / round id: letters, "
+                                      "digits, '-', '_', '.'", 400)
+    try:
+        service.create_round(engine, round_id, grade, year, mechanism, seed, actor=user.username)
+    except ValueError as error:
+        return _home(request, engine, str(error), 400)
+    return RedirectResponse(f"/officer/rounds/{round_id}", status_code=303)
+
+
+@router.get("/officer/rounds/{round_id}", response_class=HTMLResponse)
+def officer_round(round_id: str, request: Request, engine: EngineDep, user: OfficerUser,
+                  page: int = 1) -> HTMLResponse:
+    """One round's state and applicants (personal data), a page at a time; the view is audited."""
+    if page < 1:
+        raise BadRequestError("page must be at least 1")
+    return _round_page(request, engine, user, round_id, page)
+
+
+@router.post("/officer/rounds/{round_id}/applicants", response_class=HTMLResponse)
+async def import_file(round_id: str, request: Request, engine: EngineDep, user: OfficerUser,
+                      file: Annotated[UploadFile, File()],
+                      csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
+    """Replace the round's applicants by an uploaded CSV; a file with any problem stores
+    nothing and every problem is listed with its row and field."""
+    check_csrf(request, csrf_token)
+    service.get_round(engine, round_id)
+    content = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ApiError(413, "PayloadTooLarge", f"file over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    name = Path(file.filename or "applicants.csv").name or "applicants.csv"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        try:
+            count = service.import_applicants(engine, round_id, path, actor=user.username)
+        except InputError as error:
+            audit(engine, user.username, "round.import_refused", round_id,
+                  {"file": name, "problems": len(error.problems)})
+            return _round_page(request, engine, user, round_id, status_code=422,
+                               problems=error.problems[:MAX_PROBLEMS_SHOWN],
+                               problem_count=len(error.problems), upload_name=name)
+        except service.RoundStateError as error:
+            return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
+    return _round_page(request, engine, user, round_id, imported=count)
+
+
+@router.post("/officer/rounds/{round_id}/run", response_class=HTMLResponse)
+def run(round_id: str, request: Request, engine: EngineDep, user: OfficerUser,
+        mechanism: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
+    """Allocate the round with the chosen mechanism; show its metrics."""
+    check_csrf(request, csrf_token)
+    if mechanism and mechanism not in MECHANISMS:
+        raise BadRequestError(f"mechanism must be one of {', '.join(MECHANISMS)}")
+    try:
+        figures = service.run_round(engine, round_id, mechanism or None, actor=user.username)
+    except service.RoundStateError as error:
+        return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
+    except NotFoundError as error:
+        service.get_round(engine, round_id)  # an unknown round stays a 404
+        return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
+    except ValueError as error:  # a mechanism the input does not allow (mincost without homes)
+        return _round_page(request, engine, user, round_id, status_code=400, error=str(error))
+    return _round_page(request, engine, user, round_id, metrics=_flat_metrics(figures))
+
+
+@router.get("/officer/rounds/{round_id}/compare", response_class=HTMLResponse)
+def compare(round_id: str, request: Request, engine: EngineDep, user: OfficerUser) -> HTMLResponse:
+    """Every mechanism on the round's applicants (nothing stored)."""
+    info = service.get_round(engine, round_id)
+    table, skipped = compare_mechanisms(engine, info)
+    audit(engine, user.username, "round.compare", round_id, {"skipped": sorted(skipped)})
+    table = table.rename_axis("figure").reset_index()
+    return render(request, engine, "officer_compare.html", {
+        "round": info, "columns": [str(c) for c in table.columns], "skipped": skipped,
+        "rows": table.astype(object).where(table.notna(), "").values.tolist()})
+
+
+def compare_mechanisms(engine: Engine, info: service.RoundInfo) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Every mechanism that applies to the round's input, and why the others do not.
+
+    ``service.compare_round`` fails as a whole when one mechanism cannot run (min-cost flow
+    needs every applicant's home, which grade-10 files often lack); officers still want the
+    comparison of the others.
+    """
+    try:
+        problem = service.load_problem(engine, info.id)
+    except NotFoundError as error:
+        raise BadRequestError(str(error)) from error
+    results: dict[str, Allocation] = {}
+    skipped: dict[str, str] = {}
+    for name in MECHANISMS:
+        try:
+            results[name] = allocate(problem, name, info.seed)
+        except ValueError as error:
+            skipped[name] = str(error)
+    if not results:
+        raise BadRequestError("no mechanism applies: " + "; ".join(skipped.values()))
+    return comparison_table(problem, results), skipped
+
+
+@router.get("/officer/rounds/{round_id}/find")
+def find_applicant(round_id: str, user: OfficerUser, applicant_id: str = "") -> RedirectResponse:
+    """The search box of the round page: go to one applicant's explanation."""
+    if not applicant_id.strip():
+        raise BadRequestError("give an applicant id")
+    return RedirectResponse(f"/officer/rounds/{quote(round_id)}/applicants/{quote(applicant_id.strip())}",
+                            status_code=303)
+
+
+@router.get("/officer/rounds/{round_id}/applicants/{applicant_id}", response_class=HTMLResponse)
+def explain(round_id: str, applicant_id: str, request: Request, engine: EngineDep,
+            user: OfficerUser) -> HTMLResponse:
+    """One applicant's outcome and its reason in Vietnamese and English; audited."""
+    return _explain_page(request, engine, user, round_id, applicant_id)
+
+
+def _explain_page(request: Request, engine: Engine, user: User, round_id: str, applicant_id: str,
+                  error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    info = service.get_round(engine, round_id)
+    outcome = service.explain_applicant(engine, round_id, applicant_id)
+    audit(engine, user.username, "view_explanation", round_id, {"applicant_id": applicant_id})
+    column = f"capacity_grade{info.grade}"
+    with engine.connect() as conn:
+        schools = [dict(r._mapping) for r in conn.execute(sa.text(
+            f"SELECT code, name FROM schools WHERE {column} IS NOT NULL ORDER BY code"))]
+    return render(request, engine, "officer_explain.html", {
+        "round": info, "outcome": outcome, "schools": schools, "error": error},
+        status_code=status_code)
+
+
+@router.post("/officer/rounds/{round_id}/applicants/{applicant_id}/override",
+             response_model=None)
+def override(round_id: str, applicant_id: str, request: Request, engine: EngineDep,
+             user: OfficerUser, school_code: Annotated[str, Form()] = "",
+             reason: Annotated[str, Form(max_length=1000)] = "",
+             force: Annotated[bool, Form()] = False,
+             csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Place (or withdraw, with an empty school) one applicant; a written reason is required."""
+    check_csrf(request, csrf_token)
+    if not reason.strip():
+        return _explain_page(request, engine, user, round_id, applicant_id, status_code=400,
+                             error="Cần ghi lý do / a written reason is required")
+    try:
+        service.override_applicant(engine, round_id, applicant_id, school_code or None,
+                                   reason.strip(), actor=user.username, force=force)
+    except service.RoundStateError as error:
+        return _explain_page(request, engine, user, round_id, applicant_id, str(error), 409)
+    except ValueError as error:  # InputError included: unknown school, full school, ...
+        return _explain_page(request, engine, user, round_id, applicant_id, str(error), 400)
+    return RedirectResponse(f"/officer/rounds/{round_id}/applicants/{applicant_id}", status_code=303)
+
+
+@router.post("/officer/rounds/{round_id}/publish", response_model=None)
+def publish(round_id: str, request: Request, engine: EngineDep, user: OfficerUser,
+            csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Freeze a run round: its forms disappear and further actions are refused."""
+    check_csrf(request, csrf_token)
+    try:
+        service.publish_round(engine, round_id, actor=user.username)
+    except service.RoundStateError as error:
+        return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
+    return RedirectResponse(f"/officer/rounds/{round_id}", status_code=303)
+
+
+def _csv(frame_rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...], filename: str) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(frame_rows)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@router.get("/officer/rounds/{round_id}/applicants.csv")
+def export_applicants(round_id: str, engine: EngineDep, user: OfficerUser) -> Response:
+    """All applicants of a round with their placement, as CSV; the export is audited."""
+    service.get_round(engine, round_id)
+    rows = _applicants(engine, round_id, None)
+    audit(engine, user.username, "export_applicants", round_id, {"rows": len(rows)})
+    return _csv(rows, APPLICANT_COLUMNS, f"{round_id}-applicants.csv")
+
+
+@router.get("/officer/rounds/{round_id}/results.csv")
+def export_results(round_id: str, engine: EngineDep, user: OfficerUser) -> Response:
+    """The stored results in the output CSV contract; the export is audited."""
+    frame = service.results_frame(engine, round_id)
+    audit(engine, user.username, "export_results", round_id, {"rows": len(frame)})
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return _csv([{str(k): v for k, v in r.items()} for r in rows], [str(c) for c in frame.columns],
+                f"{round_id}-results.csv")

@@ -1,0 +1,160 @@
+"""Public HTML pages (map, list, school, finder, open data) and sign-in, Vietnamese first."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+
+from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
+from web.auth import (
+    OptionalUser,
+    check_csrf,
+    clear_session,
+    csrf_token,
+    ensure_csrf_cookie,
+    optional_user,
+    set_session,
+)
+from web.charts import line_chart
+from web.deps import EngineDep
+from web.directory import (
+    SchoolFilters,
+    cutoff_history,
+    data_date,
+    districts,
+    list_schools,
+    school_detail,
+)
+from web.i18n import LANG_COOKIE, lang_of, translate
+from web.users import audit, authenticate
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+def render(request: Request, engine: Engine, name: str, context: dict[str, Any],
+           status_code: int = 200) -> HTMLResponse:
+    """Render a template with the shared context (language, user, CSRF token, data date)."""
+    lang = lang_of(request)
+    other = "en" if lang == "vi" else "vi"
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    base: dict[str, Any] = {
+        "lang": lang, "other_lang": other, "other_lang_query": urlencode({**query, "lang": other}),
+        "t": lambda key: translate(key, lang), "user": optional_user(request),
+        "csrf": csrf_token(request), "data_date": data_date(engine),
+    }
+    response = TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+    ensure_csrf_cookie(request, response)
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def _filter_context(engine: Engine, filters: SchoolFilters) -> dict[str, Any]:
+    query = urlencode({k: v for k, v in vars(filters).items() if v})
+    return {"filters": filters, "levels": SCHOOL_LEVELS, "ownerships": OWNERSHIPS,
+            "districts": districts(engine), "query": query}
+
+
+def _city_bounds(engine: Engine) -> str:
+    with engine.connect() as conn:
+        box = conn.execute(sa.text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+                                   " FROM (SELECT ST_Extent(geom) e FROM schools) x")).one()
+    if box[0] is None:
+        return json.dumps([[10.6, 106.5], [11.0, 106.9]])  # HCMC centre when no school is loaded
+    return json.dumps([[box[1], box[0]], [box[3], box[2]]])
+
+
+@router.get("/", response_class=HTMLResponse)
+def map_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
+             ownership: str = "", district: str = "") -> HTMLResponse:
+    """The public map of all schools with filters."""
+    filters = SchoolFilters(q=q.strip(), level=level, ownership=ownership, district=district)
+    count = len(list_schools(engine, filters))
+    return render(request, engine, "map.html", {**_filter_context(engine, filters), "count": count,
+                                                "bounds": _city_bounds(engine)})
+
+
+@router.get("/schools", response_class=HTMLResponse)
+def list_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
+              ownership: str = "", district: str = "") -> HTMLResponse:
+    """The accessible list view: the same schools as the map, as a table."""
+    filters = SchoolFilters(q=q.strip(), level=level, ownership=ownership, district=district)
+    return render(request, engine, "schools.html", {**_filter_context(engine, filters),
+                                                    "schools": list_schools(engine, filters)})
+
+
+@router.get("/schools/{code}", response_class=HTMLResponse)
+def school_page(code: str, request: Request, engine: EngineDep) -> HTMLResponse:
+    """One school: facts, location and the grade-10 cut-off history chart."""
+    school = school_detail(engine, code)
+    history = cutoff_history(engine, code)
+    rounds = sorted({h["admission_round"] for h in history})
+    series: dict[str, Sequence[tuple[int, float]]] = {
+        r: [(int(h["year"]), float(h["cutoff_score"])) for h in history if h["admission_round"] == r]
+        for r in rounds}
+    table: dict[int, dict[str, float]] = {}
+    for h in history:
+        table.setdefault(h["year"], {})[h["admission_round"]] = h["cutoff_score"]
+    chart = line_chart(series, translate("cutoffs", lang_of(request)) + f" — {school['name']}")
+    return render(request, engine, "school.html", {
+        "school": school, "chart": chart, "rounds": rounds, "cutoff_table": sorted(table.items())})
+
+
+@router.get("/finder", response_class=HTMLResponse)
+def finder_page(request: Request, engine: EngineDep) -> HTMLResponse:
+    """Parents' finder: address search, draggable pin, nearest schools by road."""
+    return render(request, engine, "finder.html", {"levels": SCHOOL_LEVELS,
+                                                   "bounds": _city_bounds(engine)})
+
+
+@router.get("/data", response_class=HTMLResponse)
+def data_page(request: Request, engine: EngineDep) -> HTMLResponse:
+    """Open data: downloads, licence, OGC API entry points."""
+    return render(request, engine, "data.html", {})
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, engine: EngineDep) -> HTMLResponse:
+    """Staff sign-in form."""
+    return render(request, engine, "login.html", {"failed": False, "next": _safe_next(request)})
+
+
+def _safe_next(request: Request, value: str | None = None) -> str:
+    target = value or request.query_params.get("next") or "/"
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.post("/login", response_model=None)
+def login(request: Request, engine: EngineDep, username: Annotated[str, Form(max_length=64)],
+          password: Annotated[str, Form(max_length=256)], csrf_token: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/") -> Response:
+    """Check the password, then set the signed session cookie and go on."""
+    check_csrf(request, csrf_token)
+    user = authenticate(engine, username, password)
+    if user is None:
+        audit(engine, username, "login_failed")
+        return render(request, engine, "login.html", {"failed": True, "next": _safe_next(request, next)},
+                      status_code=401)
+    audit(engine, user.username, "login", details={"role": user.role})
+    response = RedirectResponse(_safe_next(request, next), status_code=303)
+    set_session(response, user)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: OptionalUser, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Sign out (CSRF-protected so another site cannot sign a user out)."""
+    check_csrf(request, csrf_token)
+    response = RedirectResponse("/", status_code=303)
+    clear_session(response)
+    return response

@@ -1,0 +1,241 @@
+"""OGC API - Tiles: Mapbox vector tiles from PostGIS (``ST_AsMVT``) in WebMercatorQuad.
+
+Paths follow the standard's order ``{tileMatrix}/{tileRow}/{tileCol}`` (z/y/x). The base map
+(``/ogc/tiles/...``) carries three layers: ``roads``, ``wards`` and ``schools``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from web.collections import COLLECTIONS, Collection
+from web.deps import NotFoundHTTPError, app_engine
+from web.ogc_features import base_url, get_collection
+
+MVT = "application/vnd.mapbox-vector-tile"
+TMS_ID = "WebMercatorQuad"
+TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+MAX_ZOOM = 22
+EXTENT = 4096
+BUFFER = 64
+EARTH_HALF_CIRCUMFERENCE_M = math.pi * 6378137.0
+BASEMAP_LAYERS = ("roads", "wards", "schools")
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
+router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"])
+
+
+def road_classes_filter(zoom: int) -> str:
+    """Which road classes a tile at ``zoom`` shows: main roads first, every alley from z14."""
+    if zoom < 12:
+        return "highway IN ('motorway', 'trunk', 'primary', 'secondary')"
+    if zoom < 14:
+        return "highway IN ('motorway', 'trunk', 'primary', 'secondary', 'tertiary')"
+    return "true"
+
+
+class TileCache:
+    """A small thread-safe LRU of rendered tiles that expire after ``ttl_s`` seconds."""
+
+    def __init__(self, size: int = 4096, ttl_s: float = 300.0) -> None:
+        self._items: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
+        self._size, self._ttl_s = size, ttl_s
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
+        """The cached tile, or ``None`` when absent or expired."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or time.monotonic() - hit[0] > self._ttl_s:
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: tuple[Any, ...], tile: bytes) -> None:
+        """Store a tile, evicting the least recently used one when full."""
+        with self._lock:
+            self._items[key] = (time.monotonic(), tile)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every tile (after an import)."""
+        with self._lock:
+            self._items.clear()
+
+
+def check_tile(tms: str, z: int, y: int, x: int) -> None:
+    """404 unless the tile exists in WebMercatorQuad."""
+    if tms != TMS_ID:
+        raise NotFoundHTTPError(f"unknown tile matrix set {tms!r}; only {TMS_ID} is offered")
+    if not 0 <= z <= MAX_ZOOM:
+        raise NotFoundHTTPError(f"tile matrix {z} is outside 0..{MAX_ZOOM}")
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise NotFoundHTTPError(f"tile row {y} / column {x} is outside tile matrix {z}")
+
+
+def _layer_sql(collection: Collection, index: int, zoom: int) -> str:
+    columns = ", ".join(collection.properties)
+    where = road_classes_filter(zoom) if collection.id == "roads" else "true"
+    return (
+        f"(SELECT ST_AsMVT(t{index}, '{collection.id}', {EXTENT}, 'mvtgeom') FROM ("
+        f"SELECT ST_AsMVTGeom(ST_Transform(geom, 3857), b.env, {EXTENT}, {BUFFER}, true) AS mvtgeom,"
+        f" fid, {columns} FROM {collection.source}, b"
+        f" WHERE geom && b.env4326 AND {where}) t{index} WHERE mvtgeom IS NOT NULL)"
+    )
+
+
+def render_tile(engine: Engine, layers: tuple[str, ...], z: int, x: int, y: int) -> bytes:
+    """One MVT holding ``layers`` (collection ids) for tile z/x/y, straight from PostGIS."""
+    parts = " || ".join(_layer_sql(COLLECTIONS[name], i, z) for i, name in enumerate(layers))
+    sql = (
+        "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,"
+        " ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS env4326)"
+        f" SELECT {parts}"
+    )
+    with engine.connect() as conn:
+        tile = conn.execute(sa.text(sql), {"z": z, "x": x, "y": y,
+                                           "margin": BUFFER / EXTENT}).scalar_one()
+    return bytes(tile or b"")
+
+
+def _cache(request: Request) -> TileCache:
+    cache: TileCache | None = getattr(request.app.state, "tile_cache", None)
+    if cache is None:
+        cache = TileCache()
+        request.app.state.tile_cache = cache
+    return cache
+
+
+async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: int,
+                         y: int) -> Response:
+    """The tile from the cache on the event loop, or rendered by PostGIS in a worker thread."""
+    cache = _cache(request)
+    key = (layers, z, x, y)
+    tile = cache.get(key)
+    if tile is None:
+        engine = await run_in_threadpool(app_engine, request)
+        tile = await run_in_threadpool(render_tile, engine, layers, z, x, y)
+        cache.put(key, tile)
+    return Response(tile, media_type=MVT, headers={"Cache-Control": "public, max-age=300"})
+
+
+def tile_matrix_set() -> dict[str, Any]:
+    """The WebMercatorQuad definition (OGC 2D Tile Matrix Set 2.0 JSON)."""
+    matrices = []
+    for z in range(MAX_ZOOM + 1):
+        cell_m = 2 * EARTH_HALF_CIRCUMFERENCE_M / 256 / 2**z
+        matrices.append({
+            "id": str(z), "scaleDenominator": cell_m / 0.00028, "cellSize": cell_m,
+            "cornerOfOrigin": "topLeft",
+            "pointOfOrigin": [-EARTH_HALF_CIRCUMFERENCE_M, EARTH_HALF_CIRCUMFERENCE_M],
+            "tileWidth": 256, "tileHeight": 256, "matrixWidth": 2**z, "matrixHeight": 2**z,
+        })
+    return {"id": TMS_ID, "title": "Google Maps Compatible for the World", "uri": TMS_URI,
+            "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+            "orderedAxes": ["E", "N"], "tileMatrices": matrices}
+
+
+def _tileset(base: str, path: str, title: str, layers: tuple[str, ...]) -> dict[str, Any]:
+    attribution = "edugis" + (f"; {OSM_ATTRIBUTION}" if "roads" in layers else "")
+    return {
+        "title": title, "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "tileMatrixSetURI": TMS_URI, "attribution": attribution,
+        "tileMatrixSetLimits": [{"tileMatrix": str(z), "minTileRow": 0, "maxTileRow": 2**z - 1,
+                                 "minTileCol": 0, "maxTileCol": 2**z - 1} for z in range(MAX_ZOOM + 1)],
+        "layers": [{"id": name, "dataType": "vector", "geometryType": {
+            "schools": "points", "roads": "lines"}.get(name, "polygons"),
+            "propertiesSchema": {"type": "object", "properties": {
+                p: {"type": "string"} for p in COLLECTIONS[name].properties}}} for name in layers],
+        "links": [
+            {"href": f"{base}{path}/{TMS_ID}", "rel": "self", "type": "application/json",
+             "title": "this tileset"},
+            {"href": f"{base}/tileMatrixSets/{TMS_ID}",
+             "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json",
+             "title": "WebMercatorQuad"},
+            {"href": f"{base}{path}/{TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "rel": "item",
+             "type": MVT, "templated": True, "title": "vector tiles"},
+        ],
+    }
+
+
+def _tileset_list(base: str, path: str, title: str, layers: tuple[str, ...]) -> dict[str, Any]:
+    meta = _tileset(base, path, title, layers)
+    return {"tilesets": [{k: meta[k] for k in ("title", "dataType", "crs", "tileMatrixSetURI")}
+                         | {"links": meta["links"][:2]}],
+            "links": [{"href": f"{base}{path}", "rel": "self", "type": "application/json"}]}
+
+
+@router.get("/tileMatrixSets", include_in_schema=False)
+def tile_matrix_sets(request: Request) -> JSONResponse:
+    """The tile matrix sets offered (only WebMercatorQuad)."""
+    base = base_url(request)
+    return JSONResponse({"tileMatrixSets": [{
+        "id": TMS_ID, "title": "WebMercatorQuad", "uri": TMS_URI,
+        "links": [{"href": f"{base}/tileMatrixSets/{TMS_ID}", "rel": "self",
+                   "type": "application/json"}]}]})
+
+
+@router.get("/tileMatrixSets/{tms}", include_in_schema=False)
+def tile_matrix_set_definition(tms: str) -> JSONResponse:
+    """The definition of one tile matrix set; 404 for any but WebMercatorQuad."""
+    if tms != TMS_ID:
+        raise NotFoundHTTPError(f"unknown tile matrix set {tms!r}")
+    return JSONResponse(tile_matrix_set())
+
+
+@router.get("/tiles", include_in_schema=False)
+def basemap_tilesets(request: Request) -> JSONResponse:
+    """Tilesets of the base map (roads, wards, schools in one tile)."""
+    return JSONResponse(_tileset_list(base_url(request), "/tiles", "edugis base map", BASEMAP_LAYERS))
+
+
+@router.get("/tiles/{tms}", include_in_schema=False)
+def basemap_tileset(tms: str, request: Request) -> JSONResponse:
+    """Metadata of the base map tileset."""
+    check_tile(tms, 0, 0, 0)
+    return JSONResponse(_tileset(base_url(request), "/tiles", "edugis base map", BASEMAP_LAYERS))
+
+
+@router.get("/tiles/{tms}/{z}/{y}/{x}", include_in_schema=False)
+async def basemap_tile(tms: str, z: int, y: int, x: int, request: Request) -> Response:
+    """A base map vector tile with layers roads, wards and schools."""
+    check_tile(tms, z, y, x)
+    return await _tile_response(request, BASEMAP_LAYERS, z, x, y)
+
+
+@router.get("/collections/{collection_id}/tiles", include_in_schema=False)
+def collection_tilesets(collection_id: str, request: Request) -> JSONResponse:
+    """Tilesets of one collection."""
+    found = get_collection(collection_id)
+    return JSONResponse(_tileset_list(base_url(request), f"/collections/{found.id}/tiles",
+                                      found.title, (found.id,)))
+
+
+@router.get("/collections/{collection_id}/tiles/{tms}", include_in_schema=False)
+def collection_tileset(collection_id: str, tms: str, request: Request) -> JSONResponse:
+    """Tileset metadata of one collection."""
+    found = get_collection(collection_id)
+    check_tile(tms, 0, 0, 0)
+    return JSONResponse(_tileset(base_url(request), f"/collections/{found.id}/tiles",
+                                 found.title, (found.id,)))
+
+
+@router.get("/collections/{collection_id}/tiles/{tms}/{z}/{y}/{x}", include_in_schema=False)
+async def collection_tile(collection_id: str, tms: str, z: int, y: int, x: int,
+                          request: Request) -> Response:
+    """A vector tile of one collection (one layer named after it)."""
+    found = get_collection(collection_id)
+    check_tile(tms, z, y, x)
+    return await _tile_response(request, (found.id,), z, x, y)
