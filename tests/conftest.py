@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from gis_service import db
+from gis_service import db, settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -80,3 +81,23 @@ def table_counts(engine: Engine) -> dict[str, int]:
               "enrolment", "cutoffs", "admission_rounds", "applicants"]
     with engine.connect() as conn:
         return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+
+@contextmanager
+def database_env(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Within the block, settings (``DATABASE_URL``) point at ``engine``'s database.
+
+    Settings and cached engines are dropped on the way in and out, so code that calls
+    ``get_engine()`` (the CLI, the app) reaches this database and nothing leaks to the
+    next test.
+    """
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("EDUGIS_ENVIRONMENT", "test")
+    monkeypatch.setenv("EDUGIS_SECRET_KEY", "test-secret-key-for-web-tests")
+    settings.get_settings.cache_clear()
+    db.reset_engines()
+    try:
+        yield
+    finally:
+        settings.get_settings.cache_clear()
+        db.reset_engines()

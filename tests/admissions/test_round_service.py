@@ -12,19 +12,15 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from admissions import service
-from gis_service import db, settings
 from gis_service.errors import InputError
+from tests.conftest import database_env
 from web.cli import app
 
 
 @pytest.fixture
 def cli(demo_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", demo_engine.url.render_as_string(hide_password=False))
-    settings.get_settings.cache_clear()
-    db.reset_engines()
-    yield CliRunner()
-    settings.get_settings.cache_clear()
-    db.reset_engines()
+    with database_env(demo_engine, monkeypatch):
+        yield CliRunner()
 
 
 def _school(engine: Engine, code: str) -> tuple[str, int]:

@@ -13,7 +13,7 @@ from basemaps.schools import read_schools
 from basemaps.store import store_schools
 from gis_service.crs import from_storage
 from gis_service.errors import InputError
-from tests.conftest import table_counts
+from tests.conftest import database_env, table_counts
 
 HEADER = "code,name,level,ownership,lon,lat,capacity_grade1\n"
 GOOD = [
@@ -118,13 +118,9 @@ def test_broken_csv_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_cli_reports_bad_row_and_exit_code(tmp_path: Path, city: Engine,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from gis_service import db, settings
     from web.cli import app
 
-    monkeypatch.setenv("DATABASE_URL", city.url.render_as_string(hide_password=False))
-    settings.get_settings.cache_clear()
-    db.reset_engines()
-    try:
+    with database_env(city, monkeypatch):
         path = _write(tmp_path, [*GOOD, "S3,Trường C,university,public,106.7,10.77,100"])
         result = CliRunner().invoke(app, ["import", "schools", str(path)])
         assert isinstance(result.exception, InputError)
@@ -133,6 +129,3 @@ def test_cli_reports_bad_row_and_exit_code(tmp_path: Path, city: Engine,
         result = CliRunner().invoke(app, ["import", "schools", str(ok)])
         assert result.exit_code == 0, result.output
         assert "2 inserted, 0 updated, 0 unchanged, 0 rejected" in result.output
-    finally:
-        settings.get_settings.cache_clear()
-        db.reset_engines()

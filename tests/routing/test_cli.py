@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from routing.cli import app
+from tests.conftest import database_env
 
 runner = CliRunner()
 
@@ -80,18 +81,13 @@ def test_matrix_isochrone_and_path(files: dict[str, Path], tmp_path: Path) -> No
 
 def test_without_files_the_imported_basemap_and_schools_are_used(
         demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gis_service import db, settings
-
     with demo_engine.connect() as conn:
         code, lon, lat = conn.execute(sa.text(
             "SELECT code, ST_X(geom), ST_Y(geom) FROM schools WHERE level = 'primary'"
             " ORDER BY code LIMIT 1")).one()
     origins = tmp_path / "o.csv"
     origins.write_text(f"id,lon,lat\nhome,{lon + 0.0002},{lat}\n", encoding="utf-8")
-    monkeypatch.setenv("DATABASE_URL", demo_engine.url.render_as_string(hide_password=False))
-    settings.get_settings.cache_clear()
-    db.reset_engines()
-    try:
+    with database_env(demo_engine, monkeypatch):
         out = tmp_path / "n.csv"
         result = runner.invoke(app, ["nearest", "--origins", str(origins), "--k", "3",
                                      "--level", "primary", "--out", str(out)])
@@ -99,9 +95,6 @@ def test_without_files_the_imported_basemap_and_schools_are_used(
         table = pd.read_csv(out)
         assert list(table["rank"]) == [1, 2, 3]
         assert table["school_code"].iloc[0] == code and table["distance_m"].iloc[0] < 200
-    finally:
-        settings.get_settings.cache_clear()
-        db.reset_engines()
 
 
 def test_a_far_origin_is_reported_with_its_row(files: dict[str, Path], tmp_path: Path) -> None:

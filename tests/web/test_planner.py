@@ -14,9 +14,8 @@ from sqlalchemy.engine import Engine
 
 from basemaps.demo_city import generate_demo_city
 from basemaps.demo_load import load_demo_city
-from gis_service import db, settings
-from tests.conftest import _clone
-from tests.web.conftest import _point_settings_at
+from gis_service import db
+from tests.conftest import _clone, database_env
 from tests.web.test_officer import PASSWORD, csrf, login
 from web.app import create_app
 from web.users import create_user
@@ -39,13 +38,10 @@ def planning_engine(template_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def planner(planning_engine: Engine) -> Iterator[TestClient]:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        _point_settings_at(planning_engine, monkeypatch)
-        with TestClient(create_app()) as client:
-            login(client, "planner1")
-            yield client
-        settings.get_settings.cache_clear()
-        db.reset_engines()
+    with (pytest.MonkeyPatch.context() as monkeypatch,
+          database_env(planning_engine, monkeypatch), TestClient(create_app()) as client):
+        login(client, "planner1")
+        yield client
 
 
 def _one(engine: Engine, sql: str, **params: object) -> object:
