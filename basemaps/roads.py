@@ -7,7 +7,6 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,7 +274,3 @@ def directed_edge_count(layer: RoadLayer) -> int:
     oneway = layer.edges["oneway"].to_numpy(bool)
     return int(oneway.sum() + 2 * (~oneway).sum())
 
-
-def iter_chunks(frame: pd.DataFrame, size: int) -> Iterable[pd.DataFrame]:
-    for start in range(0, len(frame), size):
-        yield frame.iloc[start:start + size]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,12 +70,6 @@ def copy_rows(
     bar.close()
 
 
-@contextmanager
-def _transaction(engine: Engine) -> Iterator[Connection]:
-    with engine.begin() as conn:
-        yield conn
-
-
 def refuse_if_problems(problems: list[Problem], skip_invalid: bool) -> None:
     """Raise with every problem unless the caller asked to skip invalid rows."""
     if problems and not skip_invalid:
@@ -90,7 +83,7 @@ def store_roads(engine: Engine, layer: RoadLayer, name: str, progress: bool = Fa
     """Replace basemap ``name`` by ``layer`` unless it already holds this exact version."""
     started = time.perf_counter()
     report = ImportReport("roads", layer.source)
-    with _transaction(engine) as conn:
+    with engine.begin() as conn:
         current = conn.execute(sa.text("SELECT version FROM basemaps WHERE name = :n FOR UPDATE"),
                                {"n": name}).scalar()
         if current == layer.version:  # same content: only mark it as the latest import
@@ -144,7 +137,7 @@ def store_boundaries(
     """Upsert admin units by code; wards must name a district known in the file or database."""
     started = time.perf_counter()
     report = ImportReport("boundaries", source)
-    with _transaction(engine) as conn:
+    with engine.begin() as conn:
         known = set(conn.execute(sa.text("SELECT code FROM admin_units")).scalars())
         parents = [p if isinstance(p, str) and p else None for p in units["parent_code"]]
         in_file = set(units.loc[units["level"] == "district", "code"])
@@ -196,7 +189,7 @@ def store_schools(
     """
     started = time.perf_counter()
     report = ImportReport("schools", source)
-    with _transaction(engine) as conn:
+    with engine.begin() as conn:
         conn.execute(sa.text(
             "CREATE TEMP TABLE staging_schools (LIKE schools INCLUDING DEFAULTS, row_number int)"
             " ON COMMIT DROP"))

@@ -34,8 +34,6 @@ VN2000_TO_WGS84_EPSG = 6960
 VN2000_GEOGRAPHIC_EPSG = 4756
 #: Custom SRIDs for VN-2000 CRSs in PostGIS: this offset + the EPSG code (909210 for 9210).
 CUSTOM_SRID_OFFSET = 900_000
-#: A metric CRS for lengths and areas around HCMC (UTM 48N).
-METRIC_EPSG = 32648
 
 
 def parse_crs(value: str | int | CRS | None, *, what: str = "layer") -> CRS:
@@ -178,9 +176,3 @@ def vn2000_spatial_ref_rows() -> list[dict[str, object]]:
         rows.append({"srid": vn2000_srid(epsg), "proj4text": proj4})
     return rows
 
-
-def metric_lengths_m(lons: np.ndarray, lats: np.ndarray) -> float:
-    """Geodesic length in metres of the polyline through (lons, lats)."""
-    from pyproj import Geod
-
-    return float(Geod(ellps="WGS84").line_length(lons, lats))

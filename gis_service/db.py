@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.crs import vn2000_spatial_ref_rows
 from gis_service.embedded import Cluster
@@ -132,10 +129,3 @@ def get_engine(settings: Settings | None = None) -> Engine:
     """The engine of the configured database, created, migrated and ready."""
     return _engine_for(server_url(settings))
 
-
-@contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session in one transaction: committed on success, rolled back on any error."""
-    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
-    with factory() as session, session.begin():
-        yield session
