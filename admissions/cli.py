@@ -117,6 +117,8 @@ def run(
     candidates: CandidatesOption = DEFAULT_MAX_CHOICES,
     round_: RoundOption = None,
     actor: ActorOption = "cli",
+    after: Annotated[str | None, typer.Option(
+        "--after", help="Database mode, round 2: the published round whose seats are taken.")] = None,
 ) -> None:
     """Allocate with one mechanism; write the result CSV and print a JSON summary.
 
@@ -128,7 +130,8 @@ def run(
         from gis_service.db import get_engine
 
         engine = get_engine()
-        figures = service.run_round(engine, round_, mechanism, actor=actor, mode=mode)
+        figures = service.run_round(engine, round_, mechanism, actor=actor, mode=mode,
+                                    after=after)
         if out is not None:
             service.results_frame(engine, round_).to_csv(out, index=False, encoding="utf-8")
         json.dump(figures, sys.stdout, ensure_ascii=False, indent=2)

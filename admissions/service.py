@@ -209,16 +209,48 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
 
 
 def run_round(engine: Engine, round_id: str, mechanism: str | None = None,
-              actor: str = "system", mode: str = "motorbike") -> dict[str, Any]:
-    """Allocate the round and store the result in one transaction; return its metrics."""
+              actor: str = "system", mode: str = "motorbike",
+              after: str | None = None) -> dict[str, Any]:
+    """Allocate the round and store the result in one transaction; return its metrics.
+
+    ``after`` names a published round of the same grade whose placements are kept: this round
+    (round 2) then shares out only the seats that round left, and an applicant placed there
+    may not apply again.
+    """
     info = get_round(engine, round_id)
     if info.status == "published":
         raise RoundStateError(f"round {round_id} is published and cannot be run again")
     chosen: Mechanism = (mechanism or info.mechanism)  # type: ignore[assignment]
+    if after is not None:
+        first = get_round(engine, after)
+        if first.status != "published" or first.grade != info.grade:
+            raise RoundStateError(f"round 2 needs a published grade-{info.grade} round 1; "
+                                  f"{after} is {first.status}, grade {first.grade}")
     problem = load_problem(engine, round_id, mode)
+    if after is not None:
+        problem = _after_round(engine, info, problem, after)
     allocation = allocate(problem, chosen, info.seed)
     _store(engine, info, problem, allocation, actor, mode)
     return summary(problem, allocation)
+
+
+def _after_round(engine: Engine, info: RoundInfo, problem: AdmissionProblem,
+                 after: str) -> AdmissionProblem:
+    """``problem`` with the seats that the published round ``after`` left."""
+    with engine.connect() as conn:
+        placed: dict[str, int] = dict(conn.execute(sa.text(
+            "SELECT school_code, count(*) FROM allocations WHERE round_id = :r"
+            " AND school_code IS NOT NULL GROUP BY 1"), {"r": after}).all())
+        again = conn.execute(sa.text(
+            "SELECT applicant_id FROM allocations WHERE round_id = :r AND school_code IS NOT NULL"
+            " AND applicant_id = ANY(:ids) ORDER BY 1"),
+            {"r": after, "ids": [str(a) for a in problem.applicant_ids]}).scalars().all()
+    if again:
+        raise InputError([Problem(info.id, None, "applicant_id",
+                                  f"{a} was placed in round {after} and cannot apply again")
+                          for a in again])
+    taken = np.array([placed.get(str(code), 0) for code in problem.school_codes], dtype=np.int64)
+    return problem.with_capacity(np.maximum(problem.capacity - taken, 0))
 
 
 def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocation: Allocation,

@@ -124,3 +124,35 @@ def test_grade1_round_uses_road_distances_nearest_first(demo_engine: Engine) -> 
     assert figures["placed"] > 0.8 * figures["applicants"]
     sample = service.results_frame(demo_engine, "demo-2026-g1").dropna(subset=["choice_rank"])
     assert (sample["distance_m"] > 0).all()
+
+
+def test_round_two_shares_only_the_seats_round_one_left(cli: CliRunner, demo_engine: Engine,
+                                                        tmp_path: Path) -> None:
+    full, other = "DM-THPT-004", "DM-THPT-005"
+    _, capacity = _school(demo_engine, full)
+    n = capacity + 5
+    first, second = f"r1-{uuid.uuid4().hex[:6]}", f"r2-{uuid.uuid4().hex[:6]}"
+    rows = [f"U{i:04d},{round(29 - 0.05 * i, 2)},{full},," for i in range(n)]
+    for round_id in (first, second):
+        service.create_round(demo_engine, round_id, 10, 2026, "da", 3)
+    service.import_applicants(demo_engine, first, _write(tmp_path / "r1.csv", rows))
+    service.run_round(demo_engine, first)
+    unplaced = [f"U{i:04d}" for i in range(capacity, n)]
+    placed_one = "U0000"
+    with pytest.raises(service.RoundStateError, match="published"):
+        service.run_round(demo_engine, second, after=first)  # round 1 not published yet
+    service.publish_round(demo_engine, first)
+
+    again = _write(tmp_path / "r2-bad.csv",
+                   [f"{a},20,{full},{other}," for a in [*unplaced, placed_one]])
+    service.import_applicants(demo_engine, second, again)
+    with pytest.raises(InputError, match=f"{placed_one} was placed in round {first}"):
+        service.run_round(demo_engine, second, after=first)
+
+    good = _write(tmp_path / "r2.csv", [f"{a},20,{full},{other}," for a in unplaced])
+    service.import_applicants(demo_engine, second, good)
+    result = cli.invoke(app, ["admissions", "run", "--round", second, "--after", first])
+    assert result.exit_code == 0, result.output
+    outcome = service.results_frame(demo_engine, second)
+    assert set(outcome["school_code"]) == {other}  # the full school had no seat left
+    assert set(outcome["choice_rank"]) == {2}
