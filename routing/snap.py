@@ -54,30 +54,28 @@ class Snap:
         self, graph: ModeGraph, weight: str
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Costs from each point to its edge's ``u`` and ``v``: ``(u1, u2, v1, v2)``."""
-        w1, w2 = graph.edge_weights(weight)
-        off1, off2 = self.offroad_costs(graph, weight)
-        e, f = self.edge, self.frac
-        to_u = (f == 0.0) | (graph.edge_bwd_arc[e] >= 0)
-        to_v = (f == 1.0) | (graph.edge_fwd_arc[e] >= 0)
-        u1 = np.where(to_u, off1 + f * w1[e], np.inf)
-        u2 = np.where(to_u, off2 + f * w2[e], np.inf)
-        v1 = np.where(to_v, off1 + (1.0 - f) * w1[e], np.inf)
-        v2 = np.where(to_v, off2 + (1.0 - f) * w2[e], np.inf)
-        return u1, u2, v1, v2
+        return self._end_costs(graph, weight, graph.edge_bwd_arc, graph.edge_fwd_arc)
 
     def arrive_costs(
         self, graph: ModeGraph, weight: str
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Costs from each edge's ``u`` and ``v`` to the point: ``(u1, u2, v1, v2)``."""
+        return self._end_costs(graph, weight, graph.edge_fwd_arc, graph.edge_bwd_arc)
+
+    def _end_costs(
+        self, graph: ModeGraph, weight: str, u_side_arc: IntArray, v_side_arc: IntArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Off-road leg plus the partial edge to ``u`` and to ``v``, ``inf`` where the arc
+        that would carry the partial edge in the needed direction does not exist."""
         w1, w2 = graph.edge_weights(weight)
         off1, off2 = self.offroad_costs(graph, weight)
         e, f = self.edge, self.frac
-        from_u = (f == 0.0) | (graph.edge_fwd_arc[e] >= 0)
-        from_v = (f == 1.0) | (graph.edge_bwd_arc[e] >= 0)
-        u1 = np.where(from_u, off1 + f * w1[e], np.inf)
-        u2 = np.where(from_u, off2 + f * w2[e], np.inf)
-        v1 = np.where(from_v, off1 + (1.0 - f) * w1[e], np.inf)
-        v2 = np.where(from_v, off2 + (1.0 - f) * w2[e], np.inf)
+        via_u = (f == 0.0) | (u_side_arc[e] >= 0)
+        via_v = (f == 1.0) | (v_side_arc[e] >= 0)
+        u1 = np.where(via_u, off1 + f * w1[e], np.inf)
+        u2 = np.where(via_u, off2 + f * w2[e], np.inf)
+        v1 = np.where(via_v, off1 + (1.0 - f) * w1[e], np.inf)
+        v2 = np.where(via_v, off2 + (1.0 - f) * w2[e], np.inf)
         return u1, u2, v1, v2
 
 
