@@ -294,3 +294,37 @@ def override(
     typer.echo(f"{result['applicant_id']}: {result['school_code'] or '—'}")
     typer.echo(result["reason_vi"])
     typer.echo(result["reason_en"])
+
+
+catchments_app = typer.Typer(help="Catchments of grade 1/6 schools (địa bàn tuyển sinh).",
+                             no_args_is_help=True)
+app.add_typer(catchments_app, name="catchments")
+LevelArgument = Annotated[str, typer.Option("--level", help="primary, lower_secondary or all.")]
+
+
+@catchments_app.command("derive")
+def catchments_derive(level: LevelArgument = "all", mode: ModeOption = "motorbike",
+                      actor: ActorOption = "cli") -> None:
+    """Derive catchments from wards and road times (each public school serves its own ward, a
+    ward without one the school nearest by road), replacing the stored ones of the level."""
+    from admissions.catchments import GRADE_OF_LEVEL, derive_catchments
+    from gis_service.db import get_engine
+
+    for chosen in (GRADE_OF_LEVEL if level == "all" else [level]):
+        rows = derive_catchments(get_engine(), chosen, mode, actor)
+        typer.echo(f"{chosen}: {rows['school_code'].nunique()} schools serve "
+                   f"{rows['ward_code'].nunique()} wards ({len(rows)} pairs)")
+
+
+@catchments_app.command("import")
+def catchments_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="CSV school_code,ward_code (the district's list).")],
+    actor: ActorOption = "cli",
+) -> None:
+    """Store the official catchments of the schools named in the file (replacing theirs)."""
+    from admissions.catchments import import_catchments
+    from gis_service.db import get_engine
+
+    rows = import_catchments(get_engine(), file, actor)
+    typer.echo(f"{len(rows)} catchment rows stored for {rows['school_code'].nunique()} schools")

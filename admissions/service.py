@@ -8,7 +8,7 @@ leaves the previous results untouched. Every action is written to ``audit_log``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from admissions.allocation import MECHANISMS, Allocation, Mechanism, allocate
+from admissions.catchments import catchment_tiers, load_catchments
 from admissions.distance import DistanceSource
 from admissions.explain import result_frame
 from admissions.files import admitting_schools, build_problem, read_applicants
 from admissions.metrics import comparison_table, summary
-from admissions.problem import AdmissionProblem
+from admissions.problem import LEVEL_OF_GRADE, AdmissionProblem
 from gis_service.errors import InputError, NotFoundError, Problem
 
 RESIDENCE = {1: "thuong_tru", 2: "tam_tru", 3: "khac"}
@@ -159,12 +160,12 @@ def _check_homes_in_city(conn: Connection, frame: pd.DataFrame, label: str) -> N
 
 def _applicant_frame(conn: Connection, info: RoundInfo) -> pd.DataFrame:
     rows = conn.execute(sa.text(
-        "SELECT applicant_id, ST_X(geom) AS lon, ST_Y(geom) AS lat, tier, score, bonus, choices"
-        " FROM applicants WHERE round_id = :r ORDER BY applicant_id"), {"r": info.id}).all()
+        "SELECT applicant_id, ST_X(geom) AS lon, ST_Y(geom) AS lat, tier, score, bonus, choices,"
+        " ward_code FROM applicants WHERE round_id = :r ORDER BY applicant_id"), {"r": info.id}).all()
     if not rows:
         raise NotFoundError(f"round {info.id} has no applicants: import them first")
     frame = pd.DataFrame(rows, columns=["applicant_id", "lon", "lat", "tier", "score", "bonus",
-                                        "choices"])
+                                        "choices", "ward_code"])
     frame["lon"] = frame["lon"].astype(float)
     frame["lat"] = frame["lat"].astype(float)
     width = max(1, max(len(c) for c in frame["choices"]))
@@ -195,7 +196,11 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
                  extra_schools: pd.DataFrame | None = None) -> AdmissionProblem:
     """The round's applicants and the stored schools as an :class:`AdmissionProblem`.
 
-    ``extra_schools`` (same columns as the stored ones) are added for "what if" runs.
+    ``extra_schools`` (same columns as the stored ones) are added for "what if" runs. For
+    grades 1 and 6 with stored catchments, an applicant's residence tier holds at the schools
+    whose catchment holds the home ward (a school without a stored catchment, such as a
+    "what if" site, serves its own ward) and is 3 elsewhere; without stored catchments for
+    the level, the tier holds at every school, as in file mode.
     """
     info = get_round(engine, round_id)
     schools = _schools(engine)
@@ -203,9 +208,20 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
         schools = pd.concat([schools, extra_schools], ignore_index=True)
     with engine.connect() as conn:
         applicants = _applicant_frame(conn, info)
+        catchments = (load_catchments(conn, LEVEL_OF_GRADE[info.grade]) if info.grade != 10
+                      else {})
+    wards = applicants.pop("ward_code")
     needs_roads = info.grade != 10 or bool(np.isfinite(applicants["lon"]).any())
     source = road_source(engine, schools, info.grade, mode) if needs_roads else None
-    return build_problem(applicants, schools, info.grade, source)
+    problem = build_problem(applicants, schools, info.grade, source)
+    if not catchments:
+        return problem
+    for code, ward in zip(schools["code"], schools["ward_code"], strict=True):
+        if code not in catchments and isinstance(ward, str):
+            catchments[code] = frozenset([ward])
+    tiers = catchment_tiers(problem, applicants["tier"].to_numpy(np.int8),
+                            [w if isinstance(w, str) else None for w in wards], catchments)
+    return replace(problem, tier=tiers)
 
 
 def run_round(engine: Engine, round_id: str, mechanism: str | None = None,

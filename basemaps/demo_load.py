@@ -1,4 +1,5 @@
-"""Load the generated demo city into PostGIS (replacing any earlier demo city)."""
+"""Load the generated demo city into PostGIS (replacing any earlier demo city), with its
+admission rounds and the catchments derived from its wards and roads."""
 
 from __future__ import annotations
 
@@ -51,9 +52,15 @@ def load_demo_city(engine: Engine, city: DemoCity) -> dict[str, float]:
                   zip(applicants["round_id"], applicants["applicant_id"], applicants["ward_code"],
                       applicants["residence_type"], applicants["tier"].tolist(), scores,
                       applicants["bonus"].tolist(), applicants["choices"], geoms, strict=True))
+    # The demo city has no official catchment lists: derive them as a district would start.
+    from admissions.catchments import GRADE_OF_LEVEL, derive_catchments
+
+    catchment_pairs = sum(len(derive_catchments(engine, level, actor="demo-data"))
+                          for level in GRADE_OF_LEVEL)
     return {
         "road_nodes": city.roads.node_count, "road_edges": city.roads.edge_count,
         "admin_units": len(city.admin_units), "schools": len(city.schools),
         "applicants": len(city.applicants), "population_rows": len(city.population),
+        "catchment_pairs": catchment_pairs,
         "seconds": round(time.perf_counter() - started, 1),
     }

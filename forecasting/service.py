@@ -277,3 +277,19 @@ def what_if_sites(engine: Engine, run_id: str, round_id: str, mode: str = "motor
                      "distance_mean_m": figures["distance_mean_m"],
                      "share_within_2km": figures["share_within_2km"]})
     return pd.DataFrame(rows)
+
+
+def cutoff_outlook(engine: Engine, coverage: float = 0.8) -> pd.DataFrame:
+    """Next year's NV1 regular-programme cut-off forecast of every school with history:
+    ``school_code, year, predicted_cutoff, lower, upper`` (empty when no history is stored)."""
+    from forecasting.cutoffs import FORECAST_COLUMNS, forecast_cutoffs
+
+    with engine.connect() as conn:
+        history = pd.read_sql(sa.text(
+            "SELECT school_code AS school_name, year, cutoff_score, admission_round,"
+            " programme AS program FROM cutoffs"), conn)
+    if history.empty:
+        return pd.DataFrame(columns=["school_code", *FORECAST_COLUMNS[1:]])
+    year = int(history["year"].max()) + 1
+    forecast = forecast_cutoffs(history, year, coverage)
+    return forecast.rename(columns={"school_name": "school_code"})

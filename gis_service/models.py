@@ -223,6 +223,38 @@ class Allocation(Base):
     )
 
 
+class Catchment(Base):
+    """One ward of a school's catchment (địa bàn tuyển sinh) for grade 1 or 6.
+
+    Children living in the ward have residence priority at the school. ``source`` is
+    ``derived`` (computed from wards and road times) or ``imported`` (the district's list).
+    """
+
+    __tablename__ = "catchments"
+    school_code: Mapped[str] = mapped_column(
+        String(32), ForeignKey("schools.code", ondelete="CASCADE"), primary_key=True
+    )
+    ward_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("admin_units.code", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(12))
+    __table_args__ = (
+        CheckConstraint("source IN ('derived', 'imported')", name="catchment_source_known"),
+    )
+
+
+class RoundOfficer(Base):
+    """An officer allowed to see and act on one admission round (personal data)."""
+
+    __tablename__ = "round_officers"
+    round_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("admission_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(
+        String(64), ForeignKey("users.username", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -246,6 +278,7 @@ class AuditLog(Base):
 Index("ix_schools_level", School.level)
 Index("ix_admin_units_parent", AdminUnit.parent_code)
 Index("ix_road_edges_uv", RoadEdge.basemap, RoadEdge.u, RoadEdge.v)
+Index("ix_catchments_ward", Catchment.ward_code)
 
 
 class EnrolmentForecast(Base):

@@ -75,6 +75,17 @@ def demo_engine(template_url: str) -> Iterator[Engine]:
     db.drop_database(url)
 
 
+@pytest.fixture
+def demo_copy(demo_engine: Engine) -> Iterator[Engine]:
+    """A writable copy of the demo city database, for tests that change it."""
+    demo_engine.dispose()  # a template database must have no open connections
+    url = _clone(demo_engine.url.render_as_string(hide_password=False))
+    engine = db.create_engine(url)
+    yield engine
+    engine.dispose()
+    db.drop_database(url)
+
+
 def table_counts(engine: Engine) -> dict[str, int]:
     """Row count of every core table: compare before/after to prove nothing changed."""
     tables = ["admin_units", "schools", "basemaps", "road_nodes", "road_edges", "population",

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from web import officer, ogc_features, pages, planner, public_api, tiles
+from web import officer, ogc_features, pages, parent_api, planner, public_api, tiles
 from web.deps import EngineDep, install_error_handlers
 from web.security import SecurityMiddleware
 
@@ -31,6 +31,7 @@ def create_app() -> FastAPI:
     app.include_router(ogc_features.router)
     app.include_router(tiles.router)
     app.include_router(public_api.router)
+    app.include_router(parent_api.router)
     app.include_router(pages.router)
     app.include_router(officer.router)
     app.include_router(planner.router)

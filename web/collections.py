@@ -156,6 +156,25 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         keywords=("districts", "administrative units", "quận"),
     ),
     Collection(
+        id="catchments", title="Địa bàn tuyển sinh / Catchments",
+        description="Per public primary (grade 1) and lower-secondary (grade 6) school, the wards "
+                    "whose children have residence priority there, as one outline. Source "
+                    "'imported' is the district's list; 'derived' means each school serves its "
+                    "own ward and a ward without a school is served by the school nearest by road.",
+        source="(SELECT c.school_code AS fid, ST_Multi(ST_Union(w.geom)) AS geom, c.school_code,"
+               " s.name AS school_name, s.level, s.district_code,"
+               " CASE s.level WHEN 'primary' THEN 1 ELSE 6 END AS grade,"
+               " string_agg(c.ward_code, ',' ORDER BY c.ward_code) AS ward_codes,"
+               " count(*) AS ward_count, min(c.source) AS source"
+               " FROM catchments c JOIN schools s ON s.code = c.school_code"
+               " JOIN admin_units w ON w.code = c.ward_code"
+               " GROUP BY c.school_code, s.name, s.level, s.district_code) AS src",
+        properties=("school_code", "school_name", "level", "district_code", "grade", "ward_codes",
+                    "ward_count", "source"),
+        filters=("level", "district_code", "source"),
+        keywords=("catchments", "admissions", "địa bàn tuyển sinh"),
+    ),
+    Collection(
         id="capacity-gaps", title="Cân đối chỗ học / Capacity gaps",
         description="Per ward, level, year and travel-time threshold: forecast entry demand against "
                     "the seats reachable by road (two-step floating catchment, basis "

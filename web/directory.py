@@ -101,3 +101,15 @@ def data_date(engine: Engine) -> str:
     with engine.connect() as conn:
         newest = conn.execute(sa.text("SELECT max(imported_at) FROM basemaps")).scalar_one()
     return (newest.date() if newest else date.today()).isoformat()
+
+
+def school_catchment(engine: Engine, code: str) -> dict[str, Any] | None:
+    """A school's catchment (wards by name, outline as GeoJSON, source), or ``None``."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT array_agg(w.name ORDER BY w.name), ST_AsGeoJSON(ST_Union(w.geom), 6),"
+            " min(c.source) FROM catchments c JOIN admin_units w ON w.code = c.ward_code"
+            " WHERE c.school_code = :c"), {"c": code}).one()
+    if row[0] is None:
+        return None
+    return {"wards": list(row[0]), "geometry": row[1], "source": row[2]}

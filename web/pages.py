@@ -32,6 +32,7 @@ from web.directory import (
     data_date,
     districts,
     list_schools,
+    school_catchment,
     school_detail,
 )
 from web.i18n import LANG_COOKIE, lang_of, translate
@@ -107,7 +108,8 @@ def school_page(code: str, request: Request, engine: EngineDep) -> HTMLResponse:
         table.setdefault(h["year"], {})[h["admission_round"]] = h["cutoff_score"]
     chart = line_chart(series, translate("cutoffs", lang_of(request)) + f" — {school['name']}")
     return render(request, engine, "school.html", {
-        "school": school, "chart": chart, "rounds": rounds, "cutoff_table": sorted(table.items())})
+        "school": school, "chart": chart, "rounds": rounds, "cutoff_table": sorted(table.items()),
+        "catchment": school_catchment(engine, code)})
 
 
 @router.get("/finder", response_class=HTMLResponse)

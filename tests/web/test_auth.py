@@ -225,7 +225,7 @@ def test_public_endpoints_show_no_applicant_data(staff: Engine, empty_client: Te
             "/api/schools/T-TH-1", "/download/schools.csv", "/download/schools.geojson",
             "/ogc/collections", "/ogc/api"]
     urls += [f"/ogc/collections/{c}/items?limit=1000"
-             for c in ("schools", "wards", "districts", "capacity-gaps", "roads")]
+             for c in ("schools", "wards", "districts", "catchments", "capacity-gaps", "roads")]
     for url in urls:
         response = empty_client.get(url)
         assert response.status_code == 200, url

@@ -114,6 +114,60 @@ def test_finder_ranks_schools_by_road_from_a_street(live: LiveServer, page: tupl
     expect(tab.locator("#results")).to_have_attribute("data-method", "road")
     expect(tab.locator("#results li").first).to_contain_text("km")
     expect(tab.locator("#finder-map")).to_have_attribute("data-isochrones", "3", timeout=30_000)
+    expect(tab.locator("#catchment")).to_contain_text("Nhà bạn thuộc địa bàn tuyển sinh của")
+    expect(tab.locator("#route-summary")).to_contain_text("km")
+    first = tab.locator("#results li a").first.inner_text()
+    expect(tab.locator("#finder-map")).to_have_attribute("data-route", re.compile(r"^DM-TH-"))
     tab.wait_for_load_state("networkidle")
     tab.screenshot(path="/tmp/edugis-finder.png")
+
+    # move the pin: drag it 150 px to the left; the ranking, route and URL follow
+    before = tab.url
+    box = tab.locator(".leaflet-marker-draggable").bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] - 4
+    tab.mouse.move(x, y)
+    tab.mouse.down()
+    for step in range(1, 11):
+        tab.mouse.move(x - 15 * step, y, steps=2)
+    tab.mouse.up()
+    expect(tab.locator("#finder-map")).to_have_attribute("data-rankings", "2", timeout=30_000)
+    expect(tab.locator("#finder-map")).to_have_attribute("data-reaches", "2", timeout=30_000)
+    expect(tab.locator("#results li")).to_have_count(5)
+    assert tab.url != before and "lon=" in tab.url
+    moved = [tab.locator("#results li a").nth(i).inner_text() for i in range(5)]
+    assert moved[0] != first or moved != [first] * 5  # answered again for the new point
+
+    # grade 10: a score gives a chance band (a range, never a promise) under each school
+    tab.select_option("#level", "upper_secondary")
+    tab.fill("#score", "24")
+    tab.locator("#score").dispatch_event("change")
+    expect(tab.locator("#results")).to_have_attribute("data-outlook", "5", timeout=30_000)
+    bands = re.compile("Khả năng cao|Có thể|Khả năng thấp")
+    expect(tab.locator("#results .outlook").first).to_contain_text(bands)
+    expect(tab.locator("#results .outlook")).to_have_count(5)
+    assert "score=24" in tab.url
+    shared = tab.locator("#share-link").get_attribute("href")
+    assert shared is not None and "level=upper_secondary" in shared
+    tab.wait_for_load_state("networkidle")
+    tab.screenshot(path="/tmp/edugis-finder-grade10.png", full_page=True)
+
+    # the shared link opens the same answer on a fresh page
+    tab.goto(live.url + shared)
+    expect(tab.locator("#results")).to_have_attribute("data-outlook", "5", timeout=30_000)
+    expect(tab.locator("#score")).to_have_value("24")
+    watch.check()
+
+
+def test_school_page_shows_its_catchment(live: LiveServer, page: tuple[Page, Watch],
+                                         demo_engine: Engine) -> None:
+    tab, watch = page
+    with demo_engine.connect() as conn:
+        code, ward = conn.execute(sa.text(
+            "SELECT c.school_code, w.name FROM catchments c JOIN admin_units w ON w.code = c.ward_code"
+            " JOIN schools s ON s.code = c.school_code WHERE s.level = 'primary'"
+            " ORDER BY c.school_code LIMIT 1")).one()
+    tab.goto(live.url + f"/schools/{code}")
+    expect(tab.locator("#catchment-wards")).to_contain_text(ward)
+    expect(tab.locator("#school-map path.leaflet-interactive, #school-map svg path").first).to_be_attached()
     watch.check()

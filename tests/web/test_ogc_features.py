@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,7 +72,7 @@ def test_req_oas30_oas_definition_is_valid_openapi_30_with_real_server(client: T
 
 def test_req_oas30_limit_and_bbox_parameter_definitions(client: TestClient) -> None:
     doc = client.get("/ogc/api").json()
-    for cid in ("schools", "wards", "districts", "capacity-gaps", "roads"):
+    for cid in ("schools", "wards", "districts", "catchments", "capacity-gaps", "roads"):
         params = {p["name"]: p for p in (_resolve(doc, raw) for raw in
                                          doc["paths"][f"/collections/{cid}/items"]["get"]["parameters"])}
         limit, bbox = params["limit"], params["bbox"]
@@ -99,7 +100,7 @@ def test_req_core_fc_md_success_extents_in_crs84_and_crs_lists(client: TestClien
                                                                 demo_engine: Engine) -> None:
     body = client.get("/ogc/collections").json()
     ids = [c["id"] for c in body["collections"]]
-    assert ids == ["schools", "wards", "districts", "capacity-gaps", "roads"]
+    assert ids == ["schools", "wards", "districts", "catchments", "capacity-gaps", "roads"]
     school_box = _db(demo_engine, "SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)]"
                                   " FROM (SELECT ST_Extent(geom) e FROM schools) x")
     for coll in body["collections"]:
@@ -229,6 +230,31 @@ def test_capacity_gaps_fall_back_to_census_children_against_ward_places(client: 
     assert ward["shortfall_seats"] == max(children - places, 0)
     both = client.get("/ogc/collections/capacity-gaps/items", params={"limit": 1}).json()
     assert both["numberMatched"] == 2 * body["numberMatched"]  # primary and lower secondary
+
+
+def test_catchments_one_outline_per_school_covering_its_wards(client: TestClient,
+                                                              demo_engine: Engine) -> None:
+    body = client.get("/ogc/collections/catchments/items",
+                      params={"limit": 1000, "level": "primary"}).json()
+    assert body["numberMatched"] == _db(demo_engine, "SELECT count(DISTINCT c.school_code) FROM"
+                                        " catchments c JOIN schools s ON s.code = c.school_code"
+                                        " WHERE s.level = 'primary'") > 0
+    covered = set()
+    for feature in body["features"]:
+        props = feature["properties"]
+        assert (props["level"], props["grade"]) == ("primary", 1)
+        assert feature["geometry"]["type"] == "MultiPolygon" and feature["id"] == props["school_code"]
+        covered |= set(props["ward_codes"].split(","))
+    wards = _db(demo_engine, "SELECT count(*) FROM admin_units WHERE level = 'ward'")
+    assert len(covered) == wards  # every ward is in some primary school's catchment
+    one = body["features"][0]["properties"]
+    area = _db(demo_engine, "SELECT sum(ST_Area(geom::geography)) FROM admin_units"
+                            " WHERE code = ANY(:w)", w=one["ward_codes"].split(","))
+    single = client.get(f"/ogc/collections/catchments/items/{one['school_code']}").json()
+    assert single["properties"] == one
+    outline = _db(demo_engine, "SELECT ST_Area(ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326)::geography)",
+                  g=json.dumps(single["geometry"]))
+    assert outline == pytest.approx(area, rel=1e-4)
 
 
 def test_roads_feature_ids_round_trip(client: TestClient) -> None:

@@ -1,4 +1,5 @@
-/* Parents' finder: address search, draggable home pin, nearest schools by road. */
+/* Parents' finder: address search, draggable home pin, nearest schools by road, the route to a
+   school, the catchment the home falls in, grade-10 cut-off outlook, and a share/print link. */
 (function () {
   "use strict";
   var el = document.getElementById("finder-map");
@@ -8,11 +9,21 @@
   map.fitBounds(edugisBounds(el));
   edugisBasemap(map, el.getAttribute("data-tiles-url"));
   var pin = null;
+  var rankings = 0;
+  var generation = 0;  /* answers to an older pin or choice are dropped */
+  var reaches = 0;
   var isoLayer = L.layerGroup().addTo(map);
+  var catchmentLayer = L.layerGroup().addTo(map);
+  var routeLayer = L.layerGroup().addTo(map);
   var schoolLayer = L.layerGroup().addTo(map);
   var ISO_COLOURS = {"5": "#2b8a3e", "10": "#e8a33d", "15": "#d9480f"};
+  var CATCHMENT_LEVELS = {"primary": true, "lower_secondary": true};
   var places = document.getElementById("places");
   var results = document.getElementById("results");
+  var levelInput = document.getElementById("level");
+  var modeInput = document.getElementById("mode");
+  var scoreInput = document.getElementById("score");
+  var shareLink = document.getElementById("share-link");
 
   function item(parent, label) {
     var li = document.createElement("li");
@@ -21,16 +32,96 @@
     return li;
   }
 
+  function getJSON(url) {
+    return fetch(url).then(function (r) { return r.ok ? r.json() : null; });
+  }
+
+  function minutes(seconds) { return Math.max(1, Math.round(seconds / 60)) + " " + text("minutes"); }
+
+  function pinParams(extra) {
+    var at = pin.getLatLng();
+    var params = new URLSearchParams({lon: at.lng.toFixed(6), lat: at.lat.toFixed(6)});
+    Object.keys(extra).forEach(function (k) { params.set(k, extra[k]); });
+    return params;
+  }
+
+  /* Keep the page's address in step with the pin and choices, so it can be shared or printed. */
+  function remember() {
+    var params = pinParams({level: levelInput.value, mode: modeInput.value});
+    if (scoreInput.value && levelInput.value === "upper_secondary") { params.set("score", scoreInput.value); }
+    if (lang === "en") { params.set("lang", "en"); }
+    var url = "/finder?" + params.toString();
+    window.history.replaceState(null, "", url);
+    shareLink.href = url;
+  }
+
+  function drawRoute(school, asked) {
+    var params = pinParams({school: school.code, mode: modeInput.value});
+    getJSON("/api/route?" + params.toString()).then(function (feature) {
+      if (asked !== generation) { return; }
+      routeLayer.clearLayers();
+      var summary = document.getElementById("route-summary");
+      if (!feature) { summary.textContent = ""; return; }
+      L.geoJSON(feature, {interactive: false, style: {color: "#1b6ac9", weight: 5, opacity: 0.8}}).addTo(routeLayer);
+      summary.textContent = text("route") + " → " + school.name + ": " +
+        (feature.properties.distance_m / 1000).toFixed(2) + " km, " + minutes(feature.properties.time_s);
+      el.setAttribute("data-route", school.code);
+    });
+  }
+
+  function showCatchment(asked) {
+    var box = document.getElementById("catchment");
+    catchmentLayer.clearLayers();
+    box.textContent = "";
+    if (!CATCHMENT_LEVELS[levelInput.value]) { return; }
+    getJSON("/api/catchment?" + pinParams({level: levelInput.value}).toString()).then(function (data) {
+      if (!data || asked !== generation) { return; }
+      if (!data.features.length) { box.textContent = text("catchment-none"); return; }
+      var names = data.features.map(function (f) { return f.properties.school_name; });
+      box.textContent = text("catchment") + " (" + data.ward.name + "): " + names.join(", ");
+      L.geoJSON(data, {interactive: false, style: {color: "#7b2cbf", weight: 2, fillOpacity: 0.06, dashArray: "4 4"}})
+        .addTo(catchmentLayer);
+      el.setAttribute("data-catchment-schools", String(data.features.length));
+    });
+  }
+
+  function showOutlook(schools, asked) {
+    if (levelInput.value !== "upper_secondary" || !schools.length) { return; }
+    var params = new URLSearchParams({schools: schools.map(function (s) { return s.code; }).join(",")});
+    if (scoreInput.value) { params.set("score", scoreInput.value); }
+    getJSON("/api/cutoff-outlook?" + params.toString()).then(function (data) {
+      if (!data || asked !== generation) { return; }
+      data.schools.forEach(function (s, i) {
+        var li = results.children[i];
+        if (!li) { return; }
+        var parts = s.history.map(function (h) { return h.year + ": " + h.cutoff; });
+        if (s.forecast) {
+          parts.push(text("forecast") + " " + s.forecast.year + ": " + s.forecast.lower + "–" + s.forecast.upper);
+        }
+        if (s.chance) { parts.push(lang === "en" ? s.chance.label_en : s.chance.label_vi); }
+        var line = document.createElement("span");
+        line.className = "outlook";
+        line.textContent = "NV1 " + parts.join("; ");
+        li.appendChild(line);
+      });
+      results.setAttribute("data-outlook", String(data.schools.length));
+    });
+  }
+
   function rank() {
     if (!pin) { return; }
-    var at = pin.getLatLng();
-    var params = new URLSearchParams({lon: at.lng.toFixed(6), lat: at.lat.toFixed(6),
-      level: document.getElementById("level").value, mode: document.getElementById("mode").value, k: "5"});
+    remember();
+    generation += 1;
+    var asked = generation;
+    showCatchment(asked);
+    var params = pinParams({level: levelInput.value, mode: modeInput.value, k: "5"});
     fetch("/api/nearest?" + params.toString())
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
       .then(function (data) {
+        if (asked !== generation) { return; }
         results.textContent = "";
         schoolLayer.clearLayers();
+        routeLayer.clearLayers();
         document.getElementById("results-title").textContent = data.method === "road" ? text("road") : text("crow");
         data.schools.forEach(function (s) {
           var li = item(results, "");
@@ -40,29 +131,39 @@
           li.appendChild(a);
           var km = (s.distance_m / 1000).toFixed(2) + " km";
           var detail = " — " + text("distance") + ": " + km;
-          if (s.time_s !== null) { detail += ", " + text("time") + ": " + Math.max(1, Math.round(s.time_s / 60)) + " " + text("minutes"); }
+          if (s.time_s !== null) { detail += ", " + text("time") + ": " + minutes(s.time_s); }
           li.appendChild(document.createTextNode(detail));
+          if (data.method === "road") {
+            var b = document.createElement("button");
+            b.type = "button";
+            b.className = "route";
+            b.textContent = text("show-route");
+            b.addEventListener("click", function () { drawRoute(s, generation); });
+            li.appendChild(b);
+          }
           L.circleMarker([s.lat, s.lon], {radius: 7, color: "#1b6ac9"}).bindTooltip(s.rank + ". " + s.name).addTo(schoolLayer);
         });
         results.setAttribute("data-method", data.method);
+        rankings += 1;
+        el.setAttribute("data-rankings", String(rankings));
+        if (data.method === "road" && data.schools.length) { drawRoute(data.schools[0], asked); }
+        showOutlook(data.schools, asked);
       });
   }
 
   function reach() {
-    var at = pin.getLatLng();
-    var params = new URLSearchParams({lon: at.lng.toFixed(6), lat: at.lat.toFixed(6),
-      mode: document.getElementById("mode").value, minutes: "5,10,15"});
-    fetch("/api/isochrone?" + params.toString())
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) {
-        isoLayer.clearLayers();
-        if (!data) { return; }
-        L.geoJSON(data, {interactive: false, style: function (f) {
-          var colour = ISO_COLOURS[String(f.properties.minutes)] || "#555";
-          return {color: colour, weight: 1, fillColor: colour, fillOpacity: 0.12};
-        }}).addTo(isoLayer);
-        el.setAttribute("data-isochrones", String(data.features.length));
-      });
+    var params = pinParams({mode: modeInput.value, minutes: "5,10,15"});
+    getJSON("/api/isochrone?" + params.toString()).then(function (data) {
+      isoLayer.clearLayers();
+      if (!data) { return; }
+      L.geoJSON(data, {interactive: false, style: function (f) {
+        var colour = ISO_COLOURS[String(f.properties.minutes)] || "#555";
+        return {color: colour, weight: 1, fillColor: colour, fillOpacity: 0.12};
+      }}).addTo(isoLayer);
+      el.setAttribute("data-isochrones", String(data.features.length));
+      reaches += 1;
+      el.setAttribute("data-reaches", String(reaches));
+    });
   }
 
   function place(lat, lon) {
@@ -73,6 +174,10 @@
     map.setView([lat, lon], 15);
     rank();
     reach();
+  }
+
+  function showScore() {
+    document.getElementById("score-label").hidden = levelInput.value !== "upper_secondary";
   }
 
   document.getElementById("finder-form").addEventListener("submit", function (ev) {
@@ -94,7 +199,21 @@
         if (!data.places || !data.places.length) { item(places, "—"); }
       });
   });
-  document.getElementById("level").addEventListener("change", rank);
-  document.getElementById("mode").addEventListener("change", function () { rank(); if (pin) { reach(); } });
+  levelInput.addEventListener("change", function () { showScore(); rank(); });
+  scoreInput.addEventListener("change", rank);
+  modeInput.addEventListener("change", function () { rank(); if (pin) { reach(); } });
+  document.getElementById("print").addEventListener("click", function () { window.print(); });
   map.on("click", function (e) { place(e.latlng.lat, e.latlng.lng); });
+
+  /* A shared link (?lon=&lat=&level=&mode=&score=) opens with the same pin and choices. */
+  var shared = new URLSearchParams(window.location.search);
+  ["level", "mode", "score"].forEach(function (k) {
+    var input = {level: levelInput, mode: modeInput, score: scoreInput}[k];
+    if (shared.get(k) && (k === "score" || input.querySelector("option[value='" + shared.get(k) + "']"))) {
+      input.value = shared.get(k);
+    }
+  });
+  showScore();
+  var lon = parseFloat(shared.get("lon")), lat = parseFloat(shared.get("lat"));
+  if (isFinite(lon) && isFinite(lat)) { place(lat, lon); }
 })();

@@ -1,0 +1,125 @@
+"""What the parents' finder asks besides the ranking: the route to a school, the catchment the
+home falls in, and the grade-10 cut-off outlook with a chance band.
+
+All public: schools, wards and forecasts only; the home point a parent sends is used for the
+answer and not stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+import pandas as pd
+import sqlalchemy as sa
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+
+import routing
+from admissions.catchments import GRADE_OF_LEVEL, catchments_at
+from forecasting.cutoffs import chance_band
+from forecasting.service import cutoff_outlook
+from web.deps import ApiError, BadRequestError, EngineDep
+from web.directory import school_detail
+from web.finder import FINDER_MODES, check_point
+from web.public_api import finder_state
+
+router = APIRouter(tags=["public"])
+MAX_OUTLOOK_SCHOOLS = 20
+
+
+@router.get("/api/catchment")
+def catchment_api(engine: EngineDep, lon: float, lat: float,
+                  level: str = "primary") -> JSONResponse:
+    """The ward at a home and the schools of ``level`` (primary or lower_secondary) whose
+    catchment holds it, each with its catchment outline, as GeoJSON."""
+    check_point(lon, lat)
+    if level not in GRADE_OF_LEVEL:
+        raise BadRequestError(f"level must be one of {', '.join(GRADE_OF_LEVEL)}: only they have "
+                              "catchments")
+    found = catchments_at(engine, lon, lat, level)
+    features = [{"type": "Feature", "id": s["code"], "geometry": s["geometry"],
+                 "properties": {"school_code": s["code"], "school_name": s["name"],
+                                "ward_codes": s["wards"], "school_lon": s["lon"],
+                                "school_lat": s["lat"]}}
+                for s in found["schools"]]
+    return JSONResponse({"type": "FeatureCollection", "ward": found["ward"], "level": level,
+                         "features": features}, media_type="application/geo+json")
+
+
+@router.get("/api/route")
+def route_api(request: Request, engine: EngineDep, lon: float, lat: float,
+              school: Annotated[str, Query(min_length=1, max_length=32)],
+              mode: str = "motorbike") -> JSONResponse:
+    """The fastest road route from a home to a school, as a GeoJSON Feature."""
+    check_point(lon, lat)
+    if mode not in FINDER_MODES:
+        raise BadRequestError(f"mode must be one of {', '.join(FINDER_MODES)}")
+    target = school_detail(engine, school)
+    found = finder_state(request).graph(engine, mode)
+    if found is None:
+        raise ApiError(404, "NotFound", "no road network is loaded: routes are not available")
+    _, graph = found
+    feature = routing.route(graph, (lon, lat), (float(target["lon"]), float(target["lat"])),
+                            "time").to_geojson()
+    feature["properties"].update({"school_code": school, "school_name": target["name"]})
+    return JSONResponse(feature, media_type="application/geo+json")
+
+
+class _Outlook:
+    """Cut-off forecasts per database, recomputed when the stored history changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, Any], pd.DataFrame] = {}
+
+    def get(self, engine: Engine) -> pd.DataFrame:
+        with engine.connect() as conn:
+            version = tuple(conn.execute(sa.text(
+                "SELECT count(*), max(year), sum(cutoff_score) FROM cutoffs")).one())
+        key = (engine.url.render_as_string(hide_password=True), version)
+        with self._lock:
+            if key not in self._cache:
+                self._cache.clear()
+                self._cache[key] = cutoff_outlook(engine).set_index("school_code")
+            return self._cache[key]
+
+
+_OUTLOOK = _Outlook()
+
+
+@router.get("/api/cutoff-outlook")
+def outlook_api(engine: EngineDep,
+                schools: Annotated[str, Query(min_length=1, max_length=700)],
+                score: Annotated[float | None, Query(ge=0, le=40)] = None) -> dict[str, Any]:
+    """For grade-10 schools (comma-separated codes): the NV1 cut-off history, next year's
+    forecast interval and, given a total ``score``, the chance band (a range, never a promise)."""
+    codes = [c.strip() for c in schools.split(",") if c.strip()]
+    if not 1 <= len(codes) <= MAX_OUTLOOK_SCHOOLS:
+        raise BadRequestError(f"give 1 to {MAX_OUTLOOK_SCHOOLS} school codes")
+    forecast = _OUTLOOK.get(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT school_code, year, cutoff_score FROM cutoffs WHERE school_code = ANY(:c)"
+            " AND admission_round = 'NV1' AND programme = 'regular' ORDER BY school_code, year"),
+            {"c": codes}).all()
+    history: dict[str, list[dict[str, float]]] = {}
+    for code, year, value in rows:
+        history.setdefault(code, []).append({"year": int(year), "cutoff": float(value)})
+    answer = []
+    for code in codes:
+        entry: dict[str, Any] = {"code": code, "history": history.get(code, []), "forecast": None,
+                                 "chance": None}
+        if code in forecast.index:
+            f = forecast.loc[code]
+            entry["forecast"] = {"year": int(f["year"]), "predicted": float(f["predicted_cutoff"]),
+                                 "lower": float(f["lower"]), "upper": float(f["upper"])}
+            if score is not None:
+                band = chance_band(score, float(f["lower"]), float(f["upper"]))
+                entry["chance"] = {"code": band.code, "label_vi": band.label_vi,
+                                   "label_en": band.label_en}
+        answer.append(entry)
+    return {"score": score, "schools": answer,
+            "note_vi": "Dự báo là một khoảng, không phải cam kết trúng tuyển.",
+            "note_en": "The forecast is a range, never a promise of admission."}
