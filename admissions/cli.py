@@ -328,3 +328,19 @@ def catchments_import(
 
     rows = import_catchments(get_engine(), file, actor)
     typer.echo(f"{len(rows)} catchment rows stored for {rows['school_code'].nunique()} schools")
+
+
+@app.command("grant")
+def grant(
+    round_id: Annotated[str, typer.Argument(help="The round id.")],
+    username: Annotated[str, typer.Argument(help="An officer's login name.")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Remove the officer instead.")] = False,
+    actor: ActorOption = "cli",
+) -> None:
+    """Let an officer see and act on a round's applicants (or, with --revoke, stop it)."""
+    from admissions import service
+    from gis_service.db import get_engine
+
+    service.grant_round(get_engine(), round_id, username, actor, revoke)
+    officers = service.round_officers(get_engine(), round_id)
+    typer.echo(f"officers of {round_id}: {', '.join(officers) or '(none)'}")

@@ -84,7 +84,47 @@ def create_round(engine: Engine, round_id: str, grade: int, year: int, mechanism
             {"r": round_id, "g": grade, "y": year, "m": mechanism, "s": seed})
         audit(conn, actor, "round.create", round_id,
               {"grade": grade, "year": year, "mechanism": mechanism, "seed": seed})
+        # an officer who creates a round is one of its officers
+        conn.execute(sa.text(
+            "INSERT INTO round_officers (round_id, username) SELECT :r, username FROM users"
+            " WHERE username = :u AND role = 'officer'"), {"r": round_id, "u": actor})
     return get_round(engine, round_id)
+
+
+def round_officers(engine: Engine, round_id: str) -> list[str]:
+    """Usernames of the officers of a round (admins act on every round without a grant)."""
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(
+            "SELECT username FROM round_officers WHERE round_id = :r ORDER BY username"),
+            {"r": round_id}).scalars())
+
+
+def is_round_officer(engine: Engine, round_id: str, username: str) -> bool:
+    """Whether ``username`` may see the personal data of ``round_id`` and act on it."""
+    with engine.connect() as conn:
+        return bool(conn.execute(sa.text(
+            "SELECT 1 FROM round_officers WHERE round_id = :r AND username = :u"),
+            {"r": round_id, "u": username}).scalar())
+
+
+def grant_round(engine: Engine, round_id: str, username: str, actor: str = "system",
+                revoke: bool = False) -> None:
+    """Make ``username`` (an officer) one of the round's officers, or remove them."""
+    get_round(engine, round_id)
+    with engine.begin() as conn:
+        role = conn.execute(sa.text("SELECT role FROM users WHERE username = :u"),
+                            {"u": username}).scalar()
+        if role != "officer":
+            raise ValueError(f"{username!r} is not an officer account"
+                             + ("" if role is None else f" (role {role})"))
+        if revoke:
+            conn.execute(sa.text("DELETE FROM round_officers WHERE round_id = :r AND username = :u"),
+                         {"r": round_id, "u": username})
+        else:
+            conn.execute(sa.text("INSERT INTO round_officers (round_id, username) VALUES (:r, :u)"
+                                 " ON CONFLICT DO NOTHING"), {"r": round_id, "u": username})
+        audit(conn, actor, "round.revoke" if revoke else "round.grant", round_id,
+              {"username": username})
 
 
 def _schools(engine: Engine | Connection) -> pd.DataFrame:

@@ -129,6 +129,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "compare_skipped": ("Cơ chế không áp dụng được cho hồ sơ này", "Mechanisms that do not apply here"),
     "export_results": ("Xuất kết quả CSV", "Export results CSV"),
     "publish": ("Công bố", "Publish"),
+    "round_officers": ("Cán bộ phụ trách đợt", "Officers of this round"),
+    "grant_button": ("Thêm cán bộ", "Add officer"),
     "publish_button": ("Công bố kết quả", "Publish the results"),
     "publish_note": ("Sau khi công bố, không thể nhập, chạy lại hay điều chỉnh.",
                      "Once published, no more imports, runs or overrides."),

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pandas as pd
 import sqlalchemy as sa
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 
@@ -23,7 +23,7 @@ from admissions import service
 from admissions.allocation import MECHANISMS, Allocation, allocate
 from admissions.metrics import comparison_table
 from gis_service.errors import InputError, NotFoundError
-from web.auth import OfficerUser, check_csrf
+from web.auth import AdminUser, OfficerUser, check_csrf
 from web.deps import ApiError, BadRequestError, EngineDep
 from web.pages import render
 from web.users import User, audit
@@ -36,6 +36,19 @@ MAX_PROBLEMS_SHOWN = 500
 ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 APPLICANT_COLUMNS = ("applicant_id", "ward_code", "residence_type", "tier", "score", "bonus",
                      "choices", "school_code", "choice_rank", "distance_m", "reason_vi")
+
+
+def _round_user(round_id: str, engine: EngineDep, user: OfficerUser) -> User:
+    """The signed-in user when they are an officer of ``round_id`` (admins always are)."""
+    if user.role == "admin" or service.is_round_officer(engine, round_id, user.username):
+        return user
+    service.get_round(engine, round_id)  # an unknown round is a 404
+    raise HTTPException(403, f"bạn không phụ trách đợt {round_id} / "
+                             f"you are not an officer of round {round_id}")
+
+
+#: An officer of the round in the path: the only people who see its applicants.
+RoundUser = Annotated[User, Depends(_round_user)]
 
 
 def _applicants(engine: Engine, round_id: str, limit: int | None, offset: int = 0) -> list[dict[str, Any]]:
@@ -86,6 +99,7 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
         "round": info, "rows": rows, "page": page, "has_next": len(rows) == PAGE_SIZE,
         "columns": APPLICANT_COLUMNS, "mechanisms": MECHANISMS,
         "schools": per_school(engine, round_id, info.grade),
+        "officers": service.round_officers(engine, round_id),
         "imported": None, "problems": None, "problem_count": 0, "metrics": None, "error": None,
     }
     context.update(extra)
@@ -94,11 +108,12 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
 
 @router.get("/officer", response_class=HTMLResponse)
 def officer_home(request: Request, engine: EngineDep, user: OfficerUser) -> HTMLResponse:
-    """Admission rounds with their applicant and placement counts, and the new-round form."""
-    return _home(request, engine)
+    """The user's admission rounds (every round for admins) with their applicant and placement
+    counts, and the new-round form."""
+    return _home(request, engine, user)
 
 
-def _home(request: Request, engine: Engine, error: str | None = None,
+def _home(request: Request, engine: Engine, user: User, error: str | None = None,
           status_code: int = 200) -> HTMLResponse:
     with engine.connect() as conn:
         rounds = [dict(r._mapping) for r in conn.execute(sa.text(
@@ -106,7 +121,9 @@ def _home(request: Request, engine: Engine, error: str | None = None,
             " (SELECT count(*) FROM applicants a WHERE a.round_id = r.id) AS applicants,"
             " (SELECT count(*) FROM allocations l WHERE l.round_id = r.id"
             "  AND l.school_code IS NOT NULL) AS placed"
-            " FROM admission_rounds r ORDER BY r.year DESC, r.grade, r.id"))]
+            " FROM admission_rounds r WHERE :admin OR EXISTS (SELECT 1 FROM round_officers o"
+            " WHERE o.round_id = r.id AND o.username = :u) ORDER BY r.year DESC, r.grade, r.id"),
+            {"admin": user.role == "admin", "u": user.username})]
     return render(request, engine, "officer.html", {"rounds": rounds, "mechanisms": MECHANISMS,
                                                     "error": error}, status_code=status_code)
 
@@ -121,17 +138,17 @@ def create_round(request: Request, engine: EngineDep, user: OfficerUser,
     check_csrf(request, csrf_token)
     round_id = round_id.strip()
     if not ROUND_ID.match(round_id):
-        return _home(request, engine, "Mã đợt chỉ gồm chữ, số, '-', '_', '.' / round id: letters, "
+        return _home(request, engine, user, "Mã đợt chỉ gồm chữ, số, '-', '_', '.' / round id: letters, "
                                       "digits, '-', '_', '.'", 400)
     try:
         service.create_round(engine, round_id, grade, year, mechanism, seed, actor=user.username)
     except ValueError as error:
-        return _home(request, engine, str(error), 400)
+        return _home(request, engine, user, str(error), 400)
     return RedirectResponse(f"/officer/rounds/{round_id}", status_code=303)
 
 
 @router.get("/officer/rounds/{round_id}", response_class=HTMLResponse)
-def officer_round(round_id: str, request: Request, engine: EngineDep, user: OfficerUser,
+def officer_round(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
                   page: int = 1) -> HTMLResponse:
     """One round's state and applicants (personal data), a page at a time; the view is audited."""
     if page < 1:
@@ -140,7 +157,7 @@ def officer_round(round_id: str, request: Request, engine: EngineDep, user: Offi
 
 
 @router.post("/officer/rounds/{round_id}/applicants", response_class=HTMLResponse)
-async def import_file(round_id: str, request: Request, engine: EngineDep, user: OfficerUser,
+async def import_file(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
                       file: Annotated[UploadFile, File()],
                       csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
     """Replace the round's applicants by an uploaded CSV; a file with any problem stores
@@ -168,7 +185,7 @@ async def import_file(round_id: str, request: Request, engine: EngineDep, user: 
 
 
 @router.post("/officer/rounds/{round_id}/run", response_class=HTMLResponse)
-def run(round_id: str, request: Request, engine: EngineDep, user: OfficerUser,
+def run(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
         mechanism: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
     """Allocate the round with the chosen mechanism; show its metrics."""
     check_csrf(request, csrf_token)
@@ -187,7 +204,7 @@ def run(round_id: str, request: Request, engine: EngineDep, user: OfficerUser,
 
 
 @router.get("/officer/rounds/{round_id}/compare", response_class=HTMLResponse)
-def compare(round_id: str, request: Request, engine: EngineDep, user: OfficerUser) -> HTMLResponse:
+def compare(round_id: str, request: Request, engine: EngineDep, user: RoundUser) -> HTMLResponse:
     """Every mechanism on the round's applicants (nothing stored)."""
     info = service.get_round(engine, round_id)
     table, skipped = compare_mechanisms(engine, info)
@@ -222,7 +239,7 @@ def compare_mechanisms(engine: Engine, info: service.RoundInfo) -> tuple[pd.Data
 
 
 @router.get("/officer/rounds/{round_id}/find")
-def find_applicant(round_id: str, user: OfficerUser, applicant_id: str = "") -> RedirectResponse:
+def find_applicant(round_id: str, user: RoundUser, applicant_id: str = "") -> RedirectResponse:
     """The search box of the round page: go to one applicant's explanation."""
     if not applicant_id.strip():
         raise BadRequestError("give an applicant id")
@@ -232,7 +249,7 @@ def find_applicant(round_id: str, user: OfficerUser, applicant_id: str = "") -> 
 
 @router.get("/officer/rounds/{round_id}/applicants/{applicant_id}", response_class=HTMLResponse)
 def explain(round_id: str, applicant_id: str, request: Request, engine: EngineDep,
-            user: OfficerUser) -> HTMLResponse:
+            user: RoundUser) -> HTMLResponse:
     """One applicant's outcome and its reason in Vietnamese and English; audited."""
     return _explain_page(request, engine, user, round_id, applicant_id)
 
@@ -254,7 +271,7 @@ def _explain_page(request: Request, engine: Engine, user: User, round_id: str, a
 @router.post("/officer/rounds/{round_id}/applicants/{applicant_id}/override",
              response_model=None)
 def override(round_id: str, applicant_id: str, request: Request, engine: EngineDep,
-             user: OfficerUser, school_code: Annotated[str, Form()] = "",
+             user: RoundUser, school_code: Annotated[str, Form()] = "",
              reason: Annotated[str, Form(max_length=1000)] = "",
              force: Annotated[bool, Form()] = False,
              csrf_token: Annotated[str, Form()] = "") -> Response:
@@ -273,8 +290,21 @@ def override(round_id: str, applicant_id: str, request: Request, engine: EngineD
     return RedirectResponse(f"/officer/rounds/{round_id}/applicants/{applicant_id}", status_code=303)
 
 
+@router.post("/officer/rounds/{round_id}/officers", response_model=None)
+def grant(round_id: str, request: Request, engine: EngineDep, user: AdminUser,
+          username: Annotated[str, Form(max_length=64)],
+          csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Admins: make an officer one of the round's officers."""
+    check_csrf(request, csrf_token)
+    try:
+        service.grant_round(engine, round_id, username.strip(), actor=user.username)
+    except ValueError as error:
+        return _round_page(request, engine, user, round_id, error=str(error), status_code=400)
+    return RedirectResponse(f"/officer/rounds/{quote(round_id)}", status_code=303)
+
+
 @router.post("/officer/rounds/{round_id}/publish", response_model=None)
-def publish(round_id: str, request: Request, engine: EngineDep, user: OfficerUser,
+def publish(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
             csrf_token: Annotated[str, Form()] = "") -> Response:
     """Freeze a run round: its forms disappear and further actions are refused."""
     check_csrf(request, csrf_token)
@@ -295,7 +325,7 @@ def _csv(frame_rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...],
 
 
 @router.get("/officer/rounds/{round_id}/applicants.csv")
-def export_applicants(round_id: str, engine: EngineDep, user: OfficerUser) -> Response:
+def export_applicants(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
     """All applicants of a round with their placement, as CSV; the export is audited."""
     service.get_round(engine, round_id)
     rows = _applicants(engine, round_id, None)
@@ -304,7 +334,7 @@ def export_applicants(round_id: str, engine: EngineDep, user: OfficerUser) -> Re
 
 
 @router.get("/officer/rounds/{round_id}/results.csv")
-def export_results(round_id: str, engine: EngineDep, user: OfficerUser) -> Response:
+def export_results(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
     """The stored results in the output CSV contract; the export is audited."""
     frame = service.results_frame(engine, round_id)
     audit(engine, user.username, "export_results", round_id, {"rows": len(frame)})

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from admissions import service
 from web import auth
 from web.users import create_user
 
@@ -167,8 +168,52 @@ def test_officer_forms_need_csrf_and_the_officer_role(client: TestClient, demo_e
                             {"r": round_id}).scalar_one() == 0
 
 
-def test_bad_round_id_and_unknown_applicant(client: TestClient, officer: str) -> None:
+def test_bad_round_id_and_unknown_applicant(client: TestClient, demo_engine: Engine,
+                                            officer: str) -> None:
     bad = client.post("/officer/rounds", data={"round_id": "a b/c", "grade": "10", "year": "2026",
                                                "csrf_token": csrf(client)})
     assert bad.status_code == 400
+    service.grant_round(demo_engine, "demo-2026-g1", officer)
     assert client.get("/officer/rounds/demo-2026-g1/applicants/NOBODY").status_code == 404
+    assert client.get("/officer/rounds/NO-SUCH-ROUND").status_code == 404
+
+
+def test_officers_see_only_their_rounds_until_an_admin_adds_them(client: TestClient,
+                                                                 demo_engine: Engine,
+                                                                 officer: str) -> None:
+    round_id = f"web-{uuid.uuid4().hex[:8]}"
+    base = f"/officer/rounds/{round_id}"
+    client.post("/officer/rounds", data={"round_id": round_id, "grade": "10", "year": "2026",
+                                         "csrf_token": csrf(client)})
+    header = "applicant_id,score,choice1,choice2,choice3\n"
+    imported = client.post(f"{base}/applicants", data={"csrf_token": csrf(client)}, files={
+        "file": ("hoso.csv", (header + f"SECRET-1,25,{FIRST},,\n").encode(), "text/csv")})
+    assert imported.status_code == 200
+    assert round_id in client.get("/officer").text  # the creator is one of its officers
+
+    other = f"officer_{uuid.uuid4().hex[:6]}"
+    create_user(demo_engine, other, PASSWORD, "officer")
+    client.cookies.clear()
+    login(client, other)
+    assert round_id not in client.get("/officer").text
+    for url in (base, f"{base}/applicants.csv", f"{base}/applicants/SECRET-1", f"{base}/compare"):
+        response = client.get(url)
+        assert response.status_code == 403 and "SECRET-1" not in response.text, url
+    for action in ("run", "publish"):
+        assert client.post(f"{base}/{action}", data={"csrf_token": csrf(client)}).status_code == 403
+
+    admin = f"admin_{uuid.uuid4().hex[:6]}"
+    create_user(demo_engine, admin, PASSWORD, "admin")
+    client.cookies.clear()
+    login(client, admin)
+    assert round_id in client.get("/officer").text  # admins see every round
+    assert client.post(f"{base}/officers", data={"username": "nobody-here",
+                                                 "csrf_token": csrf(client)}).status_code == 400
+    granted = client.post(f"{base}/officers", data={"username": other, "csrf_token": csrf(client)},
+                          follow_redirects=False)
+    assert granted.status_code == 303
+    client.cookies.clear()
+    login(client, other)
+    assert "SECRET-1" in client.get(base).text
+    assert service.round_officers(demo_engine, round_id) == sorted([officer, other])
+    assert "round.grant" in _actions(demo_engine, round_id)
