@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import tempfile
 from pathlib import Path
@@ -22,10 +23,11 @@ from sqlalchemy.engine import Engine
 from admissions import service
 from admissions.allocation import MECHANISMS, Allocation, allocate
 from admissions.metrics import comparison_table
+from admissions.problem import LEVEL_OF_GRADE
 from gis_service.errors import InputError, NotFoundError
 from web.auth import AdminUser, OfficerUser, check_csrf
 from web.deps import ApiError, BadRequestError, EngineDep
-from web.pages import render
+from web.pages import city_bounds, render
 from web.users import User, audit
 
 router = APIRouter(include_in_schema=False)
@@ -100,6 +102,7 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
         "columns": APPLICANT_COLUMNS, "mechanisms": MECHANISMS,
         "schools": per_school(engine, round_id, info.grade),
         "officers": service.round_officers(engine, round_id),
+        "bounds": city_bounds(engine),
         "imported": None, "problems": None, "problem_count": 0, "metrics": None, "error": None,
     }
     context.update(extra)
@@ -322,6 +325,37 @@ def _csv(frame_rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...],
     writer.writerows(frame_rows)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@router.get("/officer/rounds/{round_id}/results.geojson")
+def results_map(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
+    """The stored run on a map: every school of the grade with its places and placed count, and
+    the homes of unplaced applicants (personal data: officers of the round only, audited)."""
+    info = service.get_round(engine, round_id)
+    column = f"capacity_grade{info.grade}"
+    with engine.connect() as conn:
+        schools = conn.execute(sa.text(
+            f"SELECT s.code, s.name, s.{column}, coalesce(p.placed, 0), ST_X(s.geom), ST_Y(s.geom)"
+            " FROM schools s LEFT JOIN (SELECT school_code, count(*) AS placed FROM allocations"
+            " WHERE round_id = :r AND school_code IS NOT NULL GROUP BY 1) p ON p.school_code = s.code"
+            f" WHERE s.level = :level AND s.{column} IS NOT NULL ORDER BY s.code"),
+            {"r": round_id, "level": LEVEL_OF_GRADE[info.grade]}).all()
+        unplaced = conn.execute(sa.text(
+            "SELECT a.applicant_id, ST_X(a.geom), ST_Y(a.geom) FROM allocations l JOIN applicants a"
+            " ON a.round_id = l.round_id AND a.applicant_id = l.applicant_id WHERE l.round_id = :r"
+            " AND l.school_code IS NULL AND a.geom IS NOT NULL ORDER BY a.applicant_id"),
+            {"r": round_id}).all()
+    audit(engine, user.username, "view_results_map", round_id, {"unplaced": len(unplaced)})
+    features = [{"type": "Feature", "id": code, "geometry": {"type": "Point", "coordinates": [x, y]},
+                 "properties": {"kind": "school", "code": code, "name": name, "places": places,
+                                "placed": placed}}
+                for code, name, places, placed, x, y in schools]
+    features += [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+                  "properties": {"kind": "unplaced", "applicant_id": applicant}}
+                 for applicant, x, y in unplaced]
+    return Response(json.dumps({"type": "FeatureCollection", "features": features},
+                               ensure_ascii=False),
+                    media_type="application/geo+json", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/officer/rounds/{round_id}/applicants.csv")

@@ -66,7 +66,7 @@ def _filter_context(engine: Engine, filters: SchoolFilters) -> dict[str, Any]:
             "districts": districts(engine), "query": query}
 
 
-def _city_bounds(engine: Engine) -> str:
+def city_bounds(engine: Engine) -> str:
     with engine.connect() as conn:
         box = conn.execute(sa.text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
                                    " FROM (SELECT ST_Extent(geom) e FROM schools) x")).one()
@@ -82,7 +82,7 @@ def map_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
     filters = SchoolFilters(q=q.strip(), level=level, ownership=ownership, district=district)
     count = len(list_schools(engine, filters))
     return render(request, engine, "map.html", {**_filter_context(engine, filters), "count": count,
-                                                "bounds": _city_bounds(engine)})
+                                                "bounds": city_bounds(engine)})
 
 
 @router.get("/schools", response_class=HTMLResponse)
@@ -116,7 +116,7 @@ def school_page(code: str, request: Request, engine: EngineDep) -> HTMLResponse:
 def finder_page(request: Request, engine: EngineDep) -> HTMLResponse:
     """Parents' finder: address search, draggable pin, nearest schools by road."""
     return render(request, engine, "finder.html", {"levels": SCHOOL_LEVELS,
-                                                   "bounds": _city_bounds(engine)})
+                                                   "bounds": city_bounds(engine)})
 
 
 @router.get("/data", response_class=HTMLResponse)

@@ -21,7 +21,7 @@ from forecasting.service import ENTRY_GRADE
 from gis_service.errors import NotFoundError
 from web.auth import PlannerUser, check_csrf
 from web.deps import BadRequestError, EngineDep
-from web.pages import _city_bounds, render
+from web.pages import city_bounds, render
 from web.users import User, audit
 
 router = APIRouter(include_in_schema=False)
@@ -138,7 +138,7 @@ def _page(request: Request, engine: Engine, level: str, measure: str, year: int 
         "sites": sites_of(engine, run_id) if run_id else [], "rounds": rounds_for(engine),
         "gaps_url": f"/ogc/collections/capacity-gaps/items?{gaps_query}" if gaps else "",
         "sites_url": f"/planner/sites.geojson?{urlencode({'run_id': run_id})}" if run_id else "",
-        "bounds": _city_bounds(engine), "siting": None, "what_if": None, "error": None,
+        "bounds": city_bounds(engine), "siting": None, "what_if": None, "error": None,
     }
     context.update(extra)
     return render(request, engine, "planner.html", context, status_code=status_code)

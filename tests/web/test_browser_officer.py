@@ -79,6 +79,11 @@ def test_officer_imports_fixes_runs_explains_and_publishes(demo_site: LiveServer
         tab.click("form.run button[type=submit]")
         expect(tab.locator("table.metrics")).to_contain_text("placed")
         expect(tab.locator("table.per-school")).to_contain_text(FIRST)
+        with demo_engine.connect() as conn:
+            upper = conn.execute(sa.text("SELECT count(*) FROM schools WHERE level = 'upper_secondary'"
+                                         " AND capacity_grade10 IS NOT NULL")).scalar_one()
+        expect(tab.locator("#results-map")).to_have_attribute("data-schools", str(upper))
+        expect(tab.locator("#results-map")).to_have_attribute("data-unplaced", "0")  # no homes given
 
         moved = f"W{len(rows) - 1:04d}"
         tab.fill("form.find input[name=applicant_id]", moved)

@@ -80,9 +80,17 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
     refused = client.post(f"{base}/applicants", data={"csrf_token": csrf(client)},
                           files={"file": ("hoso.csv", bad.encode(), "text/csv")})
     assert refused.status_code == 422
-    assert re.search(r"<td>hoso.csv</td><td>4</td><td>score</td><td>31.5 is outside", refused.text)
-    assert re.search(r"<td>hoso.csv</td><td>5</td><td>choice1</td><td>unknown school code", refused.text)
+    assert re.search(r"<td>hoso.csv</td><td>4</td><td>score</td><td>điểm 31.5 nằm ngoài khoảng 0..30<",
+                     refused.text)
+    assert re.search(r"<td>hoso.csv</td><td>5</td><td>choice1</td><td>không có trường nào mã &#39;NOPE&#39;<",
+                     refused.text)
     assert "Tệp bị từ chối" in refused.text
+    english = client.post(f"{base}/applicants?lang=en", data={"csrf_token": csrf(client)},
+                          files={"file": ("hoso.csv", bad.encode(), "text/csv")})
+    assert english.status_code == 422
+    assert re.search(r"<td>hoso.csv</td><td>4</td><td>score</td><td>31.5 is outside 0..30<", english.text)
+    assert re.search(r"<td>hoso.csv</td><td>5</td><td>choice1</td><td>unknown school code", english.text)
+    client.cookies.delete("lang")  # the rest of the test reads the Vietnamese pages
     with demo_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM applicants WHERE round_id = :r"),
                             {"r": round_id}).scalar_one() == 0
@@ -217,3 +225,26 @@ def test_officers_see_only_their_rounds_until_an_admin_adds_them(client: TestCli
     assert "SECRET-1" in client.get(base).text
     assert service.round_officers(demo_engine, round_id) == sorted([officer, other])
     assert "round.grant" in _actions(demo_engine, round_id)
+
+
+def test_results_map_shows_schools_and_unplaced_homes_to_round_officers(
+        client: TestClient, demo_engine: Engine, officer: str) -> None:
+    service.run_round(demo_engine, "demo-2026-g6", actor="test")
+    url = "/officer/rounds/demo-2026-g6/results.geojson"
+    assert client.get(url).status_code == 403  # not yet an officer of the round
+    service.grant_round(demo_engine, "demo-2026-g6", officer)
+    body = client.get(url).json()
+    schools = [f for f in body["features"] if f["properties"]["kind"] == "school"]
+    homes = [f for f in body["features"] if f["properties"]["kind"] == "unplaced"]
+    with demo_engine.connect() as conn:
+        placed = dict(conn.execute(sa.text(
+            "SELECT school_code, count(*) FROM allocations WHERE round_id = 'demo-2026-g6'"
+            " AND school_code IS NOT NULL GROUP BY 1")).all())
+        unplaced = conn.execute(sa.text("SELECT count(*) FROM allocations WHERE round_id = 'demo-2026-g6'"
+                                        " AND school_code IS NULL")).scalar_one()
+    assert {f["id"]: f["properties"]["placed"] for f in schools if f["properties"]["placed"]} == placed
+    assert len(homes) == unplaced > 0
+    assert all(f["properties"]["placed"] <= f["properties"]["places"] for f in schools)
+    assert "view_results_map" in _actions(demo_engine, "demo-2026-g6")
+    client.cookies.clear()
+    assert client.get(url).status_code == 401

@@ -16,7 +16,7 @@
   var catchmentLayer = L.layerGroup().addTo(map);
   var routeLayer = L.layerGroup().addTo(map);
   var schoolLayer = L.layerGroup().addTo(map);
-  var ISO_COLOURS = {"5": "#2b8a3e", "10": "#e8a33d", "15": "#d9480f"};
+  var ISO_COLOURS = {"10": "#2b8a3e", "15": "#e8a33d", "20": "#d9480f"};
   var CATCHMENT_LEVELS = {"primary": true, "lower_secondary": true};
   var places = document.getElementById("places");
   var results = document.getElementById("results");
@@ -152,7 +152,7 @@
   }
 
   function reach() {
-    var params = pinParams({mode: modeInput.value, minutes: "5,10,15"});
+    var params = pinParams({mode: modeInput.value, minutes: "10,15,20"});
     getJSON("/api/isochrone?" + params.toString()).then(function (data) {
       isoLayer.clearLayers();
       if (!data) { return; }
