@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from basemaps.road_layer import RoadLayer
 from gis_service.errors import NotFoundError
 from gis_service.models import SCHOOL_LEVELS
+from gis_service.settings import get_settings
 
 
 def basemap_names(engine: Engine) -> list[str]:
@@ -20,17 +21,29 @@ def basemap_names(engine: Engine) -> list[str]:
             "SELECT name FROM basemaps ORDER BY imported_at DESC, name")).scalars())
 
 
+def current_basemap(engine: Engine) -> str | None:
+    """The basemap in use: the ``EDUGIS_BASEMAP`` setting, else the most recently imported
+    one; ``None`` when no road network is imported."""
+    names = basemap_names(engine)
+    chosen = get_settings().basemap
+    if chosen is not None and chosen not in names:
+        raise NotFoundError(f"EDUGIS_BASEMAP={chosen!r} is not imported; imported: "
+                            f"{', '.join(names) or 'none'}")
+    return chosen or (names[0] if names else None)
+
+
 def load_road_layer(engine: Engine, basemap: str | None = None) -> RoadLayer:
-    """The stored road layer ``basemap`` (default: the most recently imported one).
+    """The stored road layer ``basemap`` (default: the ``EDUGIS_BASEMAP`` setting, else the
+    most recently imported one).
 
     The layer's ``version`` is the one stored at import, so routing caches built from
     the file and from the database share their key.
     """
     names = basemap_names(engine)
-    if not names:
+    name = basemap or current_basemap(engine)
+    if name is None:
         raise NotFoundError("no road network imported yet: run `edugis import roads FILE` "
                             "or `edugis demo-data`")
-    name = basemap or names[0]
     if name not in names:
         raise NotFoundError(f"unknown basemap {name!r}; imported: {', '.join(names)}")
     with engine.connect() as conn:

@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from basemaps.fetch import current_basemap
 from forecasting.accessibility import capacity_gaps
 from forecasting.backtest import BacktestReport, forecast_enrolment, run_backtest
 from forecasting.enrolment import EnrolmentData, ward_enrolment
@@ -173,10 +174,9 @@ def sites_and_store(engine: Engine, level: str, year: int, p: int, threshold_min
         wards = short or points["ward_code"].tolist()
         candidates = pd.read_sql(sa.text(
             "SELECT n.node_id, ST_X(n.geom) AS lon, ST_Y(n.geom) AS lat, w.code AS ward_code"
-            " FROM road_nodes n JOIN basemaps b ON b.name = n.basemap"
-            " JOIN admin_units w ON w.level = 'ward' AND ST_Intersects(w.geom, n.geom)"
-            " WHERE w.code = ANY(:wards) AND b.imported_at = (SELECT max(imported_at) FROM basemaps)"
-            " ORDER BY n.node_id"), conn, params={"wards": wards})
+            " FROM road_nodes n JOIN admin_units w ON w.level = 'ward'"
+            " AND ST_Intersects(w.geom, n.geom) WHERE w.code = ANY(:wards) AND n.basemap = :b"
+            " ORDER BY n.node_id"), conn, params={"wards": wards, "b": current_basemap(engine)})
     if candidates.empty:
         raise NotFoundError("no candidate road nodes in the under-served wards")
     if len(candidates) > max_candidates:

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     cache_dir: Path | None = None
     secret_key: str = DEV_SECRET
     hcmc_data: Path | None = None
+    #: The basemap routing, the finder and planning use; the most recently imported when unset.
+    basemap: str | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -32,3 +32,28 @@ def test_schools_by_level(demo_engine: Engine) -> None:
 def test_no_roads_is_a_clear_error(engine: Engine) -> None:
     with pytest.raises(NotFoundError, match="edugis import roads"):
         load_road_layer(engine)
+
+
+def test_the_basemap_setting_pins_the_layer(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from basemaps.demo_city import generate_road_layer
+    from basemaps.fetch import current_basemap
+    from basemaps.store import store_roads
+    from tests.conftest import database_env
+
+    small = generate_road_layer(target_nodes=400, seed=1)
+    other = generate_road_layer(target_nodes=600, seed=2)
+    store_roads(engine, small, "first")
+    store_roads(engine, other, "second")  # imported last: the default
+    with database_env(engine, monkeypatch):
+        assert current_basemap(engine) == "second"
+        assert load_road_layer(engine).version == other.version
+        monkeypatch.setenv("EDUGIS_BASEMAP", "first")
+        from gis_service import settings
+
+        settings.get_settings.cache_clear()
+        assert current_basemap(engine) == "first"
+        assert load_road_layer(engine).version == small.version
+        monkeypatch.setenv("EDUGIS_BASEMAP", "missing")
+        settings.get_settings.cache_clear()
+        with pytest.raises(NotFoundError, match="EDUGIS_BASEMAP='missing' is not imported"):
+            load_road_layer(engine)
