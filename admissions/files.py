@@ -37,6 +37,52 @@ GRADE10_MAX_SCORE = 30.0
 #: Default length of stated choice lists for grades 1/6, and of the "nearest first" list.
 DEFAULT_MAX_CHOICES = 10
 _CHOICE = re.compile(r"^choice(\d+)$")
+#: Level names in the Vietnamese reasons (the English ones use the codes).
+_LEVEL_VI = {"preschool": "mầm non", "primary": "tiểu học", "lower_secondary": "THCS",
+             "upper_secondary": "THPT"}
+
+#: Why a file is refused, as (Vietnamese, English) ``str.format`` templates by key.
+REASONS: dict[str, tuple[str, str]] = {
+    "unreadable": ("không đọc được tệp CSV: {error}", "cannot read CSV: {error}"),
+    "missing_column": ("thiếu cột", "missing column"),
+    "empty": ("bỏ trống", "empty"),
+    "not_a_number": ("không phải là số: {value!r}", "not a number: {value!r}"),
+    "coordinate_range": ("{value} nằm ngoài khoảng -{limit:g}..{limit:g}",
+                         "{value} is outside -{limit:g}..{limit:g}"),
+    "missing_coordinate": ("thiếu tọa độ", "missing coordinate"),
+    "half_coordinate": ("cần có cả lon và lat, hoặc bỏ trống cả hai", "give both lon and lat, or neither"),
+    "half_coordinate_columns": ("cần có cả hai cột lon và lat, hoặc không có cột nào",
+                                "give both lon and lat columns, or neither"),
+    "duplicate_school": ("mã trường {code!r} bị trùng (xuất hiện lần đầu ở dòng {first})",
+                         "duplicate school code {code!r} (first at row {first})"),
+    "not_one_of": ("{value!r} không phải một trong {allowed}", "{value!r} is not one of {allowed}"),
+    "negative_capacity": ("chỉ tiêu âm {value:g}", "negative capacity {value:g}"),
+    "fractional_capacity": ("chỉ tiêu {value:g} không phải số nguyên", "capacity {value:g} is not whole"),
+    "duplicate_applicant": ("mã hồ sơ {applicant!r} bị trùng (xuất hiện lần đầu ở dòng {first})",
+                            "duplicate applicant id {applicant!r} (first at row {first})"),
+    "bad_tier": ("{value!r} không phải 1, 2 hoặc 3", "{value!r} is not 1, 2 or 3"),
+    "missing_score": ("thiếu điểm", "missing score"),
+    "score_range": ("điểm {value:g} nằm ngoài khoảng 0..{top:g}", "{value:g} is outside 0..{top:g}"),
+    "negative_bonus": ("điểm cộng âm {value:g}", "negative bonus {value:g}"),
+    "too_many_choices": ("nhiều nguyện vọng hơn mức cho phép ({limit})",
+                         "more choices than allowed ({limit})"),
+    "unknown_school": ("không có trường nào mã {code!r}", "unknown school code {code!r}"),
+    "wrong_level": ("trường {code!r} là trường {level_vi}, không phải trường {wanted_vi} (lớp {grade})",
+                    "school {code!r} is {level}, not a {wanted} school (grade {grade})"),
+    "no_capacity": ("trường {code!r} chưa có chỉ tiêu lớp {grade} ({column})",
+                    "school {code!r} has no {column}"),
+    "choice_after_gap": ("nguyện vọng này đứng sau một nguyện vọng bỏ trống",
+                         "a choice follows an empty one"),
+    "listed_twice": ("trường {code!r} được ghi hai lần", "school {code!r} listed twice"),
+    "needs_nv1": ("lớp 10 cần ít nhất NV1", "grade 10 needs at least NV1"),
+    "nothing_to_allocate": ("không có trường {level_vi} nào có {column}: không có chỗ để phân bổ",
+                            "no {level} school has a {column}: nothing to allocate"),
+}
+
+
+def _problem(label: str, row: int | None, field: str | None, key: str, **values: object) -> Problem:
+    """The :class:`Problem` with the reason ``key`` of :data:`REASONS`, in both languages."""
+    return Problem.of(label, row, field, REASONS[key], **values)
 
 
 def _rows(mask: NDArray[np.bool_]) -> list[int]:
@@ -48,7 +94,7 @@ def _read_csv(path: Path, label: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise InputError(Problem(label, None, None, f"cannot read CSV: {error}")) from error
+        raise InputError(_problem(label, None, None, "unreadable", error=error)) from error
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.apply(lambda column: column.str.strip())
 
@@ -70,18 +116,18 @@ def _check_coordinates(
     for field, values, bad, limit in (("lon", lon, bad_lon, 180.0), ("lat", lat, bad_lat, 90.0)):
         empty = (frame[field] == "").to_numpy()
         for i in _rows(bad):
-            problems.append(Problem(label, i + 1, field, f"not a number: {frame[field].iat[i]!r}"))
+            problems.append(_problem(label, i + 1, field, "not_a_number", value=frame[field].iat[i]))
         for i in _rows(np.abs(values) > limit):
             problems.append(
-                Problem(label, i + 1, field, f"{values[i]} is outside -{limit:g}..{limit:g}")
+                _problem(label, i + 1, field, "coordinate_range", value=values[i], limit=limit)
             )
         if required:
             for i in _rows(empty):
-                problems.append(Problem(label, i + 1, field, "missing coordinate"))
+                problems.append(_problem(label, i + 1, field, "missing_coordinate"))
     if not required:
         half = (frame["lon"] == "").to_numpy() != (frame["lat"] == "").to_numpy()
         for i in _rows(half):
-            problems.append(Problem(label, i + 1, "lon/lat", "give both lon and lat, or neither"))
+            problems.append(_problem(label, i + 1, "lon/lat", "half_coordinate"))
     return lon, lat
 
 
@@ -104,23 +150,22 @@ def read_schools(path: str | Path) -> pd.DataFrame:
     frame = _read_csv(path, label)
     missing = [c for c in SCHOOL_COLUMNS if c not in frame.columns]
     if missing:
-        raise InputError([Problem(label, None, c, "missing column") for c in missing])
+        raise InputError([_problem(label, None, c, "missing_column") for c in missing])
     problems: list[Problem] = []
     for column in ("code", "name"):
         for i in _rows((frame[column] == "").to_numpy()):
-            problems.append(Problem(label, i + 1, column, "empty"))
+            problems.append(_problem(label, i + 1, column, "empty"))
     first_row: dict[str, int] = {}
     for i, code in enumerate(frame["code"].tolist()):
         if code and code in first_row:
             problems.append(
-                Problem(label, i + 1, "code", f"duplicate school code {code!r} "
-                        f"(first at row {first_row[code]})")
+                _problem(label, i + 1, "code", "duplicate_school", code=code, first=first_row[code])
             )
         first_row.setdefault(code, i + 1)
     for column, allowed in (("level", LEVELS), ("ownership", OWNERSHIPS)):
         for i in _rows(~frame[column].isin(allowed).to_numpy()):
             problems.append(
-                Problem(label, i + 1, column, f"{frame[column].iat[i]!r} is not one of {allowed}")
+                _problem(label, i + 1, column, "not_one_of", value=frame[column].iat[i], allowed=allowed)
             )
     lon, lat = _check_coordinates(frame, label, problems, required=True)
     out = pd.DataFrame(
@@ -136,11 +181,11 @@ def read_schools(path: str | Path) -> pd.DataFrame:
             continue
         values, bad = _numbers(frame, column)
         for i in _rows(bad):
-            problems.append(Problem(label, i + 1, column, f"not a number: {frame[column].iat[i]!r}"))
+            problems.append(_problem(label, i + 1, column, "not_a_number", value=frame[column].iat[i]))
         for i in _rows(values < 0):
-            problems.append(Problem(label, i + 1, column, f"negative capacity {values[i]:g}"))
+            problems.append(_problem(label, i + 1, column, "negative_capacity", value=values[i]))
         for i in _rows(np.isfinite(values) & (values != np.round(values))):
-            problems.append(Problem(label, i + 1, column, f"capacity {values[i]:g} is not whole"))
+            problems.append(_problem(label, i + 1, column, "fractional_capacity", value=values[i]))
         out[column] = pd.array(
             [pd.NA if not np.isfinite(v) else int(v) for v in values], dtype="Int64"
         )
@@ -201,24 +246,24 @@ def read_applicants(
     ]
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise InputError([Problem(label, None, c, "missing column") for c in missing])
+        raise InputError([_problem(label, None, c, "missing_column") for c in missing])
     problems: list[Problem] = []
     out = pd.DataFrame({"applicant_id": frame["applicant_id"]})
 
     first_row: dict[str, int] = {}
     for i, applicant in enumerate(frame["applicant_id"].tolist()):
         if not applicant:
-            problems.append(Problem(label, i + 1, "applicant_id", "empty"))
+            problems.append(_problem(label, i + 1, "applicant_id", "empty"))
         elif applicant in first_row:
             problems.append(
-                Problem(label, i + 1, "applicant_id", f"duplicate applicant id {applicant!r} "
-                        f"(first at row {first_row[applicant]})")
+                _problem(label, i + 1, "applicant_id", "duplicate_applicant", applicant=applicant,
+                         first=first_row[applicant])
             )
         first_row.setdefault(applicant, i + 1)
 
     has_coordinates = "lon" in frame.columns and "lat" in frame.columns
     if grade == 10 and ("lon" in frame.columns) != ("lat" in frame.columns):
-        problems.append(Problem(label, None, "lon/lat", "give both lon and lat columns, or neither"))
+        problems.append(_problem(label, None, "lon/lat", "half_coordinate_columns"))
     if has_coordinates:
         out["lon"], out["lat"] = _check_coordinates(frame, label, problems, required=grade != 10)
     else:
@@ -228,28 +273,28 @@ def read_applicants(
         tier, bad = _numbers(frame, "tier")
         for i in _rows(~np.isin(tier, TIERS) | bad):
             problems.append(
-                Problem(label, i + 1, "tier", f"{frame['tier'].iat[i]!r} is not 1, 2 or 3")
+                _problem(label, i + 1, "tier", "bad_tier", value=frame["tier"].iat[i])
             )
         out["tier"] = np.where(np.isin(tier, TIERS), tier, 3).astype(np.int8)
     else:
         score, bad = _numbers(frame, "score")
         for i in _rows(bad):
-            problems.append(Problem(label, i + 1, "score", f"not a number: {frame['score'].iat[i]!r}"))
+            problems.append(_problem(label, i + 1, "score", "not_a_number", value=frame["score"].iat[i]))
         for i in _rows((frame["score"] == "").to_numpy()):
-            problems.append(Problem(label, i + 1, "score", "missing score"))
+            problems.append(_problem(label, i + 1, "score", "missing_score"))
         for i in _rows((score < 0) | (score > GRADE10_MAX_SCORE)):
             problems.append(
-                Problem(label, i + 1, "score", f"{score[i]:g} is outside 0..{GRADE10_MAX_SCORE:g}")
+                _problem(label, i + 1, "score", "score_range", value=score[i], top=GRADE10_MAX_SCORE)
             )
         out["score"] = score
         if "bonus" in frame.columns:
             bonus, bad = _numbers(frame, "bonus")
             for i in _rows(bad):
                 problems.append(
-                    Problem(label, i + 1, "bonus", f"not a number: {frame['bonus'].iat[i]!r}")
+                    _problem(label, i + 1, "bonus", "not_a_number", value=frame["bonus"].iat[i])
                 )
             for i in _rows(bonus < 0):
-                problems.append(Problem(label, i + 1, "bonus", f"negative bonus {bonus[i]:g}"))
+                problems.append(_problem(label, i + 1, "bonus", "negative_bonus", value=bonus[i]))
             out["bonus"] = np.where(np.isfinite(bonus), bonus, 0.0)
         else:
             out["bonus"] = 0.0
@@ -281,21 +326,23 @@ def _check_choices(
         if number > limit:
             for i in _rows(filled):
                 problems.append(
-                    Problem(label, i + 1, column, f"more choices than allowed ({limit})")
+                    _problem(label, i + 1, column, "too_many_choices", limit=limit)
                 )
             continue
         for i in _rows(filled):
             code = frame[column].iat[i]
             if code not in school_level:
-                problems.append(Problem(label, i + 1, column, f"unknown school code {code!r}"))
+                problems.append(_problem(label, i + 1, column, "unknown_school", code=code))
             elif school_level[code] != level:
                 problems.append(
-                    Problem(label, i + 1, column, f"school {code!r} is {school_level[code]}, "
-                            f"not a {level} school (grade {grade})")
+                    _problem(label, i + 1, column, "wrong_level", code=code, level=school_level[code],
+                             level_vi=_LEVEL_VI[school_level[code]], wanted=level,
+                             wanted_vi=_LEVEL_VI[level], grade=grade)
                 )
             elif not has_capacity[code]:
                 problems.append(
-                    Problem(label, i + 1, column, f"school {code!r} has no {capacity_column}")
+                    _problem(label, i + 1, column, "no_capacity", code=code, column=capacity_column,
+                             grade=grade)
                 )
     # Columns may skip numbers (choice1, choice3): a missing column is an empty choice.
     numbered = {number: column for number, column in columns if number <= limit}
@@ -313,16 +360,16 @@ def _check_choices(
                 continue
             if gap:
                 problems.append(
-                    Problem(label, i + 1, f"choice{j + 1}", "a choice follows an empty one")
+                    _problem(label, i + 1, f"choice{j + 1}", "choice_after_gap")
                 )
                 gap = False
             if code in seen:
                 problems.append(
-                    Problem(label, i + 1, f"choice{j + 1}", f"school {code!r} listed twice")
+                    _problem(label, i + 1, f"choice{j + 1}", "listed_twice", code=code)
                 )
             seen.add(code)
         if grade == 10 and width and row[0] == "":
-            problems.append(Problem(label, i + 1, "choice1", "grade 10 needs at least NV1"))
+            problems.append(_problem(label, i + 1, "choice1", "needs_nv1"))
     for number in range(1, width + 1):
         out[f"choice{number}"] = grid[:, number - 1].astype(str) if width else ""
     return problems
@@ -423,7 +470,7 @@ def admitting_schools(schools: pd.DataFrame, grade: int, label: str = "schools")
     chosen = schools[(schools["level"] == LEVEL_OF_GRADE[grade]) & schools[column].notna()]
     if chosen.empty:
         raise InputError(
-            Problem(label, None, column,
-                    f"no {LEVEL_OF_GRADE[grade]} school has a {column}: nothing to allocate")
+            _problem(label, None, column, "nothing_to_allocate", level=LEVEL_OF_GRADE[grade],
+                     level_vi=_LEVEL_VI[LEVEL_OF_GRADE[grade]], column=column)
         )
     return chosen.reset_index(drop=True)

@@ -19,6 +19,19 @@ _FIELDS = {
     "generic": (("code",), ("name",), ("parent_code",)),
 }
 
+#: Why a boundary feature or file is refused, as (Vietnamese, English) ``str.format`` templates.
+REASONS: dict[str, tuple[str, str]] = {
+    "no_code_column": ("không có cột mã (đã tìm {columns})", "no code column (looked for {columns})"),
+    "missing_code": ("thiếu mã", "missing code"),
+    "duplicate_code": ("mã {code} bị trùng (xuất hiện lần đầu ở dòng {first})",
+                       "duplicate code {code} (first at row {first})"),
+    "unknown_level": ("cấp hành chính không hợp lệ {value!r} (district hoặc ward)",
+                      "unknown level {value!r} (district or ward)"),
+    "not_a_polygon": ("hình học bị thiếu, rỗng hoặc không phải đa giác", "missing, empty or not a polygon"),
+    "outside_vietnam": ("nằm ở kinh độ {lon:.4f}, vĩ độ {lat:.4f}, ngoài Việt Nam: khai báo sai hệ tọa độ?",
+                        "lies at lon {lon:.4f}, lat {lat:.4f}, outside Vietnam: wrong CRS declared?"),
+}
+
 
 def _pick(frame: pd.DataFrame, options: tuple[str, ...]) -> str | None:
     return next((c for c in options if c in frame.columns), None)
@@ -50,8 +63,8 @@ def read_boundaries(
     code_col, name_col, parent_col = (_pick(frame, options) for options in spec)
     problems: list[Problem] = []
     if code_col is None:
-        raise InputError(Problem(str(path), None, "code",
-                                 f"no code column (looked for {', '.join(spec[0])})"))
+        raise InputError(Problem.of(str(path), None, "code", REASONS["no_code_column"],
+                                    columns=", ".join(spec[0])))
     rows: list[dict[str, object]] = []
     seen: dict[str, int] = {}
     for index, feature in enumerate(frame.itertuples(index=False), start=1):
@@ -60,27 +73,25 @@ def read_boundaries(
         row_level = str(record.get("level") or level or "").strip()
         geom = record.get("geometry")
         if not code:
-            problems.append(Problem(str(path), index, code_col, "missing code"))
+            problems.append(Problem.of(str(path), index, code_col, REASONS["missing_code"]))
             continue
         if code in seen:
-            problems.append(Problem(str(path), index, code_col,
-                                    f"duplicate code {code} (first at row {seen[code]})"))
+            problems.append(Problem.of(str(path), index, code_col, REASONS["duplicate_code"],
+                                       code=code, first=seen[code]))
             continue
         seen[code] = index
         if row_level not in ("district", "ward"):
-            problems.append(Problem(str(path), index, "level",
-                                    f"unknown level {row_level!r} (district or ward)"))
+            problems.append(Problem.of(str(path), index, "level", REASONS["unknown_level"],
+                                       value=row_level))
             continue
         multipolygon = _as_multipolygon(geom)
         if multipolygon is None:
-            problems.append(Problem(str(path), index, "geometry",
-                                    "missing, empty or not a polygon"))
+            problems.append(Problem.of(str(path), index, "geometry", REASONS["not_a_polygon"]))
             continue
         lon, lat = multipolygon.representative_point().coords[0]
         if not (100 < lon < 112 and 6 < lat < 25):
-            problems.append(Problem(str(path), index, "geometry",
-                                    f"lies at lon {lon:.4f}, lat {lat:.4f}, outside Vietnam: "
-                                    "wrong CRS declared?"))
+            problems.append(Problem.of(str(path), index, "geometry", REASONS["outside_vietnam"],
+                                       lon=lon, lat=lat))
             continue
         parent = str(record.get(parent_col) or "").strip() if parent_col else ""
         rows.append({

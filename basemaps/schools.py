@@ -17,6 +17,26 @@ OPTIONAL_TEXT = ("district_code", "ward_code", "address")
 CAPACITIES = ("capacity_grade1", "capacity_grade6", "capacity_grade10")
 SCHOOL_COLUMNS = ["code", "name", "level", "ownership", "lon", "lat", *OPTIONAL_TEXT, *CAPACITIES]
 
+#: Why a school row or file is refused, as (Vietnamese, English) ``str.format`` templates.
+REASONS: dict[str, tuple[str, str]] = {
+    "xy_need_crs": ("cột x,y cần hệ tọa độ: thêm --crs (ví dụ EPSG:9210)",
+                    "x,y columns need their CRS: pass --crs (e.g. EPSG:9210)"),
+    "missing_columns": ("thiếu cột {columns}; cần các cột code,name,level,ownership,lon,lat",
+                        "missing column(s) {columns}; expected code,name,level,ownership,lon,lat"),
+    "missing_code": ("thiếu mã trường", "missing school code"),
+    "duplicate_code": ("mã {code} bị trùng (xuất hiện lần đầu ở dòng {first})",
+                       "duplicate code {code} (first at row {first})"),
+    "missing_name": ("thiếu tên trường", "missing name"),
+    "unknown_level": ("cấp học không hợp lệ {value!r}; dùng một trong {allowed}",
+                      "unknown level {value!r}; one of {allowed}"),
+    "unknown_ownership": ("loại hình không hợp lệ {value!r}; dùng public hoặc private",
+                          "unknown ownership {value!r}; public or private"),
+    "bad_coordinates": ("tọa độ không hợp lệ {lon!r}, {lat!r}", "bad coordinates {lon!r}, {lat!r}"),
+    "coordinates_range": ("tọa độ nằm ngoài phạm vi: {lon}, {lat}", "coordinates out of range: {lon}, {lat}"),
+    "not_whole": ("không phải số nguyên: {value!r}", "not a whole number: {value!r}"),
+    "negative_capacity": ("chỉ tiêu âm {value}", "negative capacity {value}"),
+}
+
 
 def read_schools(path: str | Path, crs: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Read and check a school file; return clean rows (lon/lat in EPSG:4326) and problems.
@@ -37,14 +57,12 @@ def read_schools(path: str | Path, crs: str | None = None) -> tuple[pd.DataFrame
         source_crs = crs if crs else "EPSG:4326"
         if "x" in table.columns and "y" in table.columns and "lon" not in table.columns:
             if not crs:
-                raise InputError(Problem(str(path), None, "x",
-                                         "x,y columns need their CRS: pass --crs (e.g. EPSG:9210)"))
+                raise InputError(Problem.of(str(path), None, "x", REASONS["xy_need_crs"]))
             table = table.rename(columns={"x": "lon", "y": "lat"})
     missing = [c for c in (*REQUIRED, "lon", "lat") if c not in table.columns]
     if missing:
-        raise InputError(Problem(str(path), None, missing[0],
-                                 f"missing column(s) {', '.join(missing)}; expected "
-                                 "code,name,level,ownership,lon,lat"))
+        raise InputError(Problem.of(str(path), None, missing[0], REASONS["missing_columns"],
+                                    columns=", ".join(missing)))
     return _check_rows(path, table, source_crs)
 
 
@@ -58,40 +76,40 @@ def _check_rows(
     for row_number, row in enumerate(table.to_dict("records"), start=1):
         row_problems: list[Problem] = []
 
-        def bad(field: str, reason: str, row_number: int = row_number,
-                found: list[Problem] = row_problems) -> None:
-            found.append(Problem(str(path), row_number, field, reason))
+        def bad(field: str, key: str, row_number: int = row_number,
+                found: list[Problem] = row_problems, **values: object) -> None:
+            found.append(Problem.of(str(path), row_number, field, REASONS[key], **values))
 
         code = row["code"].strip()
         if not code:
-            bad("code", "missing school code")
+            bad("code", "missing_code")
         elif code in first_row:
-            bad("code", f"duplicate code {code} (first at row {first_row[code]})")
+            bad("code", "duplicate_code", code=code, first=first_row[code])
         else:
             first_row[code] = row_number
         if not row["name"].strip():
-            bad("name", "missing name")
+            bad("name", "missing_name")
         if row["level"].strip() not in SCHOOL_LEVELS:
-            bad("level", f"unknown level {row['level']!r}; one of {', '.join(SCHOOL_LEVELS)}")
+            bad("level", "unknown_level", value=row["level"], allowed=", ".join(SCHOOL_LEVELS))
         if row["ownership"].strip() not in OWNERSHIPS:
-            bad("ownership", f"unknown ownership {row['ownership']!r}; public or private")
+            bad("ownership", "unknown_ownership", value=row["ownership"])
         x, y = parse_float(row["lon"]), parse_float(row["lat"])
         if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
-            bad("lon" if x is None else "lat", f"bad coordinates {row['lon']!r}, {row['lat']!r}")
+            bad("lon" if x is None else "lat", "bad_coordinates", lon=row["lon"], lat=row["lat"])
             lon = lat = float("nan")
         else:
             lon_a, lat_a = to_storage(x, y, crs)
             lon, lat = float(lon_a), float(lat_a)
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                bad("lon", f"coordinates out of range: {row['lon']}, {row['lat']}")
+                bad("lon", "coordinates_range", lon=row["lon"], lat=row["lat"])
         capacities: dict[str, int | None] = {}
         for column in CAPACITIES:
             raw = row.get(column, "")
             value = parse_int(raw) if raw is not None else None
             if raw and raw.strip() and value is None:
-                bad(column, f"not a whole number: {raw!r}")
+                bad(column, "not_whole", value=raw)
             elif value is not None and value < 0:
-                bad(column, f"negative capacity {value}")
+                bad(column, "negative_capacity", value=value)
             capacities[column] = value
         if row_problems:
             problems.extend(row_problems)

@@ -9,6 +9,7 @@ file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class EdugisError(Exception):
@@ -20,13 +21,27 @@ class Problem:
     """One bad value in an input file: where it is and why it is refused.
 
     ``row`` is the 1-based data row (the header is row 0); ``None`` for problems
-    of the file as a whole.
+    of the file as a whole. ``reason`` is English; ``reason_vi`` the same in
+    Vietnamese, which people see first (``None`` where no translation is given yet).
     """
 
     file: str
     row: int | None
     field: str | None
     reason: str
+    reason_vi: str | None = None
+
+    @classmethod
+    def of(cls, file: str, row: int | None, field: str | None, texts: tuple[str, str],
+           **values: Any) -> Problem:
+        """A problem whose reason is a ``(Vietnamese, English)`` pair of ``str.format``
+        templates (the order of :data:`web.i18n.TEXTS`), filled in with ``values``."""
+        vi, en = texts
+        return cls(file, row, field, en.format(**values), vi.format(**values))
+
+    def reason_in(self, lang: str) -> str:
+        """The reason in ``lang`` (``"vi"`` or ``"en"``); English when there is no Vietnamese."""
+        return self.reason_vi if lang == "vi" and self.reason_vi else self.reason
 
     def __str__(self) -> str:
         where = self.file
@@ -34,7 +49,8 @@ class Problem:
             where += f", row {self.row}"
         if self.field:
             where += f", field '{self.field}'"
-        return f"{where}: {self.reason}"
+        both = f"{self.reason} / {self.reason_vi}" if self.reason_vi else self.reason
+        return f"{where}: {both}"
 
 
 class InputError(EdugisError, ValueError):

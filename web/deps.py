@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -119,6 +120,16 @@ def install_error_handlers(app: FastAPI) -> None:
         body = _error_body("InvalidInput", str(exc))
         body["problems"] = [str(p) for p in exc.problems]
         return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(sa_exc.DataError)
+    async def _nul_in_text(request: Request, exc: sa_exc.DataError) -> Response:
+        # PostgreSQL text cannot hold NUL, so a "%00" in a parameter that reaches SQL is the
+        # client's mistake (a 400), whichever endpoint it came through; any other DataError
+        # is a bug and stays a 500.
+        if "0x00" not in str(exc.orig):
+            raise exc
+        return error_response(request, 400, "InvalidParameterValue",
+                              "a parameter contains a NUL character (%00), which no text here can hold")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +25,7 @@ from web.collections import (
     output_crs,
 )
 from web.deps import BadRequestError, EngineDep, NotFoundHTTPError
-from web.ogc_openapi import OPENAPI_MEDIA_TYPE, openapi_document
+from web.ogc_openapi import DATETIME_PATTERN, MAX_OFFSET, OPENAPI_MEDIA_TYPE, openapi_document
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -44,6 +45,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
 ]
+DATETIME_RE = re.compile(DATETIME_PATTERN.removeprefix("^").removesuffix("$"), re.ASCII)
 ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "f"}
 ITEM_PARAMS = {"crs", "f"}
 
@@ -74,8 +76,11 @@ def check_params(request: Request, allowed: set[str]) -> None:
         raise BadRequestError(f"unknown query parameter(s): {', '.join(unknown)}; "
                          f"allowed: {', '.join(sorted(allowed))}", code="UnknownParameter")
     for key in request.query_params:
-        if len(request.query_params.getlist(key)) > 1:
+        values = request.query_params.getlist(key)
+        if len(values) > 1:
             raise BadRequestError(f"query parameter {key!r} given more than once")
+        if "\x00" in values[0]:
+            raise BadRequestError(f"query parameter {key!r} contains a NUL character")
     fmt = request.query_params.get("f")
     if fmt is not None and fmt not in ("json", "geojson"):
         raise BadRequestError(f"f={fmt!r} is not offered; use f=json")
@@ -104,14 +109,16 @@ def parse_offset(raw: str | None) -> int:
         raise BadRequestError(f"offset must be an integer, got {raw!r}") from None
     if value < 0:
         raise BadRequestError(f"offset must not be negative, got {value}")
+    if value > MAX_OFFSET:
+        raise BadRequestError(f"offset must be at most {MAX_OFFSET}, got {value}")
     return value
 
 
 def parse_crs(raw: str | None, name: str) -> OutputCrs:
-    """A supported CRS URI (``crs`` / ``bbox-crs``); 400 for any other."""
-    uri = (raw or CRS84).strip().strip("[]")
+    """A supported CRS URI (``crs`` / ``bbox-crs``), CRS84 when absent; 400 for any other value,
+    the empty one included (the document lists the URIs as an ``enum``)."""
     try:
-        return output_crs(uri)
+        return output_crs(CRS84 if raw is None else raw)
     except KeyError:
         raise BadRequestError(f"{name}={raw!r} is not supported; use one of {', '.join(SUPPORTED_CRS)}") \
             from None
@@ -155,9 +162,13 @@ def _parse_instant(text: str) -> datetime | None:
 
 
 def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
-    """``datetime`` as an instant or an interval (open ends as ``None``)."""
+    """``datetime`` as an instant or an interval (open ends as ``None``), in the RFC 3339 grammar
+    of :data:`web.ogc_openapi.DATETIME_PATTERN`."""
     if raw is None:
         return None
+    if not DATETIME_RE.fullmatch(raw):
+        raise BadRequestError(f"datetime must be an RFC 3339 date, date-time (with Z or an offset) or "
+                              f"an interval of them with '..' for an open end, got {raw!r}")
     if "/" in raw:
         start_text, _, end_text = raw.partition("/")
         start, end = _parse_instant(start_text), _parse_instant(end_text)
@@ -273,10 +284,12 @@ def get_feature(engine: Engine, collection: Collection, feature_id: str,
     check_params(request, ITEM_PARAMS)
     crs = parse_crs(request.query_params.get("crs"), "crs")
     columns = ", ".join(collection.properties)
-    with engine.connect() as conn:
-        row = conn.execute(sa.text(
-            f"SELECT fid, {columns}, {_geometry_sql(crs)} AS geometry FROM {collection.source}"
-            " WHERE fid = :fid"), {"fid": feature_id}).first()
+    row = None
+    if "\x00" not in feature_id:  # PostgreSQL text cannot hold NUL, so no feature has such an id
+        with engine.connect() as conn:
+            row = conn.execute(sa.text(
+                f"SELECT fid, {columns}, {_geometry_sql(crs)} AS geometry FROM {collection.source}"
+                " WHERE fid = :fid"), {"fid": feature_id}).first()
     if row is None:
         raise NotFoundHTTPError(f"no feature {feature_id!r} in collection {collection.id!r}")
     return _feature(collection, dict(row._mapping), base_url(request))

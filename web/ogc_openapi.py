@@ -13,6 +13,13 @@ from web.collections import COLLECTIONS, CRS84, SUPPORTED_CRS
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 MVT = "application/vnd.mapbox-vector-tile"
+#: PostgreSQL's OFFSET is a bigint; a larger ``offset`` is a 400, not a database error.
+MAX_OFFSET = 2**63 - 1
+_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_INSTANT = f"{_DATE}(?:T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:[.][0-9]+)?(?:Z|[+-][0-9]{{2}}:[0-9]{{2}}))?"
+#: The grammar of ``datetime`` (RFC 3339 full-date or date-time, or an interval of them with
+#: ``..`` or nothing for an open end); the server enforces the same pattern.
+DATETIME_PATTERN = f"^(?:{_INSTANT}|(?:{_INSTANT}|[.][.])?/(?:{_INSTANT}|[.][.])?)$"
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -37,11 +44,13 @@ def _parameters() -> dict[str, Any]:
         "offset": {
             "name": "offset", "in": "query", "required": False, "style": "form", "explode": False,
             "description": "Number of features skipped (used by the `next` links).",
-            "schema": {"type": "integer", "minimum": 0, "default": 0},
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
         },
         "bbox": {
             "name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
-            "description": "Bounding box (minx,miny,maxx,maxy), in CRS84 unless bbox-crs is given.",
+            "description": "Bounding box: 4 numbers (minx,miny,maxx,maxy) or 6 (with minz and maxz, "
+                           "ignored), in CRS84 unless bbox-crs is given; the lower corner must not "
+                           "exceed the upper one and latitudes lie within -90..90.",
             "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
         },
         "bbox-crs": {
@@ -57,9 +66,10 @@ def _parameters() -> dict[str, Any]:
         },
         "datetime": {
             "name": "datetime", "in": "query", "required": False, "style": "form",
-            "explode": False, "description": "Instant or interval (RFC 3339); filters by validity "
-                                             "where a collection has one.",
-            "schema": {"type": "string"},
+            "explode": False, "description": "Instant or interval (RFC 3339 date or date-time with Z "
+                                             "or an offset; '..' or nothing for an open end); filters "
+                                             "by validity where a collection has one.",
+            "schema": {"type": "string", "pattern": DATETIME_PATTERN},
         },
         "f": {
             "name": "f", "in": "query", "required": False, "style": "form", "explode": False,
@@ -74,7 +84,8 @@ def _parameters() -> dict[str, Any]:
             "schema": {"type": "string", "enum": ["WebMercatorQuad"]},
         },
         "tileMatrix": {"name": "tileMatrix", "in": "path", "required": True,
-                       "schema": {"type": "string"}, "description": "Zoom level 0..22."},
+                       "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                       "description": "Zoom level 0..22 (a deeper level is 404)."},
         "tileRow": {"name": "tileRow", "in": "path", "required": True,
                     "schema": {"type": "integer", "minimum": 0}},
         "tileCol": {"name": "tileCol", "in": "path", "required": True,

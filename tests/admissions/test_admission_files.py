@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from string import Formatter
 
 import numpy as np
 import pytest
 
 from admissions import build_problem, read_applicants, read_schools
 from admissions.distance import StraightLine
+from admissions.files import REASONS
 from gis_service.errors import InputError, Problem
 
 SCHOOLS = """code,name,level,ownership,lon,lat,capacity_grade1,capacity_grade6,capacity_grade10
@@ -77,6 +79,13 @@ def test_every_bad_grade10_row_is_reported(tmp_path: Path, schools: Path) -> Non
     assert "unknown school code 'HX'" in reasons[(6, "choice1")]
     assert "more choices than allowed (3)" in reasons[(7, "choice4")]
     assert "outside 0..30" in reasons[(4, "score")]
+    vietnamese = {(p.row, p.field): p.reason_vi for p in error.value.problems}
+    assert vietnamese[(4, "score")] == "điểm 31 nằm ngoài khoảng 0..30"
+    assert vietnamese[(6, "choice1")] == "không có trường nào mã 'HX'"
+    assert vietnamese[(6, "choice2")] == "trường 'P1' là trường tiểu học, không phải trường THPT (lớp 10)"
+    assert vietnamese[(7, "choice4")] == "nhiều nguyện vọng hơn mức cho phép (3)"
+    assert all(p.reason_vi and p.reason_in("vi") == p.reason_vi and p.reason_in("en") == p.reason
+               for p in error.value.problems)
 
 
 def test_bad_grade1_rows_are_reported(tmp_path: Path, schools: Path) -> None:
@@ -121,6 +130,25 @@ def test_input_error_lists_all_problems_in_its_message() -> None:
                         Problem("a.csv", 4, "score", "31 is outside 0..30")])
     assert "2 problem(s)" in str(error)
     assert "a.csv, row 4, field 'score'" in str(error)
+
+
+def test_problem_reasons_are_vietnamese_with_english_fallback() -> None:
+    both = Problem.of("a.csv", 3, "score", REASONS["missing_score"])
+    assert (both.reason_in("vi"), both.reason_in("en")) == ("thiếu điểm", "missing score")
+    assert str(both) == "a.csv, row 3, field 'score': missing score / thiếu điểm"
+    english_only = Problem("a.csv", 3, "score", "missing score")
+    assert english_only.reason_in("vi") == "missing score" and str(english_only).endswith(": missing score")
+
+
+def _fields(template: str) -> set[str]:
+    return {name.removesuffix("_vi") for _, name, _, _ in Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("key", sorted(REASONS))
+def test_every_file_reason_is_translated_without_losing_a_value(key: str) -> None:
+    vi, en = REASONS[key]
+    assert vi and en and vi != en
+    assert _fields(en) <= _fields(vi)  # the Vietnamese may take the `_vi` form of a value
 
 
 def test_grade1_default_list_is_public_schools_nearest_first(

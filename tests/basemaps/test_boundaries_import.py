@@ -97,6 +97,8 @@ def test_bad_features_are_reported_and_nothing_is_stored(tmp_path: Path, engine:
     assert [(p.row, p.field) for p in problems] == [(2, "district_code"), (3, "geometry"),
                                                     (4, "geometry")]
     assert "duplicate code 901" in problems[0].reason and "outside Vietnam" in problems[2].reason
+    assert problems[0].reason_vi == "mã 901 bị trùng (xuất hiện lần đầu ở dòng 1)"
+    assert problems[1].reason_vi == "hình học bị thiếu, rỗng hoặc không phải đa giác"
     before = table_counts(engine)
     with pytest.raises(InputError, match=r"bad\.geojson, row 2, field 'district_code'"):
         store_boundaries(engine, units, problems, str(path))

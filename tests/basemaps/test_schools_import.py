@@ -86,6 +86,19 @@ def test_each_bad_row_is_named_and_nothing_is_stored(
     assert table_counts(city) == before
 
 
+def test_bad_rows_are_explained_in_vietnamese_too(tmp_path: Path) -> None:
+    path = _write(tmp_path, [*GOOD, "S3,,university,state,abc,10.77,-5"])
+    _, problems = read_schools(path)
+    assert {p.field: p.reason_vi for p in problems} == {
+        "name": "thiếu tên trường",
+        "level": "cấp học không hợp lệ 'university'; dùng một trong preschool, primary, lower_secondary, "
+                 "upper_secondary",
+        "ownership": "loại hình không hợp lệ 'state'; dùng public hoặc private",
+        "lon": "tọa độ không hợp lệ 'abc', '10.77'",
+        "capacity_grade1": "chỉ tiêu âm -5",
+    }
+
+
 def test_skip_invalid_stores_good_rows_and_reports_bad(tmp_path: Path, city: Engine) -> None:
     path = _write(tmp_path, [*GOOD, "S3,Trường C,primary,public,105.0,10.0,100"])
     report = store_schools(city, *read_schools(path), str(path), skip_invalid=True)

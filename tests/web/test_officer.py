@@ -151,7 +151,8 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
         "school_code": SECOND, "reason": "late", "csrf_token": csrf(client)})
     assert late.status_code == 409 and f'action="{base}/applicants/{moved}/override"' not in late.text
     assert _actions(demo_engine, round_id) == [
-        "round.create", "round.import_refused", "view_applicants", "round.import_applicants",
+        "round.create", "round.import_refused", "view_applicants", "round.import_refused",
+        "view_applicants", "round.import_applicants",
         "view_applicants", "round.run", "view_applicants", "round.run", "view_applicants",
         "round.compare", "view_applicants", "view_explanation", "view_explanation",
         "round.override", "view_explanation", "export_results", "round.publish",
@@ -248,3 +249,24 @@ def test_results_map_shows_schools_and_unplaced_homes_to_round_officers(
     assert "view_results_map" in _actions(demo_engine, "demo-2026-g6")
     client.cookies.clear()
     assert client.get(url).status_code == 401
+
+
+def test_officer_uploads_the_rounds_places(client: TestClient, demo_engine: Engine,
+                                           officer: str) -> None:
+    round_id = f"web-{uuid.uuid4().hex[:8]}"
+    base = f"/officer/rounds/{round_id}"
+    client.post("/officer/rounds", data={"round_id": round_id, "grade": "10", "year": "2026",
+                                         "csrf_token": csrf(client)})
+    bad = "school_code,capacity\nDM-THPT-001,40\nDM-TH-001,12\n"
+    refused = client.post(f"{base}/capacities", data={"csrf_token": csrf(client)},
+                          files={"file": ("chitieu.csv", bad.encode(), "text/csv")})
+    assert refused.status_code == 422
+    assert re.search(r"<td>chitieu.csv</td><td>2</td><td>school_code</td>", refused.text)
+    good = "school_code,capacity\nDM-THPT-001,40\n"
+    stored = client.post(f"{base}/capacities", data={"csrf_token": csrf(client)},
+                         files={"file": ("chitieu.csv", good.encode(), "text/csv")})
+    assert stored.status_code == 200 and "Đã nhập: 1" in stored.text
+    with demo_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT capacity FROM round_capacities WHERE round_id = :r"),
+                            {"r": round_id}).scalar_one() == 40
+    assert "round.import_capacities_refused" in _actions(demo_engine, round_id)
