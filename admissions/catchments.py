@@ -34,6 +34,21 @@ GRADE_OF_LEVEL = {level: grade for grade, level in LEVEL_OF_GRADE.items() if gra
 OUTSIDE_TIER = 3
 
 
+#: Why a row of a catchment file is refused, as (Vietnamese, English) templates.
+REASONS = {
+    "missing_column": ("thiếu cột", "missing column"),
+    "no_rows": ("tệp không có dòng nào", "the file has no rows"),
+    "unknown_school": ("không có trường nào mã {code!r}", "unknown school code {code!r}"),
+    "no_catchment": ("trường {code!r} ({ownership}, {level}) không có địa bàn tuyển sinh: chỉ trường "
+                     "công lập tiểu học và THCS có",
+                     "school {code!r} is {ownership} {level}; only public primary and "
+                     "lower-secondary schools have catchments"),
+    "unknown_ward": ("không có phường nào mã {code!r}", "unknown ward {code!r}"),
+    "pair_twice": ("{school} / {ward} được ghi hai lần", "{school} / {ward} is listed twice"),
+}
+
+
+
 def assign_wards(wards: list[str], school_wards: Mapping[str, str | None],
                  nearest: Mapping[str, str]) -> pd.DataFrame:
     """The derived catchments as ``school_code, ward_code`` rows.
@@ -143,9 +158,9 @@ def import_catchments(engine: Engine, path: str | Path, actor: str = "system") -
     frame = _read_csv(Path(path), label)
     missing = [c for c in ("school_code", "ward_code") if c not in frame.columns]
     if missing:
-        raise InputError([Problem(label, None, c, "required column is missing") for c in missing])
+        raise InputError([Problem.of(label, None, c, REASONS["missing_column"]) for c in missing])
     if frame.empty:
-        raise InputError(Problem(label, None, None, "the file has no rows"))
+        raise InputError(Problem.of(label, None, None, REASONS["no_rows"]))
     with engine.connect() as conn:
         schools = {code: (level, ownership) for code, level, ownership in conn.execute(sa.text(
             "SELECT code, level, ownership FROM schools")).all()}
@@ -156,15 +171,15 @@ def import_catchments(engine: Engine, path: str | Path, actor: str = "system") -
     for row, (school, ward) in enumerate(zip(frame["school_code"], frame["ward_code"],
                                              strict=True), start=1):
         if school not in schools:
-            problems.append(Problem(label, row, "school_code", f"unknown school {school!r}"))
+            problems.append(Problem.of(label, row, "school_code", REASONS["unknown_school"], code=school))
         elif schools[school][0] not in GRADE_OF_LEVEL or schools[school][1] != "public":
-            problems.append(Problem(label, row, "school_code",
-                                    f"{school} is a {schools[school][1]} {schools[school][0]} school;"
-                                    " only public primary and lower-secondary schools have catchments"))
+            problems.append(Problem.of(label, row, "school_code", REASONS["no_catchment"], code=school,
+                                       ownership=schools[school][1], level=schools[school][0]))
         if ward not in wards:
-            problems.append(Problem(label, row, "ward_code", f"unknown ward {ward!r}"))
+            problems.append(Problem.of(label, row, "ward_code", REASONS["unknown_ward"], code=ward))
         if (school, ward) in seen:
-            problems.append(Problem(label, row, "ward_code", f"{school} / {ward} is listed twice"))
+            problems.append(Problem.of(label, row, "ward_code", REASONS["pair_twice"],
+                                       school=school, ward=ward))
         seen.add((school, ward))
     if problems:
         raise InputError(problems)

@@ -344,3 +344,18 @@ def grant(
     service.grant_round(get_engine(), round_id, username, actor, revoke)
     officers = service.round_officers(get_engine(), round_id)
     typer.echo(f"officers of {round_id}: {', '.join(officers) or '(none)'}")
+
+
+@app.command("capacities")
+def capacities(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="CSV school_code,capacity.")],
+    round_: Annotated[str, typer.Option("--round", help="The round id.")],
+    actor: ActorOption = "cli",
+) -> None:
+    """Set a draft round's places per school (overriding the schools' stored capacity)."""
+    from admissions.round_capacities import import_capacities
+    from gis_service.db import get_engine
+
+    count = import_capacities(get_engine(), round_, file, actor)
+    typer.echo(f"places of {count} schools stored for round {round_} (results dropped: run again)")

@@ -24,6 +24,7 @@ from admissions.explain import result_frame
 from admissions.files import admitting_schools, build_problem, read_applicants
 from admissions.metrics import comparison_table, summary
 from admissions.problem import LEVEL_OF_GRADE, AdmissionProblem
+from admissions.round_capacities import apply_capacities
 from gis_service.errors import InputError, NotFoundError, Problem
 
 RESIDENCE = {1: "thuong_tru", 2: "tam_tru", 3: "khac"}
@@ -136,6 +137,12 @@ def _schools(engine: Engine | Connection) -> pd.DataFrame:
     return frame
 
 
+def _round_schools(engine: Engine, info: RoundInfo) -> pd.DataFrame:
+    """The stored schools with the round's own places (see :mod:`admissions.round_capacities`)."""
+    with engine.connect() as conn:
+        return apply_capacities(conn, info.id, info.grade, _schools(engine))
+
+
 def import_applicants(engine: Engine, round_id: str, path: str | Path,
                       actor: str = "system") -> int:
     """Replace the applicants of a draft round by the checked rows of ``path``.
@@ -146,7 +153,7 @@ def import_applicants(engine: Engine, round_id: str, path: str | Path,
     info = get_round(engine, round_id)
     if info.status == "published":
         raise RoundStateError(f"round {round_id} is published: its applicants are frozen")
-    frame = read_applicants(path, info.grade, _schools(engine))
+    frame = read_applicants(path, info.grade, _round_schools(engine, info))
     with engine.begin() as conn:
         _check_homes_in_city(conn, frame, Path(path).name)
         conn.execute(sa.text("DELETE FROM allocations WHERE round_id = :r"), {"r": round_id})
@@ -243,7 +250,7 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
     the level, the tier holds at every school, as in file mode.
     """
     info = get_round(engine, round_id)
-    schools = _schools(engine)
+    schools = _round_schools(engine, info)
     if extra_schools is not None:
         schools = pd.concat([schools, extra_schools], ignore_index=True)
     with engine.connect() as conn:

@@ -255,6 +255,21 @@ class RoundOfficer(Base):
     )
 
 
+class RoundCapacity(Base):
+    """A school's places in one admission round (chỉ tiêu of the round), overriding the
+    school's stored entry-grade capacity for that round."""
+
+    __tablename__ = "round_capacities"
+    round_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("admission_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    school_code: Mapped[str] = mapped_column(
+        String(32), ForeignKey("schools.code", ondelete="CASCADE"), primary_key=True
+    )
+    capacity: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (CheckConstraint("capacity >= 0", name="round_capacity_not_negative"),)
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -24,6 +24,7 @@ from admissions import service
 from admissions.allocation import MECHANISMS, Allocation, allocate
 from admissions.metrics import comparison_table
 from admissions.problem import LEVEL_OF_GRADE
+from admissions.round_capacities import import_capacities
 from gis_service.errors import InputError, NotFoundError
 from web.auth import AdminUser, OfficerUser, check_csrf
 from web.deps import ApiError, BadRequestError, EngineDep
@@ -72,11 +73,13 @@ def per_school(engine: Engine, round_id: str, grade: int) -> list[dict[str, Any]
     column = f"capacity_grade{grade}"
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(sa.text(
-            f"SELECT l.school_code, s.name, s.{column} AS places, count(*) AS placed,"
-            " max(l.choice_rank) AS worst_choice, round(avg(l.distance_m)) AS mean_distance_m"
+            f"SELECT l.school_code, s.name, coalesce(c.capacity, s.{column}) AS places,"
+            " count(*) AS placed, max(l.choice_rank) AS worst_choice,"
+            " round(avg(l.distance_m)) AS mean_distance_m"
             " FROM allocations l LEFT JOIN schools s ON s.code = l.school_code"
+            " LEFT JOIN round_capacities c ON c.round_id = l.round_id AND c.school_code = s.code"
             " WHERE l.round_id = :r AND l.school_code IS NOT NULL"
-            f" GROUP BY l.school_code, s.name, s.{column} ORDER BY l.school_code"),
+            f" GROUP BY l.school_code, s.name, 3 ORDER BY l.school_code"),
             {"r": round_id})]
 
 
@@ -103,7 +106,8 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
         "schools": per_school(engine, round_id, info.grade),
         "officers": service.round_officers(engine, round_id),
         "bounds": city_bounds(engine),
-        "imported": None, "problems": None, "problem_count": 0, "metrics": None, "error": None,
+        "imported_applicants": None, "imported_capacities": None, "problems": None,
+        "problem_count": 0, "metrics": None, "error": None,
     }
     context.update(extra)
     return render(request, engine, "officer_round.html", context, status_code=status_code)
@@ -165,26 +169,41 @@ async def import_file(round_id: str, request: Request, engine: EngineDep, user: 
                       csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
     """Replace the round's applicants by an uploaded CSV; a file with any problem stores
     nothing and every problem is listed with its row and field."""
+    return await _upload(request, engine, user, round_id, file, csrf_token, "applicants")
+
+
+@router.post("/officer/rounds/{round_id}/capacities", response_class=HTMLResponse)
+async def import_capacity_file(round_id: str, request: Request, engine: EngineDep,
+                               user: RoundUser, file: Annotated[UploadFile, File()],
+                               csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
+    """Set the round's places per school from a CSV ``school_code,capacity``; all rows or none."""
+    return await _upload(request, engine, user, round_id, file, csrf_token, "capacities")
+
+
+async def _upload(request: Request, engine: Engine, user: User, round_id: str, file: UploadFile,
+                  csrf_token: str, kind: str) -> HTMLResponse:
     check_csrf(request, csrf_token)
     service.get_round(engine, round_id)
     content = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
         raise ApiError(413, "PayloadTooLarge", f"file over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-    name = Path(file.filename or "applicants.csv").name or "applicants.csv"
+    name = Path(file.filename or f"{kind}.csv").name or f"{kind}.csv"
+    importer = service.import_applicants if kind == "applicants" else import_capacities
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(content)
         try:
-            count = service.import_applicants(engine, round_id, path, actor=user.username)
+            count = importer(engine, round_id, path, actor=user.username)
         except InputError as error:
-            audit(engine, user.username, "round.import_refused", round_id,
+            refused = "round.import_refused" if kind == "applicants" else f"round.import_{kind}_refused"
+            audit(engine, user.username, refused, round_id,
                   {"file": name, "problems": len(error.problems)})
             return _round_page(request, engine, user, round_id, status_code=422,
                                problems=error.problems[:MAX_PROBLEMS_SHOWN],
                                problem_count=len(error.problems), upload_name=name)
         except service.RoundStateError as error:
             return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
-    return _round_page(request, engine, user, round_id, imported=count)
+    return _round_page(request, engine, user, round_id, **{f"imported_{kind}": count})
 
 
 @router.post("/officer/rounds/{round_id}/run", response_class=HTMLResponse)
@@ -335,10 +354,12 @@ def results_map(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
     column = f"capacity_grade{info.grade}"
     with engine.connect() as conn:
         schools = conn.execute(sa.text(
-            f"SELECT s.code, s.name, s.{column}, coalesce(p.placed, 0), ST_X(s.geom), ST_Y(s.geom)"
-            " FROM schools s LEFT JOIN (SELECT school_code, count(*) AS placed FROM allocations"
+            f"SELECT s.code, s.name, coalesce(c.capacity, s.{column}) AS places,"
+            " coalesce(p.placed, 0), ST_X(s.geom), ST_Y(s.geom) FROM schools s"
+            " LEFT JOIN round_capacities c ON c.round_id = :r AND c.school_code = s.code"
+            " LEFT JOIN (SELECT school_code, count(*) AS placed FROM allocations"
             " WHERE round_id = :r AND school_code IS NOT NULL GROUP BY 1) p ON p.school_code = s.code"
-            f" WHERE s.level = :level AND s.{column} IS NOT NULL ORDER BY s.code"),
+            f" WHERE s.level = :level AND coalesce(c.capacity, s.{column}) IS NOT NULL ORDER BY s.code"),
             {"r": round_id, "level": LEVEL_OF_GRADE[info.grade]}).all()
         unplaced = conn.execute(sa.text(
             "SELECT a.applicant_id, ST_X(a.geom), ST_Y(a.geom) FROM allocations l JOIN applicants a"

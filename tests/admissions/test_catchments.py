@@ -86,6 +86,7 @@ def test_import_refuses_bad_rows_by_row_and_field_and_stores_nothing(demo_copy: 
     found = {(p.row, p.field) for p in caught.value.problems}
     assert found == {(2, "school_code"), (3, "school_code"), (4, "ward_code"), (5, "ward_code")}
     assert "DM-NOPE" in str(caught.value) and "listed twice" in str(caught.value)
+    assert "được ghi hai lần" in str(caught.value)  # Vietnamese too
     assert _rows(demo_copy, "SELECT school_code, ward_code, source FROM catchments ORDER BY 1, 2") == before
     missing = tmp_path / "missing.csv"
     missing.write_text("school,ward\nA,B\n", encoding="utf-8")

@@ -1,0 +1,104 @@
+"""A round's places per school (chỉ tiêu), uploaded by the officers.
+
+The schools table holds each school's usual entry-grade capacity; a round may set other
+numbers for some schools (a new class opened, a building closed). The CSV contract is
+``school_code,capacity``; :func:`import_capacities` checks every row and stores all of them
+or none, and :func:`apply_capacities` gives the schools frame of a round its numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from admissions.problem import LEVEL_OF_GRADE
+from gis_service.errors import InputError, Problem
+
+COLUMNS = ("school_code", "capacity")
+#: Why a row is refused, as (Vietnamese, English) templates.
+REASONS = {
+    "missing_column": ("thiếu cột", "missing column"),
+    "no_rows": ("tệp không có dòng nào", "the file has no rows"),
+    "unknown_school": ("không có trường nào mã {code!r}", "unknown school code {code!r}"),
+    "wrong_level": ("trường {code!r} không phải trường {level} (lớp {grade})",
+                    "school {code!r} is not a {level} school (grade {grade})"),
+    "listed_twice": ("trường {code!r} được ghi hai lần (lần đầu ở dòng {first})",
+                     "school {code!r} listed twice (first at row {first})"),
+    "not_whole": ("chỉ tiêu phải là số nguyên không âm, không phải {value!r}",
+                  "capacity must be a whole number of at least 0, not {value!r}"),
+}
+
+
+
+def import_capacities(engine: Engine, round_id: str, path: str | Path,
+                      actor: str = "system") -> int:
+    """Store the places of the schools listed in ``path`` for ``round_id`` (replacing the
+    round's earlier numbers for those schools); return how many rows were stored.
+
+    A stored run of the round is dropped (the round is a draft again); a published round
+    refuses new numbers.
+    """
+    from admissions.files import _read_csv
+    from admissions.service import RoundStateError, audit, get_round
+
+    info = get_round(engine, round_id)
+    if info.status == "published":
+        raise RoundStateError(f"round {round_id} is published: its places are frozen")
+    grade = info.grade
+    label = Path(path).name
+    frame = _read_csv(Path(path), label)
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError([Problem.of(label, None, c, REASONS["missing_column"]) for c in missing])
+    if frame.empty:
+        raise InputError(Problem.of(label, None, None, REASONS["no_rows"]))
+    level = LEVEL_OF_GRADE[grade]
+    with engine.connect() as conn:
+        levels: dict[str, str] = dict(conn.execute(sa.text("SELECT code, level FROM schools")).all())
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    for row, (code, raw) in enumerate(zip(frame["school_code"], frame["capacity"], strict=True),
+                                      start=1):
+        if code not in levels:
+            problems.append(Problem.of(label, row, "school_code", REASONS["unknown_school"], code=code))
+        elif levels[code] != level:
+            problems.append(Problem.of(label, row, "school_code", REASONS["wrong_level"], code=code,
+                                       level=level, grade=grade))
+        if code in first:
+            problems.append(Problem.of(label, row, "school_code", REASONS["listed_twice"], code=code,
+                                       first=first[code]))
+        first.setdefault(code, row)
+        if not raw.isdigit():
+            problems.append(Problem.of(label, row, "capacity", REASONS["not_whole"], value=raw))
+    if problems:
+        raise InputError(problems)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO round_capacities (round_id, school_code, capacity)"
+            " SELECT :r, s, c FROM unnest(CAST(:s AS text[]), CAST(:c AS int[])) AS t(s, c)"
+            " ON CONFLICT (round_id, school_code) DO UPDATE SET capacity = excluded.capacity"),
+            {"r": round_id, "s": frame["school_code"].tolist(),
+             "c": [int(v) for v in frame["capacity"]]})
+        conn.execute(sa.text("DELETE FROM allocations WHERE round_id = :r"), {"r": round_id})
+        conn.execute(sa.text("UPDATE admission_rounds SET status = 'draft' WHERE id = :r"),
+                     {"r": round_id})
+        audit(conn, actor, "round.import_capacities", round_id, {"file": label, "rows": len(frame)})
+    return len(frame)
+
+
+def apply_capacities(conn: Connection, round_id: str, grade: int,
+                     schools: pd.DataFrame) -> pd.DataFrame:
+    """``schools`` with the round's own places in ``capacity_grade{grade}`` where it has any."""
+    rows: dict[str, int] = dict(conn.execute(sa.text(
+        "SELECT school_code, capacity FROM round_capacities WHERE round_id = :r"),
+        {"r": round_id}).all())
+    if not rows:
+        return schools
+    column = f"capacity_grade{grade}"
+    out = schools.copy()
+    own = out["code"].map(rows)
+    out[column] = pd.array(own.where(own.notna(), out[column]), dtype="Int64")
+    return out
