@@ -201,7 +201,8 @@ def _check_homes_in_city(conn: Connection, frame: pd.DataFrame, label: str) -> N
         {"i": [int(i) + 1 for i in with_home.index], "x": with_home["lon"].tolist(),
          "y": with_home["lat"].tolist()}).scalars().all()
     if outside:
-        raise InputError([Problem(label, int(row), "lon", "home is outside the city")
+        raise InputError([Problem(label, int(row), "lon", "home is outside the city",
+                                  reason_vi="nhà nằm ngoài thành phố")
                           for row in outside])
 
 
@@ -310,7 +311,8 @@ def _after_round(engine: Engine, info: RoundInfo, problem: AdmissionProblem,
             {"r": after, "ids": [str(a) for a in problem.applicant_ids]}).scalars().all()
     if again:
         raise InputError([Problem(info.id, None, "applicant_id",
-                                  f"{a} was placed in round {after} and cannot apply again")
+                                  f"{a} was placed in round {after} and cannot apply again",
+                                  reason_vi=f"{a} đã trúng tuyển ở đợt {after}, không xét lại")
                           for a in again])
     taken = np.array([placed.get(str(code), 0) for code in problem.school_codes], dtype=np.int64)
     return problem.with_capacity(np.maximum(problem.capacity - taken, 0))

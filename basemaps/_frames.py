@@ -17,7 +17,8 @@ def read_csv(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(Problem(str(path), None, None, f"not a readable UTF-8 CSV: {exc}")) from exc
+        raise InputError(Problem(str(path), None, None, f"not a readable UTF-8 CSV: {exc}",
+                                 reason_vi=f"không đọc được tệp CSV UTF-8: {exc}")) from exc
 
 
 def read_vector(path: Path, declared_crs: str | None) -> gpd.GeoDataFrame:
@@ -28,7 +29,8 @@ def read_vector(path: Path, declared_crs: str | None) -> gpd.GeoDataFrame:
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise InputError(Problem(str(path), None, None, f"not a readable vector file: {exc}")) from exc
+        raise InputError(Problem(str(path), None, None, f"not a readable vector file: {exc}",
+                                 reason_vi=f"không đọc được tệp bản đồ: {exc}")) from exc
     file_crs = frame.crs
     declared = parse_crs(declared_crs, what=str(path)) if declared_crs else None
     if file_crs is None and declared is None:

@@ -145,7 +145,8 @@ def store_boundaries(
         for index, (code, parent) in enumerate(zip(units["code"], parents, strict=True)):
             if parent and parent not in known | in_file:
                 problems.append(Problem(source, None, "parent_code",
-                                        f"ward {code}: unknown district {parent}"))
+                                        f"ward {code}: unknown district {parent}",
+                                        reason_vi=f"phường {code}: không có quận nào mã {parent}"))
             else:
                 keep.append(index)
         refuse_if_problems(problems, skip_invalid)
@@ -218,14 +219,16 @@ def store_schools(
                 " WHERE NOT EXISTS (SELECT 1 FROM admin_units a WHERE a.level = 'district'"
                 "  AND ST_Intersects(a.geom, s.geom))")).all()
             for row_number, code, lon, lat in outside:
-                problems.append(Problem(source, row_number, "lon",
-                                        f"school {code} at {lon:.5f}, {lat:.5f} is outside the city"))
+                problems.append(Problem(
+                    source, row_number, "lon", f"school {code} at {lon:.5f}, {lat:.5f} is outside the city",
+                    reason_vi=f"trường {code} tại {lon:.5f}, {lat:.5f} nằm ngoài thành phố"))
             unknown_ward = conn.execute(sa.text(
                 "SELECT s.row_number, s.ward_code FROM staging_schools s WHERE s.ward_code IS NOT"
                 " NULL AND NOT EXISTS (SELECT 1 FROM admin_units a WHERE a.code = s.ward_code)"
             )).all()
             for row_number, ward in unknown_ward:
-                problems.append(Problem(source, row_number, "ward_code", f"unknown ward {ward}"))
+                problems.append(Problem(source, row_number, "ward_code", f"unknown ward {ward}",
+                                        reason_vi=f"không có phường nào mã {ward}"))
             bad_rows = [r for r, *_ in outside] + [r for r, _ in unknown_ward]
             conn.execute(sa.text("DELETE FROM staging_schools WHERE row_number = ANY(:rows)"),
                          {"rows": bad_rows})
