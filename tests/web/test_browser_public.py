@@ -170,4 +170,6 @@ def test_school_page_shows_its_catchment(live: LiveServer, page: tuple[Page, Wat
     tab.goto(live.url + f"/schools/{code}")
     expect(tab.locator("#catchment-wards")).to_contain_text(ward)
     expect(tab.locator("#school-map path.leaflet-interactive, #school-map svg path").first).to_be_attached()
+    tab.wait_for_load_state("networkidle")
+    tab.screenshot(path="/tmp/edugis-school-catchment.png", full_page=True)
     watch.check()
