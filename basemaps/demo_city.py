@@ -217,6 +217,19 @@ _LEVEL_NAMES = {"preschool": ("MN", "Trường Mầm non Mẫu"), "primary": ("T
                 "upper_secondary": ("THPT", "Trường THPT Mẫu")}
 
 
+def _demo_programmes(level: str, number: int, private: bool) -> list[str]:
+    """Programmes as HCMC schools list them, assigned by school number (no random draw)."""
+    if level == "upper_secondary":
+        extra = [] if private else (["Tích hợp"] if number % 4 == 0 else []) + (
+            ["Tiếng Pháp tăng cường"] if number % 9 == 0 else [])
+        return ["Thường (đại trà)", *extra]
+    if level == "lower_secondary":
+        return ["Thường (đại trà)"] + (["Tiếng Anh tích hợp"] if number % 5 == 0 else [])
+    if level == "primary":
+        return ["Học 2 buổi/ngày"] + (["Tiếng Anh tích hợp"] if number % 3 == 0 else [])
+    return []
+
+
 def _schools(wards: pd.DataFrame, districts: pd.DataFrame, population: pd.DataFrame,
              node_xy: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     tree = shapely.STRtree(shapely.points(node_xy))
@@ -241,6 +254,7 @@ def _schools(wards: pd.DataFrame, districts: pd.DataFrame, population: pd.DataFr
             "ward_code": ward, "address": f"{LABEL}",
             "capacity_grade1": capacity.get("1"), "capacity_grade6": capacity.get("6"),
             "capacity_grade10": capacity.get("10"),
+            "programmes": _demo_programmes(level, counters[prefix], private),
         })
 
     for ward in wards.itertuples():

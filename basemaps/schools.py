@@ -15,7 +15,10 @@ from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
 REQUIRED = ("code", "name", "level", "ownership")
 OPTIONAL_TEXT = ("district_code", "ward_code", "address")
 CAPACITIES = ("capacity_grade1", "capacity_grade6", "capacity_grade10")
-SCHOOL_COLUMNS = ["code", "name", "level", "ownership", "lon", "lat", *OPTIONAL_TEXT, *CAPACITIES]
+SCHOOL_COLUMNS = ["code", "name", "level", "ownership", "lon", "lat", *OPTIONAL_TEXT, *CAPACITIES,
+                  "programmes"]
+#: Separator of the optional ``programmes`` column ("Thường (đại trà); Tích hợp").
+PROGRAMME_SEPARATOR = ";"
 
 #: Why a school row or file is refused, as (Vietnamese, English) ``str.format`` templates.
 REASONS: dict[str, tuple[str, str]] = {
@@ -119,6 +122,8 @@ def _check_rows(
             "ownership": row["ownership"].strip(), "lon": lon, "lat": lat,
             **{c: (row.get(c) or "").strip() or None for c in OPTIONAL_TEXT},
             **capacities, "row": row_number,
+            "programmes": [p.strip() for p in (row.get("programmes") or "").split(PROGRAMME_SEPARATOR)
+                           if p.strip()],
         })
     frame = pd.DataFrame(records, columns=[*SCHOOL_COLUMNS, "row"])
     return frame, problems

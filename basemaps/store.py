@@ -179,6 +179,13 @@ def store_boundaries(
 # ---- schools --------------------------------------------------------------------------------
 
 
+def _programmes(schools: pd.DataFrame) -> list[list[str]]:
+    """Each school's programmes (an empty list when the frame has none)."""
+    if "programmes" not in schools.columns:
+        return [[] for _ in range(len(schools))]
+    return [list(p) if isinstance(p, list | tuple) else [] for p in schools["programmes"]]
+
+
 def store_schools(
     engine: Engine, schools: pd.DataFrame, problems: list[Problem], source: str,
     skip_invalid: bool = False,
@@ -195,8 +202,8 @@ def store_schools(
             "CREATE TEMP TABLE staging_schools (LIKE schools INCLUDING DEFAULTS, row_number int)"
             " ON COMMIT DROP"))
         columns = ["code", "name", "level", "ownership", "address", "district_code", "ward_code",
-                   "capacity_grade1", "capacity_grade6", "capacity_grade10", "source", "geom",
-                   "row_number"]
+                   "capacity_grade1", "capacity_grade6", "capacity_grade10", "programmes", "source",
+                   "geom", "row_number"]
         geoms = _ewkb(shapely.points(schools["lon"].to_numpy(float), schools["lat"].to_numpy(float)))
 
         def nullable(values: pd.Series) -> list[Any]:
@@ -210,7 +217,8 @@ def store_schools(
             [a or "" for a in schools["address"]], nullable(schools["district_code"]),
             nullable(schools["ward_code"]), whole(schools["capacity_grade1"]),
             whole(schools["capacity_grade6"]), whole(schools["capacity_grade10"]),
-            [source] * len(schools), geoms, schools["row"].tolist(), strict=True))
+            _programmes(schools), [source] * len(schools), geoms, schools["row"].tolist(),
+            strict=True))
         has_city = conn.execute(sa.text(
             "SELECT count(*) FROM admin_units WHERE level = 'district'")).scalar_one() > 0
         if has_city:

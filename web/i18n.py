@@ -52,6 +52,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cutoffs": ("Điểm chuẩn lớp 10", "Grade-10 cut-off scores"),
     "cutoffs_none": ("Chưa có điểm chuẩn lớp 10 cho trường này.",
                      "No grade-10 cut-off history for this school."),
+    "programmes": ("Chương trình học", "Programmes"),
     "catchment": ("Địa bàn tuyển sinh", "Catchment"),
     "catchment_wards": ("Các phường thuộc địa bàn", "Wards in the catchment"),
     "catchment_none": ("Chưa có địa bàn tuyển sinh cho trường này.",

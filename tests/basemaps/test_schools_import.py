@@ -56,6 +56,17 @@ def test_good_file_imports_places_in_ward_and_reimport_changes_nothing(
     assert placed == [("S1", "W1", "D1", 200), ("S2", "W1", "D1", None)]
 
 
+def test_programmes_are_a_semicolon_list(tmp_path: Path, city: Engine) -> None:
+    path = tmp_path / "programmes.csv"
+    path.write_text("code,name,level,ownership,lon,lat,programmes\n"
+                    "S9,Trường THPT C,upper_secondary,public,106.7,10.77,Thường (đại trà); Tích hợp\n"
+                    "S8,Trường THPT D,upper_secondary,public,106.7,10.78,\n", encoding="utf-8")
+    store_schools(city, *read_schools(path), str(path))
+    with city.connect() as conn:
+        stored = dict(conn.execute(sa.text("SELECT code, programmes FROM schools")).all())
+    assert stored == {"S9": ["Thường (đại trà)", "Tích hợp"], "S8": []}
+
+
 def test_changed_row_is_updated_in_place(tmp_path: Path, city: Engine) -> None:
     store_schools(city, *read_schools(_write(tmp_path, GOOD)), "a")
     changed = [GOOD[0].replace(",200", ",250"), GOOD[1]]

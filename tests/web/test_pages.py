@@ -44,6 +44,13 @@ def test_school_page_shows_facts_and_cutoff_history(client: TestClient, demo_eng
     assert re.search(rf"<th scope=\"row\">{year}</th><td>{score}</td>", html)
     primary = client.get("/schools/DM-TH-001").text
     assert "Chưa có điểm chuẩn lớp 10" in primary
+    with demo_engine.connect() as conn:
+        code, programmes = conn.execute(sa.text(
+            "SELECT code, programmes FROM schools WHERE 'Tích hợp' = ANY(programmes)"
+            " AND level = 'upper_secondary' ORDER BY code LIMIT 1")).one()
+    assert len(programmes) >= 2
+    page = client.get(f"/schools/{code}").text
+    assert f'<dd class="programmes">{", ".join(programmes)}</dd>' in page
 
 
 def test_unknown_school_is_a_404_page(client: TestClient) -> None:
