@@ -131,6 +131,21 @@ def _scan_cell(
     return best_d2, best_seg, best_t
 
 
+@njit(cache=True)
+def _cell_order(px: Array, py: Array, x0: float, y0: float, cell: float, ny: int) -> Array:
+    """Query order by grid cell (column-major, as cells are numbered), for cache locality."""
+    n = len(px)
+    key = np.empty(n, np.int64)
+    for i in range(n):
+        fx = (px[i] - x0) / cell
+        fy = (py[i] - y0) / cell
+        if np.isfinite(fx) and np.isfinite(fy) and abs(fx) < 2e9 and abs(fy) < 2e9:
+            key[i] = int(np.floor(fx)) * (ny + 1) + int(np.floor(fy))
+        else:
+            key[i] = np.iinfo(np.int64).max
+    return np.argsort(key, kind="mergesort")
+
+
 @njit(parallel=True, cache=True)
 def nearest_segments(
     px: Array, py: Array, coords: Array, x0: float, y0: float, cell: float, nx: int, ny: int,
@@ -146,7 +161,11 @@ def nearest_segments(
     out_t = np.zeros(n)
     out_d = np.full(n, np.inf)
     max_ring = int(np.floor(max_dist / cell)) + 2
-    for i in prange(n):
+    # Random points would touch random cells; in cell order neighbouring queries share
+    # their cells and segments in cache. Each point's answer does not depend on the order.
+    order = _cell_order(px, py, x0, y0, cell, ny)
+    for rank in prange(n):
+        i = order[rank]
         x, y = px[i], py[i]
         if not (np.isfinite(x) and np.isfinite(y)):
             continue
@@ -155,10 +174,15 @@ def nearest_segments(
         if fx < -max_ring or fy < -max_ring or fx > nx + max_ring or fy > ny + max_ring:
             continue
         cx, cy = int(fx), int(fy)
+        # Ring r lies outside the square of rings < r: at least (r - 1) cells plus the
+        # point's margin to its own cell's nearest side away (less a rounding allowance).
+        rel_x = x - (x0 + cx * cell)
+        rel_y = y - (y0 + cy * cell)
+        margin = max(0.0, min(min(rel_x, cell - rel_x), min(rel_y, cell - rel_y)) - 1e-6)
         best_d2, best_seg, best_t = np.inf, -1, 0.0
         for r in range(max_ring + 1):
             if r > 0:
-                reach = (r - 1) * cell
+                reach = (r - 1) * cell + margin
                 if best_seg >= 0 and best_d2 <= reach * reach:
                     break
             for dx in range(-r, r + 1):
@@ -179,3 +203,33 @@ def nearest_segments(
             out_t[i] = best_t
             out_d[i] = np.sqrt(best_d2)
     return out_seg, out_t, out_d
+
+
+@njit(parallel=True, cache=True)
+def edge_positions(
+    seg: Array, t: Array, coords: Array, seg_start: Array, seg_edge: Array, seg_cum_m: Array,
+    edge_geom_m: Array, edge_offsets: Array,
+) -> tuple[Array, Array]:
+    """Edge and fraction along it (0..1 from ``u``) of points at ``t`` on segment ``seg``.
+
+    A point projecting on an edge's last vertex gets exactly 1, so no partial edge is
+    left towards ``v``. ``seg`` must be valid (>= 0) everywhere.
+    """
+    n = len(seg)
+    edge = np.empty(n, np.int32)
+    frac = np.empty(n)
+    for i in prange(n):
+        s = seg[i]
+        e = seg_edge[s]
+        k = seg_start[s]
+        edge[i] = e
+        if t[i] == 1.0 and k + 2 == edge_offsets[e + 1]:
+            frac[i] = 1.0
+            continue
+        total = edge_geom_m[e]
+        if total > 0.0:
+            seg_len = np.hypot(coords[k + 1, 0] - coords[k, 0], coords[k + 1, 1] - coords[k, 1])
+            frac[i] = min(1.0, max(0.0, (seg_cum_m[s] + t[i] * seg_len) / total))
+        else:
+            frac[i] = 0.0
+    return edge, frac

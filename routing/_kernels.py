@@ -1,4 +1,4 @@
-"""Numba kernels: binary heap, Dijkstra, origin x school matrix chunks.
+"""Numba kernels: 4-ary heap, Dijkstra, origin x school matrix chunks.
 
 The k-nearest search and its per-origin combination live in :mod:`routing._klabels`.
 
@@ -23,65 +23,63 @@ Array = Any
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _heap_push(
-    keys: Array, nodes: Array, labels: Array, keys2: Array, size: int,
-    key: float, node: int, label: int, key2: float,
-) -> tuple[Array, Array, Array, Array, int]:
+def heap_push(keys: Array, nodes: Array, labels: Array, size: int, key: float, node: int,
+              label: int) -> tuple[Array, Array, Array, int]:
+    """Push ``(key, node, label)`` onto a 4-ary min-heap held in three parallel arrays.
+
+    Returns the arrays (new ones when they had to grow) and the new size.
+    """
     if size == keys.shape[0]:
         grown = 2 * size + 16
         new_keys = np.empty(grown, np.float64)
         new_nodes = np.empty(grown, np.int32)
         new_labels = np.empty(grown, np.int32)
-        new_keys2 = np.empty(grown, np.float64)
         new_keys[:size] = keys[:size]
         new_nodes[:size] = nodes[:size]
         new_labels[:size] = labels[:size]
-        new_keys2[:size] = keys2[:size]
-        keys, nodes, labels, keys2 = new_keys, new_nodes, new_labels, new_keys2
+        keys, nodes, labels = new_keys, new_nodes, new_labels
     i = size
     while i > 0:
-        parent = (i - 1) >> 1
+        parent = (i - 1) >> 2
         if keys[parent] <= key:
             break
         keys[i] = keys[parent]
         nodes[i] = nodes[parent]
         labels[i] = labels[parent]
-        keys2[i] = keys2[parent]
         i = parent
     keys[i] = key
     nodes[i] = node
     labels[i] = label
-    keys2[i] = key2
-    return keys, nodes, labels, keys2, size + 1
+    return keys, nodes, labels, size + 1
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _heap_pop(
-    keys: Array, nodes: Array, labels: Array, keys2: Array, size: int
-) -> tuple[float, int, int, float, int]:
-    top_key, top_node, top_label, top_key2 = keys[0], nodes[0], labels[0], keys2[0]
+def heap_pop(keys: Array, nodes: Array, labels: Array,
+             size: int) -> tuple[float, int, int, int]:
+    """Pop the smallest key: ``(key, node, label, new size)``."""
+    top_key, top_node, top_label = keys[0], nodes[0], labels[0]
     size -= 1
-    last_key, last_node, last_label, last_key2 = keys[size], nodes[size], labels[size], keys2[size]
+    last_key = keys[size]
     i = 0
     while True:
-        child = 2 * i + 1
-        if child >= size:
+        first = 4 * i + 1
+        if first >= size:
             break
-        if child + 1 < size and keys[child + 1] < keys[child]:
-            child += 1
-        if keys[child] >= last_key:
+        best, best_key = first, keys[first]
+        for j in range(first + 1, min(first + 4, size)):
+            if keys[j] < best_key:
+                best, best_key = j, keys[j]
+        if best_key >= last_key:
             break
-        keys[i] = keys[child]
-        nodes[i] = nodes[child]
-        labels[i] = labels[child]
-        keys2[i] = keys2[child]
-        i = child
+        keys[i] = best_key
+        nodes[i] = nodes[best]
+        labels[i] = labels[best]
+        i = best
     if size > 0:
         keys[i] = last_key
-        nodes[i] = last_node
-        labels[i] = last_label
-        keys2[i] = last_key2
-    return top_key, top_node, top_label, top_key2, size
+        nodes[i] = nodes[size]
+        labels[i] = labels[size]
+    return top_key, top_node, top_label, size
 
 
 @njit(nogil=True, cache=True)
@@ -100,8 +98,7 @@ def dijkstra_into(
     cap = 2 * len(seed_node) + 64
     keys = np.empty(cap, np.float64)
     nodes = np.empty(cap, np.int32)
-    labels = np.empty(cap, np.int32)
-    keys2 = np.empty(cap, np.float64)
+    unused = np.empty(cap, np.int32)
     size = 0
     count = 0
     for i in range(len(seed_node)):
@@ -113,13 +110,14 @@ def dijkstra_into(
             dist1[node] = seed_c1[i]
             dist2[node] = seed_c2[i]
             pred[node] = -1
-            keys, nodes, labels, keys2, size = _heap_push(
-                keys, nodes, labels, keys2, size, seed_c1[i], node, -1, seed_c2[i]
-            )
+            keys, nodes, unused, size = heap_push(keys, nodes, unused, size, seed_c1[i],
+                                                  node, -1)
     while size > 0:
-        d, node, _, d2, size = _heap_pop(keys, nodes, labels, keys2, size)
-        if d > dist1[node] or (d == dist1[node] and d2 > dist2[node]):
+        d, node, _, size = heap_pop(keys, nodes, unused, size)
+        # a node is pushed only when its cost drops strictly: an entry above it is stale
+        if d > dist1[node]:
             continue
+        d2 = dist2[node]
         for a in range(indptr[node], indptr[node + 1]):
             t = nbr[a]
             arc = arc_of[a]
@@ -132,9 +130,7 @@ def dijkstra_into(
             dist1[t] = nd
             dist2[t] = d2 + w2[arc]
             pred[t] = arc
-            keys, nodes, labels, keys2, size = _heap_push(
-                keys, nodes, labels, keys2, size, nd, t, -1, d2 + w2[arc]
-            )
+            keys, nodes, unused, size = heap_push(keys, nodes, unused, size, nd, t, -1)
     return count
 
 

@@ -9,16 +9,21 @@ when its label is no longer in the row with the same cost. This is exact: if tar
 ``u`` at most as cheaply through ``u``.
 
 Rows only ever hold costs of real paths and an entry still in its row is always
-expanded, so the result does not depend on the order of work; the order decides how much
-work is done. The queue is a bucket queue (Dinitz): with buckets no wider than the
-smallest arc weight, an entry of bucket ``b`` only creates entries in later buckets and
-cannot displace another entry of ``b``, so every label is expanded once, as with a heap,
-while a bucket's entries can be processed in any order — here sorted by node, for memory
+expanded, so the costs do not depend on the order of work; the order decides how much
+work is done (and, among targets at exactly the same cost, which ones fill the last
+places). The queue is a bucket queue (Dinitz): with buckets no wider than the smallest
+arc weight, an entry of bucket ``b`` only creates entries in later buckets and cannot
+displace another entry of ``b``, so every label is expanded once, as with a heap, while a
+bucket's entries can be processed in any order — here sorted by node, for memory
 locality. The width is the 5th percentile of the weights, so that a few very short arcs
 do not make buckets tiny; an arc shorter than that sends its entry to the next bucket and
 may cost a re-expansion, never exactness. Costs stay exact float64: only the order of
 work is bucketed. Graphs with a zero-weight arc fall back to a 4-ary heap over the same
 rows.
+
+Large graphs are first searched as two halves on two threads, then once more from the
+labels crossing between them (see :func:`_search_buckets`); the rows end up the same
+kind of fixpoint, so the argument above still holds.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from routing._kernels import heap_pop, heap_push
+
 # numba-compiled functions are untyped for mypy; keep the signatures in the docstrings.
 Array = Any
 
@@ -35,39 +42,56 @@ Array = Any
 _WIDTH_QUANTILE = 0.05
 # More ring slots than this (tiny smallest weight) and the heap is the better queue.
 _MAX_SLOTS = 1 << 22
+# From this many nodes the two halves of the graph are searched on two threads first.
+_HALVES_MIN_NODES = 20_000
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _offer(
-    lab: Array, c1: Array, c2: Array, fill: Array, kth: Array,
-    node: int, label: int, cost1: float, cost2: float, k: int,
-) -> bool:
-    """Insert ``(cost1, label)`` into ``node``'s sorted row; False when it does not enter."""
-    if cost1 >= kth[node]:
-        return False
-    count = fill[node]
+def _insert(lab: Array, c1: Array, c2: Array, row: int, count: int, label: int,
+            cost1: float, cost2: float, k: int) -> int:
+    """Insert ``(cost1, label)`` into sorted row ``row`` holding ``count`` labels.
+
+    A label appears once per row, at its best cost. Returns the row's new count, or -1
+    when the candidate does not enter (row full and not better than its k-th, or its
+    label already there at no higher cost).
+    """
+    if count == k and cost1 >= c1[row, k - 1]:
+        return -1
     j = -1
     for q in range(count):
-        if lab[node, q] == label:
+        if lab[row, q] == label:
             j = q
             break
     if j >= 0:
-        if c1[node, j] <= cost1:
-            return False
+        if c1[row, j] <= cost1:
+            return -1
     elif count < k:
         j = count
-        fill[node] = count + 1
+        count += 1
     else:
         j = k - 1
-    while j > 0 and c1[node, j - 1] > cost1:
-        lab[node, j] = lab[node, j - 1]
-        c1[node, j] = c1[node, j - 1]
-        c2[node, j] = c2[node, j - 1]
+    while j > 0 and c1[row, j - 1] > cost1:
+        lab[row, j] = lab[row, j - 1]
+        c1[row, j] = c1[row, j - 1]
+        c2[row, j] = c2[row, j - 1]
         j -= 1
-    lab[node, j] = label
-    c1[node, j] = cost1
-    c2[node, j] = cost2
-    if fill[node] == k:
+    lab[row, j] = label
+    c1[row, j] = cost1
+    c2[row, j] = cost2
+    return count
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _offer(lab: Array, c1: Array, c2: Array, fill: Array, kth: Array, node: int, label: int,
+           cost1: float, cost2: float, k: int) -> bool:
+    """:func:`_insert` into ``node``'s row, keeping ``fill`` and ``kth`` up to date."""
+    if cost1 >= kth[node]:
+        return False
+    count = _insert(lab, c1, c2, node, fill[node], label, cost1, cost2, k)
+    if count < 0:
+        return False
+    fill[node] = count
+    if count == k:
         kth[node] = c1[node, k - 1]
     return True
 
@@ -83,33 +107,62 @@ def _still_labelled(lab: Array, c1: Array, fill: Array, node: int, label: int,
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _grow_pool(p_cost: Array, p_node: Array, p_label: Array, p_next: Array,
-               free: Array) -> tuple[Array, Array, Array, Array, Array]:
-    used = p_cost.shape[0]
-    size = 2 * used + 1024
-    cost = np.empty(size, np.float64)
-    node = np.empty(size, np.int32)
-    label = np.empty(size, np.int32)
-    nxt = np.empty(size, np.int64)
-    spare = np.empty(size, np.int64)
-    cost[:used] = p_cost
-    node[:used] = p_node
-    label[:used] = p_label
-    nxt[:used] = p_next
-    spare[:used] = free
-    return cost, node, label, nxt, spare
+def _enqueue(
+    p_cost: Array, p_node: Array, p_label: Array, p_next: Array, free: Array, used: int,
+    n_free: int, head: Array, slot: int, cost: float, node: int, label: int,
+) -> tuple[Array, Array, Array, Array, Array, int, int]:
+    """Chain ``(cost, node, label)`` into ring slot ``slot`` from the entry pool.
+
+    Takes a recycled entry if there is one, else a new one (growing the pool). Returns
+    the pool arrays (new ones after growing) and the new ``used`` / ``n_free`` counts.
+    """
+    if n_free > 0:
+        n_free -= 1
+        e = free[n_free]
+    else:
+        if used == p_cost.shape[0]:
+            size = 2 * used + 1024
+            grown_cost = np.empty(size, np.float64)
+            grown_node = np.empty(size, np.int32)
+            grown_label = np.empty(size, np.int32)
+            grown_next = np.empty(size, np.int64)
+            grown_free = np.empty(size, np.int64)
+            grown_cost[:used] = p_cost
+            grown_node[:used] = p_node
+            grown_label[:used] = p_label
+            grown_next[:used] = p_next
+            grown_free[:used] = free
+            p_cost, p_node, p_label = grown_cost, grown_node, grown_label
+            p_next, free = grown_next, grown_free
+        e = used
+        used += 1
+    p_cost[e] = cost
+    p_node[e] = node
+    p_label[e] = label
+    p_next[e] = head[slot]
+    head[slot] = e
+    return p_cost, p_node, p_label, p_next, free, used, n_free
 
 
 @njit(nogil=True, cache=True)
-def _search_buckets(
-    n: int, indptr: Array, nbr: Array, w1: Array, w2: Array, seed_node: Array,
-    seed_label: Array, seed_c1: Array, seed_c2: Array, k: int, cutoff: float, width: float,
-) -> tuple[Array, Array, Array]:
-    lab = np.full((n, k), -1, np.int32)
-    c1 = np.full((n, k), np.inf)
-    c2 = np.full((n, k), np.inf)
-    fill = np.zeros(n, np.int32)
-    kth = np.full(n, np.inf)
+def _empty_rows(n: int, k: int) -> tuple[Array, Array, Array, Array, Array]:
+    """Rows ``(label, cost1, cost2)`` of ``n`` nodes, empty, with their fill and k-th cost."""
+    return (np.full((n, k), -1, np.int32), np.full((n, k), np.inf), np.full((n, k), np.inf),
+            np.zeros(n, np.int32), np.full(n, np.inf))
+
+
+@njit(nogil=True, cache=True)
+def _buckets_into(
+    lab: Array, c1: Array, c2: Array, fill: Array, kth: Array, lo: int, hi: int,
+    indptr: Array, nbr: Array, w1: Array, w2: Array, seed_node: Array, seed_label: Array,
+    seed_c1: Array, seed_c2: Array, k: int, cutoff: float, width: float,
+) -> None:
+    """Bucket-queue search on the rows given, over the nodes ``lo <= node < hi`` only.
+
+    Rows may already hold labels (all of them expanded); seeds and arcs leading
+    outside the node range are ignored, so searches on disjoint ranges may run at once.
+    """
+    n = hi - lo
     n_slots = int(np.max(w1) / width) + 3 if len(w1) else 3
     head = np.full(n_slots, -1, np.int64)
     # queued entries live in a pool chained per ring slot; processed entries are recycled
@@ -140,23 +193,13 @@ def _search_buckets(
             if seed_c1[i] > cutoff or int(seed_c1[i] / width) > current:
                 break
             next_seed += 1
+            if seed_node[i] < lo or seed_node[i] >= hi:
+                continue
             if _offer(lab, c1, c2, fill, kth, seed_node[i], seed_label[i], seed_c1[i],
                       seed_c2[i], k):
-                if n_free > 0:
-                    n_free -= 1
-                    e = free[n_free]
-                else:
-                    if used == p_cost.shape[0]:
-                        p_cost, p_node, p_label, p_next, free = _grow_pool(
-                            p_cost, p_node, p_label, p_next, free)
-                    e = used
-                    used += 1
-                p_cost[e] = seed_c1[i]
-                p_node[e] = seed_node[i]
-                p_label[e] = seed_label[i]
-                slot = current % n_slots
-                p_next[e] = head[slot]
-                head[slot] = e
+                p_cost, p_node, p_label, p_next, free, used, n_free = _enqueue(
+                    p_cost, p_node, p_label, p_next, free, used, n_free, head,
+                    current % n_slots, seed_c1[i], seed_node[i], seed_label[i])
                 waiting += 1
         slot = current % n_slots
         e = head[slot]
@@ -167,7 +210,9 @@ def _search_buckets(
                 grown = np.empty(2 * m, np.int64)
                 grown[:m] = batch
                 batch = grown
-                batch_node = np.empty(2 * m, np.int32)
+                grown_node = np.empty(2 * m, np.int32)
+                grown_node[:m] = batch_node
+                batch_node = grown_node
             batch[m] = e
             batch_node[m] = p_node[e]
             m += 1
@@ -193,83 +238,94 @@ def _search_buckets(
                 if nd > cutoff:
                     continue
                 t = nbr[a]
-                if not _offer(lab, c1, c2, fill, kth, t, s, nd, d2 + w2[a], k):
+                if t < lo or t >= hi or not _offer(lab, c1, c2, fill, kth, t, s, nd,
+                                                   d2 + w2[a], k):
                     continue
-                if n_free > 0:
-                    n_free -= 1
-                    f = free[n_free]
-                else:
-                    if used == p_cost.shape[0]:
-                        p_cost, p_node, p_label, p_next, free = _grow_pool(
-                            p_cost, p_node, p_label, p_next, free)
-                    f = used
-                    used += 1
-                p_cost[f] = nd
-                p_node[f] = t
-                p_label[f] = s
                 # an arc shorter than the width (or rounding) may land in the current
                 # bucket, already taken out of the ring: queue it in the next one
-                slot = max(int(nd / width), current + 1) % n_slots
-                p_next[f] = head[slot]
-                head[slot] = f
+                p_cost, p_node, p_label, p_next, free, used, n_free = _enqueue(
+                    p_cost, p_node, p_label, p_next, free, used, n_free, head,
+                    max(int(nd / width), current + 1) % n_slots, nd, t, s)
                 waiting += 1
+
+
+@njit(nogil=True, cache=True)
+def _crossing_offers(
+    lab: Array, c1: Array, c2: Array, fill: Array, split: int, indptr: Array, nbr: Array,
+    w1: Array, w2: Array, cutoff: float,
+) -> tuple[Array, Array, Array, Array]:
+    """Every label carried over every arc between nodes ``< split`` and ``>= split``."""
+    n = len(fill)
+    count = 0
+    for u in range(n):
+        for a in range(indptr[u], indptr[u + 1]):
+            if (u < split) != (nbr[a] < split):
+                count += fill[u]
+    node = np.empty(count, np.int32)
+    label = np.empty(count, np.int32)
+    cost1 = np.empty(count)
+    cost2 = np.empty(count)
+    m = 0
+    for u in range(n):
+        for a in range(indptr[u], indptr[u + 1]):
+            t = nbr[a]
+            if (u < split) == (t < split):
+                continue
+            for j in range(fill[u]):
+                nd = c1[u, j] + w1[a]
+                if nd > cutoff:
+                    break
+                node[m] = t
+                label[m] = lab[u, j]
+                cost1[m] = nd
+                cost2[m] = c2[u, j] + w2[a]
+                m += 1
+    return node[:m], label[:m], cost1[:m], cost2[:m]
+
+
+@njit(parallel=True, cache=True)
+def _halves_into(
+    lab: Array, c1: Array, c2: Array, fill: Array, kth: Array, split: int,
+    indptr: Array, nbr: Array, w1: Array, w2: Array, seed_node: Array, seed_label: Array,
+    seed_c1: Array, seed_c2: Array, k: int, cutoff: float, width: float,
+) -> None:
+    """:func:`_buckets_into` on nodes ``< split`` and on the rest, one thread each.
+
+    The two searches write disjoint rows, each in its own fixed order.
+    """
+    bounds = np.array([0, split, len(fill)])
+    for half in prange(2):
+        _buckets_into(lab, c1, c2, fill, kth, bounds[half], bounds[half + 1], indptr, nbr,
+                      w1, w2, seed_node, seed_label, seed_c1, seed_c2, k, cutoff, width)
+
+
+def _search_buckets(
+    n: int, indptr: Array, nbr: Array, w1: Array, w2: Array, seed_node: Array,
+    seed_label: Array, seed_c1: Array, seed_c2: Array, k: int, cutoff: float, width: float,
+    halves: bool = False,
+) -> tuple[Array, Array, Array]:
+    """Bucket-queue search; with ``halves``, first the two node halves on two threads.
+
+    Each half (nodes ``< n // 2`` and the rest, Z-ordered: two compact areas) is
+    searched alone, on its own rows; then the labels crossing between the halves are
+    offered as seeds of one more search over the whole graph, which only revisits what
+    they improve (a strip along the border). Every label left in a row has then been
+    carried over all its arcs, which is all the exactness argument needs; each step
+    is deterministic, so the result does not depend on thread timing.
+    """
+    rows = _empty_rows(n, k)
+    lab, c1, c2 = rows[:3]
+    graph = (indptr, nbr, w1, w2)
+    if not halves:
+        _buckets_into(*rows, 0, n, *graph, seed_node, seed_label, seed_c1, seed_c2, k,
+                      cutoff, width)
+        return lab, c1, c2
+    split = n // 2
+    _halves_into(*rows, split, *graph, seed_node, seed_label, seed_c1, seed_c2, k, cutoff,
+                 width)
+    crossing = _crossing_offers(*rows[:4], split, *graph, cutoff)
+    _buckets_into(*rows, 0, n, *graph, *crossing, k, cutoff, width)
     return lab, c1, c2
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _push(keys: Array, nodes: Array, labels: Array, size: int, key: float, node: int,
-          label: int) -> tuple[Array, Array, Array, int]:
-    """Push onto a 4-ary min-heap held in three parallel arrays."""
-    if size == keys.shape[0]:
-        grown = 2 * size + 16
-        new_keys = np.empty(grown, np.float64)
-        new_nodes = np.empty(grown, np.int32)
-        new_labels = np.empty(grown, np.int32)
-        new_keys[:size] = keys[:size]
-        new_nodes[:size] = nodes[:size]
-        new_labels[:size] = labels[:size]
-        keys, nodes, labels = new_keys, new_nodes, new_labels
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 2
-        if keys[parent] <= key:
-            break
-        keys[i] = keys[parent]
-        nodes[i] = nodes[parent]
-        labels[i] = labels[parent]
-        i = parent
-    keys[i] = key
-    nodes[i] = node
-    labels[i] = label
-    return keys, nodes, labels, size + 1
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _pop(keys: Array, nodes: Array, labels: Array,
-         size: int) -> tuple[float, int, int, int]:
-    top_key, top_node, top_label = keys[0], nodes[0], labels[0]
-    size -= 1
-    last_key = keys[size]
-    i = 0
-    while True:
-        first = 4 * i + 1
-        if first >= size:
-            break
-        best, best_key = first, keys[first]
-        for j in range(first + 1, min(first + 4, size)):
-            if keys[j] < best_key:
-                best, best_key = j, keys[j]
-        if best_key >= last_key:
-            break
-        keys[i] = best_key
-        nodes[i] = nodes[best]
-        labels[i] = labels[best]
-        i = best
-    if size > 0:
-        keys[i] = last_key
-        nodes[i] = nodes[size]
-        labels[i] = labels[size]
-    return top_key, top_node, top_label, size
 
 
 @njit(nogil=True, cache=True)
@@ -277,11 +333,7 @@ def _search_heap(
     n: int, indptr: Array, nbr: Array, w1: Array, w2: Array, seed_node: Array,
     seed_label: Array, seed_c1: Array, seed_c2: Array, k: int, cutoff: float,
 ) -> tuple[Array, Array, Array]:
-    lab = np.full((n, k), -1, np.int32)
-    c1 = np.full((n, k), np.inf)
-    c2 = np.full((n, k), np.inf)
-    fill = np.zeros(n, np.int32)
-    kth = np.full(n, np.inf)
+    lab, c1, c2, fill, kth = _empty_rows(n, k)
     cap = 4 * len(seed_node) + n + 16
     keys = np.empty(cap, np.float64)
     nodes = np.empty(cap, np.int32)
@@ -290,10 +342,10 @@ def _search_heap(
     for i in range(len(seed_node)):
         if seed_c1[i] <= cutoff and _offer(lab, c1, c2, fill, kth, seed_node[i],
                                            seed_label[i], seed_c1[i], seed_c2[i], k):
-            keys, nodes, labels, size = _push(keys, nodes, labels, size, seed_c1[i],
-                                              seed_node[i], seed_label[i])
+            keys, nodes, labels, size = heap_push(keys, nodes, labels, size, seed_c1[i],
+                                                  seed_node[i], seed_label[i])
     while size > 0:
-        d, node, s, size = _pop(keys, nodes, labels, size)
+        d, node, s, size = heap_pop(keys, nodes, labels, size)
         q = _still_labelled(lab, c1, fill, node, s, d)
         if q < 0:
             continue
@@ -304,7 +356,7 @@ def _search_heap(
                 continue
             t = nbr[a]
             if _offer(lab, c1, c2, fill, kth, t, s, nd, d2 + w2[a], k):
-                keys, nodes, labels, size = _push(keys, nodes, labels, size, nd, t, s)
+                keys, nodes, labels, size = heap_push(keys, nodes, labels, size, nd, t, s)
     return lab, c1, c2
 
 
@@ -332,71 +384,52 @@ def k_label_search(
     width = max(smallest, short)
     if width > 0.0 and np.isfinite(largest) and largest / width < _MAX_SLOTS:
         return _search_buckets(n, indptr, nbr, w1, w2, seed_node, seed_label,
-                               seed_c1, seed_c2, k, float(cutoff), width)
+                               seed_c1, seed_c2, k, float(cutoff), width,
+                               halves=n >= _HALVES_MIN_NODES)
     return _search_heap(n, indptr, nbr, w1, w2, seed_node, seed_label,
                         seed_c1, seed_c2, k, float(cutoff))
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _offer_row(out_lab: Array, out_c1: Array, out_c2: Array, o: int, count: int,
-               label: int, cost1: float, cost2: float, k: int) -> int:
-    """Like :func:`_offer` on row ``o`` of the output; returns the row's new count."""
-    if count == k and cost1 >= out_c1[o, k - 1]:
-        return count
-    j = -1
-    for q in range(count):
-        if out_lab[o, q] == label:
-            j = q
-            break
-    if j >= 0:
-        if out_c1[o, j] <= cost1:
-            return count
-    elif count < k:
-        j = count
-        count += 1
-    else:
-        j = k - 1
-    while j > 0 and out_c1[o, j - 1] > cost1:
-        out_lab[o, j] = out_lab[o, j - 1]
-        out_c1[o, j] = out_c1[o, j - 1]
-        out_c2[o, j] = out_c2[o, j - 1]
-        j -= 1
-    out_lab[o, j] = label
-    out_c1[o, j] = cost1
-    out_c2[o, j] = cost2
-    return count
 
 
 @njit(parallel=True, cache=True)
 def combine_k(
     lab: Array, c1: Array, c2: Array,
-    o_u: Array, o_v: Array, o_cu1: Array, o_cu2: Array, o_cv1: Array, o_cv2: Array,
     o_edge: Array, o_frac: Array, o_off1: Array, o_off2: Array,
-    e_fwd: Array, e_bwd: Array, e_w1: Array, e_w2: Array,
+    edge_u: Array, edge_v: Array, e_fwd: Array, e_bwd: Array, e_w1: Array, e_w2: Array,
     se_indptr: Array, se_label: Array, se_frac: Array, se_off1: Array, se_off2: Array,
     k: int, cutoff: float,
 ) -> tuple[Array, Array, Array]:
     """The ``k`` best labels of every origin from the labels of its edge's two end nodes.
 
-    An origin on edge ``e`` at fraction ``o_frac`` reaches ``u`` at cost ``o_cu1`` and ``v``
-    at ``o_cv1`` (``inf`` where one-way forbids it, off-road leg included); labels sitting
-    on the same edge (``se_*``, CSR by edge) are also reached directly along the edge.
-    Candidates enter each output row by sorted insertion (a target once, at its best
-    cost), in the order ``u`` labels, ``v`` labels, same-edge labels.
+    An origin on edge ``e`` at fraction ``o_frac`` leaves it towards ``u`` against the
+    edge and towards ``v`` along it, each after its off-road leg ``o_off*``, as in
+    :meth:`routing.snap.Snap.leave_costs` (a closed direction is allowed only from the
+    node itself). Labels sitting on the same edge (``se_*``, CSR by edge) are also
+    reached directly along the edge. Candidates enter each output row by sorted
+    insertion (a target once, at its best cost), in the order ``u`` labels, ``v`` labels,
+    same-edge labels.
     """
-    n_orig = len(o_u)
+    n_orig = len(o_edge)
     width = lab.shape[1]
     out_lab = np.full((n_orig, k), -1, np.int32)
     out_c1 = np.full((n_orig, k), np.inf)
     out_c2 = np.full((n_orig, k), np.inf)
     for o in prange(n_orig):
+        e = o_edge[o]
+        f = o_frac[o]
         count = 0
         for end in range(2):
-            node = o_u[o] if end == 0 else o_v[o]
-            base1 = o_cu1[o] if end == 0 else o_cv1[o]
-            base2 = o_cu2[o] if end == 0 else o_cv2[o]
-            if base1 == np.inf:
-                continue
+            if end == 0:
+                if not (f == 0.0 or e_bwd[e]):
+                    continue
+                node = edge_u[e]
+                base1 = o_off1[o] + f * e_w1[e]
+                base2 = o_off2[o] + f * e_w2[e]
+            else:
+                if not (f == 1.0 or e_fwd[e]):
+                    continue
+                node = edge_v[e]
+                base1 = o_off1[o] + (1.0 - f) * e_w1[e]
+                base2 = o_off2[o] + (1.0 - f) * e_w2[e]
             for j in range(width):
                 s = lab[node, j]
                 if s < 0:
@@ -404,10 +437,8 @@ def combine_k(
                 cost1 = base1 + c1[node, j]
                 if cost1 > cutoff or (count == k and cost1 >= out_c1[o, k - 1]):
                     break  # the node's labels are sorted: no later one can enter
-                count = _offer_row(out_lab, out_c1, out_c2, o, count, s, cost1,
-                                   base2 + c2[node, j], k)
-        e = o_edge[o]
-        f = o_frac[o]
+                count = max(count, _insert(out_lab, out_c1, out_c2, o, count, s, cost1,
+                                           base2 + c2[node, j], k))
         for j in range(se_indptr[e], se_indptr[e + 1]):
             g = se_frac[j]
             if (g >= f and (e_fwd[e] or g == f)) or (g <= f and e_bwd[e]):
@@ -415,6 +446,7 @@ def combine_k(
                 cost1 = o_off1[o] + part * e_w1[e] + se_off1[j]
                 if cost1 > cutoff:
                     continue
-                count = _offer_row(out_lab, out_c1, out_c2, o, count, se_label[j], cost1,
-                                   o_off2[o] + part * e_w2[e] + se_off2[j], k)
+                count = max(count, _insert(out_lab, out_c1, out_c2, o, count, se_label[j],
+                                           cost1, o_off2[o] + part * e_w2[e] + se_off2[j],
+                                           k))
     return out_lab, out_c1, out_c2

@@ -42,6 +42,10 @@ CrsOpt = Annotated[str | None, typer.Option(
 OffroadOpt = Annotated[float, typer.Option(
     "--max-offroad-m", help="refuse points farther than this from any road of the mode")]
 OutOpt = Annotated[Path, typer.Option("--out", dir_okay=False, help="output file")]
+OriginsOpt = Annotated[Path, typer.Option("--origins", exists=True, dir_okay=False,
+                                          help="origins CSV: id,lon,lat")]
+LevelOpt = Annotated[str | None, typer.Option("--level", help="only schools of this level")]
+
 
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
@@ -130,12 +134,11 @@ def _run(action: Callable[[], None]) -> None:
 
 @app.command()
 def nearest(
-    origins: Annotated[Path, typer.Option("--origins", exists=True, dir_okay=False,
-                                          help="origins CSV: id,lon,lat")],
+    origins: OriginsOpt,
     out: OutOpt,
     k: Annotated[int, typer.Option("--k", min=1, help="schools per origin")] = 3,
     mode: ModeOpt = "motorbike",
-    level: Annotated[str | None, typer.Option("--level", help="only schools of this level")] = None,
+    level: LevelOpt = None,
     roads: RoadsOpt = None,
     schools: SchoolsOpt = None,
     weight: WeightOpt = "time",
@@ -162,13 +165,12 @@ def nearest(
 
 @app.command()
 def matrix(
-    origins: Annotated[Path, typer.Option("--origins", exists=True, dir_okay=False,
-                                          help="origins CSV: id,lon,lat")],
+    origins: OriginsOpt,
     out: OutOpt,
     cutoff: Annotated[float, typer.Option(
         "--cutoff", help="largest time (s) or distance (m) kept, per --weight")] = 1800.0,
     mode: ModeOpt = "motorbike",
-    level: Annotated[str | None, typer.Option("--level", help="only schools of this level")] = None,
+    level: LevelOpt = None,
     roads: RoadsOpt = None,
     schools: SchoolsOpt = None,
     weight: WeightOpt = "time",

@@ -109,14 +109,13 @@ def combine_labels(graph: ModeGraph, origins: Snap, targets: Targets, labels: La
                    cutoff: float = np.inf) -> Labels:
     """The ``k`` best targets of each origin from the labels of its edge's two ends."""
     weight = targets.weight
-    u1, u2, v1, v2 = origins.leave_costs(graph, weight)
     o_off1, o_off2 = origins.offroad_costs(graph, weight)
     e1, e2 = graph.edge_weights(weight)
     combined: Labels = _klabels.combine_k(
-        *labels, graph.edge_u[origins.edge], graph.edge_v[origins.edge], u1, u2, v1, v2,
-        origins.edge, origins.frac, o_off1, o_off2, graph.edge_fwd_arc >= 0,
-        graph.edge_bwd_arc >= 0, e1, e2, targets.same_indptr, targets.same_label,
-        targets.same_frac, targets.same_off1, targets.same_off2, k, float(cutoff),
+        *labels, origins.edge, origins.frac, o_off1, o_off2, graph.edge_u, graph.edge_v,
+        graph.edge_fwd_arc >= 0, graph.edge_bwd_arc >= 0, e1, e2, targets.same_indptr,
+        targets.same_label, targets.same_frac, targets.same_off1, targets.same_off2, k,
+        float(cutoff),
     )
     return combined
 

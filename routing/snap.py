@@ -156,16 +156,10 @@ def snap_xy(
                          float(lon_a[i]), float(lat_a[i]), max_offroad_m, source, labels)
             for i in bad
         ])
-    edge = grid.seg_edge[seg]
-    start = grid.seg_start[seg]
-    seg_len = np.hypot(*(graph.edge_coords[start + 1] - graph.edge_coords[start]).T)
-    total = grid.edge_geom_m[edge]
-    along = grid.seg_cum_m[seg] + t * seg_len
-    frac = np.divide(along, total, out=np.zeros_like(along), where=total > 0)
-    # A point projecting on the end node must sit exactly at 1 (no partial edge left).
-    at_end = (t == 1.0) & (start + 2 == graph.edge_coord_offsets[edge + 1])
-    frac = np.where(at_end, 1.0, np.clip(frac, 0.0, 1.0))
-    return Snap(edge=edge.astype(np.int32), frac=frac, offroad_m=dist)
+    edge, frac = _grid.edge_positions(seg, t, graph.edge_coords, grid.seg_start,
+                                      grid.seg_edge, grid.seg_cum_m, grid.edge_geom_m,
+                                      graph.edge_coord_offsets)
+    return Snap(edge=edge, frac=frac, offroad_m=dist)
 
 
 def _far_problem(

@@ -64,9 +64,12 @@ def test_k_label_search_equals_networkx_with_ties_and_zero_arcs(
     want = reference(n, indptr, nbr, w1, tail, seed_node, seed_label, seed_c1, n_labels, cutoff)
     searches = [_klabels.k_label_search, _klabels._search_heap]
     if w1.min() > 0:
-        # the bucket width only orders the work: narrower or wider, the labels are exact
+        # the bucket width only orders the work: narrower or wider, the labels are exact;
+        # so is searching the two halves apart, then across their border
         for width in (float(w1.min()) / 3, float(w1.min()) * 4):
-            searches.append(partial(_klabels._search_buckets, width=width))
+            for halves in (False, True):
+                searches.append(partial(_klabels._search_buckets, width=width,
+                                        halves=halves))
     for search in searches:
         lab, c1, _ = search(n, indptr, nbr, w1, w2, seed_node, seed_label, seed_c1, seed_c2,
                             k, cutoff)
@@ -77,3 +80,24 @@ def test_k_label_search_equals_networkx_with_ties_and_zero_arcs(
         for node, r in zip(*np.nonzero(finite), strict=True):
             assert abs(want[node, lab[node, r]] - c1[node, r]) < 1e-9
         assert all(len(set(row[row >= 0])) == (row >= 0).sum() for row in lab)
+
+
+def test_k_label_search_by_halves_is_deterministic_and_matches_one_search() -> None:
+    rng = np.random.default_rng(5)
+    n, n_labels, k = 3_000, 60, 4
+    indptr, nbr, w1, w2, _ = random_csr(rng, n, 9_000, 0.0, False)
+    seed_node = rng.integers(0, n, 90).astype(np.int32)
+    seed_label = rng.integers(0, n_labels, 90).astype(np.int32)
+    seed_c1 = rng.uniform(0.0, 6.0, 90)
+    seed_c2 = rng.uniform(0.0, 3.0, 90)
+    args = (n, indptr, nbr, w1, w2, seed_node, seed_label, seed_c1, seed_c2, k, np.inf,
+            float(w1.min()))
+    single = _klabels._search_buckets(*args)
+    runs = [_klabels._search_buckets(*args, halves=True) for _ in range(3)]
+    for run in runs[1:]:
+        for got, first in zip(run, runs[0], strict=True):
+            assert np.array_equal(got, first)
+    # the same costs as one search over the whole graph (labels may differ only at ties)
+    assert np.array_equal(runs[0][1], single[1])
+    finite = np.isfinite(single[1])
+    np.testing.assert_allclose(runs[0][2][finite], single[2][finite], rtol=0, atol=1e-9)
