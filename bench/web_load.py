@@ -5,10 +5,19 @@ clients. Baseline, measured in the same run: the same questions answered the nai
 one process without concurrency (``routing.nearest_schools`` per request, i.e. a whole-graph
 search each time; ``ST_AsMVT`` per tile with no cache).
 
-The app runs in uvicorn subprocess(es) against a database holding the demo city (database
-``edugis_bench`` on the configured server, loaded on first run).
+The app runs as ``edugis serve`` runs it by default (one uvicorn worker per core, each
+preparing the finder's searches before it accepts, no access log; ``--workers`` and
+``--access-log`` override) against a database holding the demo city (database
+``edugis_bench`` on the configured server, loaded on first run). Every /api/nearest request
+is a distinct random home; tiles are a random spread of z13-z16 over the city, answered
+from the workers' tile caches after a warm-up (a tile only changes with the data; the cache
+keeps one for 5 minutes). The load generator shares the cores with the server, so it is
+kept lean: bare asyncio protocols on keep-alive HTTP/1.1 connections (uvloop when
+installed). Each run prints the CPU per request of the server and of the load generator:
+on a shared machine latency depends on whatever else runs, CPU per request much less.
 
-Run: ``.venv/bin/python bench/web_load.py [--clients 50] [--requests 2000] [--workers 1]``
+Run: ``.venv/bin/python bench/web_load.py [--clients 50] [--requests 2000] [--workers N]
+[--access-log]``
 """
 
 from __future__ import annotations
@@ -18,13 +27,15 @@ import asyncio
 import math
 import os
 import random
+import resource
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -34,6 +45,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gis_service import db  # noqa: E402
+from web.cli import default_workers  # noqa: E402
+
+T = TypeVar("T")
 
 
 def bench_database() -> str:
@@ -79,54 +93,104 @@ def workload(seed: int, count: int) -> tuple[list[str], list[str]]:
     return homes, tiles
 
 
-async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str,
-               url: str) -> tuple[int, bytes]:
-    """One keep-alive HTTP/1.1 GET on an open connection: (status, body)."""
-    writer.write(f"GET {url} HTTP/1.1\r\nHost: {host}\r\nAccept: */*\r\n\r\n".encode())
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
-    if headers.get("transfer-encoding") == "chunked":
-        body = b""
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).strip(), 16)
-            chunk = await reader.readexactly(size + 2)
-            if size == 0:
-                break
-            body += chunk[:-2]
-        return status, body
-    return status, await reader.readexactly(int(headers.get("content-length", "0")))
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection sending GETs one at a time from a shared list.
+
+    A bare protocol, no streams, tasks or futures per request: the next request is written
+    from ``data_received`` as soon as the previous answer is complete. On a small machine
+    the load generator shares the cores with the server, so its CPU per request must stay
+    well below the app's (httpx costs more than the app does).
+    """
+
+    def __init__(self, requests: list[tuple[str, bytes]], latencies: list[float],
+                 done: asyncio.Future[None]) -> None:
+        self.requests, self.latencies, self.done = requests, latencies, done
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.url = ""
+        self.started = 0.0
+        self.body_at = -1  # offset of the body once the head is read
+        self.length = 0
+        self.chunked = False
+        self.waiting = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
+        # no Nagle: a request is one small write, and Nagle plus delayed ACKs adds 40 ms
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._next()
+
+    def _next(self) -> None:
+        assert self.transport is not None
+        if not self.requests:
+            self.transport.close()
+            return
+        self.url, request = self.requests.pop()
+        self.buffer.clear()
+        self.body_at = -1
+        self.waiting = True
+        self.started = time.perf_counter()
+        self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        if self.body_at < 0:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(buffer[:end]).lower()
+            self.body_at = end + 4
+            status = int(head[9:12])
+            if status != 200:
+                self._fail(f"{self.url}: HTTP {status} {bytes(buffer[:500])!r}")
+                return
+            self.chunked = b"transfer-encoding: chunked" in head
+            at = head.find(b"content-length:")
+            self.length = int(head[at + 15:].split(b"\r\n", 1)[0]) if at >= 0 else 0
+        if self.chunked:
+            if not buffer.endswith(b"0\r\n\r\n"):
+                return
+        elif len(buffer) < self.body_at + self.length:
+            return
+        self.latencies.append((time.perf_counter() - self.started) * 1000)
+        self.waiting = False
+        self._next()
+
+    def _fail(self, message: str) -> None:
+        if not self.done.done():
+            self.done.set_exception(RuntimeError(message))
+        assert self.transport is not None
+        self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.done.done():
+            return
+        if exc is not None:
+            self.done.set_exception(exc)
+        elif self.waiting:
+            self.done.set_exception(RuntimeError(f"connection closed during {self.url}"))
+        else:
+            self.done.set_result(None)
 
 
 async def hammer(base: str, urls: list[str], clients: int) -> np.ndarray:
-    """Send ``urls`` over ``clients`` concurrent keep-alive connections; latencies in ms.
-
-    A minimal asyncio HTTP/1.1 client: httpx costs more CPU per request than the app does,
-    and on a small machine the load generator shares the cores with the server.
-    """
+    """Send ``urls`` over ``clients`` concurrent keep-alive connections; latencies in ms."""
     host, port = base.removeprefix("http://").split(":")
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for url in urls:
-        queue.put_nowait(url)
+    # requests encoded before the clock starts; popped from the end, so reversed
+    requests = [(url, f"GET {url} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n".encode())
+                for url in reversed(urls)]
     latencies: list[float] = []
+    loop = asyncio.get_running_loop()
 
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection(host, int(port))
-        # no Nagle: a request is one small write, and Nagle plus delayed ACKs adds 40 ms
-        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            while not queue.empty():
-                url = queue.get_nowait()
-                started = time.perf_counter()
-                status, body = await _get(reader, writer, f"{host}:{port}", url)
-                latencies.append((time.perf_counter() - started) * 1000)
-                if status != 200:
-                    raise RuntimeError(f"{url}: HTTP {status} {body[:200]!r}")
-        finally:
-            writer.close()
+    async def connection() -> None:
+        done: asyncio.Future[None] = loop.create_future()
+        await loop.create_connection(lambda: _Connection(requests, latencies, done), host, int(port))
+        await done
 
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(connection() for _ in range(clients)))
+    if len(latencies) != len(urls):
+        raise RuntimeError(f"{len(urls) - len(latencies)} requests got no answer")
     return np.array(latencies)
 
 
@@ -161,61 +225,107 @@ def naive_baseline(url: str, homes: list[str], tiles: list[str], samples: int) -
     return float(np.percentile(route_ms, 95)), float(np.percentile(tile_ms, 95))
 
 
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on uvloop when it is installed (less client CPU per request)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
+def start_server(url: str, port: int, workers: int, log: Path,
+                 access_log: bool | None) -> subprocess.Popen[bytes]:
+    """``edugis serve`` with ``workers`` workers, logging to ``log``; returns once every
+    worker has started, i.e. has prepared its searches (``web.cli.served_app``)."""
+    env = {**os.environ, "DATABASE_URL": url, "EDUGIS_ENVIRONMENT": "development"}
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-c", "from web.cli import main; main()", "serve", "--host",
+             "127.0.0.1", "--port", str(port), "--workers", str(workers),
+             *([] if access_log is None else ["--access-log" if access_log else "--no-access-log"])],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    # uvicorn logs "Application startup complete" once per worker
+    while log.read_text(errors="replace").count("Application startup complete") < workers:
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError(f"the app did not start:\n{log.read_text(errors='replace')}")
+        time.sleep(0.2)
+    return server
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its children (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # a process that ended meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: parent pid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def measure(base: str, server_pid: int, name: str, urls: list[str], clients: int) -> np.ndarray:
+    """One run of ``urls`` over ``clients`` connections, printed with the CPU per request of
+    the server (all workers) and of the load generator: on a shared machine the latency
+    depends on what else runs, the CPU per request much less."""
+    client_cpu, server_cpu = resource.getrusage(resource.RUSAGE_SELF), tree_cpu_seconds(server_pid)
+    started = time.perf_counter()
+    ms = run(hammer(base, urls, clients))
+    seconds = time.perf_counter() - started
+    server_us = (tree_cpu_seconds(server_pid) - server_cpu) / len(ms) * 1e6
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    client_us = ((after.ru_utime - client_cpu.ru_utime) + (after.ru_stime - client_cpu.ru_stime)
+                 ) / len(ms) * 1e6
+    p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+    verdict = f"{'OK' if p95 < 50 else 'OVER'} (target p95 < 50 ms)" if clients > 1 else ""
+    print(f"{name:8s} {clients:3d} clients  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms"
+          f"  max {ms.max():6.1f} ms  {len(ms) / seconds:5.0f} req/s  CPU/request: server "
+          f"{server_us:4.0f} us, load generator {client_us:4.0f} us  {verdict}", flush=True)
+    return ms
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000)
-    # one worker by default: with several, uvicorn's shared socket showed a steady 40 ms per
-    # request at 1 client here (not investigated further)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help="uvicorn workers (default: what edugis serve uses, one per core)")
+    parser.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None,
+                        help="edugis serve's --access-log/--no-access-log (default: its default)")
     args = parser.parse_args()
     url = bench_database()
     homes, tiles = workload(2026, args.requests)
     port = free_port()
-    # one numba thread per request: parallel kernels for a single point only add thread
-    # hand-offs when 50 requests already keep every core busy
-    env = {**os.environ, "DATABASE_URL": url, "EDUGIS_ENVIRONMENT": "development",
-           "NUMBA_NUM_THREADS": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
-         "--no-access-log"], cwd=ROOT, env=env)
+    log = Path(tempfile.gettempdir()) / f"edugis-web-load-{port}.log"
+    server = start_server(url, port, args.workers, log, args.access_log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.2)
-        # warm-up: every worker loads the road graph and prepares both levels; tiles fill the
-        # caches of every worker (a connection sticks to one worker, so send them twice)
-        asyncio.run(hammer(base, homes[: 20 * args.workers], args.workers * 4))
-        for _ in range(2):
-            asyncio.run(hammer(base, tiles, args.clients))
-        print(f"clients {args.clients}, requests {args.requests} per endpoint, "
-              f"uvicorn workers {args.workers}, cpus {os.cpu_count()}, "
+        # warm-up: a few answers per worker, then fill the tile cache of every worker (a
+        # connection sticks to one worker, so the tiles go round three times on new ones)
+        run(hammer(base, homes[-200:], args.clients))
+        for _ in range(3):
+            run(hammer(base, tiles, args.clients))
+        access = "off (default)" if args.access_log is None else ("on" if args.access_log else "off")
+        print(f"edugis serve (access log {access}, {args.workers} uvicorn worker(s)"
+              f"{', its default' if args.workers == default_workers() else ''}); {args.clients} clients, "
+              f"{args.requests} requests per endpoint ({len(set(homes))} distinct homes, "
+              f"{len(set(tiles))} distinct tiles z13-z16); cpus {os.cpu_count()}, "
               f"load average {os.getloadavg()[0]:.1f} before the run")
         results: dict[tuple[str, int], float] = {}
         for name, urls in (("nearest", homes), ("tile", tiles)):
             for clients in (1, args.clients):
-                batch = urls if clients > 1 else urls[:300]
-                started = time.perf_counter()
-                ms = asyncio.run(hammer(base, batch, clients))
-                seconds = time.perf_counter() - started
-                results[(name, clients)] = p95 = float(np.percentile(ms, 95))
-                verdict = f"{'OK' if p95 < 50 else 'OVER'} (target p95 < 50 ms)" if clients > 1 else ""
-                print(f"{name:8s} {clients:3d} clients  p50 {np.percentile(ms, 50):7.1f} ms  "
-                      f"p95 {p95:7.1f} ms  max {ms.max():7.1f} ms  {len(ms) / seconds:6.0f} req/s "
-                      f"{verdict}")
+                ms = measure(base, server.pid, name, urls if clients > 1 else urls[:300], clients)
+                results[(name, clients)] = float(np.percentile(ms, 95))
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.wait(timeout=30)
+        log.unlink(missing_ok=True)
     route_p95, tile_p95 = naive_baseline(url, homes, tiles, 100)
     print(f"baseline nearest: routing.nearest_schools per request (in process, 1 client): p95 "
           f"{route_p95:.1f} ms; ratio baseline / API p95 at 1 client "

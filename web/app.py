@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from web import officer, ogc_features, pages, parent_api, planner, public_api, tiles
 from web.deps import EngineDep, install_error_handlers
+from web.fastpath import FastPathMiddleware
 from web.security import SecurityMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -26,6 +27,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="edugis", version="0.1.0", docs_url="/internal/docs",
                   openapi_url="/internal/openapi.json", redoc_url=None)
     install_error_handlers(app)
+    app.add_middleware(FastPathMiddleware)  # inside the security headers (added last = outer)
     app.add_middleware(SecurityMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(ogc_features.router)

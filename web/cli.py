@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import logging
+import os
 import sys
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +17,9 @@ from forecasting.cli import forecast_app, plan_app
 from gis_service.cli import app as db_app
 from gis_service.errors import EdugisError
 from routing.cli import app as route_app
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(help="edugis — education GIS of Ho Chi Minh City.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -62,21 +68,76 @@ def demo_data(
     typer.echo(f"demo city ready in {time.perf_counter() - started:.1f} s")
 
 
+#: Modes and levels whose nearest-school search a served worker prepares before it accepts
+#: requests (the finder page's default mode, every level); the rest are built on first use.
+WARM_MODES = ("motorbike",)
+
+
+def default_workers() -> int:
+    """One uvicorn worker per core, at most 4: a worker is one Python process (one GIL)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def served_app() -> FastAPI:
+    """The app as ``edugis serve`` runs it, built in each worker process: one numba thread
+    per request, the database engine and the finder's prepared searches ready before the
+    worker accepts its first request (so no parent waits seconds for a cold graph)."""
+    import numba
+
+    from gis_service.db import get_engine
+    from gis_service.models import SCHOOL_LEVELS
+    from web.app import create_app
+    from web.finder import FinderState
+
+    # parallel kernels for a single point only add thread hand-offs: 36 ms -> 0.5 ms measured
+    numba.set_num_threads(1)
+    app = create_app()
+    engine = get_engine()
+    app.state.engine = engine
+    state = FinderState()
+    app.state.finder = state
+    for mode in WARM_MODES:
+        for level in SCHOOL_LEVELS:
+            try:
+                state.prepared(engine, mode, level)
+            except Exception:  # the first request will build it again and report the error
+                logging.getLogger(__name__).exception("could not prepare the %s search of %s",
+                                                      mode, level)
+    # what is loaded now lives as long as the worker: out of the collector's sight, a full
+    # collection no longer walks its ~0.7 M objects (a 0.5 s pause of every request measured)
+    gc.collect()
+    gc.freeze()
+    return app
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        help="uvicorn worker processes (default: one per core, at most 4)")] = None,
+    access_log: Annotated[bool, typer.Option(
+        help="log every request to stderr (off by default, as in gunicorn: it costs as much "
+             "CPU as answering a cached tile; log at the reverse proxy)")] = False,
 ) -> None:
-    """Run the web app."""
-    import numba
+    """Run the web app (each worker prepares the finder's searches before it accepts)."""
     import uvicorn
 
     from gis_service.db import get_engine
 
-    numba.set_num_threads(1)  # one request = one thread: 36 ms -> 0.5 ms measured per query
-
-    get_engine()  # bring the database up (and migrate) before accepting requests
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port)
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # inherited by the worker processes
+    # the workers share one listening socket and uvloop accepts every pending connection at
+    # once, so a burst of clients could land on one worker (49 of 50 seen); one accept per
+    # turn spreads them better (38/12 at worst in the same test), not evenly: SO_REUSEPORT
+    # would need a supervisor of our own
+    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
+    get_engine()  # bring the database up (and migrate) once, before any worker starts
+    # the supervisor kills a worker that does not answer its health ping within the timeout;
+    # preparing a search (numba, pandas) can starve the ping thread for several seconds on a
+    # busy machine, and 5 s (uvicorn's default) killed workers in a loop while they warmed
+    uvicorn.run("web.cli:served_app", factory=True, host=host, port=port,
+                workers=workers or default_workers(), log_level="info", access_log=access_log,
+                timeout_worker_healthcheck=60)
 
 
 @app.command()

@@ -7,9 +7,10 @@ loaded the answer falls back to straight-line distance and says so (``method: "c
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,9 @@ from web.i18n import fold, matches
 LOG = logging.getLogger(__name__)
 FINDER_MODES = ("motorbike", "walk", "bicycle")
 MAX_K = 20
+#: Nearest schools of one home, by time: (code, time_s, distance_m).
+Ranked = list[tuple[str, float, float]]
+Waiter = asyncio.Future[Ranked]
 
 
 @dataclass
@@ -49,10 +53,14 @@ class PreparedSearch:
 
     The index labels every node with its ``MAX_K`` nearest schools once, so a request only
     snaps the home and combines one edge: the exact answer of
-    :func:`routing.nearest_schools` in about a millisecond.
+    :func:`routing.nearest_schools` in well under a millisecond. Most of that is fixed cost
+    per call (array set-up, kernel dispatch), so :meth:`nearest_soon` answers the homes asked
+    within one event-loop turn in one call.
     """
 
     index: routing.NearestIndex
+    _pending: dict[asyncio.AbstractEventLoop, list[tuple[float, float, int, Waiter]]] = field(
+        default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, graph: routing.ModeGraph, schools: pd.DataFrame) -> PreparedSearch:
@@ -60,15 +68,65 @@ class PreparedSearch:
         xy = schools[["lon", "lat"]].to_numpy(dtype=np.float64)
         return cls(routing.NearestIndex.build(graph, xy, schools["code"].tolist(), k=MAX_K))
 
-    def nearest(self, lon: float, lat: float, k: int) -> list[tuple[str, float, float]]:
+    def nearest(self, lon: float, lat: float, k: int) -> Ranked:
         """The ``k`` nearest schools as (code, time_s, distance_m), by time."""
+        return self.nearest_many([(lon, lat)], k)[0]
+
+    def nearest_many(self, points: list[tuple[float, float]], k: int) -> list[Ranked]:
+        """:meth:`nearest` of several homes in one query (the same answers)."""
         try:
-            lab, time_s, distance_m = self.index.query([[lon, lat]], k)
+            lab, time_s, distance_m = self.index.query(points, k)
         except InputError as exc:
             raise BadRequestError(f"the point is too far from the road network: {exc}") from exc
         codes = self.index.school_ids
-        return [(str(codes[lab[0, r]]), float(time_s[0, r]), float(distance_m[0, r]))
-                for r in range(lab.shape[1]) if lab[0, r] >= 0]
+        return [[(str(codes[lab[i, r]]), float(time_s[i, r]), float(distance_m[i, r]))
+                 for r in range(lab.shape[1]) if lab[i, r] >= 0] for i in range(len(points))]
+
+    async def nearest_soon(self, lon: float, lat: float, k: int) -> Ranked:
+        """:meth:`nearest`, answered together with the other homes asked in this loop turn.
+
+        Under load many requests are parsed in one turn of the event loop; they share one
+        vectorised query (answers are per home and identical to :meth:`nearest`'s). Alone,
+        a request waits for nothing but the end of the turn.
+        """
+        loop = asyncio.get_running_loop()
+        waiter: Waiter = loop.create_future()
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = []
+            loop.call_soon(self._answer_pending, loop)
+        pending.append((lon, lat, k, waiter))
+        return await waiter
+
+    def _answer_pending(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._pending.pop(loop)
+        try:
+            answers = self.nearest_many([(lon, lat) for lon, lat, _, _ in batch],
+                                        max(k for _, _, k, _ in batch))
+        except BadRequestError:  # a home far from the roads: answer each on its own
+            for lon, lat, k, waiter in batch:
+                try:
+                    answer = self.nearest(lon, lat, k)
+                except BadRequestError as exc:
+                    _settle(waiter, exc)
+                else:
+                    _settle(waiter, answer)
+            return
+        except Exception as exc:  # every waiter must hear of it
+            for *_, waiter in batch:
+                _settle(waiter, exc)
+            return
+        for (_, _, k, waiter), answer in zip(batch, answers, strict=True):
+            _settle(waiter, answer[:k])
+
+
+def _settle(waiter: Waiter, outcome: Ranked | Exception) -> None:
+    if waiter.done():  # the request was cancelled (client gone)
+        return
+    if isinstance(outcome, Exception):
+        waiter.set_exception(outcome)
+    else:
+        waiter.set_result(outcome)
 
 
 class FinderState:
@@ -226,8 +284,14 @@ def nearest(state: FinderState, engine: Engine, lon: float, lat: float, level: s
 def road_answer(basemap: str, search: PreparedSearch, by_code: dict[str, dict[str, Any]],
                 lon: float, lat: float, mode: str, k: int) -> dict[str, Any]:
     """The JSON answer of :func:`nearest` from a prepared search (no database access)."""
+    return road_body(basemap, by_code, mode, search.nearest(lon, lat, k))
+
+
+def road_body(basemap: str, by_code: dict[str, dict[str, Any]], mode: str,
+              ranked: Ranked) -> dict[str, Any]:
+    """The JSON answer of :func:`nearest` from the ranked schools of a prepared search."""
     result = []
-    for rank, (code, time_s, distance_m) in enumerate(search.nearest(lon, lat, k), start=1):
+    for rank, (code, time_s, distance_m) in enumerate(ranked, start=1):
         school = by_code[code]
         result.append({"rank": rank, "code": code, "name": school["name"], "level": school["level"],
                        "ownership": school["ownership"], "lon": float(school["lon"]),

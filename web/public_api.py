@@ -8,14 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope, Send
 
 from gis_service.spatial import school_counts
-from web.deps import BadRequestError, EngineDep, app_engine
+from web.deps import ApiError, BadRequestError, EngineDep, app_engine
 from web.directory import SchoolFilters, cutoff_history, data_date, list_schools, school_detail
 from web.finder import (
     MAX_K,
@@ -25,6 +28,7 @@ from web.finder import (
     isochrone,
     nearest,
     road_answer,
+    road_body,
 )
 
 router = APIRouter(tags=["public"])
@@ -85,12 +89,13 @@ def geocode_api(request: Request, engine: EngineDep,
 @router.get("/api/nearest")
 async def nearest_api(request: Request, lon: float, lat: float, level: str | None = None,
                       mode: str = "motorbike",
-                      k: Annotated[int, Query(ge=1, le=20)] = 5) -> JSONResponse:
+                      k: Annotated[int, Query(ge=1, le=20)] = 5) -> Response:
     """The ``k`` nearest schools by road time from a point (crow-flies when no roads).
 
     Once the search for (mode, level) is prepared an answer is well under a millisecond of
-    array work, done on the event loop; the first request (graph load, label search) and the
-    crow-flies fallback run in a worker thread.
+    array work, done on the event loop (and a plain query is answered by
+    :func:`nearest_fast` before it reaches this route); the first request (graph load,
+    label search) and the crow-flies fallback run in a worker thread.
     """
     state = finder_state(request)
     warm = state.warm(mode, level or None)
@@ -103,7 +108,61 @@ async def nearest_api(request: Request, lon: float, lat: float, level: str | Non
     else:
         engine = await run_in_threadpool(app_engine, request)
         body = await run_in_threadpool(nearest, state, engine, lon, lat, level or None, mode, k)
-    return JSONResponse(body)
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+#: What :func:`nearest_fast` answers itself: a plain decimal coordinate and a 1-2 digit k;
+#: anything else (percent-escapes, exponents, duplicates, other parameters) goes the
+#: validated FastAPI way, so both answer the same.
+_DECIMAL = re.compile(rb"-?[0-9]{1,3}(?:\.[0-9]{1,17})?")
+_COUNT = re.compile(rb"[0-9]{1,2}")
+_NAME = re.compile(rb"[a-z_]{0,32}")
+_NEAREST_PARAMS = frozenset((b"lon", b"lat", b"level", b"mode", b"k"))
+
+
+def plain_nearest_query(query: bytes) -> tuple[float, float, str | None, str, int] | None:
+    """``(lon, lat, level, mode, k)`` of a plain ``/api/nearest`` query string, else ``None``."""
+    params: dict[bytes, bytes] = {}
+    for part in query.split(b"&"):
+        name, eq, value = part.partition(b"=")
+        if not eq or name not in _NEAREST_PARAMS or name in params:
+            return None
+        params[name] = value
+    lon, lat = params.get(b"lon"), params.get(b"lat")
+    level, mode, k = params.get(b"level", b""), params.get(b"mode", b"motorbike"), params.get(b"k", b"5")
+    if (lon is None or lat is None or not _DECIMAL.fullmatch(lon) or not _DECIMAL.fullmatch(lat)
+            or not _COUNT.fullmatch(k) or not _NAME.fullmatch(level) or not _NAME.fullmatch(mode)):
+        return None
+    return float(lon), float(lat), level.decode() or None, mode.decode(), int(k)
+
+
+async def nearest_fast(scope: Scope, send: Send) -> bool:
+    """Answer a plain ``GET /api/nearest`` whose search is prepared, as pure ASGI.
+
+    The same answer as :func:`nearest_api` without FastAPI's routing, dependency solving
+    and validation, which cost about twice the search itself (see bench/web_load.py).
+    Returns ``False``, having sent nothing, for anything else: a cold search, an unusual
+    query string or an invalid value (the route then answers it, errors included).
+    """
+    state: FinderState | None = getattr(scope["app"].state, "finder", None)
+    parsed = plain_nearest_query(scope["query_string"]) if state is not None else None
+    if state is None or parsed is None:
+        return False
+    lon, lat, level, mode, k = parsed
+    warm = state.warm(mode, level)
+    if warm is None or not 1 <= k <= MAX_K:
+        return False
+    network, search = warm
+    try:
+        check_point(lon, lat)
+        ranked = await search.nearest_soon(lon, lat, k)
+    except ApiError:
+        return False
+    body = orjson.dumps(road_body(network.basemap, network.by_code, mode, ranked))
+    await send({"type": "http.response.start", "status": 200, "headers": [
+        (b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+    return True
 
 
 @router.get("/api/isochrone")

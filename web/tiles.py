@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope, Send
 
 from web.collections import COLLECTIONS, Collection
 from web.deps import NotFoundHTTPError, app_engine
@@ -118,6 +119,9 @@ def _cache(request: Request) -> TileCache:
     return cache
 
 
+TILE_HEADERS = [(b"content-type", MVT.encode()), (b"cache-control", b"public, max-age=300")]
+
+
 async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: int,
                          y: int) -> Response:
     """The tile from the cache on the event loop, or rendered by PostGIS in a worker thread."""
@@ -129,6 +133,40 @@ async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: i
         tile = await run_in_threadpool(render_tile, engine, layers, z, x, y)
         cache.put(key, tile)
     return Response(tile, media_type=MVT, headers={"Cache-Control": "public, max-age=300"})
+
+
+def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
+    """The cache key of a tile path (base map or one collection), ``None`` for other paths."""
+    parts = path.split("/")
+    # "", "ogc", "tiles", tms, z, y, x  or  "", "ogc", "collections", id, "tiles", tms, z, y, x
+    if len(parts) == 7 and parts[2] == "tiles":
+        layers: tuple[str, ...] = BASEMAP_LAYERS
+    elif len(parts) == 9 and parts[2] == "collections" and parts[4] == "tiles":
+        layers = (parts[3],)
+    else:
+        return None
+    tms, z, y, x = parts[-4:]
+    if tms != TMS_ID or not (z.isdigit() and y.isdigit() and x.isdigit()):
+        return None
+    return layers, int(z), int(x), int(y)
+
+
+async def tile_fast(scope: Scope, send: Send) -> bool:
+    """Answer ``GET`` of a tile that is in the cache, as pure ASGI (no FastAPI routing).
+
+    Only a tile the route rendered and checked before is cached, so a hit is a valid tile
+    (same bytes and headers as :func:`_tile_response`). Returns ``False``, having sent
+    nothing, on a miss: the route then checks, renders and caches it.
+    """
+    cache: TileCache | None = getattr(scope["app"].state, "tile_cache", None)
+    key = _cached_tile_key(scope["path"]) if cache is not None else None
+    tile = cache.get(key) if cache is not None and key is not None else None
+    if tile is None:
+        return False
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(tile)).encode()), *TILE_HEADERS]})
+    await send({"type": "http.response.body", "body": tile})
+    return True
 
 
 def tile_matrix_set() -> dict[str, Any]:

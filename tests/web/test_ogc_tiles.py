@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import mapbox_vector_tile
 import pytest
@@ -88,3 +89,29 @@ def test_web_mercator_quad_definition(client: TestClient) -> None:
     assert zero["cellSize"] == pytest.approx(156543.03392804097)
     assert zero["scaleDenominator"] == pytest.approx(559082264.0287178)
     assert tms["tileMatrices"][14]["matrixWidth"] == 2**14
+
+
+def test_cached_tiles_come_back_with_the_same_bytes_and_headers(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import web.fastpath
+
+    handler = web.fastpath.tile_fast
+    answered: list[bool] = []
+
+    async def spy(scope: Any, send: Any) -> bool:
+        answered.append(await handler(scope, send))
+        return answered[-1]
+
+    monkeypatch.setattr(web.fastpath, "tile_fast", spy)
+    x, y = tile_of(CENTRE_LON, CENTRE_LAT, 15)
+    for url in (f"/ogc/tiles/WebMercatorQuad/15/{y}/{x}",
+                f"/ogc/collections/roads/tiles/WebMercatorQuad/15/{y}/{x}"):
+        rendered, cached = client.get(url), client.get(url)
+        assert rendered.status_code == cached.status_code == 200
+        assert rendered.content == cached.content and rendered.content
+        for header in ("content-type", "content-length", "cache-control",
+                       "content-security-policy", "x-content-type-options"):
+            assert rendered.headers[header] == cached.headers[header], header
+    assert answered == [False, True, False, True]
+    # an unknown collection is never answered from the cache, even for a cached tile position
+    assert client.get(f"/ogc/collections/applicants/tiles/WebMercatorQuad/15/{y}/{x}").status_code == 404

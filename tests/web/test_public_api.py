@@ -7,6 +7,7 @@ import csv
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -162,3 +163,78 @@ def test_isochrone_rejects_bad_input(client: TestClient, query: str) -> None:
 
 def test_isochrone_without_roads_is_409(empty_client: TestClient) -> None:
     assert empty_client.get("/api/isochrone?lon=106.65&lat=10.75").status_code == 409
+
+
+def _spy_fast_path(monkeypatch: pytest.MonkeyPatch, name: str) -> list[bool]:
+    """Record what the fast lane's ``name`` handler answered (True) or passed on (False)."""
+    import web.fastpath
+
+    handler = getattr(web.fastpath, name)
+    answered: list[bool] = []
+
+    async def spy(scope: Any, send: Any) -> bool:
+        answered.append(await handler(scope, send))
+        return answered[-1]
+
+    monkeypatch.setattr(web.fastpath, name, spy)
+    return answered
+
+
+def test_nearest_fast_lane_answers_as_the_route_does(client: TestClient,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    answered = _spy_fast_path(monkeypatch, "nearest_fast")
+    plain = "/api/nearest?lon=106.66&lat=10.76&level=primary&k=3"
+    cold = client.get(plain)  # prepares the search: the route answers
+    fast = client.get(plain)
+    routed = client.get("/api/nearest?lon=106.66&lat=10.76&level=prim%61ry&k=3")  # an escape
+    assert answered == [False, True, False]
+    assert cold.status_code == fast.status_code == routed.status_code == 200
+    assert cold.content == fast.content == routed.content
+    assert len(fast.json()["schools"]) == 3
+    for header in ("content-type", "content-security-policy", "x-frame-options",
+                   "x-content-type-options", "referrer-policy"):
+        assert fast.headers[header] == routed.headers[header], header
+
+
+@pytest.mark.parametrize("query", ["lon=500&lat=10", "lon=106.6&lat=10.7&mode=plane",
+                                   "lon=106.6&lat=10.7&k=50", "lon=106.6&lat=10.7&k=0",
+                                   "lon=106.6&lat=10.7&level=college", "lat=10.7",
+                                   "lon=106.6&lat=nan", "lon=1e2&lat=10.7",
+                                   "lon=106.0&lat=10.0"])
+def test_nearest_rejects_bad_input_once_the_search_is_warm(client: TestClient, query: str) -> None:
+    assert client.get("/api/nearest?lon=106.66&lat=10.76").status_code == 200  # warm
+    response = client.get(f"/api/nearest?{query}")
+    assert response.status_code == 400, query
+    assert response.json()["code"] == "InvalidParameterValue"
+
+
+def test_concurrent_homes_share_one_query_with_the_same_answers(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from web.deps import BadRequestError
+
+    assert client.get("/api/nearest?lon=106.66&lat=10.76&level=primary").status_code == 200
+    state = client.app.state.finder  # type: ignore[attr-defined]
+    search = state.warm("motorbike", "primary")[1]
+    homes = [(106.60 + 0.013 * i, 10.70 + 0.011 * i, 1 + i % 5) for i in range(12)]
+    calls: list[int] = []
+    query = search.index.query
+
+    def counted(points: Any, k: Any = None) -> Any:
+        calls.append(len(points))
+        return query(points, k)
+
+    monkeypatch.setattr(search.index, "query", counted)
+
+    async def ask(points: list[tuple[float, float, int]]) -> list[Any]:
+        return await asyncio.gather(*(search.nearest_soon(lon, lat, k) for lon, lat, k in points),
+                                    return_exceptions=True)
+
+    together = asyncio.run(ask(homes))
+    assert calls == [len(homes)]  # one query for the twelve homes
+    assert together == [search.nearest(lon, lat, k) for lon, lat, k in homes]
+    assert [len(ranked) for ranked in together] == [k for _, _, k in homes]
+    # a home far from the roads fails alone; the others still get their answers
+    mixed = asyncio.run(ask([*homes[:3], (106.0, 10.0, 3)]))
+    assert mixed[:3] == together[:3] and isinstance(mixed[3], BadRequestError)
