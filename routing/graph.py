@@ -120,6 +120,14 @@ class ModeGraph:
             return self.edge_length_m, self.edge_time_s
         raise ValueError(f"weight must be 'time' or 'distance', not {weight!r}")
 
+    def edge_directions(self) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """Whether each edge can be driven u->v and v->u by the mode (computed once)."""
+        pair: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None = self._cache.get("directions")
+        if pair is None:
+            pair = (self.edge_fwd_arc >= 0, self.edge_bwd_arc >= 0)
+            self._cache["directions"] = pair
+        return pair
+
     def edge_geometries_metric(self) -> NDArray[np.object_]:
         """Edge geometries as shapely LineStrings in :attr:`metric_epsg` (built once)."""
         geoms = self._cache.get("geoms")

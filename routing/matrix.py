@@ -111,8 +111,7 @@ def od_matrix_snapped(
             targets.seed_indptr, targets.seed_node, targets.seed_c1, targets.seed_c2,
             att_indptr, att_origin[order], att_c1[order], att_c2[order], n_o,
             schools.edge, schools.frac, targets.off1, targets.off2, eo_indptr, eo_origin,
-            origins.frac, o_off1, o_off2, graph.edge_fwd_arc >= 0, graph.edge_bwd_arc >= 0,
-            e1, e2, float(cutoff),
+            origins.frac, o_off1, o_off2, *graph.edge_directions(), e1, e2, float(cutoff),
         ))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -113,7 +113,7 @@ def combine_labels(graph: ModeGraph, origins: Snap, targets: Targets, labels: La
     e1, e2 = graph.edge_weights(weight)
     combined: Labels = _klabels.combine_k(
         *labels, origins.edge, origins.frac, o_off1, o_off2, graph.edge_u, graph.edge_v,
-        graph.edge_fwd_arc >= 0, graph.edge_bwd_arc >= 0, e1, e2, targets.same_indptr,
+        *graph.edge_directions(), e1, e2, targets.same_indptr,
         targets.same_label, targets.same_frac, targets.same_off1, targets.same_off2, k,
         float(cutoff),
     )
