@@ -64,7 +64,7 @@ def test_officer_imports_fixes_runs_explains_and_publishes(demo_site: LiveServer
         expect(problem).to_have_count(1)
         expect(problem.locator("td").nth(1)).to_have_text("5")
         expect(problem.locator("td").nth(2)).to_have_text("choice1")
-        expect(problem.locator("td").nth(3)).to_contain_text("unknown school code 'DM-THPT-404'")
+        expect(problem.locator("td").nth(3)).to_contain_text("không có trường nào mã 'DM-THPT-404'")
         expect(tab.locator("form.run")).to_have_count(0)  # nothing stored, nothing to run
         # the refused file is answered 422, which Chromium logs; that one error is expected
         assert watch.console_errors == [
