@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import routing
+from basemaps.fetch import current_basemap, load_road_layer
 from basemaps.road_layer import RoadLayer
 from gis_service.errors import InputError
 from gis_service.models import SCHOOL_LEVELS
@@ -195,25 +195,17 @@ class FinderState:
 
 
 def _load_network(engine: Engine) -> RoadNetwork | None:
+    """The basemap in use (``EDUGIS_BASEMAP``, else the newest) and the schools."""
+    basemap = current_basemap(engine)
+    if basemap is None:
+        return None
+    layer = load_road_layer(engine, basemap)
+    if layer.edges.empty:
+        return None
     with engine.connect() as conn:
-        basemap = conn.execute(sa.text(
-            "SELECT name FROM basemaps ORDER BY imported_at DESC, name LIMIT 1")).scalar()
-        if basemap is None:
-            return None
-        nodes = pd.read_sql(sa.text("SELECT node_id, ST_X(geom) AS lon, ST_Y(geom) AS lat"
-                                    " FROM road_nodes WHERE basemap = :b ORDER BY node_id"),
-                            conn, params={"b": basemap})
-        edges = pd.read_sql(sa.text(
-            "SELECT u, v, osm_id, highway, oneway, maxspeed_kmh, access, name, length_m,"
-            " ST_AsBinary(geom) AS wkb FROM road_edges WHERE basemap = :b ORDER BY edge_id"),
-            conn, params={"b": basemap})
         schools = pd.read_sql(sa.text("SELECT code, name, level, ownership, address,"
                                       " ST_X(geom) AS lon, ST_Y(geom) AS lat FROM schools"
                                       " ORDER BY code"), conn)
-    if edges.empty:
-        return None
-    edges["geometry"] = shapely.from_wkb([bytes(b) for b in edges.pop("wkb")])
-    layer = RoadLayer(nodes=nodes, edges=edges, source=f"postgis basemap {basemap}")
     by_code = {row["code"]: row for row in schools.to_dict("records")}
     return RoadNetwork(basemap=basemap, layer=layer, graphs={}, schools=schools, by_code=by_code)
 

@@ -238,3 +238,22 @@ def test_concurrent_homes_share_one_query_with_the_same_answers(
     # a home far from the roads fails alone; the others still get their answers
     mixed = asyncio.run(ask([*homes[:3], (106.0, 10.0, 3)]))
     assert mixed[:3] == together[:3] and isinstance(mixed[3], BadRequestError)
+
+
+def test_finder_uses_the_basemap_setting(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from basemaps.demo_city import generate_road_layer
+    from basemaps.store import store_roads
+    from gis_service import settings
+    from web.finder import FinderState
+
+    store_roads(engine, generate_road_layer(target_nodes=400, seed=1), "first")
+    store_roads(engine, generate_road_layer(target_nodes=600, seed=2), "second")
+    network = FinderState().network(engine)
+    assert network is not None and network.basemap == "second"  # the newest by default
+    monkeypatch.setenv("EDUGIS_BASEMAP", "first")
+    settings.get_settings.cache_clear()
+    try:
+        pinned = FinderState().network(engine)
+        assert pinned is not None and pinned.basemap == "first"
+    finally:
+        settings.get_settings.cache_clear()
