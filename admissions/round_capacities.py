@@ -18,6 +18,8 @@ from admissions.problem import LEVEL_OF_GRADE
 from gis_service.errors import InputError, Problem
 
 COLUMNS = ("school_code", "capacity")
+#: More places than any school has (a typo guard, and inside PostgreSQL's integer).
+MAX_PLACES = 100_000
 #: Why a row is refused, as (Vietnamese, English) templates.
 REASONS = {
     "missing_column": ("thiếu cột", "missing column"),
@@ -27,8 +29,8 @@ REASONS = {
                     "school {code!r} is not a {level} school (grade {grade})"),
     "listed_twice": ("trường {code!r} được ghi hai lần (lần đầu ở dòng {first})",
                      "school {code!r} listed twice (first at row {first})"),
-    "not_whole": ("chỉ tiêu phải là số nguyên không âm, không phải {value!r}",
-                  "capacity must be a whole number of at least 0, not {value!r}"),
+    "not_whole": ("chỉ tiêu phải là số nguyên từ 0 đến 100000, không phải {value!r}",
+                  "capacity must be a whole number from 0 to 100000, not {value!r}"),
 }
 
 
@@ -71,7 +73,7 @@ def import_capacities(engine: Engine, round_id: str, path: str | Path,
             problems.append(Problem.of(label, row, "school_code", REASONS["listed_twice"], code=code,
                                        first=first[code]))
         first.setdefault(code, row)
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_PLACES:
             problems.append(Problem.of(label, row, "capacity", REASONS["not_whole"], value=raw))
     if problems:
         raise InputError(problems)

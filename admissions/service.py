@@ -264,8 +264,9 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
     problem = build_problem(applicants, schools, info.grade, source)
     if not catchments:
         return problem
-    for code, ward in zip(schools["code"], schools["ward_code"], strict=True):
-        if code not in catchments and isinstance(ward, str):
+    for code, ward, ownership in zip(schools["code"], schools["ward_code"], schools["ownership"],
+                                     strict=True):
+        if code not in catchments and isinstance(ward, str) and ownership == "public":
             catchments[code] = frozenset([ward])
     tiers = catchment_tiers(problem, applicants["tier"].to_numpy(np.int8),
                             [w if isinstance(w, str) else None for w in wards], catchments)

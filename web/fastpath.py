@@ -15,6 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from web.public_api import nearest_fast
 from web.tiles import tile_fast
 
+DIGITS = frozenset("0123456789")  # str.isdigit() also takes "²" and other scripts' digits
+
 
 class FastPathMiddleware:
     """Answer warm ``GET /api/nearest`` and cached tile requests before the router."""
@@ -28,6 +30,6 @@ class FastPathMiddleware:
             if path == "/api/nearest":
                 if await nearest_fast(scope, send):
                     return
-            elif path.startswith("/ogc/") and path[-1:].isdigit() and await tile_fast(scope, send):
+            elif path.startswith("/ogc/") and path[-1:] in DIGITS and await tile_fast(scope, send):
                 return
         await self.app(scope, receive, send)

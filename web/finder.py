@@ -107,7 +107,7 @@ class PreparedSearch:
             for lon, lat, k, waiter in batch:
                 try:
                     answer = self.nearest(lon, lat, k)
-                except BadRequestError as exc:
+                except Exception as exc:  # every waiter must hear of it
                     _settle(waiter, exc)
                 else:
                     _settle(waiter, answer)

@@ -187,7 +187,9 @@ async def _upload(request: Request, engine: Engine, user: User, round_id: str, f
     content = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
         raise ApiError(413, "PayloadTooLarge", f"file over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-    name = Path(file.filename or f"{kind}.csv").name or f"{kind}.csv"
+    name = Path(file.filename or "").name
+    if name in ("", ".", ".."):
+        name = f"{kind}.csv"
     importer = service.import_applicants if kind == "applicants" else import_capacities
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
@@ -284,7 +286,9 @@ def _explain_page(request: Request, engine: Engine, user: User, round_id: str, a
     column = f"capacity_grade{info.grade}"
     with engine.connect() as conn:
         schools = [dict(r._mapping) for r in conn.execute(sa.text(
-            f"SELECT code, name FROM schools WHERE {column} IS NOT NULL ORDER BY code"))]
+            f"SELECT code, name FROM schools s WHERE {column} IS NOT NULL OR EXISTS (SELECT 1"
+            " FROM round_capacities c WHERE c.round_id = :r AND c.school_code = s.code)"
+            " ORDER BY code"), {"r": round_id})]
     return render(request, engine, "officer_explain.html", {
         "round": info, "outcome": outcome, "schools": schools, "error": error},
         status_code=status_code)

@@ -146,7 +146,7 @@ def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
     else:
         return None
     tms, z, y, x = parts[-4:]
-    if tms != TMS_ID or not (z.isdigit() and y.isdigit() and x.isdigit()):
+    if tms != TMS_ID or not all(p.isascii() and p.isdigit() for p in (z, y, x)):
         return None
     return layers, int(z), int(x), int(y)
 

@@ -67,3 +67,11 @@ def test_the_run_uses_the_rounds_places(demo_engine: Engine, tmp_path: Path) -> 
     service.publish_round(demo_engine, round_id)
     with pytest.raises(service.RoundStateError):
         import_capacities(demo_engine, round_id, tmp_path / "chitieu.csv")
+
+
+@pytest.mark.parametrize("content", ["", "school_code,capacity\nDM-THPT-001,\u00b2\n",
+                                     "school_code,capacity\nDM-THPT-001,99999999999\n"])
+def test_odd_files_are_refused_as_problems(demo_engine: Engine, tmp_path: Path, content: str) -> None:
+    round_id = _new_round(demo_engine)
+    with pytest.raises(InputError):
+        import_capacities(demo_engine, round_id, _write(tmp_path / "chitieu.csv", content))

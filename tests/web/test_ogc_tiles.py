@@ -115,3 +115,6 @@ def test_cached_tiles_come_back_with_the_same_bytes_and_headers(
     assert answered == [False, True, False, True]
     # an unknown collection is never answered from the cache, even for a cached tile position
     assert client.get(f"/ogc/collections/applicants/tiles/WebMercatorQuad/15/{y}/{x}").status_code == 404
+    # digits of other scripts ("²", Arabic-Indic zero) are not tile numbers, cached or not
+    for odd in ("%C2%B2", "%D9%A0"):
+        assert client.get(f"/ogc/tiles/WebMercatorQuad/15/{y}/{odd}").status_code == 400

@@ -32,6 +32,13 @@
     return li;
   }
 
+  /* Leaflet writes string tooltips as HTML: school names go in as text. */
+  function textNode(value) {
+    var span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  }
+
   function getJSON(url) {
     return fetch(url).then(function (r) { return r.ok ? r.json() : null; });
   }
@@ -141,7 +148,7 @@
             b.addEventListener("click", function () { drawRoute(s, generation); });
             li.appendChild(b);
           }
-          L.circleMarker([s.lat, s.lon], {radius: 7, color: "#1b6ac9"}).bindTooltip(s.rank + ". " + s.name).addTo(schoolLayer);
+          L.circleMarker([s.lat, s.lon], {radius: 7, color: "#1b6ac9"}).bindTooltip(textNode(s.rank + ". " + s.name)).addTo(schoolLayer);
         });
         results.setAttribute("data-method", data.method);
         rankings += 1;
@@ -209,7 +216,8 @@
   var shared = new URLSearchParams(window.location.search);
   ["level", "mode", "score"].forEach(function (k) {
     var input = {level: levelInput, mode: modeInput, score: scoreInput}[k];
-    if (shared.get(k) && (k === "score" || input.querySelector("option[value='" + shared.get(k) + "']"))) {
+    var known = k === "score" || Array.prototype.some.call(input.options, function (o) { return o.value === shared.get(k); });
+    if (shared.get(k) && known) {
       input.value = shared.get(k);
     }
   });

@@ -9,6 +9,13 @@
   map.fitBounds(edugisBounds(el));
   edugisBasemap(map, el.getAttribute("data-tiles-url"));
 
+  /* Leaflet writes string tooltips as HTML: school names go in as text. */
+  function textNode(value) {
+    var span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  }
+
   function colour(placed, places) {
     if (!places) { return "#888"; }
     var fill = placed / places;
@@ -43,8 +50,8 @@
           schools += 1;
           L.circleMarker(at, {radius: 4 + Math.sqrt(p.places || 0) / 2, color: colour(p.placed, p.places),
                               weight: 2, fillOpacity: 0.5})
-            .bindTooltip(p.code + " " + p.name + " — " + text("placed") + " " + p.placed + " / " +
-                         text("places") + " " + p.places)
+            .bindTooltip(textNode(p.code + " " + p.name + " — " + text("placed") + " " + p.placed +
+                                  " / " + text("places") + " " + p.places))
             .addTo(map);
         } else {
           unplaced += 1;

@@ -56,7 +56,9 @@
         },
         onEachFeature: function (f, l) {
           var p = f.properties;
-          l.bindTooltip(p.code + " " + p.name + ": " + Math.round(p.shortfall_seats) + " / " + Math.round(p.demand));
+          var tip = document.createElement("span");  /* as text: Leaflet writes strings as HTML */
+          tip.textContent = p.code + " " + p.name + ": " + Math.round(p.shortfall_seats) + " / " + Math.round(p.demand);
+          l.bindTooltip(tip);
         }
       }).addTo(map);
       el.setAttribute("data-gap-wards", String(data.features.length));
@@ -73,7 +75,11 @@
                                          fillOpacity: 0.9, className: "proposed-site",
                                          pane: "sites"});
         },
-        onEachFeature: function (f, l) { l.bindTooltip("#" + f.properties.rank + " " + (f.properties.ward_name || "")); }
+        onEachFeature: function (f, l) {
+          var tip = document.createElement("span");
+          tip.textContent = "#" + f.properties.rank + " " + (f.properties.ward_name || "");
+          l.bindTooltip(tip);
+        }
       }).addTo(map);
       el.setAttribute("data-sites", String(data.features.length));
     }).catch(function (e) { console.error(e); });
