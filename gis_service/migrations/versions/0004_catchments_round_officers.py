@@ -34,6 +34,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['username'], ['users.username'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('round_id', 'username')
     )
+    # rounds created before this migration keep their creator (from the audit log) as officer
+    op.execute(
+        "INSERT INTO round_officers (round_id, username) SELECT DISTINCT a.target, a.actor"
+        " FROM audit_log a JOIN admission_rounds r ON r.id = a.target"
+        " JOIN users u ON u.username = a.actor AND u.role = 'officer'"
+        " WHERE a.action = 'round.create'"
+    )
 
 
 def downgrade() -> None:
