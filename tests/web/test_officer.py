@@ -56,6 +56,15 @@ def officer(client: TestClient, demo_engine: Engine) -> str:
     return name
 
 
+def _new_grade10_round(client: TestClient) -> str:
+    """Create a grade-10 round through the form as the signed-in officer; its page's path."""
+    round_id = f"web-{uuid.uuid4().hex[:8]}"
+    created = client.post("/officer/rounds", data={"round_id": round_id, "grade": "10",
+                                                   "year": "2026", "csrf_token": csrf(client)})
+    assert created.status_code == 200, created.text  # followed to the round page
+    return f"/officer/rounds/{round_id}"
+
+
 def _actions(engine: Engine, round_id: str) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(sa.text("SELECT action FROM audit_log WHERE target = :r ORDER BY id"),
@@ -190,10 +199,8 @@ def test_bad_round_id_and_unknown_applicant(client: TestClient, demo_engine: Eng
 def test_officers_see_only_their_rounds_until_an_admin_adds_them(client: TestClient,
                                                                  demo_engine: Engine,
                                                                  officer: str) -> None:
-    round_id = f"web-{uuid.uuid4().hex[:8]}"
-    base = f"/officer/rounds/{round_id}"
-    client.post("/officer/rounds", data={"round_id": round_id, "grade": "10", "year": "2026",
-                                         "csrf_token": csrf(client)})
+    base = _new_grade10_round(client)
+    round_id = base.rsplit("/", 1)[1]
     header = "applicant_id,score,choice1,choice2,choice3\n"
     imported = client.post(f"{base}/applicants", data={"csrf_token": csrf(client)}, files={
         "file": ("hoso.csv", (header + f"SECRET-1,25,{FIRST},,\n").encode(), "text/csv")})
@@ -253,10 +260,8 @@ def test_results_map_shows_schools_and_unplaced_homes_to_round_officers(
 
 def test_officer_uploads_the_rounds_places(client: TestClient, demo_engine: Engine,
                                            officer: str) -> None:
-    round_id = f"web-{uuid.uuid4().hex[:8]}"
-    base = f"/officer/rounds/{round_id}"
-    client.post("/officer/rounds", data={"round_id": round_id, "grade": "10", "year": "2026",
-                                         "csrf_token": csrf(client)})
+    base = _new_grade10_round(client)
+    round_id = base.rsplit("/", 1)[1]
     bad = "school_code,capacity\nDM-THPT-001,40\nDM-TH-001,12\n"
     refused = client.post(f"{base}/capacities", data={"csrf_token": csrf(client)},
                           files={"file": ("chitieu.csv", bad.encode(), "text/csv")})
