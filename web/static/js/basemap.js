@@ -20,6 +20,12 @@
     map.attributionControl.setPrefix("Leaflet");
     return layer;
   };
+  /* Leaflet writes string tooltips as HTML: names from the data go in as a text node. */
+  window.edugisText = function (value) {
+    var span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  };
   window.edugisBounds = function (el) {
     return L.latLngBounds(JSON.parse(el.getAttribute("data-bounds")));
   };

@@ -32,13 +32,6 @@
     return li;
   }
 
-  /* Leaflet writes string tooltips as HTML: school names go in as text. */
-  function textNode(value) {
-    var span = document.createElement("span");
-    span.textContent = value;
-    return span;
-  }
-
   function getJSON(url) {
     return fetch(url).then(function (r) { return r.ok ? r.json() : null; });
   }
@@ -148,7 +141,7 @@
             b.addEventListener("click", function () { drawRoute(s, generation); });
             li.appendChild(b);
           }
-          L.circleMarker([s.lat, s.lon], {radius: 7, color: "#1b6ac9"}).bindTooltip(textNode(s.rank + ". " + s.name)).addTo(schoolLayer);
+          L.circleMarker([s.lat, s.lon], {radius: 7, color: "#1b6ac9"}).bindTooltip(edugisText(s.rank + ". " + s.name)).addTo(schoolLayer);
         });
         results.setAttribute("data-method", data.method);
         rankings += 1;

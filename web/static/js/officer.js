@@ -9,13 +9,6 @@
   map.fitBounds(edugisBounds(el));
   edugisBasemap(map, el.getAttribute("data-tiles-url"));
 
-  /* Leaflet writes string tooltips as HTML: school names go in as text. */
-  function textNode(value) {
-    var span = document.createElement("span");
-    span.textContent = value;
-    return span;
-  }
-
   function colour(placed, places) {
     if (!places) { return "#888"; }
     var fill = placed / places;
@@ -50,7 +43,7 @@
           schools += 1;
           L.circleMarker(at, {radius: 4 + Math.sqrt(p.places || 0) / 2, color: colour(p.placed, p.places),
                               weight: 2, fillOpacity: 0.5})
-            .bindTooltip(textNode(p.code + " " + p.name + " — " + text("placed") + " " + p.placed +
+            .bindTooltip(edugisText(p.code + " " + p.name + " — " + text("placed") + " " + p.placed +
                                   " / " + text("places") + " " + p.places))
             .addTo(map);
         } else {

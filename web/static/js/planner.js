@@ -56,9 +56,8 @@
         },
         onEachFeature: function (f, l) {
           var p = f.properties;
-          var tip = document.createElement("span");  /* as text: Leaflet writes strings as HTML */
-          tip.textContent = p.code + " " + p.name + ": " + Math.round(p.shortfall_seats) + " / " + Math.round(p.demand);
-          l.bindTooltip(tip);
+          l.bindTooltip(edugisText(p.code + " " + p.name + ": " + Math.round(p.shortfall_seats) + " / " +
+                                   Math.round(p.demand)));
         }
       }).addTo(map);
       el.setAttribute("data-gap-wards", String(data.features.length));
@@ -76,9 +75,7 @@
                                          pane: "sites"});
         },
         onEachFeature: function (f, l) {
-          var tip = document.createElement("span");
-          tip.textContent = "#" + f.properties.rank + " " + (f.properties.ward_name || "");
-          l.bindTooltip(tip);
+          l.bindTooltip(edugisText("#" + f.properties.rank + " " + (f.properties.ward_name || "")));
         }
       }).addTo(map);
       el.setAttribute("data-sites", String(data.features.length));
