@@ -36,8 +36,6 @@ OUTSIDE_TIER = 3
 
 #: Why a row of a catchment file is refused, as (Vietnamese, English) templates.
 REASONS = {
-    "missing_column": ("thiếu cột", "missing column"),
-    "no_rows": ("tệp không có dòng nào", "the file has no rows"),
     "unknown_school": ("không có trường nào mã {code!r}", "unknown school code {code!r}"),
     "no_catchment": ("trường {code!r} ({ownership}, {level}) không có địa bàn tuyển sinh: chỉ trường "
                      "công lập tiểu học và THCS có",
@@ -110,6 +108,7 @@ def derive_catchments(engine: Engine, level: str, mode: str = "motorbike",
     catchment of that level); return the stored rows."""
     import routing
     from admissions.road_distance import RoadNetwork
+    from admissions.service import audit
     from basemaps.fetch import load_road_layer
 
     grade = _check_level(level)
@@ -144,7 +143,7 @@ def derive_catchments(engine: Engine, level: str, mode: str = "motorbike",
     rows = assign_wards(wards["code"].tolist(), school_wards, nearest)
     with engine.begin() as conn:
         _replace(conn, rows, "derived", level=level)
-        _audit(conn, actor, "catchments.derive", level,
+        audit(conn, actor, "catchments.derive", level,
                {"schools": int(rows["school_code"].nunique()), "pairs": len(rows), "mode": mode})
     return rows
 
@@ -152,15 +151,10 @@ def derive_catchments(engine: Engine, level: str, mode: str = "motorbike",
 def import_catchments(engine: Engine, path: str | Path, actor: str = "system") -> pd.DataFrame:
     """Store the catchments listed in a CSV ``school_code,ward_code`` (one row per pair),
     replacing those of the schools it names. Nothing is stored when any row is bad."""
-    from admissions.files import _read_csv
+    from admissions.files import read_table
+    from admissions.service import audit
 
-    label = Path(path).name
-    frame = _read_csv(Path(path), label)
-    missing = [c for c in ("school_code", "ward_code") if c not in frame.columns]
-    if missing:
-        raise InputError([Problem.of(label, None, c, REASONS["missing_column"]) for c in missing])
-    if frame.empty:
-        raise InputError(Problem.of(label, None, None, REASONS["no_rows"]))
+    label, frame = read_table(path, ("school_code", "ward_code"))
     with engine.connect() as conn:
         schools = {code: (level, ownership) for code, level, ownership in conn.execute(sa.text(
             "SELECT code, level, ownership FROM schools")).all()}
@@ -186,7 +180,7 @@ def import_catchments(engine: Engine, path: str | Path, actor: str = "system") -
     rows = frame[["school_code", "ward_code"]].reset_index(drop=True)
     with engine.begin() as conn:
         _replace(conn, rows, "imported")
-        _audit(conn, actor, "catchments.import", label,
+        audit(conn, actor, "catchments.import", label,
                {"schools": int(rows["school_code"].nunique()), "pairs": len(rows)})
     return rows
 
@@ -204,11 +198,6 @@ def _replace(conn: Connection, rows: pd.DataFrame, source: str, level: str | Non
         " FROM unnest(CAST(:s AS text[]), CAST(:w AS text[])) AS t(s, w)"),
         {"s": rows["school_code"].tolist(), "w": rows["ward_code"].tolist(), "source": source})
 
-
-def _audit(conn: Connection, actor: str, action: str, target: str, details: dict[str, object]) -> None:
-    from admissions.service import audit
-
-    audit(conn, actor, action, target, dict(details))
 
 
 def catchments_at(engine: Engine, lon: float, lat: float, level: str) -> dict[str, Any]:

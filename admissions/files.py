@@ -45,6 +45,7 @@ _LEVEL_VI = {"preschool": "mầm non", "primary": "tiểu học", "lower_seconda
 REASONS: dict[str, tuple[str, str]] = {
     "unreadable": ("không đọc được tệp CSV: {error}", "cannot read CSV: {error}"),
     "missing_column": ("thiếu cột", "missing column"),
+    "no_rows": ("tệp không có dòng nào", "the file has no rows"),
     "empty": ("bỏ trống", "empty"),
     "not_a_number": ("không phải là số: {value!r}", "not a number: {value!r}"),
     "coordinate_range": ("{value} nằm ngoài khoảng -{limit:g}..{limit:g}",
@@ -97,6 +98,19 @@ def _read_csv(path: Path, label: str) -> pd.DataFrame:
         raise InputError(_problem(label, None, None, "unreadable", error=error)) from error
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.apply(lambda column: column.str.strip())
+
+
+def read_table(path: str | Path, columns: tuple[str, ...]) -> tuple[str, pd.DataFrame]:
+    """A small CSV with the given ``columns`` and at least one row, as stripped strings, and
+    the file's name for problems; InputError naming each missing column otherwise."""
+    label = Path(path).name
+    frame = _read_csv(Path(path), label)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError([_problem(label, None, c, "missing_column") for c in missing])
+    if frame.empty:
+        raise InputError(_problem(label, None, None, "no_rows"))
+    return label, frame
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:

@@ -22,8 +22,6 @@ COLUMNS = ("school_code", "capacity")
 MAX_PLACES = 100_000
 #: Why a row is refused, as (Vietnamese, English) templates.
 REASONS = {
-    "missing_column": ("thiếu cột", "missing column"),
-    "no_rows": ("tệp không có dòng nào", "the file has no rows"),
     "unknown_school": ("không có trường nào mã {code!r}", "unknown school code {code!r}"),
     "wrong_level": ("trường {code!r} không phải trường {level} (lớp {grade})",
                     "school {code!r} is not a {level} school (grade {grade})"),
@@ -43,20 +41,14 @@ def import_capacities(engine: Engine, round_id: str, path: str | Path,
     A stored run of the round is dropped (the round is a draft again); a published round
     refuses new numbers.
     """
-    from admissions.files import _read_csv
+    from admissions.files import read_table
     from admissions.service import RoundStateError, audit, get_round
 
     info = get_round(engine, round_id)
     if info.status == "published":
         raise RoundStateError(f"round {round_id} is published: its places are frozen")
     grade = info.grade
-    label = Path(path).name
-    frame = _read_csv(Path(path), label)
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError([Problem.of(label, None, c, REASONS["missing_column"]) for c in missing])
-    if frame.empty:
-        raise InputError(Problem.of(label, None, None, REASONS["no_rows"]))
+    label, frame = read_table(path, COLUMNS)
     level = LEVEL_OF_GRADE[grade]
     with engine.connect() as conn:
         levels: dict[str, str] = dict(conn.execute(sa.text("SELECT code, level FROM schools")).all())
