@@ -15,15 +15,19 @@ places). The queue is a bucket queue (Dinitz): with buckets no wider than the sm
 arc weight, an entry of bucket ``b`` only creates entries in later buckets and cannot
 displace another entry of ``b``, so every label is expanded once, as with a heap, while a
 bucket's entries can be processed in any order — here sorted by node, for memory
-locality. The width is the 5th percentile of the weights, so that a few very short arcs
-do not make buckets tiny; an arc shorter than that sends its entry to the next bucket and
-may cost a re-expansion, never exactness. Costs stay exact float64: only the order of
-work is bucketed. Graphs with a zero-weight arc fall back to a 4-ary heap over the same
-rows.
+locality. The width is the 5th percentile of the positive weights, so that a few very short
+arcs do not make buckets tiny; an arc shorter than that (a zero-weight arc too) sends its
+entry to the next bucket and may cost a re-expansion, never exactness. Costs stay exact
+float64: only the order of work is bucketed.
 
-Large graphs are first searched as two halves on two threads, then once more from the
-labels crossing between them (see :func:`_search_buckets`); the rows end up the same
-kind of fixpoint, so the argument above still holds.
+The hot loop of :func:`_buckets_into` writes the row insertion out instead of calling
+:func:`_offer`: numba counts references to every array handed to a helper, an atomic
+operation per array and call, which took a fifth of the search time.
+
+Large graphs are searched in parts small enough for the processor cache, on all cores,
+then parts are merged pairwise by searching again from the labels crossing between them
+(see :func:`_search_buckets`); the rows end up the same kind of fixpoint, so the argument
+above still holds.
 """
 
 from __future__ import annotations
@@ -33,17 +37,18 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from routing._kernels import heap_pop, heap_push
-
 # numba-compiled functions are untyped for mypy; keep the signatures in the docstrings.
 Array = Any
 
-# Buckets are as wide as this quantile of the arc weights (at least the smallest weight).
+# Buckets are as wide as this quantile of the positive arc weights...
 _WIDTH_QUANTILE = 0.05
-# More ring slots than this (tiny smallest weight) and the heap is the better queue.
+# ... but no narrower than the largest weight over this many ring slots.
 _MAX_SLOTS = 1 << 22
-# From this many nodes the two halves of the graph are searched on two threads first.
-_HALVES_MIN_NODES = 20_000
+# A part's rows take about this many bytes (3 MB: two parts at once stay in the 32 MB
+# shared cache with their graph and queue; measured 16 parts best on the 256,000-node city)...
+_PART_BYTES = 3 << 20
+# ... and it has at least this many nodes (smaller, the merges cost more than they save).
+_MIN_PART_NODES = 10_000
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -96,59 +101,19 @@ def _offer(lab: Array, c1: Array, c2: Array, fill: Array, kth: Array, node: int,
     return True
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _still_labelled(lab: Array, c1: Array, fill: Array, node: int, label: int,
-                    cost1: float) -> int:
-    """Slot of ``label`` in ``node``'s row if it still has cost ``cost1``, else -1."""
-    for q in range(fill[node]):
-        if lab[node, q] == label:
-            return q if c1[node, q] == cost1 else -1
-    return -1
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _enqueue(
-    p_cost: Array, p_node: Array, p_label: Array, p_next: Array, free: Array, used: int,
-    n_free: int, head: Array, slot: int, cost: float, node: int, label: int,
-) -> tuple[Array, Array, Array, Array, Array, int, int]:
-    """Chain ``(cost, node, label)`` into ring slot ``slot`` from the entry pool.
-
-    Takes a recycled entry if there is one, else a new one (growing the pool). Returns
-    the pool arrays (new ones after growing) and the new ``used`` / ``n_free`` counts.
-    """
-    if n_free > 0:
-        n_free -= 1
-        e = free[n_free]
-    else:
-        if used == p_cost.shape[0]:
-            size = 2 * used + 1024
-            grown_cost = np.empty(size, np.float64)
-            grown_node = np.empty(size, np.int32)
-            grown_label = np.empty(size, np.int32)
-            grown_next = np.empty(size, np.int64)
-            grown_free = np.empty(size, np.int64)
-            grown_cost[:used] = p_cost
-            grown_node[:used] = p_node
-            grown_label[:used] = p_label
-            grown_next[:used] = p_next
-            grown_free[:used] = free
-            p_cost, p_node, p_label = grown_cost, grown_node, grown_label
-            p_next, free = grown_next, grown_free
-        e = used
-        used += 1
-    p_cost[e] = cost
-    p_node[e] = node
-    p_label[e] = label
-    p_next[e] = head[slot]
-    head[slot] = e
-    return p_cost, p_node, p_label, p_next, free, used, n_free
-
-
 @njit(nogil=True, cache=True)
 def _empty_rows(n: int, k: int) -> tuple[Array, Array, Array, Array, Array]:
     """Rows ``(label, cost1, cost2)`` of ``n`` nodes, empty, with their fill and k-th cost."""
     return (np.full((n, k), -1, np.int32), np.full((n, k), np.inf), np.full((n, k), np.inf),
             np.zeros(n, np.int32), np.full(n, np.inf))
+
+
+@njit(nogil=True, cache=True)
+def _grown(pool: Array, size: int) -> Array:
+    """``pool`` copied into a new array of ``size`` entries."""
+    grown = np.empty(size, pool.dtype)
+    grown[:len(pool)] = pool
+    return grown
 
 
 @njit(nogil=True, cache=True)
@@ -161,12 +126,14 @@ def _buckets_into(
 
     Rows may already hold labels (all of them expanded); seeds and arcs leading
     outside the node range are ignored, so searches on disjoint ranges may run at once.
+    Queued entries ``(cost, node, label)`` live in a pool, chained per ring slot;
+    processed entries are recycled.
     """
-    n = hi - lo
     n_slots = int(np.max(w1) / width) + 3 if len(w1) else 3
     head = np.full(n_slots, -1, np.int64)
-    # queued entries live in a pool chained per ring slot; processed entries are recycled
-    cap = 4 * len(seed_node) + n + 1024
+    queued = np.zeros(n_slots, np.int64)
+    max_out = int(np.max(indptr[lo + 1:hi + 1] - indptr[lo:hi])) if hi > lo else 0
+    cap = 4 * len(seed_node) + (hi - lo) + 1024
     p_cost = np.empty(cap, np.float64)
     p_node = np.empty(cap, np.int32)
     p_label = np.empty(cap, np.int32)
@@ -188,40 +155,54 @@ def _buckets_into(
             current = int(seed_c1[seed_order[next_seed]] / width)
         else:
             current += 1
+        slot = current % n_slots
         while next_seed < n_seeds:
             i = seed_order[next_seed]
             if seed_c1[i] > cutoff or int(seed_c1[i] / width) > current:
                 break
             next_seed += 1
-            if seed_node[i] < lo or seed_node[i] >= hi:
+            node = seed_node[i]
+            if node < lo or node >= hi or not _offer(lab, c1, c2, fill, kth, node,
+                                                     seed_label[i], seed_c1[i], seed_c2[i], k):
                 continue
-            if _offer(lab, c1, c2, fill, kth, seed_node[i], seed_label[i], seed_c1[i],
-                      seed_c2[i], k):
-                p_cost, p_node, p_label, p_next, free, used, n_free = _enqueue(
-                    p_cost, p_node, p_label, p_next, free, used, n_free, head,
-                    current % n_slots, seed_c1[i], seed_node[i], seed_label[i])
-                waiting += 1
-        slot = current % n_slots
-        e = head[slot]
-        head[slot] = -1
-        m = 0
-        while e >= 0:
-            if m == batch.shape[0]:
-                grown = np.empty(2 * m, np.int64)
-                grown[:m] = batch
-                batch = grown
-                grown_node = np.empty(2 * m, np.int32)
-                grown_node[:m] = batch_node
-                batch_node = grown_node
-            batch[m] = e
-            batch_node[m] = p_node[e]
-            m += 1
-            e = p_next[e]
-        waiting -= m
+            if n_free == 0 and used == len(p_cost):
+                size = 2 * used + 1024
+                p_cost, p_node = _grown(p_cost, size), _grown(p_node, size)
+                p_label, p_next = _grown(p_label, size), _grown(p_next, size)
+                free = _grown(free, size)
+            if n_free > 0:
+                n_free -= 1
+                e = free[n_free]
+            else:
+                e = used
+                used += 1
+            p_cost[e], p_node[e], p_label[e] = seed_c1[i], node, seed_label[i]
+            p_next[e] = head[slot]
+            head[slot] = e
+            queued[slot] += 1
+            waiting += 1
+        # take the slot's chain out, sorted by node for memory locality
+        m = queued[slot]
         if m == 0:
             continue
+        if m > len(batch):
+            batch, batch_node = np.empty(2 * m, np.int64), np.empty(2 * m, np.int32)
+        e = head[slot]
+        for jj in range(m):
+            batch[jj] = e
+            batch_node[jj] = p_node[e]
+            e = p_next[e]
+        head[slot] = -1
+        queued[slot] = 0
+        waiting -= m
         if m > 16:
             batch[:m] = batch[:m][np.argsort(batch_node[:m])]
+        # room for every entry the batch can create, so the loop below never grows the pool
+        if used + m * max_out > len(p_cost):
+            size = 2 * (used + m * max_out)
+            p_cost, p_node = _grown(p_cost, size), _grown(p_node, size)
+            p_label, p_next = _grown(p_label, size), _grown(p_next, size)
+            free = _grown(free, size)
         for jj in range(m):
             e = batch[jj]
             d = p_cost[e]
@@ -229,47 +210,85 @@ def _buckets_into(
             s = p_label[e]
             free[n_free] = e
             n_free += 1
-            q = _still_labelled(lab, c1, fill, node, s, d)
+            # expand only if the label is still in the row at this cost
+            q = -1
+            for j in range(fill[node]):
+                if lab[node, j] == s:
+                    if c1[node, j] == d:
+                        q = j
+                    break
             if q < 0:
                 continue
             d2 = c2[node, q]
             for a in range(indptr[node], indptr[node + 1]):
                 nd = d + w1[a]
-                if nd > cutoff:
-                    continue
                 t = nbr[a]
-                if t < lo or t >= hi or not _offer(lab, c1, c2, fill, kth, t, s, nd,
-                                                   d2 + w2[a], k):
+                if nd > cutoff or nd >= kth[t] or t < lo or t >= hi:
                     continue
+                # _offer written out (see the module docstring): the slot of s in t's
+                # row, or a new one; nothing if s is there already at no higher cost
+                count = fill[t]
+                j = -1
+                for r in range(count):
+                    if lab[t, r] == s:
+                        j = r
+                        break
+                if j >= 0:
+                    if c1[t, j] <= nd:
+                        continue
+                elif count < k:
+                    j = count
+                    count += 1
+                else:
+                    j = k - 1
+                while j > 0 and c1[t, j - 1] > nd:
+                    lab[t, j] = lab[t, j - 1]
+                    c1[t, j] = c1[t, j - 1]
+                    c2[t, j] = c2[t, j - 1]
+                    j -= 1
+                lab[t, j] = s
+                c1[t, j] = nd
+                c2[t, j] = d2 + w2[a]
+                fill[t] = count
+                if count == k:
+                    kth[t] = c1[t, k - 1]
                 # an arc shorter than the width (or rounding) may land in the current
                 # bucket, already taken out of the ring: queue it in the next one
-                p_cost, p_node, p_label, p_next, free, used, n_free = _enqueue(
-                    p_cost, p_node, p_label, p_next, free, used, n_free, head,
-                    max(int(nd / width), current + 1) % n_slots, nd, t, s)
+                if n_free > 0:
+                    n_free -= 1
+                    e = free[n_free]
+                else:
+                    e = used
+                    used += 1
+                p_cost[e], p_node[e], p_label[e] = nd, t, s
+                sl = max(int(nd / width), current + 1) % n_slots
+                p_next[e] = head[sl]
+                head[sl] = e
+                queued[sl] += 1
                 waiting += 1
 
 
 @njit(nogil=True, cache=True)
 def _crossing_offers(
-    lab: Array, c1: Array, c2: Array, fill: Array, split: int, indptr: Array, nbr: Array,
-    w1: Array, w2: Array, cutoff: float,
+    lab: Array, c1: Array, c2: Array, fill: Array, lo: int, mid: int, hi: int,
+    indptr: Array, nbr: Array, w1: Array, w2: Array, cutoff: float,
 ) -> tuple[Array, Array, Array, Array]:
-    """Every label carried over every arc between nodes ``< split`` and ``>= split``."""
-    n = len(fill)
+    """Every label carried over every arc between nodes ``[lo, mid)`` and ``[mid, hi)``."""
     count = 0
-    for u in range(n):
+    for u in range(lo, hi):
         for a in range(indptr[u], indptr[u + 1]):
-            if (u < split) != (nbr[a] < split):
+            t = nbr[a]
+            if lo <= t < hi and (u < mid) != (t < mid):
                 count += fill[u]
     node = np.empty(count, np.int32)
     label = np.empty(count, np.int32)
     cost1 = np.empty(count)
     cost2 = np.empty(count)
     m = 0
-    for u in range(n):
+    for u in range(lo, hi):
         for a in range(indptr[u], indptr[u + 1]):
             t = nbr[a]
-            if (u < split) == (t < split):
+            if not (lo <= t < hi and (u < mid) != (t < mid)):
                 continue
             for j in range(fill[u]):
                 nd = c1[u, j] + w1[a]
@@ -284,79 +303,74 @@ def _crossing_offers(
 
 
 @njit(parallel=True, cache=True)
-def _halves_into(
-    lab: Array, c1: Array, c2: Array, fill: Array, kth: Array, split: int,
+def _parts_into(
+    lab: Array, c1: Array, c2: Array, fill: Array, kth: Array, bounds: Array,
     indptr: Array, nbr: Array, w1: Array, w2: Array, seed_node: Array, seed_label: Array,
     seed_c1: Array, seed_c2: Array, k: int, cutoff: float, width: float,
 ) -> None:
-    """:func:`_buckets_into` on nodes ``< split`` and on the rest, one thread each.
+    """:func:`_buckets_into` on each part ``[bounds[p], bounds[p + 1])``, parts on all cores.
 
-    The two searches write disjoint rows, each in its own fixed order.
+    The searches write disjoint rows, each in its own fixed order.
     """
-    bounds = np.array([0, split, len(fill)])
-    for half in prange(2):
-        _buckets_into(lab, c1, c2, fill, kth, bounds[half], bounds[half + 1], indptr, nbr,
-                      w1, w2, seed_node, seed_label, seed_c1, seed_c2, k, cutoff, width)
+    for p in prange(len(bounds) - 1):
+        _buckets_into(lab, c1, c2, fill, kth, bounds[p], bounds[p + 1], indptr, nbr, w1, w2,
+                      seed_node, seed_label, seed_c1, seed_c2, k, cutoff, width)
+
+
+@njit(parallel=True, cache=True)
+def _merges_into(
+    lab: Array, c1: Array, c2: Array, fill: Array, kth: Array, bounds: Array, step: int,
+    indptr: Array, nbr: Array, w1: Array, w2: Array, k: int, cutoff: float, width: float,
+) -> None:
+    """Merge the parts ``bounds[i * step : (i + 1) * step]`` pairwise, merges on all cores.
+
+    Each merge searches its range again from the labels crossing between its two halves;
+    merges write disjoint rows.
+    """
+    for p in prange((len(bounds) - 1) // step):
+        lo, mid, hi = bounds[p * step], bounds[p * step + step // 2], bounds[(p + 1) * step]
+        node, label, cost1, cost2 = _crossing_offers(lab, c1, c2, fill, lo, mid, hi,
+                                                     indptr, nbr, w1, w2, cutoff)
+        _buckets_into(lab, c1, c2, fill, kth, lo, hi, indptr, nbr, w1, w2, node, label,
+                      cost1, cost2, k, cutoff, width)
+
+
+def _part_count(n: int, k: int) -> int:
+    """Parts (a power of two) of about :data:`_PART_BYTES` of rows for ``n`` nodes."""
+    nodes = max(_MIN_PART_NODES, _PART_BYTES // (20 * k))  # 20 bytes per label
+    parts = 1
+    while n >= 2 * parts * nodes:
+        parts *= 2
+    return parts
 
 
 def _search_buckets(
     n: int, indptr: Array, nbr: Array, w1: Array, w2: Array, seed_node: Array,
     seed_label: Array, seed_c1: Array, seed_c2: Array, k: int, cutoff: float, width: float,
-    halves: bool = False,
+    parts: int = 1,
 ) -> tuple[Array, Array, Array]:
-    """Bucket-queue search; with ``halves``, first the two node halves on two threads.
+    """Bucket-queue search in ``parts`` (a power of two) node ranges, then their merges.
 
-    Each half (nodes ``< n // 2`` and the rest, Z-ordered: two compact areas) is
-    searched alone, on its own rows; then the labels crossing between the halves are
-    offered as seeds of one more search over the whole graph, which only revisits what
-    they improve (a strip along the border). Every label left in a row has then been
-    carried over all its arcs, which is all the exactness argument needs; each step
-    is deterministic, so the result does not depend on thread timing.
+    Each part (a range of Z-ordered nodes: a compact area) is searched alone, on its
+    own rows, from its own seeds. Then neighbouring parts are merged pairwise, level by
+    level: the labels crossing between the two are offered as seeds of one more search
+    over both, which only revisits what they improve (a strip along the border). Every
+    label left in a row has then been carried over all its arcs, which is all the
+    exactness argument needs; each step is deterministic, so the result does not depend
+    on thread timing.
     """
+    if parts < 1 or parts & (parts - 1):
+        raise ValueError("parts must be a power of two")
     rows = _empty_rows(n, k)
     lab, c1, c2 = rows[:3]
     graph = (indptr, nbr, w1, w2)
-    if not halves:
-        _buckets_into(*rows, 0, n, *graph, seed_node, seed_label, seed_c1, seed_c2, k,
-                      cutoff, width)
-        return lab, c1, c2
-    split = n // 2
-    _halves_into(*rows, split, *graph, seed_node, seed_label, seed_c1, seed_c2, k, cutoff,
-                 width)
-    crossing = _crossing_offers(*rows[:4], split, *graph, cutoff)
-    _buckets_into(*rows, 0, n, *graph, *crossing, k, cutoff, width)
-    return lab, c1, c2
-
-
-@njit(nogil=True, cache=True)
-def _search_heap(
-    n: int, indptr: Array, nbr: Array, w1: Array, w2: Array, seed_node: Array,
-    seed_label: Array, seed_c1: Array, seed_c2: Array, k: int, cutoff: float,
-) -> tuple[Array, Array, Array]:
-    lab, c1, c2, fill, kth = _empty_rows(n, k)
-    cap = 4 * len(seed_node) + n + 16
-    keys = np.empty(cap, np.float64)
-    nodes = np.empty(cap, np.int32)
-    labels = np.empty(cap, np.int32)
-    size = 0
-    for i in range(len(seed_node)):
-        if seed_c1[i] <= cutoff and _offer(lab, c1, c2, fill, kth, seed_node[i],
-                                           seed_label[i], seed_c1[i], seed_c2[i], k):
-            keys, nodes, labels, size = heap_push(keys, nodes, labels, size, seed_c1[i],
-                                                  seed_node[i], seed_label[i])
-    while size > 0:
-        d, node, s, size = heap_pop(keys, nodes, labels, size)
-        q = _still_labelled(lab, c1, fill, node, s, d)
-        if q < 0:
-            continue
-        d2 = c2[node, q]
-        for a in range(indptr[node], indptr[node + 1]):
-            nd = d + w1[a]
-            if nd > cutoff:
-                continue
-            t = nbr[a]
-            if _offer(lab, c1, c2, fill, kth, t, s, nd, d2 + w2[a], k):
-                keys, nodes, labels, size = heap_push(keys, nodes, labels, size, nd, t, s)
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+    _parts_into(*rows, bounds, *graph, seed_node, seed_label, seed_c1, seed_c2, k, cutoff,
+                width)
+    step = 2
+    while step <= parts:
+        _merges_into(*rows, bounds, step, *graph, k, cutoff, width)
+        step *= 2
     return lab, c1, c2
 
 
@@ -376,18 +390,17 @@ def k_label_search(
         ``(label, cost1, cost2)`` sorted by ``cost1`` per node, ``-1`` / ``inf`` in unused
         slots.
     """
-    smallest = float(np.min(w1)) if len(w1) else 1.0
-    largest = float(np.max(w1)) if len(w1) else 1.0
+    if not np.all(np.isfinite(w1)):
+        raise ValueError("arc weights must be finite")
+    positive = w1[w1 > 0.0]
     # A few very short arcs (OSM) would make buckets tiny and nearly empty: size them on
     # the short tail instead and let the rare shorter arcs cost a re-expansion.
-    short = float(np.quantile(w1, _WIDTH_QUANTILE)) if len(w1) else 1.0
-    width = max(smallest, short)
-    if width > 0.0 and np.isfinite(largest) and largest / width < _MAX_SLOTS:
-        return _search_buckets(n, indptr, nbr, w1, w2, seed_node, seed_label,
-                               seed_c1, seed_c2, k, float(cutoff), width,
-                               halves=n >= _HALVES_MIN_NODES)
-    return _search_heap(n, indptr, nbr, w1, w2, seed_node, seed_label,
-                        seed_c1, seed_c2, k, float(cutoff))
+    width = 1.0
+    if len(positive):
+        width = max(float(np.quantile(positive, _WIDTH_QUANTILE)),
+                    float(positive.max()) / _MAX_SLOTS)
+    return _search_buckets(n, indptr, nbr, w1, w2, seed_node, seed_label, seed_c1, seed_c2,
+                           k, float(cutoff), width, parts=_part_count(n, k))
 
 
 @njit(parallel=True, cache=True)

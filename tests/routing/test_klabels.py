@@ -1,4 +1,4 @@
-"""The k-label search kernel on raw CSR graphs: both queues against networkx."""
+"""The k-label search kernel on raw CSR graphs against networkx."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from functools import partial
 
 import networkx as nx
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,14 +63,14 @@ def test_k_label_search_equals_networkx_with_ties_and_zero_arcs(
     seed_c2 = rng.uniform(0.0, 3.0, n_seeds)
     cutoff = 12.0 if bounded else np.inf
     want = reference(n, indptr, nbr, w1, tail, seed_node, seed_label, seed_c1, n_labels, cutoff)
-    searches = [_klabels.k_label_search, _klabels._search_heap]
-    if w1.min() > 0:
-        # the bucket width only orders the work: narrower or wider, the labels are exact;
-        # so is searching the two halves apart, then across their border
-        for width in (float(w1.min()) / 3, float(w1.min()) * 4):
-            for halves in (False, True):
-                searches.append(partial(_klabels._search_buckets, width=width,
-                                        halves=halves))
+    searches = [_klabels.k_label_search]
+    # the bucket width only orders the work: narrower or wider than the shortest arc (zero
+    # arcs go to the next bucket), the labels are exact; so is searching parts apart, then
+    # merging them across their borders
+    shortest = float(w1[w1 > 0].min())
+    for width in (shortest / 3, shortest * 4):
+        for parts in (1, 2, 8):
+            searches.append(partial(_klabels._search_buckets, width=width, parts=parts))
     for search in searches:
         lab, c1, _ = search(n, indptr, nbr, w1, w2, seed_node, seed_label, seed_c1, seed_c2,
                             k, cutoff)
@@ -82,7 +83,7 @@ def test_k_label_search_equals_networkx_with_ties_and_zero_arcs(
         assert all(len(set(row[row >= 0])) == (row >= 0).sum() for row in lab)
 
 
-def test_k_label_search_by_halves_is_deterministic_and_matches_one_search() -> None:
+def test_k_label_search_by_parts_is_deterministic_and_matches_one_search() -> None:
     rng = np.random.default_rng(5)
     n, n_labels, k = 3_000, 60, 4
     indptr, nbr, w1, w2, _ = random_csr(rng, n, 9_000, 0.0, False)
@@ -93,11 +94,34 @@ def test_k_label_search_by_halves_is_deterministic_and_matches_one_search() -> N
     args = (n, indptr, nbr, w1, w2, seed_node, seed_label, seed_c1, seed_c2, k, np.inf,
             float(w1.min()))
     single = _klabels._search_buckets(*args)
-    runs = [_klabels._search_buckets(*args, halves=True) for _ in range(3)]
-    for run in runs[1:]:
-        for got, first in zip(run, runs[0], strict=True):
-            assert np.array_equal(got, first)
-    # the same costs as one search over the whole graph (labels may differ only at ties)
-    assert np.array_equal(runs[0][1], single[1])
-    finite = np.isfinite(single[1])
-    np.testing.assert_allclose(runs[0][2][finite], single[2][finite], rtol=0, atol=1e-9)
+    for parts in (2, 16):
+        runs = [_klabels._search_buckets(*args, parts=parts) for _ in range(3)]
+        for run in runs[1:]:
+            for got, first in zip(run, runs[0], strict=True):
+                assert np.array_equal(got, first)
+        # the same costs as one search over the whole graph (labels may differ only at ties)
+        assert np.array_equal(runs[0][1], single[1])
+        finite = np.isfinite(single[1])
+        np.testing.assert_allclose(runs[0][2][finite], single[2][finite], rtol=0, atol=1e-9)
+
+
+def test_part_count_keeps_parts_cache_sized() -> None:
+    assert _klabels._part_count(5_000, 10) == 1
+    assert _klabels._part_count(256_225, 10) == 16  # the city benchmark: measured best
+    assert _klabels._part_count(256_225, 1) == 1  # 20 bytes a node: all in cache at once
+    assert _klabels._part_count(256_225, 40) == 16  # never below 10,000 nodes a part
+
+
+def test_k_label_search_handles_zero_weights_and_refuses_infinite_ones() -> None:
+    indptr = np.array([0, 1, 2, 2], np.int64)  # 0 -> 1 -> 2, both arcs of weight 0
+    nbr = np.array([1, 2], np.int32)
+    seeds = (np.array([0], np.int32), np.array([0], np.int32), np.array([1.5]),
+             np.array([2.0]))
+    lab, c1, c2 = _klabels.k_label_search(3, indptr, nbr, np.zeros(2), np.ones(2), *seeds,
+                                          1, np.inf)
+    assert lab[:, 0].tolist() == [0, 0, 0]
+    assert c1[:, 0].tolist() == [1.5, 1.5, 1.5]
+    assert c2[:, 0].tolist() == [2.0, 3.0, 4.0]
+    with pytest.raises(ValueError, match="finite"):
+        _klabels.k_label_search(3, indptr, nbr, np.array([1.0, np.inf]), np.ones(2), *seeds,
+                                1, np.inf)
