@@ -16,6 +16,8 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
 
+from routing._kernels import counting_order
+
 Array = Any
 
 
@@ -132,18 +134,18 @@ def _scan_cell(
 
 
 @njit(cache=True)
-def _cell_order(px: Array, py: Array, x0: float, y0: float, cell: float, ny: int) -> Array:
-    """Query order by grid cell (column-major, as cells are numbered), for cache locality."""
-    n = len(px)
-    key = np.empty(n, np.int64)
-    for i in range(n):
-        fx = (px[i] - x0) / cell
-        fy = (py[i] - y0) / cell
-        if np.isfinite(fx) and np.isfinite(fy) and abs(fx) < 2e9 and abs(fy) < 2e9:
-            key[i] = int(np.floor(fx)) * (ny + 1) + int(np.floor(fy))
-        else:
-            key[i] = np.iinfo(np.int64).max
-    return np.argsort(key, kind="mergesort")
+def _cell_order(px: Array, py: Array, x0: float, y0: float, cell: float, nx: int,
+                ny: int) -> Array:
+    """Query order by grid cell (column-major, as cells are numbered), for cache locality.
+
+    Points outside the grid come last.
+    """
+    key = np.empty(len(px), np.int64)
+    for i in range(len(px)):
+        fx = np.floor((px[i] - x0) / cell)
+        fy = np.floor((py[i] - y0) / cell)
+        key[i] = int(fx) * ny + int(fy) if 0 <= fx < nx and 0 <= fy < ny else nx * ny
+    return counting_order(key, nx * ny + 1)
 
 
 @njit(parallel=True, cache=True)
@@ -163,7 +165,7 @@ def nearest_segments(
     max_ring = int(np.floor(max_dist / cell)) + 2
     # Random points would touch random cells; in cell order neighbouring queries share
     # their cells and segments in cache. Each point's answer does not depend on the order.
-    order = _cell_order(px, py, x0, y0, cell, ny)
+    order = _cell_order(px, py, x0, y0, cell, nx, ny)
     for rank in prange(n):
         i = order[rank]
         x, y = px[i], py[i]

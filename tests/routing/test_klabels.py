@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routing import _klabels
+from routing._kernels import counting_order
 
 
 def random_csr(rng: np.random.Generator, n: int, n_arcs: int, zero_share: float,
@@ -125,3 +126,10 @@ def test_k_label_search_handles_zero_weights_and_refuses_infinite_ones() -> None
     with pytest.raises(ValueError, match="finite"):
         _klabels.k_label_search(3, indptr, nbr, np.array([1.0, np.inf]), np.ones(2), *seeds,
                                 1, np.inf)
+
+
+@settings(max_examples=30, deadline=None)
+@given(keys=st.lists(st.integers(0, 6), max_size=60))
+def test_counting_order_sorts_stably(keys: list[int]) -> None:
+    key = np.array(keys, np.int64)
+    assert np.array_equal(counting_order(key, 7), np.argsort(key, kind="stable"))
