@@ -10,8 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routing import _klabels
+from basemaps.demo_city import generate_road_layer
+from routing import _klabels, build_graph, snap_points
 from routing._kernels import counting_order
+from routing.nearest import Targets, reverse_weights
+from tests.routing.reference import random_points
 
 
 def random_csr(rng: np.random.Generator, n: int, n_arcs: int, zero_share: float,
@@ -133,3 +136,21 @@ def test_k_label_search_handles_zero_weights_and_refuses_infinite_ones() -> None
 def test_counting_order_sorts_stably(keys: list[int]) -> None:
     key = np.array(keys, np.int64)
     assert np.array_equal(counting_order(key, 7), np.argsort(key, kind="stable"))
+
+
+def test_parts_on_a_city_graph_give_the_costs_of_one_search() -> None:
+    """16 parts of a 40,000-node generated city (Z-ordered areas) against one search."""
+    graph = build_graph(generate_road_layer(40_000, seed=3), "motorbike", use_cache=False)
+    rng = np.random.default_rng(2)
+    s_snap = snap_points(graph, *random_points(graph, rng, 300).T)
+    targets = Targets.from_snap(graph, s_snap, "time")
+    w1, w2 = reverse_weights(graph, "time")
+    args = (graph.node_count, graph.rev_indptr, graph.rev_tail, w1, w2, targets.seed_node,
+            targets.seed_label, targets.seed_c1, targets.seed_c2, 10, np.inf,
+            float(np.quantile(w1, 0.05)))
+    _, c1_one, c2_one = _klabels._search_buckets(*args)
+    _, c1_parts, c2_parts = _klabels._search_buckets(*args, parts=16)
+    assert np.isfinite(c1_one).mean() > 0.9
+    assert np.array_equal(c1_parts, c1_one)
+    finite = np.isfinite(c1_one)
+    np.testing.assert_allclose(c2_parts[finite], c2_one[finite], rtol=0, atol=1e-9)
