@@ -200,7 +200,8 @@ def forecast_enrolment(
     -------
     pandas.DataFrame
         Columns :data:`OUTPUT_COLUMNS`; ``lower``/``upper`` are the backtest's residual
-        quantiles (80 % by default) around ``predicted``.
+        quantiles (80 % by default) around ``predicted``, widened where needed so that
+        they always contain ``predicted``.
     """
     backtest = report if report is not None else run_backtest(data)
     chosen = {**backtest.chosen, **(methods or {})}
@@ -220,6 +221,9 @@ def forecast_enrolment(
         }
         low = np.array([factors[(m, h)][0] for m, h in zip(part["measure"], part["horizon"], strict=True)])
         high = np.array([factors[(m, h)][1] for m, h in zip(part["measure"], part["horizon"], strict=True)])
+        # a biased method has both quantiles on one side of zero: widen the interval to the
+        # forecast itself rather than show a range that excludes it
+        low, high = np.minimum(low, 0.0), np.maximum(high, 0.0)
         base = np.log1p(part["predicted"].to_numpy(dtype=np.float64))
         parts.append(
             part.assign(lower=np.expm1(base + low).clip(0), upper=np.expm1(base + high).clip(0))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -86,6 +88,18 @@ def test_forecast_intervals_bracket_the_forecast_and_widen_with_horizon(
     assert width.loc[8] > width.loc[5]
     for level, method in report.chosen.items():
         assert set(forecast[forecast["level"] == level]["method"]) == {method}
+
+
+def test_interval_of_a_biased_method_still_contains_its_forecast(
+    data: EnrolmentData, report: BacktestReport
+) -> None:
+    # every backtest error positive (the method always under-forecast): the residual
+    # quantiles alone would put the whole interval above the forecast
+    biased = dataclasses.replace(report, quantiles=report.quantiles.assign(q_low=0.1, q_high=0.3))
+    forecast = forecast_enrolment(data, horizon_years=3, report=biased)
+    np.testing.assert_allclose(forecast["lower"], forecast["predicted"])
+    expected_upper = np.expm1(np.log1p(forecast["predicted"]) + 0.3)
+    np.testing.assert_allclose(forecast["upper"], expected_upper)
 
 
 def test_forced_method_overrides_the_backtest_choice(data: EnrolmentData) -> None:
