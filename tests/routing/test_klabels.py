@@ -154,3 +154,15 @@ def test_parts_on_a_city_graph_give_the_costs_of_one_search() -> None:
     assert np.array_equal(c1_parts, c1_one)
     finite = np.isfinite(c1_one)
     np.testing.assert_allclose(c2_parts[finite], c2_one[finite], rtol=0, atol=1e-9)
+
+
+def test_parallel_kernels_run_on_a_thread_safe_threading_layer() -> None:
+    """The web app runs searches on several threads at once: numba's workqueue layer would
+    abort the process there; OpenMP (libgomp1, installed by bin/setup) and TBB do not."""
+    import numba
+
+    indptr, nbr = np.array([0, 1, 1], np.int64), np.array([1], np.int32)
+    seed = np.array([0], np.int32)
+    _klabels.k_label_search(2, indptr, nbr, np.ones(1), np.ones(1), seed, seed, np.zeros(1),
+                            np.zeros(1), 1, np.inf)  # parallel (prange over its parts)
+    assert numba.threading_layer() in ("omp", "tbb")
