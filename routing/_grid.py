@@ -138,13 +138,16 @@ def _cell_order(px: Array, py: Array, x0: float, y0: float, cell: float, nx: int
                 ny: int) -> Array:
     """Query order by grid cell (column-major, as cells are numbered), for cache locality.
 
-    Points outside the grid come last.
+    Points outside the grid come last. A counting sort pays one pass over the cells, so
+    a few points on a large grid (a single snap) are sorted by comparison instead.
     """
     key = np.empty(len(px), np.int64)
     for i in range(len(px)):
         fx = np.floor((px[i] - x0) / cell)
         fy = np.floor((py[i] - y0) / cell)
         key[i] = int(fx) * ny + int(fy) if 0 <= fx < nx and 0 <= fy < ny else nx * ny
+    if nx * ny > 16 * len(key):
+        return np.argsort(key)
     return counting_order(key, nx * ny + 1)
 
 

@@ -11,13 +11,13 @@ when its label is no longer in the row with the same cost. This is exact: if tar
 Rows only ever hold costs of real paths and an entry still in its row is always
 expanded, so the costs do not depend on the order of work; the order decides how much
 work is done (and, among targets at exactly the same cost, which ones fill the last
-places). The queue is a bucket queue (Dinitz): with buckets no wider than the smallest
-arc weight, an entry of bucket ``b`` only creates entries in later buckets and cannot
-displace another entry of ``b``, so every label is expanded once, as with a heap, while a
-bucket's entries can be processed in any order — here sorted by node, for memory
-locality. The width is the 5th percentile of the positive weights, so that a few very short
-arcs do not make buckets tiny; an arc shorter than that (a zero-weight arc too) sends its
-entry to the next bucket and may cost a re-expansion, never exactness. Costs stay exact
+places). The queue is a bucket queue (Dinitz). Were buckets no wider than the smallest arc
+weight, an entry of bucket ``b`` would only create entries in later buckets and could not
+displace another entry of ``b``, so every label would be expanded once, as with a heap,
+while a bucket's entries can be processed in any order — here sorted by node, for memory
+locality. The width is rather the 5th percentile of the positive weights, so that a few
+very short arcs do not make buckets tiny; an arc shorter than that (a zero-weight arc too)
+sends its entry to the next bucket and may cost a re-expansion, never exactness. Costs stay exact
 float64: only the order of work is bucketed.
 
 The hot loop of :func:`_buckets_into` writes the row insertion out instead of calling
@@ -119,6 +119,14 @@ def _grown(pool: Array, size: int) -> Array:
 
 
 @njit(nogil=True, cache=True)
+def _grown_pool(p_cost: Array, p_node: Array, p_label: Array, p_next: Array, free: Array,
+                size: int) -> tuple[Array, Array, Array, Array, Array]:
+    """The entry pool's five arrays grown to ``size`` entries (rare: once per bucket at most)."""
+    return (_grown(p_cost, size), _grown(p_node, size), _grown(p_label, size),
+            _grown(p_next, size), _grown(free, size))
+
+
+@njit(nogil=True, cache=True)
 def _buckets_into(
     lab: Array, c1: Array, c2: Array, fill: Array, kth: Array, lo: int, hi: int,
     indptr: Array, nbr: Array, w1: Array, w2: Array, seed_node: Array, seed_label: Array,
@@ -134,7 +142,6 @@ def _buckets_into(
     n_slots = int(np.max(w1) / width) + 3 if len(w1) else 3
     head = np.full(n_slots, -1, np.int64)
     queued = np.zeros(n_slots, np.int64)
-    max_out = int(np.max(indptr[lo + 1:hi + 1] - indptr[lo:hi])) if hi > lo else 0
     cap = 4 * len(seed_node) + (hi - lo) + 1024
     p_cost = np.empty(cap, np.float64)
     p_node = np.empty(cap, np.int32)
@@ -168,10 +175,8 @@ def _buckets_into(
                                                      seed_label[i], seed_c1[i], seed_c2[i], k):
                 continue
             if n_free == 0 and used == len(p_cost):
-                size = 2 * used + 1024
-                p_cost, p_node = _grown(p_cost, size), _grown(p_node, size)
-                p_label, p_next = _grown(p_label, size), _grown(p_next, size)
-                free = _grown(free, size)
+                p_cost, p_node, p_label, p_next, free = _grown_pool(
+                    p_cost, p_node, p_label, p_next, free, 2 * used + 1024)
             if n_free > 0:
                 n_free -= 1
                 e = free[n_free]
@@ -190,21 +195,23 @@ def _buckets_into(
         if m > len(batch):
             batch, batch_node = np.empty(2 * m, np.int64), np.empty(2 * m, np.int32)
         e = head[slot]
+        arcs = 0
         for jj in range(m):
             batch[jj] = e
-            batch_node[jj] = p_node[e]
+            node = p_node[e]
+            batch_node[jj] = node
+            arcs += indptr[node + 1] - indptr[node]
             e = p_next[e]
         head[slot] = -1
         queued[slot] = 0
         waiting -= m
         if m > 16:
             batch[:m] = batch[:m][np.argsort(batch_node[:m])]
-        # room for every entry the batch can create, so the loop below never grows the pool
-        if used + m * max_out > len(p_cost):
-            size = 2 * (used + m * max_out)
-            p_cost, p_node = _grown(p_cost, size), _grown(p_node, size)
-            p_label, p_next = _grown(p_label, size), _grown(p_next, size)
-            free = _grown(free, size)
+        # room for every entry the batch can create (one per arc of its nodes), so the loop
+        # below never grows the pool
+        if used + arcs > len(p_cost):
+            p_cost, p_node, p_label, p_next, free = _grown_pool(
+                p_cost, p_node, p_label, p_next, free, 2 * (used + arcs))
         for jj in range(m):
             e = batch[jj]
             d = p_cost[e]
@@ -225,10 +232,12 @@ def _buckets_into(
             for a in range(indptr[node], indptr[node + 1]):
                 nd = d + w1[a]
                 t = nbr[a]
-                if nd > cutoff or nd >= kth[t] or t < lo or t >= hi:
+                # outside the range first: another part's rows belong to another thread
+                if t < lo or t >= hi or nd > cutoff or nd >= kth[t]:
                     continue
-                # _offer written out (see the module docstring): the slot of s in t's
-                # row, or a new one; nothing if s is there already at no higher cost
+                # _offer written out (see the module docstring; _insert is the reference):
+                # the slot of s in t's row, or a new one; nothing if s is there already at
+                # no higher cost
                 count = fill[t]
                 j = -1
                 for r in range(count):
@@ -392,8 +401,12 @@ def k_label_search(
         ``(label, cost1, cost2)`` sorted by ``cost1`` per node, ``-1`` / ``inf`` in unused
         slots.
     """
-    if not np.all(np.isfinite(w1)):
-        raise ValueError("arc weights must be finite")
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    if not np.all(np.isfinite(w1) & (w1 >= 0.0)):
+        raise ValueError("arc weights must be finite and not negative")
+    if np.isnan(seed_c1).any() or (seed_c1 < 0.0).any():
+        raise ValueError("seed costs must not be negative or NaN")
     positive = w1[w1 > 0.0]
     # A few very short arcs (OSM) would make buckets tiny and nearly empty: size them on
     # the short tail instead and let the rare shorter arcs cost a re-expansion.
@@ -425,7 +438,7 @@ def combine_k(
     read in memory order (a third faster than in input order for 200,000 origins).
     """
     n_orig = len(o_edge)
-    width = lab.shape[1]
+    row_len = lab.shape[1]
     out_lab = np.full((n_orig, k), -1, np.int32)
     out_c1 = np.full((n_orig, k), np.inf)
     out_c2 = np.full((n_orig, k), np.inf)
@@ -448,7 +461,7 @@ def combine_k(
                 node = edge_v[e]
                 base1 = o_off1[o] + (1.0 - f) * e_w1[e]
                 base2 = o_off2[o] + (1.0 - f) * e_w2[e]
-            for j in range(width):
+            for j in range(row_len):
                 s = lab[node, j]
                 if s < 0:
                     break

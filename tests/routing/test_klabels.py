@@ -126,9 +126,35 @@ def test_k_label_search_handles_zero_weights_and_refuses_infinite_ones() -> None
     assert lab[:, 0].tolist() == [0, 0, 0]
     assert c1[:, 0].tolist() == [1.5, 1.5, 1.5]
     assert c2[:, 0].tolist() == [2.0, 3.0, 4.0]
-    with pytest.raises(ValueError, match="finite"):
-        _klabels.k_label_search(3, indptr, nbr, np.array([1.0, np.inf]), np.ones(2), *seeds,
-                                1, np.inf)
+    for w1 in (np.array([1.0, np.inf]), np.array([1.0, -1.0])):
+        with pytest.raises(ValueError, match="finite and not negative"):
+            _klabels.k_label_search(3, indptr, nbr, w1, np.ones(2), *seeds, 1, np.inf)
+    with pytest.raises(ValueError, match="seed costs"):
+        _klabels.k_label_search(3, indptr, nbr, np.ones(2), np.ones(2), seeds[0], seeds[1],
+                                np.array([np.nan]), seeds[3], 1, np.inf)
+    with pytest.raises(ValueError, match="k must be"):
+        _klabels.k_label_search(3, indptr, nbr, np.ones(2), np.ones(2), *seeds, 0, np.inf)
+
+
+def test_a_hub_of_60000_arcs_does_not_blow_up_the_queue() -> None:
+    """A star: every leaf seeds its own label and reaches the hub and all other leaves
+    through it. The queue reserves room per arc of the batch's nodes (it once reserved the
+    batch size times the largest degree: 57 GB per array here)."""
+    leaves = 60_000
+    hub = leaves
+    tail = np.concatenate([np.arange(leaves), np.full(leaves, hub)])
+    head = np.concatenate([np.full(leaves, hub), np.arange(leaves)])
+    order = np.argsort(tail, kind="stable")
+    indptr = np.zeros(leaves + 2, np.int64)
+    np.cumsum(np.bincount(tail, minlength=leaves + 1), out=indptr[1:])
+    nbr = head[order].astype(np.int32)
+    w = np.ones(len(nbr))
+    seed = np.arange(leaves, dtype=np.int32)
+    lab, c1, _ = _klabels.k_label_search(leaves + 1, indptr, nbr, w, w, seed, seed,
+                                         np.zeros(leaves), np.zeros(leaves), 2, np.inf)
+    assert c1[hub].tolist() == [1.0, 1.0]
+    assert (lab[:leaves, 0] == seed).all() and (c1[:leaves, 0] == 0).all()
+    assert (c1[:leaves, 1] == 2).all()  # another leaf, through the hub
 
 
 @settings(max_examples=30, deadline=None)
@@ -147,7 +173,7 @@ def test_parts_on_a_city_graph_give_the_costs_of_one_search() -> None:
     w1, w2 = reverse_weights(graph, "time")
     args = (graph.node_count, graph.rev_indptr, graph.rev_tail, w1, w2, targets.seed_node,
             targets.seed_label, targets.seed_c1, targets.seed_c2, 10, np.inf,
-            float(np.quantile(w1, 0.05)))
+            float(np.quantile(w1[w1 > 0], 0.05)))
     _, c1_one, c2_one = _klabels._search_buckets(*args)
     _, c1_parts, c2_parts = _klabels._search_buckets(*args, parts=16)
     assert np.isfinite(c1_one).mean() > 0.9
