@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from web import officer, ogc_features, pages, parent_api, planner, public_api, tiles
+from web.api_docs import declare_errors
 from web.deps import EngineDep, install_error_handlers
 from web.fastpath import FastPathMiddleware
 from web.security import SecurityMiddleware
@@ -21,11 +22,20 @@ from web.security import SecurityMiddleware
 STATIC = Path(__file__).parent / "static"
 
 
+class App(FastAPI):
+    """FastAPI whose OpenAPI document declares the error answers really sent (web.api_docs)."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = declare_errors(super().openapi())
+        return self.openapi_schema
+
+
 def create_app() -> FastAPI:
     """Build the app; FastAPI's own (3.1) docs live at ``/internal/docs``, the OGC 3.0 one at
     ``/ogc/api``."""
-    app = FastAPI(title="edugis", version="0.1.0", docs_url="/internal/docs",
-                  openapi_url="/internal/openapi.json", redoc_url=None)
+    app = App(title="edugis", version="0.1.0", docs_url="/internal/docs",
+              openapi_url="/internal/openapi.json", redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(FastPathMiddleware)  # inside the security headers (added last = outer)
     app.add_middleware(SecurityMiddleware)

@@ -13,13 +13,13 @@ from typing import Annotated, Any
 import pandas as pd
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 import routing
 from admissions.catchments import GRADE_OF_LEVEL, catchments_at
 from forecasting.cutoffs import chance_band
 from forecasting.service import cutoff_outlook
+from web.api_docs import NOT_FOUND, UNUSABLE_INPUT, GeoJSONResponse
 from web.deps import ApiError, BadRequestError, EngineDep
 from web.directory import school_detail
 from web.finder import FINDER_MODES, check_point
@@ -29,9 +29,9 @@ router = APIRouter(tags=["public"])
 MAX_OUTLOOK_SCHOOLS = 20
 
 
-@router.get("/api/catchment")
+@router.get("/api/catchment", response_class=GeoJSONResponse)
 def catchment_api(engine: EngineDep, lon: float, lat: float,
-                  level: str = "primary") -> JSONResponse:
+                  level: str = "primary") -> GeoJSONResponse:
     """The ward at a home and the schools of ``level`` (primary or lower_secondary) whose
     catchment holds it, each with its catchment outline, as GeoJSON."""
     check_point(lon, lat)
@@ -44,14 +44,15 @@ def catchment_api(engine: EngineDep, lon: float, lat: float,
                                 "ward_codes": s["wards"], "school_lon": s["lon"],
                                 "school_lat": s["lat"]}}
                 for s in found["schools"]]
-    return JSONResponse({"type": "FeatureCollection", "ward": found["ward"], "level": level,
-                         "features": features}, media_type="application/geo+json")
+    return GeoJSONResponse({"type": "FeatureCollection", "ward": found["ward"], "level": level,
+                            "features": features})
 
 
-@router.get("/api/route")
+@router.get("/api/route", response_class=GeoJSONResponse,
+            responses={**NOT_FOUND, **UNUSABLE_INPUT})
 def route_api(request: Request, engine: EngineDep, lon: float, lat: float,
               school: Annotated[str, Query(min_length=1, max_length=32)],
-              mode: str = "motorbike") -> JSONResponse:
+              mode: str = "motorbike") -> GeoJSONResponse:
     """The fastest road route from a home to a school, as a GeoJSON Feature."""
     check_point(lon, lat)
     if mode not in FINDER_MODES:
@@ -64,7 +65,7 @@ def route_api(request: Request, engine: EngineDep, lon: float, lat: float,
     feature = routing.route(graph, (lon, lat), (float(target["lon"]), float(target["lat"])),
                             "time").to_geojson()
     feature["properties"].update({"school_code": school, "school_name": target["name"]})
-    return JSONResponse(feature, media_type="application/geo+json")
+    return GeoJSONResponse(feature)
 
 
 class _Outlook:

@@ -13,11 +13,12 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope, Send
 
 from gis_service.spatial import school_counts
+from web.api_docs import NO_ROAD_NETWORK, NOT_FOUND, CSVResponse, GeoJSONResponse
 from web.deps import ApiError, BadRequestError, EngineDep, app_engine
 from web.directory import SchoolFilters, cutoff_history, data_date, list_schools, school_detail
 from web.finder import (
@@ -57,14 +58,14 @@ def _feature(row: dict[str, Any]) -> dict[str, Any]:
             "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}}
 
 
-@router.get("/api/schools")
+@router.get("/api/schools", response_class=GeoJSONResponse)
 def schools_geojson(engine: EngineDep, q: str = "", level: str = "", ownership: str = "",
-                    district: str = "") -> JSONResponse:
+                    district: str = "") -> GeoJSONResponse:
     """Schools matching the filters as GeoJSON (the map's data, the same as the list view)."""
     rows = list_schools(engine, _filters(q, level, ownership, district))
-    return JSONResponse({"type": "FeatureCollection", "features": [_feature(r) for r in rows],
-                         "licence": LICENCE, "attribution": ATTRIBUTION,
-                         "dataDate": data_date(engine)}, media_type="application/geo+json")
+    return GeoJSONResponse({"type": "FeatureCollection", "features": [_feature(r) for r in rows],
+                            "licence": LICENCE, "attribution": ATTRIBUTION,
+                            "dataDate": data_date(engine)})
 
 
 @router.get("/api/schools/summary")
@@ -73,7 +74,7 @@ def summary(engine: EngineDep) -> list[dict[str, Any]]:
     return school_counts(engine)
 
 
-@router.get("/api/schools/{code}")
+@router.get("/api/schools/{code}", responses=NOT_FOUND)
 def school_json(code: str, engine: EngineDep) -> dict[str, Any]:
     """One school with its grade-10 cut-off history."""
     return {**school_detail(engine, code), "cutoffs": cutoff_history(engine, code)}
@@ -165,31 +166,30 @@ async def nearest_fast(scope: Scope, send: Send) -> bool:
     return True
 
 
-@router.get("/api/isochrone")
+@router.get("/api/isochrone", response_class=GeoJSONResponse, responses=NO_ROAD_NETWORK)
 def isochrone_api(request: Request, engine: EngineDep, lon: float, lat: float,
-                  mode: str = "motorbike", minutes: str = "5,10,15") -> JSONResponse:
+                  mode: str = "motorbike", minutes: str = "5,10,15") -> GeoJSONResponse:
     """Areas reachable from a point within the given minutes by road (GeoJSON polygons)."""
     try:
         limits = tuple(float(m) for m in minutes.split(","))
     except ValueError:
         raise BadRequestError(f"minutes must be comma-separated numbers, got {minutes!r}") from None
-    return JSONResponse(isochrone(finder_state(request), engine, lon, lat, mode, limits),
-                        media_type="application/geo+json")
+    return GeoJSONResponse(isochrone(finder_state(request), engine, lon, lat, mode, limits))
 
 
-@router.get("/download/schools.geojson")
+@router.get("/download/schools.geojson", response_class=GeoJSONResponse)
 def download_geojson(engine: EngineDep) -> Response:
     """Every school as a GeoJSON file with licence and data date."""
     rows = list_schools(engine, SchoolFilters())
     body = {"type": "FeatureCollection", "name": "edugis-schools", "licence": LICENCE,
             "attribution": ATTRIBUTION, "dataDate": data_date(engine),
             "features": [_feature(r) for r in rows]}
-    return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json",
+    return Response(json.dumps(body, ensure_ascii=False), media_type=GeoJSONResponse.media_type,
                     headers={"Content-Disposition": 'attachment; filename="edugis-schools.geojson"'})
 
 
-@router.get("/download/schools.csv")
-def download_csv(engine: EngineDep) -> Response:
+@router.get("/download/schools.csv", response_class=CSVResponse)
+def download_csv(engine: EngineDep) -> CSVResponse:
     """Every school as UTF-8 CSV; licence and data date in leading ``#`` comment lines."""
     rows = list_schools(engine, SchoolFilters())
     out = io.StringIO()
@@ -197,5 +197,5 @@ def download_csv(engine: EngineDep) -> Response:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="edugis-schools.csv"'})
+    return CSVResponse(out.getvalue(),
+                       headers={"Content-Disposition": 'attachment; filename="edugis-schools.csv"'})
