@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from forecasting._panel import births_array, to_panel
@@ -104,6 +103,10 @@ def challenger_forecast(
     pandas.DataFrame
         :data:`forecasting.enrolment.FORECAST_COLUMNS` for horizons ``1..horizon_years``.
     """
+    # scikit-learn takes a second to import: only when the challenger runs, not with every
+    # CLI command or web worker that imports the forecasting package
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
     known = data.truncate(origin)
     enrolment_panel = to_panel(
         ward_enrolment(known.enrolment), "grade", "count", "enrolment", keys=ALL_GRADES
