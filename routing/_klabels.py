@@ -20,10 +20,6 @@ very short arcs do not make buckets tiny; an arc shorter than that (a zero-weigh
 sends its entry to the next bucket and may cost a re-expansion, never exactness. Costs stay exact
 float64: only the order of work is bucketed.
 
-The hot loop of :func:`_buckets_into` writes the row insertion out instead of calling
-:func:`_offer`: numba counts references to every array handed to a helper, an atomic
-operation per array and call, which took a fifth of the search time.
-
 Large graphs are searched in parts small enough for the processor cache, on all cores,
 then parts are merged pairwise by searching again from the labels crossing between them
 (see :func:`_search_buckets`); the rows end up the same kind of fixpoint, so the argument
@@ -32,7 +28,8 @@ above still holds.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from numba import njit, prange
@@ -41,6 +38,13 @@ from routing._kernels import counting_order
 
 # numba-compiled functions are untyped for mypy; keep the signatures in the docstrings.
 Array = Any
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# The helpers of the search loop are compiled without reference counting (``_nrt=False``,
+# numba's switch: they only read and write the arrays they are given) and left to LLVM to
+# inline. Inlined by numba instead, every array handed to them was counted per call, an
+# atomic operation that took a fifth of the search time.
+_uncounted: Callable[[_F], _F] = njit(nogil=True, cache=True, _nrt=False)  # type: ignore[call-overload]
 
 # Buckets are as wide as this quantile of the positive arc weights...
 _WIDTH_QUANTILE = 0.05
@@ -53,7 +57,7 @@ _PART_BYTES = 3 << 20
 _MIN_PART_NODES = 10_000
 
 
-@njit(nogil=True, cache=True, inline="always")
+@_uncounted
 def _insert(lab: Array, c1: Array, c2: Array, row: int, count: int, label: int,
             cost1: float, cost2: float, k: int) -> int:
     """Insert ``(cost1, label)`` into sorted row ``row`` holding ``count`` labels.
@@ -88,7 +92,7 @@ def _insert(lab: Array, c1: Array, c2: Array, row: int, count: int, label: int,
     return count
 
 
-@njit(nogil=True, cache=True, inline="always")
+@_uncounted
 def _offer(lab: Array, c1: Array, c2: Array, fill: Array, kth: Array, node: int, label: int,
            cost1: float, cost2: float, k: int) -> bool:
     """:func:`_insert` into ``node``'s row, keeping ``fill`` and ``kth`` up to date."""
@@ -108,6 +112,25 @@ def _empty_rows(n: int, k: int) -> tuple[Array, Array, Array, Array, Array]:
     """Rows ``(label, cost1, cost2)`` of ``n`` nodes, empty, with their fill and k-th cost."""
     return (np.full((n, k), -1, np.int32), np.full((n, k), np.inf), np.full((n, k), np.inf),
             np.zeros(n, np.int32), np.full(n, np.inf))
+
+
+@_uncounted
+def _push(p_cost: Array, p_node: Array, p_label: Array, p_next: Array, free: Array,
+          head: Array, queued: Array, n_free: int, used: int, slot: int, cost: float,
+          node: int, label: int) -> tuple[int, int]:
+    """Chain ``(cost, node, label)`` into ring ``slot``, in a recycled pool entry if there
+    is one; the pool must have room. Returns the new ``(n_free, used)``."""
+    if n_free > 0:
+        n_free -= 1
+        e = free[n_free]
+    else:
+        e = used
+        used += 1
+    p_cost[e], p_node[e], p_label[e] = cost, node, label
+    p_next[e] = head[slot]
+    head[slot] = e
+    queued[slot] += 1
+    return n_free, used
 
 
 @njit(nogil=True, cache=True)
@@ -177,16 +200,8 @@ def _buckets_into(
             if n_free == 0 and used == len(p_cost):
                 p_cost, p_node, p_label, p_next, free = _grown_pool(
                     p_cost, p_node, p_label, p_next, free, 2 * used + 1024)
-            if n_free > 0:
-                n_free -= 1
-                e = free[n_free]
-            else:
-                e = used
-                used += 1
-            p_cost[e], p_node[e], p_label[e] = seed_c1[i], node, seed_label[i]
-            p_next[e] = head[slot]
-            head[slot] = e
-            queued[slot] += 1
+            n_free, used = _push(p_cost, p_node, p_label, p_next, free, head, queued, n_free,
+                                 used, slot, seed_c1[i], node, seed_label[i])
             waiting += 1
         # take the slot's chain out, sorted by node for memory locality
         m = queued[slot]
@@ -233,49 +248,14 @@ def _buckets_into(
                 nd = d + w1[a]
                 t = nbr[a]
                 # outside the range first: another part's rows belong to another thread
-                if t < lo or t >= hi or nd > cutoff or nd >= kth[t]:
+                if t < lo or t >= hi or nd > cutoff or not _offer(lab, c1, c2, fill, kth, t, s,
+                                                                  nd, d2 + w2[a], k):
                     continue
-                # _offer written out (see the module docstring; _insert is the reference):
-                # the slot of s in t's row, or a new one; nothing if s is there already at
-                # no higher cost
-                count = fill[t]
-                j = -1
-                for r in range(count):
-                    if lab[t, r] == s:
-                        j = r
-                        break
-                if j >= 0:
-                    if c1[t, j] <= nd:
-                        continue
-                elif count < k:
-                    j = count
-                    count += 1
-                else:
-                    j = k - 1
-                while j > 0 and c1[t, j - 1] > nd:
-                    lab[t, j] = lab[t, j - 1]
-                    c1[t, j] = c1[t, j - 1]
-                    c2[t, j] = c2[t, j - 1]
-                    j -= 1
-                lab[t, j] = s
-                c1[t, j] = nd
-                c2[t, j] = d2 + w2[a]
-                fill[t] = count
-                if count == k:
-                    kth[t] = c1[t, k - 1]
                 # an arc shorter than the width (or rounding) may land in the current
                 # bucket, already taken out of the ring: queue it in the next one
-                if n_free > 0:
-                    n_free -= 1
-                    e = free[n_free]
-                else:
-                    e = used
-                    used += 1
-                p_cost[e], p_node[e], p_label[e] = nd, t, s
-                sl = max(int(nd / width), current + 1) % n_slots
-                p_next[e] = head[sl]
-                head[sl] = e
-                queued[sl] += 1
+                n_free, used = _push(p_cost, p_node, p_label, p_next, free, head, queued,
+                                     n_free, used, max(int(nd / width), current + 1) % n_slots,
+                                     nd, t, s)
                 waiting += 1
 
 
