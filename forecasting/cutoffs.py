@@ -65,7 +65,8 @@ def select_regular_nv1(history: pd.DataFrame, source: str = "history") -> pd.Dat
     Raises
     ------
     InputError
-        On missing columns, non-numeric values or duplicated school-years.
+        On missing columns, non-numeric values, duplicated school-years or no NV1 row of
+        the regular programme.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in history.columns]
     if missing:
@@ -76,7 +77,11 @@ def select_regular_nv1(history: pd.DataFrame, source: str = "history") -> pd.Dat
     if "admission_round" in frame.columns:
         frame = frame[frame["admission_round"].astype(str).str.strip().str.upper() == "NV1"]
     if "program" in frame.columns:
-        frame = frame[frame["program"].astype(str).map(is_regular_programme)]
+        # a boolean array: an empty mapped Series would be taken as a list of columns
+        frame = frame[frame["program"].astype(str).map(is_regular_programme).to_numpy(bool)]
+    if frame.empty:
+        raise InputError([Problem(source, None, "admission_round",
+                                  "no NV1 row of the regular programme to forecast from")])
     problems: list[Problem] = []
     years = pd.to_numeric(frame["year"], errors="coerce")
     scores = pd.to_numeric(frame["cutoff_score"], errors="coerce")

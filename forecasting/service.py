@@ -284,10 +284,12 @@ def cutoff_outlook(engine: Engine, coverage: float = 0.8) -> pd.DataFrame:
     ``school_code, year, predicted_cutoff, lower, upper`` (empty when no history is stored)."""
     from forecasting.cutoffs import FORECAST_COLUMNS, forecast_cutoffs
 
+    # the stored rows of the regular programme, as the school pages show them: one per school
+    # and year (the primary key), whatever other programme labels the table also holds
     with engine.connect() as conn:
         history = pd.read_sql(sa.text(
-            "SELECT school_code AS school_name, year, cutoff_score, admission_round,"
-            " programme AS program FROM cutoffs"), conn)
+            "SELECT school_code AS school_name, year, cutoff_score FROM cutoffs"
+            " WHERE admission_round = 'NV1' AND programme = 'regular'"), conn)
     if history.empty:
         return pd.DataFrame(columns=["school_code", *FORECAST_COLUMNS[1:]])
     year = int(history["year"].max()) + 1

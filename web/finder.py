@@ -64,9 +64,22 @@ class PreparedSearch:
 
     @classmethod
     def build(cls, graph: routing.ModeGraph, schools: pd.DataFrame) -> PreparedSearch:
-        """Snap ``schools`` and label every node with its ``MAX_K`` nearest by time."""
+        """Snap ``schools`` and label every node with its ``MAX_K`` nearest by time.
+
+        A school farther than 500 m from every road of the mode cannot be reached on it: it
+        is left out of this mode's ranking (and logged) instead of failing every request.
+        """
         xy = schools[["lon", "lat"]].to_numpy(dtype=np.float64)
-        return cls(routing.NearestIndex.build(graph, xy, schools["code"].tolist(), k=MAX_K))
+        codes = schools["code"].tolist()
+        try:
+            return cls(routing.NearestIndex.build(graph, xy, codes, k=MAX_K))
+        except InputError as exc:
+            far = {p.row - 1 for p in exc.problems if p.row is not None}
+            LOG.warning("%d school(s) too far from the %s roads, left out of its ranking: %s",
+                        len(far), graph.mode, ", ".join(str(codes[i]) for i in sorted(far)))
+            keep = [i for i in range(len(codes)) if i not in far]
+            return cls(routing.NearestIndex.build(graph, xy[keep], [codes[i] for i in keep],
+                                                  k=MAX_K))
 
     def nearest(self, lon: float, lat: float, k: int) -> Ranked:
         """The ``k`` nearest schools as (code, time_s, distance_m), by time."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from forecasting._data import hcmc_cutoffs_nv1_path
 from forecasting.cutoffs import (
@@ -92,6 +94,30 @@ def test_duplicated_school_year_is_refused() -> None:
     history = pd.DataFrame({"school_name": ["A", "A"], "year": [2023, 2023], "cutoff_score": [1.0, 2.0]})
     with pytest.raises(InputError, match="appear twice"):
         forecast_cutoffs(history, 2024)
+
+
+def test_a_history_without_any_regular_nv1_row_is_a_clear_error() -> None:
+    history = pd.DataFrame({"school_name": ["A", "B"], "year": [2023, 2023],
+                            "admission_round": ["NV2", "NV1"], "program": ["Thường", "Tích hợp"],
+                            "cutoff_score": [20.0, 25.0]})
+    with pytest.raises(InputError, match="no NV1 row of the regular programme") as caught:
+        select_regular_nv1(history, "history.csv")
+    assert caught.value.problems[0].field == "admission_round"
+
+
+def test_outlook_reads_the_regular_rows_whatever_else_the_table_holds(demo_copy: Engine) -> None:
+    """The stored key is (school, year, round, programme): a second label that also reads as
+    the regular programme must not make the same school-year appear twice."""
+    from forecasting.service import cutoff_outlook
+
+    before = cutoff_outlook(demo_copy)
+    with demo_copy.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO cutoffs (school_code, year, admission_round, programme, cutoff_score)"
+            " SELECT school_code, year, admission_round, 'Thường (đại trà)', cutoff_score + 3"
+            " FROM cutoffs WHERE admission_round = 'NV1' AND programme = 'regular'"))
+    assert not before.empty
+    pd.testing.assert_frame_equal(cutoff_outlook(demo_copy), before)
 
 
 def test_chance_band_vietnamese_first() -> None:

@@ -257,3 +257,23 @@ def test_finder_uses_the_basemap_setting(engine: Engine, monkeypatch: pytest.Mon
         assert pinned is not None and pinned.basemap == "first"
     finally:
         settings.get_settings.cache_clear()
+
+
+def test_a_school_off_the_roads_is_left_out_of_the_ranking_not_an_error(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import numpy as np
+    import pandas as pd
+
+    import routing
+    from basemaps.demo_city import generate_road_layer
+    from web.finder import PreparedSearch
+
+    graph = routing.build_graph(generate_road_layer(900, seed=4), "motorbike", use_cache=False)
+    lon, lat = graph.to_lonlat().transform(*graph.node_xy[:3].T)
+    schools = pd.DataFrame({"code": ["A", "B", "FAR"], "lon": [lon[0], lon[1], lon[2] + 0.5],
+                            "lat": [lat[0], lat[1], lat[2]]})
+    search = PreparedSearch.build(graph, schools)
+    ranked = search.nearest(float(lon[0]), float(lat[0]), 5)
+    assert [code for code, *_ in ranked] == ["A", "B"]
+    assert "FAR" in caplog.text and "left out" in caplog.text
+    assert np.isfinite([t for _, t, _ in ranked]).all()
