@@ -9,25 +9,24 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
-from admissions.allocation import MECHANISMS, Allocation, allocate
-from admissions.distance import DistanceSource, StraightLine
-from admissions.explain import result_frame
-from admissions.files import (
-    DEFAULT_MAX_CHOICES,
-    admitting_schools,
-    build_problem,
-    read_applicants,
-    read_schools,
-)
-from admissions.metrics import comparison_table, summary
-from admissions.problem import AdmissionProblem
 from gis_service.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from admissions.distance import DistanceSource
+    from admissions.problem import AdmissionProblem
+
+# The implementation (numpy, pandas, scipy, numba) is imported inside the commands, so that
+# ``edugis --help`` and the other commands start without it.
+
+#: Default of ``--candidates``: :data:`admissions.files.DEFAULT_MAX_CHOICES` (the same value,
+#: checked by a test; that module loads pandas).
+DEFAULT_MAX_CHOICES = 10
 
 app = typer.Typer(
     name="admissions",
@@ -58,6 +57,11 @@ CandidatesOption = Annotated[
 def _distance_source(
     schools: pd.DataFrame, grade: int, roads: Path | None, mode: str
 ) -> DistanceSource:
+    import numpy as np
+
+    from admissions.distance import StraightLine
+    from admissions.files import admitting_schools
+
     admitting = admitting_schools(schools, grade)
     if roads is not None:
         from admissions.road_distance import road_distances
@@ -73,6 +77,8 @@ def _load(
 ) -> AdmissionProblem:
     if grade not in (1, 6, 10):
         raise typer.BadParameter("grade must be 1, 6 or 10", param_hint="--grade")
+    from admissions.files import build_problem, read_applicants, read_schools
+
     school_frame = read_schools(schools)
     applicant_frame = read_applicants(applicants, grade, school_frame)
     source = _distance_source(school_frame, grade, roads, mode)
@@ -140,6 +146,10 @@ def run(
     grade, applicants, schools = _file_mode(grade, applicants, schools)
     if out is None:
         raise typer.BadParameter("file mode needs --out", param_hint="--out")
+    from admissions.allocation import MECHANISMS, allocate
+    from admissions.explain import result_frame
+    from admissions.metrics import summary
+
     mechanism = mechanism or "da"
     if mechanism not in MECHANISMS:
         raise typer.BadParameter(f"choose one of {', '.join(MECHANISMS)}", param_hint="--mechanism")
@@ -187,6 +197,9 @@ def compare(
         if out is not None:
             table.to_csv(out, encoding="utf-8")
         return
+    from admissions.allocation import Allocation, allocate
+    from admissions.metrics import comparison_table
+
     grade, applicants, schools = _file_mode(grade, applicants, schools)
     try:
         problem = _load(grade, applicants, schools, roads, mode, candidates)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from basemaps.boundaries import read_boundaries
-from basemaps.roads import directed_edge_count, read_roads
-from basemaps.schools import read_schools
-from basemaps.store import ImportReport, store_boundaries, store_roads, store_schools
-from gis_service.db import get_engine
 from gis_service.errors import InputError
+
+if TYPE_CHECKING:
+    from basemaps.store import ImportReport
+
+# The readers and the database layer (pandas, geopandas, SQLAlchemy, GeoAlchemy2) are imported
+# inside the commands, so that ``edugis --help`` and the other commands start without them.
 
 app = typer.Typer(help="Import basemap layers and schools (one transaction per file).",
                   no_args_is_help=True)
@@ -40,6 +41,10 @@ def roads(
     name: Annotated[str | None, typer.Option(help="basemap name (default: from file name)")] = None,
 ) -> None:
     """Import a road network from OSM PBF / XML or osmnx GraphML."""
+    from basemaps.roads import directed_edge_count, read_roads
+    from basemaps.store import store_roads
+    from gis_service.db import get_engine
+
     typer.echo(f"reading {file} ...")
     layer, stats = read_roads(file)
     typer.echo(f"  {stats.ways_with_highway} ways with highway, {stats.ways_kept} kept; "
@@ -55,6 +60,10 @@ def boundaries(
     skip_invalid: SkipOpt = False,
 ) -> None:
     """Import district / ward boundaries (GeoJSON, GeoPackage, Shapefile)."""
+    from basemaps.boundaries import read_boundaries
+    from basemaps.store import store_boundaries
+    from gis_service.db import get_engine
+
     units, problems = read_boundaries(file, crs=crs, level=level)
     _finish(store_boundaries(get_engine(), units, problems, str(file), skip_invalid))
 
@@ -62,6 +71,10 @@ def boundaries(
 @app.command()
 def schools(file: FileArg, crs: CrsOpt = None, skip_invalid: SkipOpt = False) -> None:
     """Import schools (CSV: code,name,level,ownership,lon,lat[,...] or GeoJSON)."""
+    from basemaps.schools import read_schools
+    from basemaps.store import store_schools
+    from gis_service.db import get_engine
+
     rows, problems = read_schools(file, crs=crs)
     _finish(store_schools(get_engine(), rows, problems, str(file), skip_invalid))
 

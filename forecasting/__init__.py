@@ -1,44 +1,54 @@
 """Demand forecasting and planning: enrolment projections, cut-offs, seat gaps, siting.
 
 Pure computations on arrays and data frames; the database layer wraps them elsewhere.
+
+The public names below are imported on first use (PEP 562), so that importing one
+submodule, or starting the ``edugis`` command, does not load pandas, scikit-learn or OR-Tools.
 """
 
-from forecasting.accessibility import capacity_gaps, two_step_fca
-from forecasting.backtest import (
-    BacktestReport,
-    backtest_scores,
-    forecast_enrolment,
-    rolling_origin_backtest,
-    run_backtest,
-)
-from forecasting.challenger import challenger_forecast
-from forecasting.cohort import (
-    CohortModel,
-    advance_cohorts,
-    fit_cohort_model,
-    project_population,
-)
-from forecasting.cutoffs import (
-    ChanceBand,
-    CutoffBacktest,
-    backtest_cutoffs,
-    chance_band,
-    forecast_cutoffs,
-)
-from forecasting.enrolment import (
-    EnrolmentData,
-    cohort_forecast,
-    naive_forecast,
-    ward_enrolment,
-)
-from forecasting.levels import LEVELS, SchoolLevel
-from forecasting.siting import (
-    SitingProblem,
-    SitingResult,
-    siting_summary,
-    solve_exact,
-    solve_heuristic,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gis_service.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from forecasting.accessibility import capacity_gaps, two_step_fca
+    from forecasting.backtest import (
+        BacktestReport,
+        backtest_scores,
+        forecast_enrolment,
+        rolling_origin_backtest,
+        run_backtest,
+    )
+    from forecasting.challenger import challenger_forecast
+    from forecasting.cohort import (
+        CohortModel,
+        advance_cohorts,
+        fit_cohort_model,
+        project_population,
+    )
+    from forecasting.cutoffs import (
+        ChanceBand,
+        CutoffBacktest,
+        backtest_cutoffs,
+        chance_band,
+        forecast_cutoffs,
+    )
+    from forecasting.enrolment import (
+        EnrolmentData,
+        cohort_forecast,
+        naive_forecast,
+        ward_enrolment,
+    )
+    from forecasting.levels import LEVELS, SchoolLevel
+    from forecasting.siting import (
+        SitingProblem,
+        SitingResult,
+        siting_summary,
+        solve_exact,
+        solve_heuristic,
+    )
 
 __all__ = [
     "LEVELS",
@@ -70,3 +80,23 @@ __all__ = [
     "two_step_fca",
     "ward_enrolment",
 ]
+
+#: The submodule defining each public name.
+_SOURCES: dict[str, str] = {
+    **dict.fromkeys(("capacity_gaps", "two_step_fca"), "forecasting.accessibility"),
+    **dict.fromkeys(("BacktestReport", "backtest_scores", "forecast_enrolment",
+                     "rolling_origin_backtest", "run_backtest"), "forecasting.backtest"),
+    "challenger_forecast": "forecasting.challenger",
+    **dict.fromkeys(("CohortModel", "advance_cohorts", "fit_cohort_model", "project_population"),
+                    "forecasting.cohort"),
+    **dict.fromkeys(("ChanceBand", "CutoffBacktest", "backtest_cutoffs", "chance_band",
+                     "forecast_cutoffs"), "forecasting.cutoffs"),
+    **dict.fromkeys(("EnrolmentData", "cohort_forecast", "naive_forecast", "ward_enrolment"),
+                    "forecasting.enrolment"),
+    **dict.fromkeys(("LEVELS", "SchoolLevel"), "forecasting.levels"),
+    **dict.fromkeys(("SitingProblem", "SitingResult", "siting_summary", "solve_exact",
+                     "solve_heuristic"), "forecasting.siting"),
+}
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_names(__name__, _SOURCES)

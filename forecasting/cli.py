@@ -10,19 +10,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
-import numpy as np
-import pandas as pd
 import typer
 
-from forecasting.accessibility import capacity_gaps
-from forecasting.backtest import FORECASTERS, forecast_enrolment, run_backtest
-from forecasting.cutoffs import backtest_cutoffs, forecast_cutoffs
-from forecasting.enrolment import EnrolmentData, ward_enrolment
-from forecasting.levels import LEVEL_BY_NAME
-from forecasting.siting import SitingProblem, siting_summary, solve_exact, solve_heuristic
 from gis_service.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.enrolment import EnrolmentData
+
+# The implementation (pandas, scikit-learn, OR-Tools) is imported inside the commands, so that
+# ``edugis --help`` and the other commands start without it.
 
 forecast_app = typer.Typer(
     name="forecast",
@@ -59,6 +59,8 @@ def _fail(error: Exception) -> NoReturn:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.exists():
         raise InputError(Problem(str(path), None, None, "file not found"))
     return pd.read_csv(path, encoding="utf-8", dtype={"ward_code": str, "school_code": str,
@@ -68,6 +70,8 @@ def _read(path: Path) -> pd.DataFrame:
 def _enrolment_data(
     population: Path, births: Path, enrolment: Path, school_wards: Path | None, ward_areas: Path | None
 ) -> EnrolmentData:
+    from forecasting.enrolment import EnrolmentData, ward_enrolment
+
     wards = _read(school_wards) if school_wards is not None else None
     areas = None
     if ward_areas is not None:
@@ -111,6 +115,9 @@ def enrolment_command(
         return
     if population is None or births is None or enrolment is None or out is None:
         raise typer.BadParameter("file mode needs --population, --births, --enrolment and --out")
+    from forecasting.backtest import FORECASTERS, forecast_enrolment, run_backtest
+    from forecasting.levels import LEVEL_BY_NAME
+
     if method != "auto" and method not in FORECASTERS:
         raise typer.BadParameter(f"choose auto or one of {', '.join(FORECASTERS)}", param_hint="--method")
     try:
@@ -135,6 +142,8 @@ def cutoffs_command(
     coverage: Annotated[float, typer.Option("--coverage", help="Interval coverage.")] = 0.8,
 ) -> None:
     """Forecast each school's grade-10 NV1 cut-off (regular programme) with an interval."""
+    from forecasting.cutoffs import forecast_cutoffs
+
     try:
         forecast = forecast_cutoffs(_read(history), year, coverage)
     except (InputError, ValueError) as error:
@@ -158,6 +167,9 @@ def backtest_command(
     out: Annotated[Path | None, typer.Option("--out", help="Scores CSV.")] = None,
 ) -> None:
     """Rolling-origin backtest of enrolment methods (MAPE at 1, 3, 5 years) or of cut-offs (MAE)."""
+    from forecasting.backtest import run_backtest
+    from forecasting.cutoffs import backtest_cutoffs
+
     try:
         if cutoffs is not None:
             history = _read(cutoffs)
@@ -224,6 +236,8 @@ def gaps_command(
         raise typer.BadParameter("file mode needs --demand, --schools, --times and --out")
     if decay not in ("binary", "gaussian"):
         raise typer.BadParameter("choose binary or gaussian", param_hint="--decay")
+    from forecasting.accessibility import capacity_gaps
+
     try:
         school_frame = _read(schools)
         if "school_code" not in school_frame.columns and "code" in school_frame.columns:
@@ -291,6 +305,11 @@ def sites_command(
         raise typer.BadParameter("choose p_median or max_coverage", param_hint="--model")
     if method not in ("auto", "exact", "heuristic"):
         raise typer.BadParameter("choose auto, exact or heuristic", param_hint="--method")
+    import numpy as np
+    import pandas as pd
+
+    from forecasting.siting import SitingProblem, siting_summary, solve_exact, solve_heuristic
+
     chosen_model: Literal["p_median", "max_coverage"] = "p_median" if model == "p_median" else "max_coverage"
     threshold_s = minutes * 60.0
     try:

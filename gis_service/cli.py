@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from gis_service.db import prepare, server_url
-from gis_service.embedded import Cluster
-from gis_service.settings import get_settings
+if TYPE_CHECKING:
+    from gis_service.embedded import Cluster
+
+# The database layer (SQLAlchemy, pydantic settings) is imported inside the commands, so that
+# ``edugis --help`` and the other commands start without it.
 
 app = typer.Typer(help="Database: the embedded PostGIS cluster, or the server in DATABASE_URL.",
                   no_args_is_help=True)
 
 
 def _cluster() -> Cluster | None:
+    from gis_service.embedded import Cluster
+    from gis_service.settings import get_settings
+
     settings = get_settings()
     return None if settings.database_url else Cluster(settings.pg_path)
 
@@ -20,6 +27,8 @@ def _cluster() -> Cluster | None:
 @app.command()
 def up() -> None:
     """Initialise and start the embedded cluster, create the database and migrate it."""
+    from gis_service.db import prepare, server_url
+
     cluster = _cluster()
     url = server_url()
     prepare(url)
@@ -54,4 +63,6 @@ def status() -> None:
 @app.command()
 def url() -> None:
     """Print the SQLAlchemy URL of the database (starting the embedded cluster if needed)."""
+    from gis_service.db import server_url
+
     typer.echo(server_url())

@@ -10,21 +10,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
 from gis_service.errors import InputError, Problem
-from routing.cache import build_graph
-from routing.graph import ModeGraph
-from routing.isochrone import isochrones
-from routing.matrix import od_matrix
-from routing.nearest import nearest_schools
-from routing.path import route
-from routing.snap import DEFAULT_MAX_OFFROAD_M
 from routing.speeds import MODES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from routing.graph import ModeGraph
+
+# The implementation (numpy, pandas, shapely, numba) is imported inside the commands, so that
+# ``edugis --help`` and the other commands start without it.
+
+#: Default of ``--max-offroad-m``: :data:`routing.snap.DEFAULT_MAX_OFFROAD_M` (the same value,
+#: checked by a test; that module loads numpy, shapely and numba).
+DEFAULT_MAX_OFFROAD_M = 500.0
 
 app = typer.Typer(help="Road distances and times: nearest schools, matrices, isochrones, routes.",
                   no_args_is_help=True)
@@ -59,6 +62,8 @@ def _check_choice(value: str, choices: tuple[str, ...], name: str) -> None:
 
 def _load_graph(roads: Path | None, mode: str) -> ModeGraph:
     _check_choice(mode, MODES, "--mode")
+    from routing.cache import build_graph
+
     if roads is None:
         from basemaps.fetch import load_road_layer
         from gis_service.db import get_engine
@@ -92,6 +97,9 @@ def read_origins(path: Path, crs: str | None = None) -> pd.DataFrame:
     gis_service.errors.InputError
         Naming every row with a missing id or a non-numeric coordinate.
     """
+    import numpy as np
+    import pandas as pd
+
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -149,6 +157,8 @@ def nearest(
     _check_choice(weight, ("time", "distance"), "--weight")
 
     def action() -> None:
+        from routing.nearest import nearest_schools
+
         graph = _load_graph(roads, mode)
         table = _load_schools(schools)
         homes = read_origins(origins, crs)
@@ -181,6 +191,11 @@ def matrix(
     _check_choice(weight, ("time", "distance"), "--weight")
 
     def action() -> None:
+        import numpy as np
+        import pandas as pd
+
+        from routing.matrix import od_matrix
+
         graph = _load_graph(roads, mode)
         table = _load_schools(schools)
         if level is not None:
@@ -220,6 +235,8 @@ def isochrone(
         raise _fail(f"--minutes must be numbers separated by commas, not {minutes!r}") from None
 
     def action() -> None:
+        from routing.isochrone import isochrones
+
         graph = _load_graph(roads, mode)
         collection = isochrones(graph, lon, lat, limits, buffer_m=buffer_m,
                                 max_offroad_m=max_offroad_m)
@@ -250,6 +267,8 @@ def path(
         points.append((x, y))
 
     def action() -> None:
+        from routing.path import route
+
         graph = _load_graph(roads, mode)
         found = route(graph, points[0], points[1], weight, max_offroad_m=max_offroad_m)
         out.write_text(json.dumps(found.to_geojson(), ensure_ascii=False), encoding="utf-8")

@@ -1,0 +1,75 @@
+"""The ``edugis`` command starts without the heavy libraries: the command modules import the
+implementation inside the commands, and the packages load their public names on first use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+#: Libraries that ``edugis --help`` (``import web.cli``) must not import: together they made
+#: the command take ~3.5 s to start.
+HEAVY = ("scipy", "sklearn", "numba", "pandas", "numpy", "shapely", "geopandas",
+         "sqlalchemy", "geoalchemy2", "alembic", "ortools", "pydantic_settings")
+
+
+def _imported_after(statement: str) -> list[str]:
+    """The heavy top-level modules in ``sys.modules`` after ``statement``, in a fresh process."""
+    code = (f"import sys\n{statement}\n"
+            f"print('heavy:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    listed = done.stdout.rstrip().splitlines()[-1].removeprefix("heavy:")
+    return [name for name in listed.split(",") if name]
+
+
+@pytest.mark.parametrize("statement", [
+    "import web.cli",
+    "import admissions, forecasting, routing",
+    "from routing.speeds import MODES",
+])
+def test_cli_import_loads_no_heavy_library(statement: str) -> None:
+    assert _imported_after(statement) == []
+
+
+def test_cli_help_loads_no_heavy_library() -> None:
+    statement = ("import web.cli\nsys.argv = ['edugis', 'admissions', 'run', '--help']\n"
+                 "try:\n    web.cli.main()\nexcept SystemExit:\n    pass")
+    assert _imported_after(statement) == []
+
+
+def test_cli_defaults_match_the_implementation() -> None:
+    """The option defaults the command modules state without importing the implementation."""
+    from admissions import cli as admissions_cli
+    from admissions.files import DEFAULT_MAX_CHOICES
+    from routing import cli as routing_cli
+    from routing.snap import DEFAULT_MAX_OFFROAD_M
+
+    assert admissions_cli.DEFAULT_MAX_CHOICES == DEFAULT_MAX_CHOICES
+    assert routing_cli.DEFAULT_MAX_OFFROAD_M == DEFAULT_MAX_OFFROAD_M
+
+
+def test_lazy_package_names_import_as_before() -> None:
+    """Public names load on first use; a function named like its submodule stays the function
+    once the submodule is imported (``admissions.explain``, ``routing.snap``)."""
+    code = """
+import admissions.explain, admissions.second_round, routing.snap
+import admissions, forecasting, routing
+from admissions import allocate, explain, second_round, service
+from admissions.explain import explain as explain_function
+from forecasting import LEVELS, run_backtest
+assert explain is explain_function and callable(second_round) and callable(allocate)
+assert admissions.explain is explain and routing.snap is routing.snap_one
+assert service.__name__ == "admissions.service" and LEVELS and callable(run_backtest)
+for package in (admissions, forecasting, routing):
+    assert all(getattr(package, name) is not None for name in package.__all__)
+    assert set(package.__all__) <= set(dir(package))
+try:
+    from admissions import no_such_name  # noqa: F401
+except ImportError:
+    pass
+else:
+    raise AssertionError("an unknown name imported")
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
