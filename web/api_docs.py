@@ -34,26 +34,18 @@ class ErrorBody(BaseModel):
     description: str = Field(description="What went wrong and what to change")
 
 
-class InputErrorBody(ErrorBody):
-    """The body of a 422: an input that is well-formed but cannot be used, with each problem."""
-
-    problems: list[str]
-
-
 Responses = dict[int | str, dict[str, Any]]
-_SCHEMAS = (ErrorBody, InputErrorBody)
+_SCHEMAS = (ErrorBody,)
 
 
-def _error(description: str, body: type[ErrorBody] = ErrorBody) -> dict[str, Any]:
-    ref = f"#/components/schemas/{body.__name__}"
+def _error(description: str) -> dict[str, Any]:
+    ref = f"#/components/schemas/{ErrorBody.__name__}"
     return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
 
 
 BAD_REQUEST = _error("A parameter is missing, malformed or out of range")
 NOT_FOUND: Responses = {404: _error("What the request names does not exist")}
 NO_ROAD_NETWORK: Responses = {409: _error("No road network is loaded")}
-UNUSABLE_INPUT: Responses = {422: _error("The point is too far from the roads or the destination "
-                                         "cannot be reached", InputErrorBody)}
 
 
 def declare_errors(document: dict[str, Any]) -> dict[str, Any]:

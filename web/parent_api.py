@@ -19,7 +19,8 @@ import routing
 from admissions.catchments import GRADE_OF_LEVEL, catchments_at
 from forecasting.cutoffs import chance_band
 from forecasting.service import cutoff_outlook
-from web.api_docs import NOT_FOUND, UNUSABLE_INPUT, GeoJSONResponse
+from gis_service.errors import InputError
+from web.api_docs import NO_ROAD_NETWORK, NOT_FOUND, GeoJSONResponse
 from web.deps import ApiError, BadRequestError, EngineDep
 from web.directory import school_detail
 from web.finder import FINDER_MODES, check_point
@@ -49,21 +50,29 @@ def catchment_api(engine: EngineDep, lon: float, lat: float,
 
 
 @router.get("/api/route", response_class=GeoJSONResponse,
-            responses={**NOT_FOUND, **UNUSABLE_INPUT})
+            responses={**NOT_FOUND, **NO_ROAD_NETWORK})
 def route_api(request: Request, engine: EngineDep, lon: float, lat: float,
               school: Annotated[str, Query(min_length=1, max_length=32)],
               mode: str = "motorbike") -> GeoJSONResponse:
-    """The fastest road route from a home to a school, as a GeoJSON Feature."""
+    """The fastest road route from a home to a school, as a GeoJSON Feature.
+
+    Answers as ``/api/nearest`` and ``/api/isochrone`` do: 400 for a home too far from the
+    roads (or a school it cannot reach), 409 when no road network is loaded.
+    """
     check_point(lon, lat)
     if mode not in FINDER_MODES:
         raise BadRequestError(f"mode must be one of {', '.join(FINDER_MODES)}")
     target = school_detail(engine, school)
     found = finder_state(request).graph(engine, mode)
     if found is None:
-        raise ApiError(404, "NotFound", "no road network is loaded: routes are not available")
+        raise ApiError(409, "NoRoadNetwork", "no road network is loaded; routes need one")
     _, graph = found
-    feature = routing.route(graph, (lon, lat), (float(target["lon"]), float(target["lat"])),
-                            "time").to_geojson()
+    try:
+        found_route = routing.route(graph, (lon, lat), (float(target["lon"]), float(target["lat"])),
+                                    "time")
+    except InputError as exc:
+        raise BadRequestError(str(exc)) from exc
+    feature = found_route.to_geojson()
     feature["properties"].update({"school_code": school, "school_name": target["name"]})
     return GeoJSONResponse(feature)
 
