@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from routing.matrix import ODMatrix, od_matrix
     from routing.nearest import NearestIndex, nearest_schools
     from routing.path import Route, route
-    from routing.snap import DEFAULT_MAX_OFFROAD_M, Snap, snap_one, snap_points
+    from routing.snap import Snap, snap_one, snap_points
     from routing.snap import snap_one as snap
-    from routing.speeds import DEFAULT_PROFILES, MODES, ModeProfile, profile_for
+    from routing.speeds import DEFAULT_MAX_OFFROAD_M, DEFAULT_PROFILES, MODES, ModeProfile, profile_for
 
 __all__ = [
     "DEFAULT_MAX_OFFROAD_M",
@@ -63,9 +63,10 @@ _SOURCES: dict[str, str] = {
     **dict.fromkeys(("ODMatrix", "od_matrix"), "routing.matrix"),
     **dict.fromkeys(("NearestIndex", "nearest_schools"), "routing.nearest"),
     **dict.fromkeys(("Route", "route"), "routing.path"),
-    **dict.fromkeys(("DEFAULT_MAX_OFFROAD_M", "Snap", "snap_one", "snap_points"), "routing.snap"),
+    **dict.fromkeys(("Snap", "snap_one", "snap_points"), "routing.snap"),
     "snap": "routing.snap:snap_one",
-    **dict.fromkeys(("DEFAULT_PROFILES", "MODES", "ModeProfile", "profile_for"), "routing.speeds"),
+    **dict.fromkeys(("DEFAULT_MAX_OFFROAD_M", "DEFAULT_PROFILES", "MODES", "ModeProfile",
+                     "profile_for"), "routing.speeds"),
 }
 
 if not TYPE_CHECKING:

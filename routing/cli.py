@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gis_service.errors import InputError, Problem
-from routing.speeds import MODES
+from routing.speeds import DEFAULT_MAX_OFFROAD_M, MODES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 
 # The implementation (numpy, pandas, shapely, numba) is imported inside the commands, so that
 # ``edugis --help`` and the other commands start without it.
-
-#: Default of ``--max-offroad-m``: :data:`routing.snap.DEFAULT_MAX_OFFROAD_M` (the same value,
-#: checked by a test; that module loads numpy, shapely and numba).
-DEFAULT_MAX_OFFROAD_M = 500.0
 
 app = typer.Typer(help="Road distances and times: nearest schools, matrices, isochrones, routes.",
                   no_args_is_help=True)

@@ -19,7 +19,8 @@ from shapely.ops import substring
 
 from routing.graph import ModeGraph
 from routing.path import search_from
-from routing.snap import DEFAULT_MAX_OFFROAD_M, snap_points
+from routing.snap import snap_points
+from routing.speeds import DEFAULT_MAX_OFFROAD_M
 
 DEFAULT_MINUTES = (5, 10, 15, 20)
 

@@ -13,7 +13,8 @@ from scipy.sparse import csr_matrix
 from routing import _kernels
 from routing.graph import ModeGraph
 from routing.nearest import Targets
-from routing.snap import DEFAULT_MAX_OFFROAD_M, Snap, snap_points
+from routing.snap import Snap, snap_points
+from routing.speeds import DEFAULT_MAX_OFFROAD_M
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from numpy.typing import ArrayLike
 
 from routing import _klabels
 from routing.graph import FloatArray, Int64Array, IntArray, ModeGraph
-from routing.snap import DEFAULT_MAX_OFFROAD_M, Snap, snap_points
+from routing.snap import Snap, snap_points
+from routing.speeds import DEFAULT_MAX_OFFROAD_M
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from gis_service.errors import InputError, Problem
 from routing import _kernels
 from routing.graph import FloatArray, ModeGraph
 from routing.nearest import forward_arc_ids
-from routing.snap import DEFAULT_MAX_OFFROAD_M, Snap, snap_points, snapped_xy
+from routing.snap import Snap, snap_points, snapped_xy
+from routing.speeds import DEFAULT_MAX_OFFROAD_M
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,7 @@ from gis_service.errors import InputError, Problem
 from routing import _grid
 from routing._grid import SegmentGrid, build_grid
 from routing.graph import FloatArray, IntArray, ModeGraph
-
-DEFAULT_MAX_OFFROAD_M = 500.0
+from routing.speeds import DEFAULT_MAX_OFFROAD_M
 
 
 @dataclass(frozen=True)

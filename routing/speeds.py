@@ -50,6 +50,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 MODES = ("walk", "bicycle", "motorbike", "car")
+#: Points farther than this from every road of a mode are refused when snapped (metres).
+DEFAULT_MAX_OFFROAD_M = 500.0
 
 
 @dataclass(frozen=True)

@@ -40,14 +40,11 @@ def test_cli_help_loads_no_heavy_library() -> None:
 
 
 def test_cli_defaults_match_the_implementation() -> None:
-    """The option defaults the command modules state without importing the implementation."""
+    """The option default the admissions commands state without importing the implementation."""
     from admissions import cli as admissions_cli
     from admissions.files import DEFAULT_MAX_CHOICES
-    from routing import cli as routing_cli
-    from routing.snap import DEFAULT_MAX_OFFROAD_M
 
     assert admissions_cli.DEFAULT_MAX_CHOICES == DEFAULT_MAX_CHOICES
-    assert routing_cli.DEFAULT_MAX_OFFROAD_M == DEFAULT_MAX_OFFROAD_M
 
 
 def test_lazy_package_names_import_as_before() -> None:
