@@ -10,11 +10,12 @@ preparing the finder's searches before it accepts, no access log; ``--workers`` 
 ``--access-log`` override) against a database holding the demo city (database
 ``edugis_bench`` on the configured server, loaded on first run). Every /api/nearest request
 is a distinct random home; tiles are a random spread of z13-z16 over the city, answered
-from the workers' tile caches after a warm-up (a tile only changes with the data; the cache
-keeps one for 5 minutes). The load generator shares the cores with the server, so it is
-kept lean: bare asyncio protocols on keep-alive HTTP/1.1 connections (uvloop when
-installed). Each run prints the CPU per request of the server and of the load generator:
-on a shared machine latency depends on whatever else runs, CPU per request much less.
+from the workers' tile caches after a warm-up (a tile only changes with the data: the cache
+keeps it while the versions of its tables stay the same, read every 2 s). The load
+generator shares the cores with the server, so it is kept lean: bare asyncio protocols on
+keep-alive HTTP/1.1 connections (uvloop when installed). Each run prints the CPU per
+request of the server and of the load generator: on a shared machine latency depends on
+whatever else runs, CPU per request much less.
 
 Run: ``.venv/bin/python bench/web_load.py [--clients 50] [--requests 2000] [--workers N]
 [--access-log]``

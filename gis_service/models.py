@@ -280,6 +280,16 @@ class User(Base):
     __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="user_role_known"),)
 
 
+class DataChange(Base):
+    """The version of one map table, bumped by a trigger after every statement that writes
+    it (migration 0006): caches of tiles and of the finder compare versions to stay fresh."""
+
+    __tablename__ = "data_changes"
+    table_name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -87,6 +87,7 @@ def served_app() -> FastAPI:
     from gis_service.db import get_engine
     from gis_service.models import SCHOOL_LEVELS
     from web.app import create_app
+    from web.deps import data_versions
     from web.finder import FinderState
 
     # parallel kernels for a single point only add thread hand-offs: 36 ms -> 0.5 ms measured
@@ -94,7 +95,7 @@ def served_app() -> FastAPI:
     app = create_app()
     engine = get_engine()
     app.state.engine = engine
-    state = FinderState()
+    state = FinderState(data_versions(app.state))
     app.state.finder = state
     for mode in WARM_MODES:
         for level in SCHOOL_LEVELS:

@@ -74,6 +74,9 @@ class Collection:
         ``(start, end)`` columns for ``datetime`` filtering, when the rows have a validity.
     attribution
         Shown with the data (OSM licence where OSM data is included).
+    tables
+        The tables ``source`` reads: their versions (:mod:`gis_service.changes`) decide
+        when a cached tile of the collection is stale.
     """
 
     id: str
@@ -85,6 +88,7 @@ class Collection:
     temporal: tuple[str, str] | None = None
     attribution: str = "edugis, Sở Giáo dục và Đào tạo TP.HCM"
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    tables: tuple[str, ...] = ()
 
 
 def _kids(age: int) -> str:
@@ -135,7 +139,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         properties=("code", "name", "level", "ownership", "address", "district_code", "ward_code",
                     "capacity_grade1", "capacity_grade6", "capacity_grade10"),
         filters=("level", "ownership", "district_code", "ward_code"),
-        keywords=("schools", "education", "trường học"),
+        keywords=("schools", "education", "trường học"), tables=("schools",),
     ),
     Collection(
         id="wards", title="Phường, xã / Wards",
@@ -144,7 +148,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                " valid_to FROM admin_units WHERE level = 'ward') AS src",
         properties=("code", "name", "district_code", "valid_from", "valid_to"),
         filters=("district_code",), temporal=("valid_from", "valid_to"),
-        keywords=("wards", "administrative units", "phường"),
+        keywords=("wards", "administrative units", "phường"), tables=("admin_units",),
     ),
     Collection(
         id="districts", title="Quận, huyện / Districts",
@@ -153,7 +157,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                " WHERE level = 'district') AS src",
         properties=("code", "name", "valid_from", "valid_to"),
         temporal=("valid_from", "valid_to"),
-        keywords=("districts", "administrative units", "quận"),
+        keywords=("districts", "administrative units", "quận"), tables=("admin_units",),
     ),
     Collection(
         id="catchments", title="Địa bàn tuyển sinh / Catchments",
@@ -173,6 +177,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                     "ward_count", "source"),
         filters=("level", "district_code", "source"),
         keywords=("catchments", "admissions", "địa bàn tuyển sinh"),
+        tables=("catchments", "schools", "admin_units"),
     ),
     Collection(
         id="capacity-gaps", title="Cân đối chỗ học / Capacity gaps",
@@ -187,6 +192,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                     "shortfall_seats", "nearest_time_s", "basis"),
         filters=("district_code", "level", "year", "threshold_min", "basis"),
         keywords=("capacity", "planning", "chỗ học"),
+        tables=("capacity_gaps", "admin_units", "population", "schools"),
     ),
     Collection(
         id="roads", title="Đường giao thông / Roads",
@@ -196,6 +202,6 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         properties=("basemap", "edge_id", "highway", "name", "oneway", "maxspeed_kmh", "length_m"),
         filters=("highway", "basemap"),
         attribution="© OpenStreetMap contributors (ODbL) where imported from OSM",
-        keywords=("roads", "transport", "đường"),
+        keywords=("roads", "transport", "đường"), tables=("road_edges",),
     ),
 )}

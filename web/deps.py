@@ -13,6 +13,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_service.changes import DataVersions
 from gis_service.db import get_engine
 from gis_service.errors import CRSError, InputError, NotFoundError
 
@@ -71,6 +72,20 @@ def app_engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(app_engine)]
+
+
+_VERSIONS_LOCK = threading.Lock()
+
+
+def data_versions(state: Any) -> DataVersions:
+    """The app's view of the data versions (``request.app.state``), made on first use."""
+    versions: DataVersions | None = getattr(state, "data_versions", None)
+    if versions is None:
+        with _VERSIONS_LOCK:
+            versions = getattr(state, "data_versions", None)
+            if versions is None:
+                versions = state.data_versions = DataVersions()
+    return versions
 
 
 def _error_body(code: str, description: str) -> dict[str, Any]:

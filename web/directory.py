@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from gis_service.changes import last_changed
 from gis_service.errors import NotFoundError
 from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
 from web.deps import BadRequestError
@@ -97,9 +98,10 @@ def cutoff_history(engine: Engine, code: str) -> list[dict[str, Any]]:
 
 
 def data_date(engine: Engine) -> str:
-    """Date of the newest data import (the road network's), ISO format; today when none."""
+    """Date of the newest change to the published data (schools, wards, roads, catchments,
+    cut-offs...), ISO format; today when none."""
     with engine.connect() as conn:
-        newest = conn.execute(sa.text("SELECT max(imported_at) FROM basemaps")).scalar_one()
+        newest = last_changed(conn)
     return (newest.date() if newest else date.today()).isoformat()
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 import routing
 from basemaps.fetch import current_basemap, load_road_layer
 from basemaps.road_layer import RoadLayer
+from gis_service.changes import DataVersions
 from gis_service.errors import InputError
 from gis_service.models import SCHOOL_LEVELS
 from gis_service.settings import get_settings
@@ -45,6 +46,8 @@ class RoadNetwork:
     graphs: dict[str, routing.ModeGraph]
     schools: pd.DataFrame
     by_code: dict[str, dict[str, Any]]
+    #: prepared searches by (mode, level), built on first use
+    prepared: dict[tuple[str, str | None], PreparedSearch] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,20 +145,33 @@ def _settle(waiter: Waiter, outcome: Ranked | Exception) -> None:
         waiter.set_result(outcome)
 
 
-class FinderState:
-    """Lazily loaded, thread-safe cache of the road network and the street-name index."""
+#: The tables the finder's road graphs, schools and place names are loaded from.
+FINDER_TABLES = ("basemaps", "road_edges", "road_nodes", "schools", "admin_units")
 
-    def __init__(self) -> None:
+
+class FinderState:
+    """Lazily loaded, thread-safe cache of the road network and the street-name index.
+
+    It follows the data: :meth:`follow` compares the versions of :data:`FINDER_TABLES`
+    with those it was loaded from and, when they moved (a school or road import), loads
+    everything again in a background thread, the searches it had prepared included, while
+    requests go on being answered from the old data; then swaps.
+    """
+
+    def __init__(self, versions: DataVersions | None = None) -> None:
         self._lock = threading.Lock()
+        self._versions = versions if versions is not None else DataVersions()
+        self._stamp: tuple[int, ...] | None = None
+        self._reloading = False
         self._network: RoadNetwork | None = None
         self._loaded = False
         self._places: list[dict[str, Any]] | None = None
-        self._prepared: dict[tuple[str, str | None], PreparedSearch] = {}
 
     def network(self, engine: Engine) -> RoadNetwork | None:
         """The newest basemap as a road network, or ``None`` when no roads are loaded."""
         with self._lock:
             if not self._loaded:
+                self._stamp = self._fresh_stamp(engine)
                 self._network = _load_network(engine)
                 self._loaded = True
             return self._network
@@ -166,10 +182,7 @@ class FinderState:
         if network is None:
             return None
         with self._lock:
-            if mode not in network.graphs:
-                network.graphs[mode] = routing.build_graph(
-                    network.layer, mode, cache_dir=get_settings().cache_path / "graphs")
-            return network, network.graphs[mode]
+            return network, _mode_graph(network, mode)
 
     def prepared(self, engine: Engine, mode: str, level: str | None) -> tuple[str, PreparedSearch] | None:
         """The prepared search of ``level``'s schools on ``mode`` (built on first use)."""
@@ -179,18 +192,15 @@ class FinderState:
         network, graph = found
         with self._lock:
             key = (mode, level)
-            if key not in self._prepared:
-                schools = network.schools
-                if level is not None:
-                    schools = schools[schools["level"] == level]
-                self._prepared[key] = PreparedSearch.build(graph, schools.reset_index(drop=True))
-            return network.basemap, self._prepared[key]
+            if key not in network.prepared:
+                network.prepared[key] = _prepare(network, graph, level)
+            return network.basemap, network.prepared[key]
 
     def warm(self, mode: str, level: str | None) -> tuple[RoadNetwork, PreparedSearch] | None:
         """The prepared search when it is built already; never waits for the lock, so the
         event loop can answer warm requests while another thread builds a search."""
-        search = self._prepared.get((mode, level))
-        network = self._network
+        network = self._network  # one read: the search and its schools belong together
+        search = network.prepared.get((mode, level)) if network is not None else None
         return (network, search) if search is not None and network is not None else None
 
     def schools(self, engine: Engine) -> dict[str, dict[str, Any]]:
@@ -205,6 +215,68 @@ class FinderState:
             if self._places is None:
                 self._places = _load_places(engine)
             return self._places
+
+    def follow(self, engine: Engine) -> threading.Thread | None:
+        """Start reloading in the background when the finder's tables changed since they
+        were loaded (seen within :attr:`DataVersions.max_age_s`); the thread, or ``None``."""
+        if not self._loaded or self._reloading:
+            return None
+        stamp = self._versions.stamp(engine, FINDER_TABLES)
+        if stamp == self._stamp:
+            return None
+        with self._lock:
+            if self._reloading:
+                return None
+            self._reloading = True
+        thread = threading.Thread(target=self._reload, args=(engine,), name="finder-reload",
+                                  daemon=True)
+        thread.start()
+        return thread
+
+    def _reload(self, engine: Engine) -> None:
+        """Load the network again with what was prepared before, then swap it in."""
+        stamp = self._stamp
+        try:
+            stamp = self._fresh_stamp(engine)
+            network = _load_network(engine)
+            old = self._network
+            if network is not None and old is not None:
+                for mode in list(old.graphs):
+                    _mode_graph(network, mode)
+                for mode, level in list(old.prepared):
+                    network.prepared[mode, level] = _prepare(network, _mode_graph(network, mode),
+                                                             level)
+            places = _load_places(engine) if self._places is not None else None
+        except Exception:  # keep answering from the old data; try again after the next change
+            LOG.exception("could not reload the finder's data; the previous data stays in use")
+            with self._lock:
+                self._stamp, self._reloading = stamp, False
+            return
+        with self._lock:
+            self._network, self._places = network, places
+            self._stamp, self._reloading = stamp, False
+        LOG.info("finder reloaded: basemap %s, %d schools",
+                 network.basemap if network else "none", len(network.by_code) if network else 0)
+
+    def _fresh_stamp(self, engine: Engine) -> tuple[int, ...]:
+        self._versions.expire()
+        return self._versions.stamp(engine, FINDER_TABLES)
+
+
+def _mode_graph(network: RoadNetwork, mode: str) -> routing.ModeGraph:
+    """The network's graph of ``mode``, compiled (or read from the disk cache) on first use."""
+    if mode not in network.graphs:
+        network.graphs[mode] = routing.build_graph(
+            network.layer, mode, cache_dir=get_settings().cache_path / "graphs")
+    return network.graphs[mode]
+
+
+def _prepare(network: RoadNetwork, graph: routing.ModeGraph, level: str | None) -> PreparedSearch:
+    """The prepared search of ``level``'s schools (every school for ``None``) on ``graph``."""
+    schools = network.schools
+    if level is not None:
+        schools = schools[schools["level"] == level]
+    return PreparedSearch.build(graph, schools.reset_index(drop=True))
 
 
 def _load_network(engine: Engine) -> RoadNetwork | None:

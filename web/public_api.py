@@ -19,7 +19,7 @@ from starlette.types import Scope, Send
 
 from gis_service.spatial import school_counts
 from web.api_docs import NO_ROAD_NETWORK, NOT_FOUND, CSVResponse, GeoJSONResponse
-from web.deps import ApiError, BadRequestError, EngineDep, app_engine
+from web.deps import ApiError, BadRequestError, EngineDep, app_engine, data_versions
 from web.directory import SchoolFilters, cutoff_history, data_date, list_schools, school_detail
 from web.finder import (
     MAX_K,
@@ -40,11 +40,19 @@ CSV_COLUMNS = ("code", "name", "level", "ownership", "address", "district_code",
 
 
 def finder_state(request: Request) -> FinderState:
-    """The app's finder cache (road graphs and place names)."""
-    state: FinderState | None = getattr(request.app.state, "finder", None)
+    """The app's finder cache (road graphs and place names), reloading in the background
+    when the data it was loaded from changed."""
+    return _followed_state(request.app.state)
+
+
+def _followed_state(app_state: Any) -> FinderState:
+    state: FinderState | None = getattr(app_state, "finder", None)
     if state is None:
-        state = FinderState()
-        request.app.state.finder = state
+        state = FinderState(data_versions(app_state))
+        app_state.finder = state
+    engine = getattr(app_state, "engine", None)
+    if engine is not None:
+        state.follow(engine)
     return state
 
 
@@ -145,10 +153,11 @@ async def nearest_fast(scope: Scope, send: Send) -> bool:
     Returns ``False``, having sent nothing, for anything else: a cold search, an unusual
     query string or an invalid value (the route then answers it, errors included).
     """
-    state: FinderState | None = getattr(scope["app"].state, "finder", None)
-    parsed = plain_nearest_query(scope["query_string"]) if state is not None else None
-    if state is None or parsed is None:
+    app_state = scope["app"].state
+    parsed = plain_nearest_query(scope["query_string"])
+    if getattr(app_state, "finder", None) is None or parsed is None:
         return False
+    state = _followed_state(app_state)
     lon, lat, level, mode, k = parsed
     warm = state.warm(mode, level)
     if warm is None or not 1 <= k <= MAX_K:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import OrderedDict
 from typing import Any
 
@@ -20,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope, Send
 
 from web.collections import COLLECTIONS, Collection
-from web.deps import NotFoundHTTPError, app_engine
+from web.deps import NotFoundHTTPError, app_engine, data_versions
 from web.ogc_features import base_url, get_collection
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -46,34 +45,38 @@ def road_classes_filter(zoom: int) -> str:
 
 
 class TileCache:
-    """A small thread-safe LRU of rendered tiles that expire after ``ttl_s`` seconds."""
+    """A small thread-safe LRU of rendered tiles, each kept with the data versions
+    (:mod:`gis_service.changes`) it was rendered from: a tile is only served while the
+    versions of its tables are the same, so a change is visible within seconds and an
+    unchanged tile is never rendered twice."""
 
-    def __init__(self, size: int = 4096, ttl_s: float = 300.0) -> None:
-        self._items: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
-        self._size, self._ttl_s = size, ttl_s
+    def __init__(self, size: int = 4096) -> None:
+        self._items: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], bytes]] = OrderedDict()
+        self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...]) -> bytes | None:
-        """The cached tile, or ``None`` when absent or expired."""
+    def get(self, key: tuple[Any, ...], stamp: tuple[int, ...]) -> bytes | None:
+        """The cached tile, or ``None`` when absent or rendered from other versions."""
         with self._lock:
             hit = self._items.get(key)
-            if hit is None or time.monotonic() - hit[0] > self._ttl_s:
+            if hit is None or hit[0] != stamp:
                 return None
             self._items.move_to_end(key)
             return hit[1]
 
-    def put(self, key: tuple[Any, ...], tile: bytes) -> None:
-        """Store a tile, evicting the least recently used one when full."""
+    def put(self, key: tuple[Any, ...], stamp: tuple[int, ...], tile: bytes) -> None:
+        """Store a tile rendered from the data versions ``stamp``, evicting the least
+        recently used one when full."""
         with self._lock:
-            self._items[key] = (time.monotonic(), tile)
+            self._items[key] = (stamp, tile)
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
-    def clear(self) -> None:
-        """Forget every tile (after an import)."""
-        with self._lock:
-            self._items.clear()
+
+def layer_tables(layers: tuple[str, ...]) -> tuple[str, ...]:
+    """The tables the collections ``layers`` read, each once."""
+    return tuple(dict.fromkeys(t for name in layers for t in COLLECTIONS[name].tables))
 
 
 def check_tile(tms: str, z: int, y: int, x: int) -> None:
@@ -111,28 +114,33 @@ def render_tile(engine: Engine, layers: tuple[str, ...], z: int, x: int, y: int)
     return bytes(tile or b"")
 
 
-def _cache(request: Request) -> TileCache:
-    cache: TileCache | None = getattr(request.app.state, "tile_cache", None)
+def _cache(state: Any) -> TileCache:
+    cache: TileCache | None = getattr(state, "tile_cache", None)
     if cache is None:
         cache = TileCache()
-        request.app.state.tile_cache = cache
+        state.tile_cache = cache
     return cache
 
 
-TILE_HEADERS = [(b"content-type", MVT.encode()), (b"cache-control", b"public, max-age=300")]
+#: Browsers may keep a tile a minute; the server's cache follows the data itself.
+TILE_CACHE_CONTROL = "public, max-age=60"
+TILE_HEADERS = [(b"content-type", MVT.encode()), (b"cache-control", TILE_CACHE_CONTROL.encode())]
 
 
 async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: int,
                          y: int) -> Response:
-    """The tile from the cache on the event loop, or rendered by PostGIS in a worker thread."""
-    cache = _cache(request)
+    """The tile from the cache when its data is unchanged, else rendered by PostGIS in a
+    worker thread (and cached with the versions read before rendering: a change committed
+    while it renders makes it stale at once, never a stale tile look current)."""
+    cache = _cache(request.app.state)
+    engine = await run_in_threadpool(app_engine, request)
+    stamp = data_versions(request.app.state).stamp(engine, layer_tables(layers))
     key = (layers, z, x, y)
-    tile = cache.get(key)
+    tile = cache.get(key, stamp)
     if tile is None:
-        engine = await run_in_threadpool(app_engine, request)
         tile = await run_in_threadpool(render_tile, engine, layers, z, x, y)
-        cache.put(key, tile)
-    return Response(tile, media_type=MVT, headers={"Cache-Control": "public, max-age=300"})
+        cache.put(key, stamp, tile)
+    return Response(tile, media_type=MVT, headers={"Cache-Control": TILE_CACHE_CONTROL})
 
 
 def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
@@ -141,7 +149,8 @@ def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
     # "", "ogc", "tiles", tms, z, y, x  or  "", "ogc", "collections", id, "tiles", tms, z, y, x
     if len(parts) == 7 and parts[2] == "tiles":
         layers: tuple[str, ...] = BASEMAP_LAYERS
-    elif len(parts) == 9 and parts[2] == "collections" and parts[4] == "tiles":
+    elif len(parts) == 9 and parts[2] == "collections" and parts[4] == "tiles" \
+            and parts[3] in COLLECTIONS:
         layers = (parts[3],)
     else:
         return None
@@ -152,15 +161,21 @@ def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
 
 
 async def tile_fast(scope: Scope, send: Send) -> bool:
-    """Answer ``GET`` of a tile that is in the cache, as pure ASGI (no FastAPI routing).
+    """Answer ``GET`` of a tile that is in the cache and current, as pure ASGI (no FastAPI
+    routing).
 
     Only a tile the route rendered and checked before is cached, so a hit is a valid tile
     (same bytes and headers as :func:`_tile_response`). Returns ``False``, having sent
     nothing, on a miss: the route then checks, renders and caches it.
     """
-    cache: TileCache | None = getattr(scope["app"].state, "tile_cache", None)
-    key = _cached_tile_key(scope["path"]) if cache is not None else None
-    tile = cache.get(key) if cache is not None and key is not None else None
+    state = scope["app"].state
+    cache: TileCache | None = getattr(state, "tile_cache", None)
+    engine: Engine | None = getattr(state, "engine", None)
+    key = _cached_tile_key(scope["path"]) if cache is not None and engine is not None else None
+    if key is None:
+        return False
+    assert cache is not None and engine is not None
+    tile = cache.get(key, data_versions(state).stamp(engine, layer_tables(key[0])))
     if tile is None:
         return False
     await send({"type": "http.response.start", "status": 200,

@@ -1,0 +1,135 @@
+"""The published data follows the database: tiles and the finder see a committed change
+within seconds, whoever wrote it, and never a change that was rolled back."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+
+import mapbox_vector_tile
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from gis_service.changes import WATCHED_TABLES, DataVersions, read_versions
+from tests.conftest import database_env
+from tests.web.test_ogc_tiles import tile_of
+from web.app import create_app
+from web.collections import COLLECTIONS
+
+HOME = (106.65, 10.75)  # inside the demo city, on its roads
+NEW_SCHOOL = "DM-NEW-0001"
+
+
+def test_every_watched_table_moves_its_version_on_commit_only(engine: Engine) -> None:
+    with engine.connect() as reader:
+        assert set(read_versions(reader)) == set(WATCHED_TABLES)
+    for table in WATCHED_TABLES:
+        with engine.connect() as reader:
+            before = read_versions(reader)[table]
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE false"))  # a statement, no rows
+            with engine.connect() as reader:
+                assert read_versions(reader)[table] == before, f"{table}: seen before commit"
+        with engine.connect() as reader:
+            assert read_versions(reader)[table] == before + 1, table
+        with engine.connect() as conn, conn.begin() as transaction:
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+            transaction.rollback()
+        with engine.connect() as reader:
+            assert read_versions(reader)[table] == before + 1, f"{table}: moved by a rollback"
+
+
+def test_versions_are_read_again_only_when_old(engine: Engine) -> None:
+    versions = DataVersions(max_age_s=3600)
+    (first,) = versions.stamp(engine, ("schools",))
+    assert versions.stamp(engine, ("schools", "no_such_table")) == (first, 0)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM schools WHERE false"))
+    assert versions.stamp(engine, ("schools",)) == (first,)  # read less than an hour ago
+    versions.expire()
+    assert versions.stamp(engine, ("schools",)) == (first + 1,)
+
+
+@pytest.mark.parametrize("collection", sorted(COLLECTIONS))
+def test_each_collection_names_every_table_it_reads(collection: str) -> None:
+    """A table missing from ``tables`` would leave that collection's tiles stale."""
+    found = COLLECTIONS[collection]
+    read = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", found.source))
+    assert read == set(found.tables)
+    assert set(found.tables) <= set(WATCHED_TABLES)
+
+
+@pytest.fixture
+def fresh_client(demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """A client of a writable demo city whose app reads the data versions on every call."""
+    with database_env(demo_copy, monkeypatch), TestClient(create_app()) as client:
+        client.app.state.data_versions = DataVersions(max_age_s=0.0)  # type: ignore[attr-defined]
+        yield client
+
+
+def add_school(engine: Engine, code: str, lon: float, lat: float) -> None:
+    """A primary school written straight to the table (as psql would), not by an import."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO schools (code, name, level, ownership, geom) VALUES (:c,"
+            " 'Trường Tiểu học Mới', 'primary', 'public', ST_SetSRID(ST_Point(:x, :y), 4326))"),
+            {"c": code, "x": lon, "y": lat})
+
+
+def tile_codes(client: TestClient, path: str) -> set[str]:
+    response = client.get(path)
+    assert response.status_code == 200
+    layer = mapbox_vector_tile.decode(response.content).get("schools", {"features": []})
+    return {f["properties"]["code"] for f in layer["features"]}
+
+
+def test_a_cached_tile_shows_a_new_school_and_forgets_a_deleted_one(
+        fresh_client: TestClient, demo_copy: Engine) -> None:
+    x, y = tile_of(*HOME, 15)
+    basemap = f"/ogc/tiles/WebMercatorQuad/15/{y}/{x}"
+    schools = f"/ogc/collections/schools/tiles/WebMercatorQuad/15/{y}/{x}"
+    roads = f"/ogc/collections/roads/tiles/WebMercatorQuad/15/{y}/{x}"
+    before = {path: tile_codes(fresh_client, path) for path in (basemap, schools)}
+    road_tile = fresh_client.get(roads).content
+    add_school(demo_copy, NEW_SCHOOL, *HOME)
+    for path in (basemap, schools):
+        assert tile_codes(fresh_client, path) == before[path] | {NEW_SCHOOL}, path
+    with demo_copy.begin() as conn:
+        conn.execute(sa.text("DELETE FROM schools WHERE code = :c"), {"c": NEW_SCHOOL})
+    for path in (basemap, schools):
+        assert tile_codes(fresh_client, path) == before[path], path
+    # the roads did not change: their cached tile is still the one rendered first
+    cache = fresh_client.app.state.tile_cache  # type: ignore[attr-defined]
+    assert fresh_client.get(roads).content == road_tile
+    assert cache.get((("roads",), 15, x, y), (0,)) is None  # kept with its real versions only
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the change was not seen in time"
+        time.sleep(0.2)
+
+
+def test_the_finder_ranks_a_new_school_first_once_stored(fresh_client: TestClient,
+                                                         demo_copy: Engine) -> None:
+    params = {"lon": HOME[0], "lat": HOME[1], "level": "primary", "k": 3}
+
+    def first() -> str:
+        response = fresh_client.get("/api/nearest", params=params)
+        assert response.status_code == 200  # answered from the old data while it reloads
+        return str(response.json()["schools"][0]["code"])
+
+    old_first = first()
+    fresh_client.get("/api/geocode", params={"q": "Phường"})  # the place names are loaded too
+    add_school(demo_copy, NEW_SCHOOL, *HOME)
+    wait_for(lambda: first() == NEW_SCHOOL)
+    body = fresh_client.get("/api/nearest", params=params).json()
+    assert body["schools"][0]["name"] == "Trường Tiểu học Mới"
+    assert body["schools"][0]["time_s"] < 60  # a few metres off the road from home
+    with demo_copy.begin() as conn:
+        conn.execute(sa.text("DELETE FROM schools WHERE code = :c"), {"c": NEW_SCHOOL})
+    wait_for(lambda: first() == old_first)
