@@ -372,3 +372,36 @@ def capacities(
 
     count = import_capacities(get_engine(), round_, file, actor)
     typer.echo(f"places of {count} schools stored for round {round_} (results dropped: run again)")
+
+
+@app.command("check-addresses")
+def check_addresses(
+    round_: Annotated[str, typer.Option("--round", help="The round id.")],
+    tolerance_m: Annotated[float, typer.Option(
+        help="Flag a home this many metres or more outside its declared ward.")] = 50.0,
+    shared_limit: Annotated[int, typer.Option(
+        help="Flag homes shared by more applicants than this.")] = 4,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the flags as CSV here.")] = None,
+    actor: ActorOption = "cli",
+) -> None:
+    """Flag applicants whose home lies outside their declared ward, or at a home shared by
+    many applicants (for an officer to check; the allocation is not changed)."""
+    from admissions import service
+    from admissions.address_checks import CheckLimits, address_flags
+    from gis_service.db import get_engine
+
+    engine = get_engine()
+    service.get_round(engine, round_)  # an unknown round is an error, not "no flags"
+    flags = address_flags(engine, round_, CheckLimits(tolerance_m, shared_limit))
+    with engine.begin() as conn:
+        service.audit(conn, actor, "check_addresses", round_, {"flags": len(flags)})
+    if out is not None:
+        flags.to_csv(out, index=False)
+    counts = flags["check"].value_counts()
+    typer.echo(f"round {round_}: {len(flags)} flag(s): "
+               f"{int(counts.get('ward_mismatch', 0))} home(s) outside the declared ward by more "
+               f"than {tolerance_m:g} m, {int(counts.get('shared_home', 0))} at a home shared by "
+               f"more than {shared_limit} applicants" + (f"; written to {out}" if out else ""))
+    if out is None:
+        for row in flags.itertuples(index=False):
+            typer.echo(f"{row.applicant_id}\t{row.check}\t{row.reason_vi}")

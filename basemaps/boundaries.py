@@ -33,6 +33,11 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+def in_vietnam(lon: float, lat: float) -> bool:
+    """Whether a point lies in Vietnam's box: a point outside means a wrongly declared CRS."""
+    return 100 < lon < 112 and 6 < lat < 25
+
+
 def _pick(frame: pd.DataFrame, options: tuple[str, ...]) -> str | None:
     return next((c for c in options if c in frame.columns), None)
 
@@ -89,7 +94,7 @@ def read_boundaries(
             problems.append(Problem.of(str(path), index, "geometry", REASONS["not_a_polygon"]))
             continue
         lon, lat = multipolygon.representative_point().coords[0]
-        if not (100 < lon < 112 and 6 < lat < 25):
+        if not in_vietnam(lon, lat):
             problems.append(Problem.of(str(path), index, "geometry", REASONS["outside_vietnam"],
                                        lon=lon, lat=lat))
             continue

@@ -12,6 +12,7 @@ from gis_service.errors import InputError
 
 if TYPE_CHECKING:
     from basemaps.store import ImportReport
+    from gis_service.errors import Problem
 
 # The readers and the database layer (pandas, geopandas, SQLAlchemy, GeoAlchemy2) are imported
 # inside the commands, so that ``edugis --help`` and the other commands start without them.
@@ -39,18 +40,57 @@ def basemap_name(path: Path) -> str:
 def roads(
     file: FileArg,
     name: Annotated[str | None, typer.Option(help="basemap name (default: from file name)")] = None,
+    crs: CrsOpt = None,
+    class_field: Annotated[str, typer.Option(
+        help="GIS lines: the column holding the road class")] = "highway",
+    class_map: Annotated[str | None, typer.Option(
+        help="GIS lines: the file's classes as OSM ones, e.g. 'Quốc lộ=trunk,Đường phố=residential'"
+    )] = None,
+    tolerance_m: Annotated[float, typer.Option(
+        help="GIS lines: vertices closer than this many metres are one junction")] = 0.5,
+    skip_invalid: SkipOpt = False,
 ) -> None:
-    """Import a road network from OSM PBF / XML or osmnx GraphML."""
-    from basemaps.roads import directed_edge_count, read_roads
-    from basemaps.store import store_roads
+    """Import a road network: OSM PBF / XML, osmnx GraphML, or the city basemap's road lines
+    (GeoPackage, Shapefile, GeoJSON in any declared CRS, e.g. VN-2000), noded at junctions."""
+    from basemaps.roads import directed_edge_count, is_line_file, read_roads
+    from basemaps.store import refuse_if_problems, store_roads
     from gis_service.db import get_engine
 
     typer.echo(f"reading {file} ...")
-    layer, stats = read_roads(file)
-    typer.echo(f"  {stats.ways_with_highway} ways with highway, {stats.ways_kept} kept; "
+    problems: list[Problem] = []
+    if is_line_file(file):
+        from basemaps.road_lines import read_road_lines
+
+        layer, stats, problems = read_road_lines(file, crs, class_field=class_field,
+                                                 class_map=parse_class_map(class_map),
+                                                 tolerance_m=tolerance_m)
+        refuse_if_problems(problems, skip_invalid)
+        kind = "features"
+    else:
+        if crs or class_map or class_field != "highway":
+            raise typer.BadParameter("--crs, --class-field and --class-map apply to GIS line files;"
+                                     " OSM and GraphML files are in WGS84 with OSM classes")
+        layer, stats = read_roads(file)
+        kind = "ways with highway"
+    typer.echo(f"  {stats.ways_with_highway} {kind}, {stats.ways_kept} kept; "
                f"{layer.node_count} nodes, {layer.edge_count} edges "
                f"({directed_edge_count(layer)} directed)")
-    _finish(store_roads(get_engine(), layer, name or basemap_name(file), progress=True))
+    report = store_roads(get_engine(), layer, name or basemap_name(file), progress=True)
+    report.problems = problems
+    _finish(report)
+
+
+def parse_class_map(text: str | None) -> dict[str, str]:
+    """``'Quốc lộ=trunk,Đường phố=residential'`` as a mapping (empty for ``None``)."""
+    mapping: dict[str, str] = {}
+    for pair in (text or "").split(","):
+        if not pair.strip():
+            continue
+        source, eq, target = pair.partition("=")
+        if not eq or not source.strip() or not target.strip():
+            raise typer.BadParameter(f"--class-map wants 'value=osm_class,...', got {pair!r}")
+        mapping[source.strip()] = target.strip()
+    return mapping
 
 
 @app.command()

@@ -19,7 +19,7 @@ import shapely
 from shapely.geometry import MultiPolygon, box
 
 from basemaps.road_layer import RoadLayer
-from basemaps.roads import _lengths_m
+from basemaps.roads import lengths_m
 
 ORIGIN_LON, ORIGIN_LAT = 106.58, 10.68
 M_PER_DEG_LAT = 110_574.0
@@ -147,7 +147,7 @@ def generate_road_layer(target_nodes: int = 60_000, seed: int = 7) -> RoadLayer:
         "u": node_id[u], "v": node_id[v], "osm_id": np.zeros(u.size, np.int64),
         "highway": highway, "oneway": oneway, "maxspeed_kmh": maxspeed,
         "access": np.full(u.size, "", dtype=object), "name": names.astype(object),
-        "length_m": _lengths_m(pieces), "geometry": geometry,
+        "length_m": lengths_m(pieces), "geometry": geometry,
     })
     used = np.unique(np.concatenate([u, v]))
     nodes = pd.DataFrame({"node_id": node_id[used], "lon": lon[used], "lat": lat[used]})

@@ -75,8 +75,21 @@ def oneway_direction(tags: dict[str, str]) -> int:
     return 0
 
 
+#: Endings of road files drawn as GIS lines (the city basemap), read by
+#: :func:`basemaps.road_lines.read_road_lines`.
+LINE_FILE_ENDINGS = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
+
+
+def is_line_file(path: str | Path) -> bool:
+    """Whether ``path`` is a GIS line file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf)."""
+    return Path(path).name.lower().endswith(LINE_FILE_ENDINGS)
+
+
 def read_roads(path: str | Path) -> tuple[RoadLayer, ReadStats]:
-    """Read a road file by its extension: ``.osm.pbf``/``.pbf``, ``.osm``/``.xml``, ``.graphml[.gz]``."""
+    """Read a road file by its extension: ``.osm.pbf``/``.pbf``, ``.osm``/``.xml``,
+    ``.graphml[.gz]``, or GIS lines (``.gpkg``, ``.shp``, ``.geojson``, ``.fgb``) with OSM
+    classes in ``highway`` and a declared CRS, where any bad feature is an error (the import
+    command offers the class mapping, the CRS and ``--skip-invalid``)."""
     path = Path(path)
     name = path.name.lower()
     if not path.exists():
@@ -85,8 +98,16 @@ def read_roads(path: str | Path) -> tuple[RoadLayer, ReadStats]:
         return _read_graphml(path)
     if name.endswith((".pbf", ".osm", ".xml", ".osm.gz", ".osm.bz2")):
         return _read_osm(path)
+    if is_line_file(path):
+        from basemaps.road_lines import read_road_lines
+
+        layer, stats, problems = read_road_lines(path)
+        if problems:
+            raise InputError(problems)
+        return layer, stats
     raise InputError(Problem(str(path), None, None,
-                             "unknown road file type (expected .osm.pbf, .osm, .graphml[.gz])"))
+                             "unknown road file type (expected .osm.pbf, .osm, .graphml[.gz], "
+                             ".gpkg, .shp, .geojson)"))
 
 
 # ---- OSM PBF / XML ------------------------------------------------------------------------
@@ -180,7 +201,7 @@ def _split_ways(
         "maxspeed_kmh": meta["maxspeed_kmh"].to_numpy(np.float64),
         "access": meta["access"].to_numpy(object),
         "name": meta["name"].to_numpy(object),
-        "length_m": _lengths_m(pieces),
+        "length_m": lengths_m(pieces),
         "geometry": geometry,
     })
     node_ids = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
@@ -189,7 +210,7 @@ def _split_ways(
     return RoadLayer(nodes=nodes_df, edges=edges, source=source)
 
 
-def _lengths_m(pieces: list[np.ndarray]) -> np.ndarray:
+def lengths_m(pieces: list[np.ndarray]) -> np.ndarray:
     """Geodesic length of each polyline, vectorised over all segments at once."""
     points = np.concatenate(pieces)
     sizes = np.array([len(p) for p in pieces])

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from web import officer, ogc_features, pages, parent_api, planner, public_api, tiles
+from web import compare, officer, ogc_features, pages, parent_api, planner, public_api, tiles
 from web.api_docs import declare_errors
 from web.deps import EngineDep, install_error_handlers
 from web.fastpath import FastPathMiddleware
@@ -45,6 +45,7 @@ def create_app() -> FastAPI:
     app.include_router(public_api.router)
     app.include_router(parent_api.router)
     app.include_router(pages.router)
+    app.include_router(compare.router)
     app.include_router(officer.router)
     app.include_router(planner.router)
 

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 
 from admissions import service
+from admissions.address_checks import FLAG_COLUMNS, CheckLimits, address_flags
 from admissions.allocation import MECHANISMS, Allocation, allocate
 from admissions.metrics import comparison_table
 from admissions.problem import LEVEL_OF_GRADE
@@ -36,6 +37,8 @@ PAGE_SIZE = 100
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 #: Problems listed on the page; the count says how many more there are.
 MAX_PROBLEMS_SHOWN = 500
+#: Address flags listed on the round page; the CSV has them all.
+MAX_FLAGS_SHOWN = 100
 ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 APPLICANT_COLUMNS = ("applicant_id", "ward_code", "residence_type", "tier", "score", "bonus",
                      "choices", "school_code", "choice_rank", "distance_m", "reason_vi")
@@ -99,12 +102,16 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
     """The round page: state, forms (unless published), per-school results, applicants."""
     info = service.get_round(engine, round_id)
     rows = _applicants(engine, round_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    audit(engine, user.username, "view_applicants", round_id, {"page": page, "rows": len(rows)})
+    flags = address_flags(engine, round_id)
+    audit(engine, user.username, "view_applicants", round_id,
+          {"page": page, "rows": len(rows), "address_flags": len(flags)})
     context: dict[str, Any] = {
         "round": info, "rows": rows, "page": page, "has_next": len(rows) == PAGE_SIZE,
         "columns": APPLICANT_COLUMNS, "mechanisms": MECHANISMS,
         "schools": per_school(engine, round_id, info.grade),
         "officers": service.round_officers(engine, round_id),
+        "flags": flags.head(MAX_FLAGS_SHOWN).to_dict("records"), "flag_count": len(flags),
+        "check_limits": CheckLimits(),
         "bounds": city_bounds(engine),
         "imported_applicants": None, "imported_capacities": None, "problems": None,
         "problem_count": 0, "metrics": None, "error": None,
@@ -390,6 +397,18 @@ def export_applicants(round_id: str, engine: EngineDep, user: RoundUser) -> Resp
     rows = _applicants(engine, round_id, None)
     audit(engine, user.username, "export_applicants", round_id, {"rows": len(rows)})
     return _csv(rows, APPLICANT_COLUMNS, f"{round_id}-applicants.csv")
+
+
+@router.get("/officer/rounds/{round_id}/address-checks.csv")
+def export_address_checks(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
+    """Every address flag of the round (home outside the declared ward, shared home), as
+    CSV; the export is audited."""
+    service.get_round(engine, round_id)
+    flags = address_flags(engine, round_id)
+    audit(engine, user.username, "export_address_checks", round_id, {"rows": len(flags)})
+    rows = flags.astype(object).where(flags.notna(), None).to_dict("records")
+    return _csv([{str(k): v for k, v in r.items()} for r in rows], FLAG_COLUMNS,
+                f"{round_id}-address-checks.csv")
 
 
 @router.get("/officer/rounds/{round_id}/results.csv")

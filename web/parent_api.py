@@ -99,15 +99,10 @@ class _Outlook:
 _OUTLOOK = _Outlook()
 
 
-@router.get("/api/cutoff-outlook")
-def outlook_api(engine: EngineDep,
-                schools: Annotated[str, Query(min_length=1, max_length=700)],
-                score: Annotated[float | None, Query(ge=0, le=40)] = None) -> dict[str, Any]:
-    """For grade-10 schools (comma-separated codes): the NV1 cut-off history, next year's
-    forecast interval and, given a total ``score``, the chance band (a range, never a promise)."""
-    codes = [c.strip() for c in schools.split(",") if c.strip()]
-    if not 1 <= len(codes) <= MAX_OUTLOOK_SCHOOLS:
-        raise BadRequestError(f"give 1 to {MAX_OUTLOOK_SCHOOLS} school codes")
+def school_outlooks(engine: Engine, codes: list[str], score: float | None) -> list[dict[str, Any]]:
+    """Per school code: its NV1 regular-programme cut-off ``history``, next year's
+    ``forecast`` interval and, given a total ``score``, the ``chance`` band (``None`` where
+    there is no history)."""
     forecast = _OUTLOOK.get(engine)
     with engine.connect() as conn:
         rows = conn.execute(sa.text(
@@ -130,6 +125,19 @@ def outlook_api(engine: EngineDep,
                 entry["chance"] = {"code": band.code, "label_vi": band.label_vi,
                                    "label_en": band.label_en}
         answer.append(entry)
+    return answer
+
+
+@router.get("/api/cutoff-outlook")
+def outlook_api(engine: EngineDep,
+                schools: Annotated[str, Query(min_length=1, max_length=700)],
+                score: Annotated[float | None, Query(ge=0, le=40)] = None) -> dict[str, Any]:
+    """For grade-10 schools (comma-separated codes): the NV1 cut-off history, next year's
+    forecast interval and, given a total ``score``, the chance band (a range, never a promise)."""
+    codes = [c.strip() for c in schools.split(",") if c.strip()]
+    if not 1 <= len(codes) <= MAX_OUTLOOK_SCHOOLS:
+        raise BadRequestError(f"give 1 to {MAX_OUTLOOK_SCHOOLS} school codes")
+    answer = school_outlooks(engine, codes, score)
     return {"score": score, "schools": answer,
             "note_vi": "Dự báo là một khoảng, không phải cam kết trúng tuyển.",
             "note_en": "The forecast is a range, never a promise of admission."}

@@ -121,6 +121,24 @@ def test_finder_ranks_schools_by_road_from_a_street(live: LiveServer, page: tupl
     tab.wait_for_load_state("networkidle")
     tab.screenshot(path="/tmp/edugis-finder.png")
 
+    # tick schools to compare: the link appears from two, a fifth box stays closed at four
+    expect(tab.locator("#compare-link")).to_be_hidden()
+    boxes = tab.locator("#results input.compare")
+    boxes.nth(0).check()
+    expect(tab.locator("#compare-link")).to_be_hidden()
+    for i in range(1, 4):
+        boxes.nth(i).check()
+    expect(boxes.nth(4)).to_be_disabled()
+    picked = [tab.locator("#results li a").nth(i).inner_text() for i in range(4)]
+    tab.click("#compare-link")
+    expect(tab.locator("h1")).to_have_text("So sánh trường")
+    expect(tab.locator("#compare thead th a")).to_have_text(picked)
+    expect(tab.locator("#compare-trip td").first).to_contain_text("km")
+    tab.screenshot(path="/tmp/edugis-compare.png", full_page=True)
+    tab.go_back()
+    expect(tab.locator("#results li")).to_have_count(5, timeout=60_000)
+    expect(tab.locator("#finder-map")).to_have_attribute("data-route", re.compile(r"^DM-TH-"))
+
     # move the pin: drag it 150 px to the left; the ranking, route and URL follow
     before = tab.url
     box = tab.locator(".leaflet-marker-draggable").bounding_box()

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 VENDOR = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor"
-PAGES = ["/", "/schools", "/schools/DM-THPT-001", "/finder", "/data", "/login"]
+PAGES = ["/", "/schools", "/schools/DM-THPT-001", "/finder", "/compare?schools=DM-TH-001,DM-TH-002",
+         "/data", "/login"]
 
 
 def test_pages_are_vietnamese_first_and_english_on_request(client: TestClient) -> None:

@@ -24,6 +24,9 @@
   var modeInput = document.getElementById("mode");
   var scoreInput = document.getElementById("score");
   var shareLink = document.getElementById("share-link");
+  var compareLink = document.getElementById("compare-link");
+  var MAX_COMPARED = 4;
+  var picked = [];  /* codes ticked for comparison, in the order ticked */
 
   function item(parent, label) {
     var li = document.createElement("li");
@@ -53,6 +56,36 @@
     var url = "/finder?" + params.toString();
     window.history.replaceState(null, "", url);
     shareLink.href = url;
+  }
+
+  /* The comparison page of the ticked schools, from this home and mode (and score). */
+  function updateCompare() {
+    var params = pinParams({schools: picked.join(","), mode: modeInput.value});
+    if (scoreInput.value && levelInput.value === "upper_secondary") { params.set("score", scoreInput.value); }
+    if (lang === "en") { params.set("lang", "en"); }
+    compareLink.href = "/compare?" + params.toString();
+    compareLink.hidden = picked.length < 2;
+    var full = picked.length >= MAX_COMPARED;
+    Array.prototype.forEach.call(results.querySelectorAll("input.compare"), function (box) {
+      box.disabled = full && !box.checked;
+    });
+  }
+
+  function compareBox(li, school) {
+    var label = document.createElement("label");
+    label.className = "compare";
+    var box = document.createElement("input");
+    box.type = "checkbox";
+    box.className = "compare";
+    box.value = school.code;
+    box.addEventListener("change", function () {
+      picked = picked.filter(function (c) { return c !== school.code; });
+      if (box.checked) { picked.push(school.code); }
+      updateCompare();
+    });
+    label.appendChild(box);
+    label.appendChild(document.createTextNode(" " + text("compare")));
+    li.appendChild(label);
   }
 
   function drawRoute(school, asked) {
@@ -120,6 +153,7 @@
       .then(function (data) {
         if (asked !== generation) { return; }
         results.textContent = "";
+        picked = [];
         schoolLayer.clearLayers();
         routeLayer.clearLayers();
         document.getElementById("results-title").textContent = data.method === "road" ? text("road") : text("crow");
@@ -141,8 +175,10 @@
             b.addEventListener("click", function () { drawRoute(s, generation); });
             li.appendChild(b);
           }
+          compareBox(li, s);
           L.circleMarker([s.lat, s.lon], {radius: 7, color: "#1b6ac9"}).bindTooltip(edugisText(s.rank + ". " + s.name)).addTo(schoolLayer);
         });
+        updateCompare();
         results.setAttribute("data-method", data.method);
         rankings += 1;
         el.setAttribute("data-rankings", String(rankings));

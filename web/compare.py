@@ -1,0 +1,85 @@
+"""Parents compare up to four schools side by side, on facts only (no composite rating).
+
+``/compare?schools=A,B[,C,D]`` lists for each school its level, ownership, address, entry
+places, programmes, catchment wards and grade-10 NV1 cut-offs with next year's forecast;
+given the home (``lon``, ``lat``) and ``mode``, also the road distance and time from it, and
+given a grade-10 ``score``, the chance band. The finder links here with the schools ticked.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.engine import Engine
+
+import routing
+from gis_service.errors import InputError
+from web.deps import BadRequestError, EngineDep
+from web.directory import school_catchment, school_detail
+from web.finder import FINDER_MODES, check_point
+from web.pages import render
+from web.parent_api import school_outlooks
+from web.public_api import finder_state
+
+router = APIRouter(include_in_schema=False)
+MAX_COMPARED = 4
+
+
+def compared_codes(schools: str) -> list[str]:
+    """The distinct codes of a comma-separated list, in order; 1 to :data:`MAX_COMPARED`."""
+    codes = list(dict.fromkeys(c.strip() for c in schools.split(",") if c.strip()))
+    if not 1 <= len(codes) <= MAX_COMPARED:
+        raise BadRequestError(f"compare 1 to {MAX_COMPARED} schools (schools=A,B,...), "
+                              f"not {len(codes)}")
+    return codes
+
+
+def trips_from_home(request: Request, engine: Engine, schools: list[dict[str, Any]],
+                    home: tuple[float, float], mode: str) -> list[dict[str, float] | None] | None:
+    """Road distance and time from ``home`` to each school (``None`` where it cannot be
+    reached); ``None`` when no road network is loaded.
+
+    Raises
+    ------
+    gis_service.errors.InputError
+        When ``home`` is farther than the snapping limit from every road of ``mode``.
+    """
+    found = finder_state(request).graph(engine, mode)
+    if found is None:
+        return None
+    _, graph = found
+    routing.snap_one(graph, *home)  # a home too far from the roads is the caller's error
+    trips: list[dict[str, float] | None] = []
+    for school in schools:
+        try:
+            route = routing.route(graph, home, (float(school["lon"]), float(school["lat"])), "time")
+        except InputError:  # the school lies off this mode's roads, or cannot be reached
+            trips.append(None)
+        else:
+            trips.append({"distance_km": route.distance_m / 1000, "minutes": route.time_s / 60})
+    return trips
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(request: Request, engine: EngineDep,
+                 schools: Annotated[str, Query(max_length=200)] = "",
+                 lon: float | None = None, lat: float | None = None, mode: str = "motorbike",
+                 score: Annotated[float | None, Query(ge=0, le=40)] = None) -> HTMLResponse:
+    """Up to four schools side by side; the road trip from home when the home is given."""
+    codes = compared_codes(schools)
+    if mode not in FINDER_MODES:
+        raise BadRequestError(f"mode must be one of {', '.join(FINDER_MODES)}")
+    facts = [school_detail(engine, code) for code in codes]  # an unknown code is a 404
+    trips = None
+    if lon is not None and lat is not None:
+        check_point(lon, lat)
+        try:
+            trips = trips_from_home(request, engine, facts, (lon, lat), mode)
+        except InputError as exc:
+            raise BadRequestError(f"the home is too far from the {mode} roads: {exc}") from exc
+    return render(request, engine, "compare.html", {
+        "schools": facts, "catchments": [school_catchment(engine, c) for c in codes],
+        "outlooks": school_outlooks(engine, codes, score), "trips": trips, "mode": mode,
+        "home_given": lon is not None and lat is not None, "score": score})
