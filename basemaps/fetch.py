@@ -36,8 +36,10 @@ def load_road_layer(engine: Engine, basemap: str | None = None) -> RoadLayer:
     """The stored road layer ``basemap`` (default: the ``EDUGIS_BASEMAP`` setting, else the
     most recently imported one).
 
-    The layer's ``version`` is the one stored at import, so routing caches built from
-    the file and from the database share their key.
+    The layer's ``version`` is the digest of what is stored now: the one recorded at import
+    when the rows are as imported (so routing caches built from the file and from the
+    database share their key), another when the rows were edited since (so no cache of the
+    old roads is used).
     """
     names = basemap_names(engine)
     name = basemap or current_basemap(engine)
@@ -47,8 +49,8 @@ def load_road_layer(engine: Engine, basemap: str | None = None) -> RoadLayer:
     if name not in names:
         raise NotFoundError(f"unknown basemap {name!r}; imported: {', '.join(names)}")
     with engine.connect() as conn:
-        version, source = conn.execute(sa.text(
-            "SELECT version, source FROM basemaps WHERE name = :n"), {"n": name}).one()
+        source = conn.execute(sa.text(
+            "SELECT source FROM basemaps WHERE name = :n"), {"n": name}).scalar_one()
         nodes = pd.DataFrame(conn.execute(sa.text(
             "SELECT node_id, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM road_nodes"
             " WHERE basemap = :n ORDER BY node_id"), {"n": name}).all(),
@@ -62,7 +64,7 @@ def load_road_layer(engine: Engine, basemap: str | None = None) -> RoadLayer:
     edges["geometry"] = shapely.from_wkb(edges.pop("wkb").to_numpy())
     edges["maxspeed_kmh"] = edges["maxspeed_kmh"].astype(np.float64)
     nodes["node_id"] = nodes["node_id"].astype(np.int64)
-    return RoadLayer(nodes=nodes, edges=edges, source=f"postgis:{name} ({source})", version=version)
+    return RoadLayer(nodes=nodes, edges=edges, source=f"postgis:{name} ({source})")
 
 
 def load_schools(engine: Engine, level: str | None = None) -> pd.DataFrame:

@@ -3,10 +3,11 @@
 
 The city's basemap arrives as a GeoPackage, Shapefile or GeoJSON of road centre lines in
 VN-2000 (EPSG:9210), not as a graph: nothing says where two roads meet. Lines are noded
-here: vertices closer than ``tolerance_m`` (default 0.5 m) are one point, every line end
-is a node, and so is every interior vertex that another line passes through or ends at;
-lines are split at their nodes. Two roads that cross without a
-shared vertex (a flyover) stay unconnected, as they should.
+here: vertices of different lines closer than ``tolerance_m`` (default 0.5 m) are one
+point, every line end is a node, and so is every interior vertex that another line passes
+through or ends at; lines are split at their nodes. Only vertices meet: two roads that cross
+without a shared vertex (a flyover) stay unconnected, as they should, and so does a line
+that ends on another between two of its vertices (the basemap must carry the vertex there).
 
 Attributes come from columns (all optional except the class):
 
@@ -114,8 +115,9 @@ def read_road_lines(
             problems.append(Problem.of(str(path), index, "maxspeed", REASONS["bad_maxspeed"],
                                        value=record["maxspeed"]))
             continue
-        tags = {"oneway": _text(record.get("oneway")).lower(), "highway": highway}
-        direction = oneway_direction(tags)
+        # only the column decides: OSM's implied one-way motorways do not apply to a
+        # basemap that draws each carriageway as it is
+        direction = oneway_direction({"oneway": _text(record.get("oneway")).lower()})
         for coords in parts:
             lines.append(coords[::-1] if direction == -1 else coords)
             attrs.append((index, highway, direction, maxspeed, _text(record.get("access")),
@@ -146,8 +148,8 @@ def node_lines(
     zone = int((float(np.mean(lonlat[:, 0])) + 180) // 6) % 60 + 1
     to_metric = Transformer.from_crs(4326, 32600 + zone, always_xy=True)
     x, y = to_metric.transform(lonlat[:, 0], lonlat[:, 1])
-    point_key, n_keys = _clusters(np.column_stack([x, y]), tolerance_m)
     line_of = np.repeat(np.arange(len(lines)), sizes)
+    point_key, n_keys = _clusters(np.column_stack([x, y]), line_of, tolerance_m)
     ends = np.zeros(len(lonlat), bool)
     starts = np.cumsum(sizes) - sizes
     ends[starts] = True
@@ -205,25 +207,36 @@ def node_lines(
     return RoadLayer(nodes=nodes, edges=edges, source=source)
 
 
-def _clusters(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, int]:
-    """A cluster number per point: points joined by chains of neighbours closer than
-    ``tolerance_m`` share one. Numbers follow the points' sorted coordinates, so they do not
-    depend on the order of the lines in the file."""
+def _clusters(xy: np.ndarray, line_of: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, int]:
+    """A cluster number per point: points of different lines closer than ``tolerance_m``
+    share one (and so do points at exactly one place). Vertices of one line are never
+    merged with each other, so a curve digitised densely keeps its shape and a chain of close
+    vertices cannot pull far points together. Numbers follow the points' sorted coordinates,
+    so they do not depend on the order of the lines in the file."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
 
     exact, exact_of_point = np.unique(np.round(xy, 3), axis=0, return_inverse=True)
-    pairs = cKDTree(exact).query_pairs(tolerance_m, output_type="ndarray")
+    exact_of_point = exact_of_point.ravel()
     n = len(exact)
-    links = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    # the lines through each exact point: its lowest and highest line number
+    low = np.full(n, np.iinfo(np.int64).max)
+    high = np.full(n, -1)
+    np.minimum.at(low, exact_of_point, line_of)
+    np.maximum.at(high, exact_of_point, line_of)
+    pairs = cKDTree(exact).query_pairs(tolerance_m, output_type="ndarray")
+    a, b = pairs[:, 0], pairs[:, 1]
+    one_line = (low[a] == high[a]) & (low[b] == high[b]) & (low[a] == low[b])
+    a, b = a[~one_line], b[~one_line]
+    links = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
     count, label = connected_components(links, directed=False)
     # renumber clusters by their first exact point (sorted coordinates), not scipy's order
     first = np.full(count, n, np.int64)
     np.minimum.at(first, label, np.arange(n))
     rank = np.empty(count, np.int64)
     rank[np.argsort(first)] = np.arange(count)
-    return rank[label][exact_of_point.ravel()], int(count)
+    return rank[label][exact_of_point], int(count)
 
 
 def _line_parts(geom: object) -> list[np.ndarray]:
@@ -252,4 +265,9 @@ def _missing(value: object) -> bool:
 
 
 def _text(value: object) -> str:
-    return "" if _missing(value) else str(value).strip()
+    """The value as text; an integral float (an integer column with gaps) without ".0"."""
+    if _missing(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()

@@ -5,6 +5,10 @@ Migration 0006 gives every map table (schools, wards, roads, catchments, ...) a 
 transaction: whoever writes, an import, the demo data or ``psql``, the version moves when
 the change commits, and not before. Caches (rendered tiles, the finder's road graphs)
 keep the versions they were built from and compare.
+
+The bump locks the table's row of ``data_changes`` until the writing transaction ends, so
+two transactions writing the same map table take turns (imports of one table do anyway);
+readers never wait. ``changed_at`` is the time of the writer's last statement.
 """
 
 from __future__ import annotations
@@ -33,45 +37,71 @@ def read_versions(conn: Connection) -> dict[str, int]:
 
 
 def last_changed(conn: Connection) -> datetime | None:
-    """When the map data last changed (the newest commit to a watched table)."""
+    """When the map data last changed (the last write to a watched table)."""
     newest: datetime | None = conn.execute(
         sa.text("SELECT max(changed_at) FROM data_changes")).scalar_one()
     return newest
 
 
 class DataVersions:
-    """The versions of one database, read again at most every ``max_age_s`` seconds.
+    """The versions of one database as last read, read again in the background when older
+    than ``max_age_s`` seconds.
 
-    :meth:`stamp` is cheap enough for every request: a dictionary lookup, and once per
-    ``max_age_s`` one query of a few rows (about 0.3 ms; callers on an event loop accept that
-    pause). A change is therefore seen within ``max_age_s``. When the database cannot be
-    reached, the last versions read are kept (and the error logged) until it can.
+    :meth:`stamp` does not wait for the database, so it is safe on an event loop: it
+    returns the versions last read and, when they are old, starts one background read
+    (a query of a few rows); a change is therefore seen about ``max_age_s`` after its commit.
+    Only the very first call, and a call with ``fresh=True``, read in the calling thread.
+    When the database cannot be reached, the last versions read are kept (and the error
+    logged) until it can.
     """
 
     def __init__(self, max_age_s: float = 2.0) -> None:
         self.max_age_s = max_age_s
         self._versions: Mapping[str, int] = {}
         self._read_at = -float("inf")
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _refreshing and _thread
+        self._refreshing = False
+        self._thread: threading.Thread | None = None
 
-    def current(self, engine: Engine) -> Mapping[str, int]:
-        """The versions by table, refreshed when older than ``max_age_s``."""
-        if time.monotonic() - self._read_at >= self.max_age_s and self._lock.acquire(blocking=False):
-            try:
-                with engine.connect() as conn:
-                    self._versions = read_versions(conn)
-            except sa.exc.SQLAlchemyError:
-                LOG.exception("could not read the data versions; keeping the last ones")
-            finally:
-                self._read_at = time.monotonic()
-                self._lock.release()
+    def current(self, engine: Engine, *, fresh: bool = False) -> Mapping[str, int]:
+        """The versions by table; ``fresh`` reads them now, in this thread."""
+        if fresh or self._read_at == -float("inf"):
+            self._read(engine)
+        elif time.monotonic() - self._read_at >= self.max_age_s:
+            with self._lock:
+                if not self._refreshing:
+                    self._refreshing = True
+                    self._thread = threading.Thread(target=self._read_in_background,
+                                                    args=(engine,), name="data-versions",
+                                                    daemon=True)
+                    self._thread.start()
         return self._versions
 
-    def stamp(self, engine: Engine, tables: Iterable[str]) -> tuple[int, ...]:
+    def join(self, timeout_s: float = 10.0) -> None:
+        """Wait for a background read under way (before the engine is disposed)."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout_s)
+
+    def stamp(self, engine: Engine, tables: Iterable[str], *, fresh: bool = False
+              ) -> tuple[int, ...]:
         """The versions of ``tables``, in their order (0 for a table never seen)."""
-        versions = self.current(engine)
+        versions = self.current(engine, fresh=fresh)
         return tuple(versions.get(table, 0) for table in tables)
 
-    def expire(self) -> None:
-        """Read the versions again on the next call (after a write by this process)."""
-        self._read_at = -float("inf")
+    def _read(self, engine: Engine) -> None:
+        try:
+            with engine.connect() as conn:
+                self._versions = read_versions(conn)
+        except sa.exc.SQLAlchemyError:
+            LOG.exception("could not read the data versions; keeping the last ones")
+        finally:
+            self._read_at = time.monotonic()
+
+    def _read_in_background(self, engine: Engine) -> None:
+        try:
+            self._read(engine)
+        finally:
+            with self._lock:
+                self._refreshing = False

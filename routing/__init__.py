@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from routing.isochrone import isochrones
     from routing.matrix import ODMatrix, od_matrix
     from routing.nearest import NearestIndex, nearest_schools
-    from routing.path import Route, route
+    from routing.path import Route, route, trips
     from routing.snap import Snap, snap_one, snap_points
     from routing.snap import snap_one as snap
     from routing.speeds import DEFAULT_MAX_OFFROAD_M, DEFAULT_PROFILES, MODES, ModeProfile, profile_for
@@ -53,6 +53,7 @@ __all__ = [
     "snap",
     "snap_one",
     "snap_points",
+    "trips",
 ]
 
 #: The submodule defining each public name (``snap`` is ``snap_one``).
@@ -62,7 +63,7 @@ _SOURCES: dict[str, str] = {
     "isochrones": "routing.isochrone",
     **dict.fromkeys(("ODMatrix", "od_matrix"), "routing.matrix"),
     **dict.fromkeys(("NearestIndex", "nearest_schools"), "routing.nearest"),
-    **dict.fromkeys(("Route", "route"), "routing.path"),
+    **dict.fromkeys(("Route", "route", "trips"), "routing.path"),
     **dict.fromkeys(("Snap", "snap_one", "snap_points"), "routing.snap"),
     "snap": "routing.snap:snap_one",
     **dict.fromkeys(("DEFAULT_MAX_OFFROAD_M", "DEFAULT_PROFILES", "MODES", "ModeProfile",

@@ -79,25 +79,9 @@ def route(
     start = Snap(both.edge[:1], both.frac[:1], both.offroad_m[:1])
     end = Snap(both.edge[1:], both.frac[1:], both.offroad_m[1:])
     dist1, dist2, pred = search_from(graph, start, weight)
-    a1, a2, b1, b2 = end.arrive_costs(graph, weight)
-    e_end = int(end.edge[0])
-    options: list[tuple[float, float, int]] = [
-        (dist1[graph.edge_u[e_end]] + a1[0], dist2[graph.edge_u[e_end]] + a2[0], 0),
-        (dist1[graph.edge_v[e_end]] + b1[0], dist2[graph.edge_v[e_end]] + b2[0], 1),
-    ]
-    e_start = int(start.edge[0])
+    cost1, cost2, via = _arrival(graph, start, end, dist1, dist2, weight)
+    e_start, e_end = int(start.edge[0]), int(end.edge[0])
     f, g = float(start.frac[0]), float(end.frac[0])
-    if e_start == e_end and (
-        (g >= f and (graph.edge_fwd_arc[e_start] >= 0 or g == f))
-        or (g <= f and graph.edge_bwd_arc[e_start] >= 0)
-    ):
-        w1, w2 = graph.edge_weights(weight)
-        o1, o2 = start.offroad_costs(graph, weight)
-        d1, d2 = end.offroad_costs(graph, weight)
-        part = abs(g - f)
-        options.append((o1[0] + part * w1[e_start] + d1[0],
-                        o2[0] + part * w2[e_start] + d2[0], 2))
-    cost1, cost2, via = min(options)
     if not np.isfinite(cost1):
         raise InputError(Problem("route", None, None,
                                  f"the destination cannot be reached by {graph.mode}"))
@@ -144,6 +128,64 @@ def route(
     return Route(distance_m=float(distance_m), time_s=float(time_s),
                  geometry=LineString(np.column_stack([lon, lat])),
                  node_ids=[int(graph.node_ids[i]) for i in nodes], mode=graph.mode)
+
+
+def _arrival(graph: ModeGraph, start: Snap, end: Snap, dist1: FloatArray, dist2: FloatArray,
+             weight: str) -> tuple[float, float, int]:
+    """The cheapest way into ``end`` after the search from ``start``: ``(cost1, cost2,
+    via)`` where ``via`` is 0 (from the edge's ``u``), 1 (from ``v``) or 2 (along the edge
+    both points lie on); ``inf`` costs when it cannot be reached."""
+    a1, a2, b1, b2 = end.arrive_costs(graph, weight)
+    e_end = int(end.edge[0])
+    options: list[tuple[float, float, int]] = [
+        (dist1[graph.edge_u[e_end]] + a1[0], dist2[graph.edge_u[e_end]] + a2[0], 0),
+        (dist1[graph.edge_v[e_end]] + b1[0], dist2[graph.edge_v[e_end]] + b2[0], 1),
+    ]
+    e_start = int(start.edge[0])
+    f, g = float(start.frac[0]), float(end.frac[0])
+    if e_start == e_end and (
+        (g >= f and (graph.edge_fwd_arc[e_start] >= 0 or g == f))
+        or (g <= f and graph.edge_bwd_arc[e_start] >= 0)
+    ):
+        w1, w2 = graph.edge_weights(weight)
+        o1, o2 = start.offroad_costs(graph, weight)
+        d1, d2 = end.offroad_costs(graph, weight)
+        part = abs(g - f)
+        options.append((o1[0] + part * w1[e_start] + d1[0],
+                        o2[0] + part * w2[e_start] + d2[0], 2))
+    return min(options)
+
+
+def trips(
+    graph: ModeGraph,
+    origin_lonlat: tuple[float, float],
+    destinations_lonlat: list[tuple[float, float]],
+    *,
+    max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
+) -> list[tuple[float, float] | None]:
+    """``(distance_m, time_s)`` of the fastest route from one point to each destination,
+    from one search (the costs :func:`route` gives, without the geometry); ``None`` for a
+    destination off the roads or out of reach.
+
+    Raises
+    ------
+    gis_service.errors.InputError
+        When the origin is too far from the roads.
+    """
+    start = snap_points(graph, [origin_lonlat[0]], [origin_lonlat[1]],
+                        max_offroad_m=max_offroad_m, source="origin")
+    dist1, dist2, _ = search_from(graph, start, "time")
+    answers: list[tuple[float, float] | None] = []
+    for lon, lat in destinations_lonlat:
+        try:
+            end = snap_points(graph, [lon], [lat], max_offroad_m=max_offroad_m,
+                              source="destination")
+        except InputError:
+            answers.append(None)
+            continue
+        time_s, distance_m, _ = _arrival(graph, start, end, dist1, dist2, "time")
+        answers.append((distance_m, time_s) if np.isfinite(time_s) else None)
+    return answers
 
 
 def _piece(line: LineString, start: float, end: float) -> np.ndarray:

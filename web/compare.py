@@ -38,8 +38,8 @@ def compared_codes(schools: str) -> list[str]:
 
 def trips_from_home(request: Request, engine: Engine, schools: list[dict[str, Any]],
                     home: tuple[float, float], mode: str) -> list[dict[str, float] | None] | None:
-    """Road distance and time from ``home`` to each school (``None`` where it cannot be
-    reached); ``None`` when no road network is loaded.
+    """Road distance and time from ``home`` to each school, from one search (``None``
+    where it cannot be reached); ``None`` when no road network is loaded.
 
     Raises
     ------
@@ -50,16 +50,9 @@ def trips_from_home(request: Request, engine: Engine, schools: list[dict[str, An
     if found is None:
         return None
     _, graph = found
-    routing.snap_one(graph, *home)  # a home too far from the roads is the caller's error
-    trips: list[dict[str, float] | None] = []
-    for school in schools:
-        try:
-            route = routing.route(graph, home, (float(school["lon"]), float(school["lat"])), "time")
-        except InputError:  # the school lies off this mode's roads, or cannot be reached
-            trips.append(None)
-        else:
-            trips.append({"distance_km": route.distance_m / 1000, "minutes": route.time_s / 60})
-    return trips
+    found_trips = routing.trips(graph, home, [(float(s["lon"]), float(s["lat"])) for s in schools])
+    return [None if trip is None else {"distance_km": trip[0] / 1000, "minutes": trip[1] / 60}
+            for trip in found_trips]
 
 
 @router.get("/compare", response_class=HTMLResponse)
@@ -71,6 +64,8 @@ def compare_page(request: Request, engine: EngineDep,
     codes = compared_codes(schools)
     if mode not in FINDER_MODES:
         raise BadRequestError(f"mode must be one of {', '.join(FINDER_MODES)}")
+    if (lon is None) != (lat is None):
+        raise BadRequestError("give the home as both lon and lat, or neither")
     facts = [school_detail(engine, code) for code in codes]  # an unknown code is a 404
     trips = None
     if lon is not None and lat is not None:

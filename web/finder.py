@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +148,8 @@ def _settle(waiter: Waiter, outcome: Ranked | Exception) -> None:
 
 #: The tables the finder's road graphs, schools and place names are loaded from.
 FINDER_TABLES = ("basemaps", "road_edges", "road_nodes", "schools", "admin_units")
+#: After a failed reload, the finder tries again this many seconds later.
+RELOAD_RETRY_S = 30
 
 
 class FinderState:
@@ -161,8 +164,12 @@ class FinderState:
     def __init__(self, versions: DataVersions | None = None) -> None:
         self._lock = threading.Lock()
         self._versions = versions if versions is not None else DataVersions()
-        self._stamp: tuple[int, ...] | None = None
+        self._stamp: tuple[Any, ...] | None = None
+        #: guards ``_reloading`` only, never held for long (the event loop takes it)
+        self._reload_lock = threading.Lock()
         self._reloading = False
+        self._retry_at = 0.0
+        self._thread: threading.Thread | None = None
         self._network: RoadNetwork | None = None
         self._loaded = False
         self._places: list[dict[str, Any]] | None = None
@@ -171,7 +178,7 @@ class FinderState:
         """The newest basemap as a road network, or ``None`` when no roads are loaded."""
         with self._lock:
             if not self._loaded:
-                self._stamp = self._fresh_stamp(engine)
+                self._stamp = self._versions.stamp(engine, FINDER_TABLES, fresh=True)
                 self._network = _load_network(engine)
                 self._loaded = True
             return self._network
@@ -184,8 +191,10 @@ class FinderState:
         with self._lock:
             return network, _mode_graph(network, mode)
 
-    def prepared(self, engine: Engine, mode: str, level: str | None) -> tuple[str, PreparedSearch] | None:
-        """The prepared search of ``level``'s schools on ``mode`` (built on first use)."""
+    def prepared(self, engine: Engine, mode: str, level: str | None
+                 ) -> tuple[RoadNetwork, PreparedSearch] | None:
+        """The prepared search of ``level``'s schools on ``mode`` (built on first use), with
+        the network it belongs to (its schools name the search's answers)."""
         found = self.graph(engine, mode)
         if found is None:
             return None
@@ -194,7 +203,7 @@ class FinderState:
             key = (mode, level)
             if key not in network.prepared:
                 network.prepared[key] = _prepare(network, graph, level)
-            return network.basemap, network.prepared[key]
+            return network, network.prepared[key]
 
     def warm(self, mode: str, level: str | None) -> tuple[RoadNetwork, PreparedSearch] | None:
         """The prepared search when it is built already; never waits for the lock, so the
@@ -202,12 +211,6 @@ class FinderState:
         network = self._network  # one read: the search and its schools belong together
         search = network.prepared.get((mode, level)) if network is not None else None
         return (network, search) if search is not None and network is not None else None
-
-    def schools(self, engine: Engine) -> dict[str, dict[str, Any]]:
-        """The schools the road network was loaded with, by code."""
-        network = self.network(engine)
-        assert network is not None
-        return network.by_code
 
     def places(self, engine: Engine) -> list[dict[str, Any]]:
         """Named streets and wards with a representative point, for address search."""
@@ -218,26 +221,35 @@ class FinderState:
 
     def follow(self, engine: Engine) -> threading.Thread | None:
         """Start reloading in the background when the finder's tables changed since they
-        were loaded (seen within :attr:`DataVersions.max_age_s`); the thread, or ``None``."""
-        if not self._loaded or self._reloading:
+        were loaded (seen within :attr:`DataVersions.max_age_s`); the thread, or ``None``.
+
+        Never blocks: safe on the event loop.
+        """
+        if not self._loaded or self._reloading or time.monotonic() < self._retry_at:
             return None
-        stamp = self._versions.stamp(engine, FINDER_TABLES)
-        if stamp == self._stamp:
+        if self._versions.stamp(engine, FINDER_TABLES) == self._stamp:
             return None
-        with self._lock:
+        with self._reload_lock:
             if self._reloading:
                 return None
             self._reloading = True
         thread = threading.Thread(target=self._reload, args=(engine,), name="finder-reload",
                                   daemon=True)
+        self._thread = thread
         thread.start()
         return thread
 
+    def join(self, timeout_s: float = 60.0) -> None:
+        """Wait for a reload under way (before the engine is disposed)."""
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        self._versions.join()
+
     def _reload(self, engine: Engine) -> None:
-        """Load the network again with what was prepared before, then swap it in."""
-        stamp = self._stamp
+        """Load the network again with what was prepared before, then swap it in; after a
+        failure, keep the old data and try again in :data:`RELOAD_RETRY_S` seconds."""
         try:
-            stamp = self._fresh_stamp(engine)
+            stamp = self._versions.stamp(engine, FINDER_TABLES, fresh=True)
             network = _load_network(engine)
             old = self._network
             if network is not None and old is not None:
@@ -247,20 +259,20 @@ class FinderState:
                     network.prepared[mode, level] = _prepare(network, _mode_graph(network, mode),
                                                              level)
             places = _load_places(engine) if self._places is not None else None
-        except Exception:  # keep answering from the old data; try again after the next change
-            LOG.exception("could not reload the finder's data; the previous data stays in use")
-            with self._lock:
-                self._stamp, self._reloading = stamp, False
+        except Exception:  # keep answering from the old data
+            LOG.exception("could not reload the finder's data; the previous data stays in use "
+                          "and the reload is tried again in %d s", RELOAD_RETRY_S)
+            with self._reload_lock:
+                self._retry_at = time.monotonic() + RELOAD_RETRY_S
+                self._reloading = False
             return
         with self._lock:
-            self._network, self._places = network, places
-            self._stamp, self._reloading = stamp, False
+            self._network, self._places, self._stamp = network, places, stamp
+        with self._reload_lock:
+            self._reloading = False
         LOG.info("finder reloaded: basemap %s, %d schools",
                  network.basemap if network else "none", len(network.by_code) if network else 0)
 
-    def _fresh_stamp(self, engine: Engine) -> tuple[int, ...]:
-        self._versions.expire()
-        return self._versions.stamp(engine, FINDER_TABLES)
 
 
 def _mode_graph(network: RoadNetwork, mode: str) -> routing.ModeGraph:
@@ -354,8 +366,8 @@ def nearest(state: FinderState, engine: Engine, lon: float, lat: float, level: s
             {"rank": i + 1, **{c: r[c] for c in ("code", "name", "level", "ownership", "lon", "lat")},
              "distance_m": round(float(r["distance_m"]), 1), "time_s": None}
             for i, r in enumerate(rows)]}
-    basemap, search = found
-    return road_answer(basemap, search, state.schools(engine), lon, lat, mode, k)
+    network, search = found
+    return road_answer(network.basemap, search, network.by_code, lon, lat, mode, k)
 
 
 def road_answer(basemap: str, search: PreparedSearch, by_code: dict[str, dict[str, Any]],

@@ -102,15 +102,17 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
     """The round page: state, forms (unless published), per-school results, applicants."""
     info = service.get_round(engine, round_id)
     rows = _applicants(engine, round_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    flags = address_flags(engine, round_id)
+    # the address checks scan the whole round: on its first page only (the CSV has them all)
+    flags = address_flags(engine, round_id) if page == 1 else None
     audit(engine, user.username, "view_applicants", round_id,
-          {"page": page, "rows": len(rows), "address_flags": len(flags)})
+          {"page": page, "rows": len(rows), "address_flags": None if flags is None else len(flags)})
     context: dict[str, Any] = {
         "round": info, "rows": rows, "page": page, "has_next": len(rows) == PAGE_SIZE,
         "columns": APPLICANT_COLUMNS, "mechanisms": MECHANISMS,
         "schools": per_school(engine, round_id, info.grade),
         "officers": service.round_officers(engine, round_id),
-        "flags": flags.head(MAX_FLAGS_SHOWN).to_dict("records"), "flag_count": len(flags),
+        "flags": None if flags is None else flags.head(MAX_FLAGS_SHOWN).to_dict("records"),
+        "flag_count": 0 if flags is None else len(flags),
         "check_limits": CheckLimits(),
         "bounds": city_bounds(engine),
         "imported_applicants": None, "imported_capacities": None, "problems": None,

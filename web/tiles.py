@@ -134,7 +134,9 @@ async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: i
     while it renders makes it stale at once, never a stale tile look current)."""
     cache = _cache(request.app.state)
     engine = await run_in_threadpool(app_engine, request)
-    stamp = data_versions(request.app.state).stamp(engine, layer_tables(layers))
+    # the first call of a process reads the versions: in a worker thread, not on the loop
+    stamp = await run_in_threadpool(data_versions(request.app.state).stamp, engine,
+                                    layer_tables(layers))
     key = (layers, z, x, y)
     tile = cache.get(key, stamp)
     if tile is None:

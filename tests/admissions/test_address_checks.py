@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from admissions.address_checks import CheckLimits, address_flags
 from tests.conftest import database_env
+from tests.web.conftest import settle
 from web.app import create_app
 from web.cli import app as cli_app
 from web.users import create_user
@@ -87,6 +88,7 @@ def web(doctored: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClien
     create_user(doctored, "other_officer", PASSWORD, "officer")
     with database_env(doctored, monkeypatch), TestClient(create_app()) as client:
         yield client
+        settle(client.app)
 
 
 def login(client: TestClient, username: str) -> None:

@@ -57,3 +57,15 @@ def test_the_basemap_setting_pins_the_layer(engine: Engine, monkeypatch: pytest.
         settings.get_settings.cache_clear()
         with pytest.raises(NotFoundError, match="EDUGIS_BASEMAP='missing' is not imported"):
             load_road_layer(engine)
+
+
+def test_roads_edited_in_the_database_get_a_new_version(demo_copy: Engine) -> None:
+    """A road changed by hand (psql) must not be routed on with a graph of the old roads."""
+    import sqlalchemy as sa
+
+    imported = load_road_layer(demo_copy).version
+    with demo_copy.connect() as conn:
+        assert conn.execute(sa.text("SELECT version FROM basemaps")).scalar_one() == imported
+    with demo_copy.begin() as conn:
+        conn.execute(sa.text("UPDATE road_edges SET oneway = NOT oneway WHERE edge_id = 7"))
+    assert load_road_layer(demo_copy).version != imported

@@ -141,6 +141,35 @@ def test_junctions_crossings_tolerance_and_direction(tmp_path: Path) -> None:
     assert {flyover["u"], flyover["v"]}.isdisjoint(set(centre.ravel()))
 
 
+def test_dense_curves_keep_their_shape_and_only_the_column_sets_one_way(tmp_path: Path) -> None:
+    # a quarter circle of 50 m radius digitised every 0.2 m (closer than the tolerance)
+    angles = np.linspace(0, np.pi / 2, 393)
+    curve = shapely.LineString([at(50 * np.cos(a), 50 * np.sin(a)) for a in angles])
+    rows = [
+        {"highway": "residential", "oneway": None, "geometry": curve},
+        # a motorway with no one-way value (a basemap draws each carriageway as it is)
+        {"highway": "motorway", "oneway": None, "geometry": shapely.LineString(
+            [at(0, 50), at(0, 200)])},
+        # an integer one-way column with gaps is read as floats: 1.0 is one-way
+        {"highway": "primary", "oneway": 1, "geometry": shapely.LineString(
+            [at(50, 0), at(200, 0)])},
+        {"highway": "primary", "oneway": -1, "geometry": shapely.LineString(
+            [at(200, 0), at(200, 150)])},
+    ]
+    layer, _, problems = read_road_lines(write_lines(tmp_path / "curve.gpkg", rows))
+    assert problems == []
+    edges = layer.edges.set_index("highway")
+    residential = edges.loc["residential"]
+    assert residential["length_m"] == pytest.approx(np.pi / 2 * 50, rel=1e-2)  # at(): ~metres
+    # every vertex kept but the two at each end within 0.5 m of the other lines' ends
+    assert len(shapely.get_coordinates(residential["geometry"])) == 393 - 4
+    assert not edges.loc["motorway", "oneway"]
+    primary = layer.edges[layer.edges["highway"] == "primary"]
+    assert primary["oneway"].all() and len(primary) == 2
+    start = primary.iloc[1]["geometry"].coords[0]  # the -1 line runs against its drawing
+    assert start == pytest.approx(at(200, 150), abs=1e-7)
+
+
 def test_classes_are_mapped_and_bad_features_named_by_row(tmp_path: Path) -> None:
     rows = [
         {"LOAI": "Quốc lộ", "maxspeed": "60", "geometry": shapely.LineString([at(0, 0), at(100, 0)])},

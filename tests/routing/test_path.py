@@ -62,3 +62,26 @@ def test_unreachable_destination_is_an_error() -> None:
     graph = build_graph(oneway_street(), "motorbike", component="all", use_cache=False)
     with pytest.raises(InputError, match="cannot be reached"):
         route(graph, (106.7035, 10.78), (106.7005, 10.78))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), mode=st.sampled_from(MODES))
+def test_trips_from_one_search_equal_the_routes(seed: int, mode: str) -> None:
+    from routing import trips
+
+    graph = build_graph(random_layer(seed), mode, component="all", use_cache=False)
+    rng = np.random.default_rng(seed)
+    home, *schools = (tuple(p) for p in random_points(graph, rng, 6))
+    far = (float(graph.node_lonlat[:, 0].max()) + 0.05, float(graph.node_lonlat[:, 1].mean()))
+    found = trips(graph, home, [*schools, far])
+    assert found[-1] is None  # 5 km off the roads: no trip, not an error
+    for school, trip in zip(schools, found, strict=False):
+        try:
+            want = route(graph, home, school, "time")
+        except InputError:  # out of reach on this (not strongly connected) graph
+            assert trip is None
+            continue
+        assert trip is not None
+        assert trip == pytest.approx((want.distance_m, want.time_s), abs=1e-9)
+    with pytest.raises(InputError, match="origin"):
+        trips(graph, far, schools)

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from sqlalchemy.engine import Engine
 
+from tests.web.conftest import settle
 from web.app import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -53,6 +54,7 @@ def serve(engine: Engine) -> Iterator[LiveServer]:
     yield LiveServer(f"http://127.0.0.1:{port}", server, thread)
     server.should_exit = True
     thread.join(timeout=10)
+    settle(app)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,11 +13,23 @@ from tests.conftest import database_env
 from web.app import create_app
 
 
+def settle(app: Any) -> None:
+    """Wait for the app's background reads (data versions, finder reload) to end, so none
+    outlives the test's database."""
+    finder = getattr(app.state, "finder", None)
+    if finder is not None:
+        finder.join()
+    versions = getattr(app.state, "data_versions", None)
+    if versions is not None:
+        versions.join()
+
+
 @pytest.fixture
 def client(demo_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """A client of the app on the shared demo city (read-only tests)."""
     with database_env(demo_engine, monkeypatch), TestClient(create_app()) as test_client:
         yield test_client
+        settle(test_client.app)
 
 
 @pytest.fixture
@@ -24,3 +37,4 @@ def empty_client(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Te
     """A client of the app on a fresh empty database (tests that write)."""
     with database_env(engine, monkeypatch), TestClient(create_app()) as test_client:
         yield test_client
+        settle(test_client.app)

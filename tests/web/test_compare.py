@@ -64,6 +64,7 @@ def test_compare_grade10_shows_cutoffs_forecast_and_chance(client: TestClient,
     ({"schools": "DM-TH-001", "lon": 500, "lat": 10}, 400, "out of range"),
     ({"schools": "DM-TH-001", "lon": 107.5, "lat": 10.0}, 400, "too far"),
     ({"schools": "DM-TH-001", "score": 99}, 400, "score"),
+    ({"schools": "DM-TH-001", "lon": 106.65}, 400, "both lon and lat"),
 ])
 def test_compare_refuses_bad_input_with_the_reason(client: TestClient, query: dict[str, object],
                                                    status: int, says: str) -> None:

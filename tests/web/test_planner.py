@@ -16,6 +16,7 @@ from basemaps.demo_city import generate_demo_city
 from basemaps.demo_load import load_demo_city
 from gis_service import db
 from tests.conftest import _clone, database_env
+from tests.web.conftest import settle
 from tests.web.test_officer import PASSWORD, csrf, login
 from web.app import create_app
 from web.users import create_user
@@ -42,6 +43,7 @@ def planner(planning_engine: Engine) -> Iterator[TestClient]:
           database_env(planning_engine, monkeypatch), TestClient(create_app()) as client):
         login(client, "planner1")
         yield client
+        settle(client.app)
 
 
 def _one(engine: Engine, sql: str, **params: object) -> object:

@@ -32,9 +32,9 @@ def upgrade() -> None:
         CREATE FUNCTION edugis_data_changed() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             INSERT INTO data_changes (table_name, version, changed_at)
-            VALUES (TG_TABLE_NAME, 1, now())
+            VALUES (TG_TABLE_NAME, 1, clock_timestamp())
             ON CONFLICT (table_name) DO UPDATE
-            SET version = data_changes.version + 1, changed_at = now();
+            SET version = data_changes.version + 1, changed_at = clock_timestamp();
             RETURN NULL;
         END $$""")
     for table in WATCHED:
