@@ -5,7 +5,8 @@ The city's basemap arrives as a GeoPackage, Shapefile or GeoJSON of road centre 
 VN-2000 (EPSG:9210), not as a graph: nothing says where two roads meet. Lines are noded
 here: vertices of different lines closer than ``tolerance_m`` (default 0.5 m) are one
 point, every line end is a node, and so is every interior vertex that another line passes
-through or ends at; lines are split at their nodes. Only vertices meet: two roads that cross
+through or ends at (or the same line passes again); lines are split at their nodes. Only
+vertices meet: two roads that cross
 without a shared vertex (a flyover) stay unconnected, as they should, and so does a line
 that ends on another between two of its vertices (the basemap must carry the vertex there).
 
@@ -33,7 +34,7 @@ from basemaps._frames import read_vector
 from basemaps.boundaries import REASONS as BOUNDARY_REASONS
 from basemaps.boundaries import in_vietnam
 from basemaps.road_layer import RoadLayer
-from basemaps.roads import NOT_ROADS, ReadStats, lengths_m, oneway_direction, parse_maxspeed
+from basemaps.roads import NOT_ROADS, ReadStats, oneway_direction, parse_maxspeed, run_lengths_m
 from gis_service.errors import InputError, Problem
 
 #: Vertices closer than this (metres) are one point: digitising noise at a junction.
@@ -87,122 +88,112 @@ def read_road_lines(
                                     column=class_field,
                                     columns=", ".join(c for c in frame.columns if c != "geometry")))
     translate = {str(k).strip().casefold(): v for k, v in (class_map or {}).items()}
+    raw_class = _texts(frame, class_field)
+    highway = pd.Series(raw_class).map(lambda v: translate.get(v.casefold(), v)).to_numpy(object)
+    maxspeed_text = _texts(frame, "maxspeed")
+    maxspeed = pd.Series(maxspeed_text).map(
+        lambda v: parse_maxspeed(v or None)).to_numpy(np.float64)
+    # only the column decides the direction: OSM's implied one-way motorways do not apply to
+    # a basemap that draws each carriageway as it is
+    direction = pd.Series(_texts(frame, "oneway")).map(
+        lambda v: oneway_direction({"oneway": v.lower()})).to_numpy(np.int64)
+
+    geoms = frame.geometry.to_numpy()
+    is_line = np.isin(shapely.get_type_id(geoms), (1, 5)) & ~shapely.is_empty(geoms)
+    first = np.full((len(frame), 2), np.nan)
+    coords, owner = shapely.get_coordinates(geoms[is_line], return_index=True)
+    rows_with_coords, first_at = np.unique(owner, return_index=True)
+    first[np.flatnonzero(is_line)[rows_with_coords]] = coords[first_at]
+
     stats = ReadStats(ways_with_highway=len(frame))
     problems: list[Problem] = []
-    lines: list[np.ndarray] = []  # lon/lat vertices of each kept line, along travel
-    attrs: list[tuple[int, str, int, float, str, str]] = []
-    for index, record in enumerate(frame.to_dict("records"), start=1):
-        raw_class = "" if _missing(record.get(class_field)) else str(record[class_field]).strip()
-        highway = translate.get(raw_class.casefold(), raw_class)
-        if highway in NOT_ROADS:
-            stats.skipped[highway] = stats.skipped.get(highway, 0) + 1
-            continue
-        if highway not in KNOWN_CLASSES:
-            problems.append(Problem.of(str(path), index, class_field, REASONS["unknown_class"],
-                                       value=raw_class, known=", ".join(sorted(KNOWN_CLASSES))))
-            continue
-        parts = _line_parts(record.get("geometry"))
-        if not parts:
-            problems.append(Problem.of(str(path), index, "geometry", REASONS["not_a_line"]))
-            continue
-        lon, lat = parts[0][0]
-        if not in_vietnam(lon, lat):
-            problems.append(Problem.of(str(path), index, "geometry", REASONS["outside_vietnam"],
-                                       lon=lon, lat=lat))
-            continue
-        maxspeed = parse_maxspeed(None if _missing(record.get("maxspeed")) else record["maxspeed"])
-        if not _missing(record.get("maxspeed")) and np.isnan(maxspeed):
-            problems.append(Problem.of(str(path), index, "maxspeed", REASONS["bad_maxspeed"],
-                                       value=record["maxspeed"]))
-            continue
-        # only the column decides: OSM's implied one-way motorways do not apply to a
-        # basemap that draws each carriageway as it is
-        direction = oneway_direction({"oneway": _text(record.get("oneway")).lower()})
-        for coords in parts:
-            lines.append(coords[::-1] if direction == -1 else coords)
-            attrs.append((index, highway, direction, maxspeed, _text(record.get("access")),
-                          _text(record.get("name"))))
-    stats.ways_kept = len({a[0] for a in attrs})
-    if not lines:
+    skipped = np.isin(highway, list(NOT_ROADS))
+    for value in highway[skipped]:
+        stats.skipped[value] = stats.skipped.get(value, 0) + 1
+    known = np.isin(highway, list(KNOWN_CLASSES))
+    inside = np.array([in_vietnam(lon, lat) for lon, lat in first])
+    bad_speed = (maxspeed_text != "") & np.isnan(maxspeed)
+    for row in np.flatnonzero(~skipped & ~(known & is_line & inside & ~bad_speed)):
+        number = int(row) + 1
+        if not known[row]:
+            problems.append(Problem.of(str(path), number, class_field, REASONS["unknown_class"],
+                                       value=raw_class[row], known=", ".join(sorted(KNOWN_CLASSES))))
+        elif not is_line[row]:
+            problems.append(Problem.of(str(path), number, "geometry", REASONS["not_a_line"]))
+        elif not inside[row]:
+            problems.append(Problem.of(str(path), number, "geometry", REASONS["outside_vietnam"],
+                                       lon=first[row, 0], lat=first[row, 1]))
+        else:
+            problems.append(Problem.of(str(path), number, "maxspeed", REASONS["bad_maxspeed"],
+                                       value=maxspeed_text[row]))
+    kept = np.flatnonzero(~skipped & known & is_line & inside & ~bad_speed)
+    lonlat, sizes, part_row = _line_parts(geoms[kept], direction[kept] == -1)
+    part_row = kept[part_row]
+    stats.ways_kept = len(np.unique(part_row))
+    if not len(sizes):
         raise InputError(Problem.of(str(path), None, None, REASONS["no_roads"]))
-    layer = node_lines(lines, attrs, tolerance_m=tolerance_m, source=str(path))
+    meta = pd.DataFrame({
+        "osm_id": part_row + 1, "highway": highway[part_row], "direction": direction[part_row],
+        "maxspeed_kmh": maxspeed[part_row], "access": _texts(frame, "access")[part_row],
+        "name": _texts(frame, "name")[part_row]})
+    layer = node_lines(lonlat, sizes, meta, tolerance_m=tolerance_m, source=str(path))
     return layer, stats, problems
 
 
-def node_lines(
-    lines: list[np.ndarray],
-    attrs: list[tuple[int, str, int, float, str, str]],
-    *,
-    tolerance_m: float,
-    source: str,
-) -> RoadLayer:
-    """Split lon/lat polylines at their junctions into a :class:`RoadLayer`.
+def node_lines(lonlat: np.ndarray, sizes: np.ndarray, meta: pd.DataFrame, *,
+               tolerance_m: float, source: str) -> RoadLayer:
+    """Split polylines at their junctions into a :class:`RoadLayer`.
 
-    ``attrs`` holds per line ``(feature number, highway, direction, maxspeed_kmh, access,
-    name)``. Node ids number the junction points in the order of their coordinates, so
-    the same file always gives the same ids (and the same layer version). Distances are
-    measured in the WGS84 UTM zone of the lines.
+    The lines are consecutive runs of ``sizes`` lon/lat vertices in ``lonlat``, drawn in
+    their direction of travel; ``meta`` holds one row per line (``osm_id`` (the feature
+    number), ``highway``, ``direction``, ``maxspeed_kmh``, ``access``, ``name``). Node ids
+    number the junction points in the order of their coordinates, so the same file always
+    gives the same ids (and the same layer version). Distances are measured in the WGS84
+    UTM zone of the lines.
     """
-    sizes = np.array([len(c) for c in lines])
-    lonlat = np.concatenate(lines)
     zone = int((float(np.mean(lonlat[:, 0])) + 180) // 6) % 60 + 1
-    to_metric = Transformer.from_crs(4326, 32600 + zone, always_xy=True)
-    x, y = to_metric.transform(lonlat[:, 0], lonlat[:, 1])
-    line_of = np.repeat(np.arange(len(lines)), sizes)
+    x, y = Transformer.from_crs(4326, 32600 + zone, always_xy=True).transform(lonlat[:, 0],
+                                                                               lonlat[:, 1])
+    line_of = np.repeat(np.arange(len(sizes)), sizes)
     point_key, n_keys = _clusters(np.column_stack([x, y]), line_of, tolerance_m)
-    ends = np.zeros(len(lonlat), bool)
     starts = np.cumsum(sizes) - sizes
-    ends[starts] = True
-    ends[starts + sizes - 1] = True
-    # a junction: a line end, or a point on two or more lines
-    lines_per_key = np.bincount(np.unique(np.column_stack([point_key, line_of]), axis=0)[:, 0],
-                                minlength=n_keys)
-    junction = np.zeros(n_keys, bool)
-    junction[point_key[ends]] = True
-    junction |= lines_per_key > 1
+    # a junction: a line end, or a point passed twice (by two lines, or by one that crosses
+    # itself there)
+    junction = np.bincount(point_key, minlength=n_keys) > 1
+    junction[point_key[starts]] = True
+    junction[point_key[starts + sizes - 1]] = True
     node_of_key = np.full(n_keys, -1, np.int64)
     node_of_key[junction] = np.arange(1, junction.sum() + 1)
-    # the coordinates of a node: its first vertex (in file order)
-    first_vertex = np.full(n_keys, -1, np.int64)
-    order = np.argsort(point_key, kind="stable")
-    first_of_run = np.flatnonzero(np.r_[True, np.diff(point_key[order]) != 0])
-    first_vertex[point_key[order[first_of_run]]] = order[first_of_run]
+    # the coordinates of a node: its first vertex in the file
+    first_vertex = np.full(n_keys, len(lonlat), np.int64)
+    np.minimum.at(first_vertex, point_key, np.arange(len(lonlat)))
 
-    rows_u, rows_v, rows_line, pieces = [], [], [], []
-    for i, (start, size) in enumerate(zip(starts, sizes, strict=True)):
-        node = node_of_key[point_key[start:start + size]]
-        begin = 0
-        for j in range(1, size):
-            if node[j] < 0:
-                continue
-            if node[j] != node[begin] or j - begin > 1:  # a closed loop keeps its shape
-                piece = lonlat[start + begin:start + j + 1].copy()
-                piece[0] = lonlat[first_vertex[point_key[start + begin]]]
-                piece[-1] = lonlat[first_vertex[point_key[start + j]]]
-                if node[j] != node[begin] or len(np.unique(piece, axis=0)) > 2:
-                    rows_u.append(node[begin])
-                    rows_v.append(node[j])
-                    rows_line.append(i)
-                    pieces.append(piece)
-            begin = j
-    if not pieces:
+    # an edge runs between consecutive node vertices of one line, unless both are one node
+    # and nothing lies between (a duplicate point) or only one vertex does (a spike)
+    node = node_of_key[point_key]
+    at_node = np.flatnonzero(node >= 0)
+    a, b = at_node[:-1], at_node[1:]
+    keep = (line_of[a] == line_of[b]) & ((node[a] != node[b]) | (b - a >= 3))
+    a, b = a[keep], b[keep]
+    if not len(a):
         raise InputError(Problem.of(source, None, None, REASONS["no_roads"]))
-    meta = pd.DataFrame(attrs, columns=["osm_id", "highway", "direction", "maxspeed_kmh",
-                                        "access", "name"]).iloc[rows_line].reset_index(drop=True)
+    counts = b - a + 1
+    piece_start = np.cumsum(counts) - counts
+    vertex = np.repeat(a - piece_start, counts) + np.arange(counts.sum())
+    coords = lonlat[vertex]
+    coords[piece_start] = lonlat[first_vertex[point_key[a]]]  # ends exactly on their nodes
+    coords[piece_start + counts - 1] = lonlat[first_vertex[point_key[b]]]
+    line = meta.iloc[line_of[a]].reset_index(drop=True)
     edges = pd.DataFrame({
-        "u": np.asarray(rows_u, np.int64), "v": np.asarray(rows_v, np.int64),
-        "osm_id": meta["osm_id"].to_numpy(np.int64),
-        "highway": meta["highway"].to_numpy(object),
-        "oneway": meta["direction"].to_numpy() != 0,
-        "maxspeed_kmh": meta["maxspeed_kmh"].to_numpy(np.float64),
-        "access": meta["access"].to_numpy(object), "name": meta["name"].to_numpy(object),
-        "length_m": lengths_m(pieces),
-        "geometry": shapely.linestrings(np.concatenate(pieces), indices=np.repeat(
-            np.arange(len(pieces)), [len(p) for p in pieces])),
+        "u": node[a], "v": node[b], "osm_id": line["osm_id"].to_numpy(np.int64),
+        "highway": line["highway"].to_numpy(object), "oneway": line["direction"].to_numpy() != 0,
+        "maxspeed_kmh": line["maxspeed_kmh"].to_numpy(np.float64),
+        "access": line["access"].to_numpy(object), "name": line["name"].to_numpy(object),
+        "length_m": run_lengths_m(coords, counts),
+        "geometry": shapely.linestrings(coords, indices=np.repeat(np.arange(len(a)), counts)),
     })
-    used = np.unique(np.concatenate([edges["u"], edges["v"]]))
-    key_of_node = np.flatnonzero(junction)[used - 1]
-    node_lonlat = lonlat[first_vertex[key_of_node]]
+    used = np.unique(np.concatenate([node[a], node[b]]))
+    node_lonlat = lonlat[first_vertex[np.flatnonzero(junction)[used - 1]]]
     nodes = pd.DataFrame({"node_id": used, "lon": node_lonlat[:, 0], "lat": node_lonlat[:, 1]})
     return RoadLayer(nodes=nodes, edges=edges, source=source)
 
@@ -239,34 +230,37 @@ def _clusters(xy: np.ndarray, line_of: np.ndarray, tolerance_m: float) -> tuple[
     return rank[label][exact_of_point], int(count)
 
 
-def _line_parts(geom: object) -> list[np.ndarray]:
-    """The lon/lat vertex arrays of a LineString / MultiLineString (without repeated
-    vertices); empty for anything else."""
-    if geom is None or not isinstance(geom, shapely.Geometry) or geom.is_empty:
-        return []
-    if isinstance(geom, shapely.LineString):
-        members = [geom]
-    elif isinstance(geom, shapely.MultiLineString):
-        members = list(geom.geoms)
-    else:
-        return []
-    parts = []
-    for member in members:
-        coords = np.asarray(shapely.get_coordinates(member), np.float64)
-        keep = np.r_[True, np.any(np.diff(coords, axis=0) != 0, axis=1)]
-        coords = coords[keep]
-        if len(coords) >= 2:
-            parts.append(coords)
-    return parts
+def _line_parts(geoms: np.ndarray, reverse: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parts of (Multi)LineStrings as runs of lon/lat vertices, without repeated
+    vertices, reversed where ``reverse``; parts of fewer than two vertices are dropped.
+    Returns ``(lonlat, sizes, the index in geoms of each part)``."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    coords, part = shapely.get_coordinates(parts, return_index=True)
+    repeated = np.r_[False, (part[1:] == part[:-1]) & np.all(coords[1:] == coords[:-1], axis=1)]
+    coords, part = coords[~repeated], part[~repeated]
+    sizes = np.bincount(part, minlength=len(parts))
+    starts = np.cumsum(sizes) - sizes
+    # reverse the runs of lines drawn against their one-way direction
+    flip = np.repeat(reverse[owner], sizes)
+    position = np.arange(len(coords)) - np.repeat(starts, sizes)
+    order = np.where(flip, np.repeat(starts + sizes - 1, sizes) - position, np.arange(len(coords)))
+    coords = coords[order]
+    usable = sizes >= 2
+    keep = np.repeat(usable, sizes)
+    return coords[keep], sizes[usable], owner[usable]
 
 
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
+def _texts(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as stripped text ('' where missing; an integral float from an integer
+    column with gaps without ".0"); all '' when the column is absent."""
+    if column not in frame.columns:
+        return np.full(len(frame), "", dtype=object)
+    return np.array([_text(v) for v in frame[column].to_numpy(object)], dtype=object)
 
 
 def _text(value: object) -> str:
-    """The value as text; an integral float (an integer column with gaps) without ".0"."""
-    if _missing(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)

@@ -212,8 +212,11 @@ def _split_ways(
 
 def lengths_m(pieces: list[np.ndarray]) -> np.ndarray:
     """Geodesic length of each polyline, vectorised over all segments at once."""
-    points = np.concatenate(pieces)
-    sizes = np.array([len(p) for p in pieces])
+    return run_lengths_m(np.concatenate(pieces), np.array([len(p) for p in pieces]))
+
+
+def run_lengths_m(points: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Geodesic length of polylines given as consecutive runs of ``sizes`` lon/lat points."""
     ends = np.cumsum(sizes)
     valid = np.ones(len(points) - 1, dtype=bool)
     valid[ends[:-1] - 1] = False  # segments that would join two pieces
