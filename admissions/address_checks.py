@@ -56,29 +56,34 @@ _WARD_MISMATCH = sa.text("""
                        AND (w.valid_to IS NULL OR w.valid_to > now())
                        AND ST_Contains(w.geom, a.geom) ORDER BY w.code LIMIT 1) h ON true
     WHERE a.round_id = :r AND a.geom IS NOT NULL AND a.ward_code IS NOT NULL
+      AND (CAST(:a AS text) IS NULL OR a.applicant_id = :a)
       AND EXISTS (SELECT 1 FROM admin_units WHERE level = 'ward')
       AND h.code IS DISTINCT FROM a.ward_code
       AND (d.geom IS NULL OR ST_Distance(d.geom::geography, a.geom::geography) > :tol)
     ORDER BY a.applicant_id""")
 
 _SHARED_HOME = sa.text("""
-    SELECT applicant_id, ward_code, count(*) OVER (PARTITION BY cell) AS shared_count
-    FROM (SELECT applicant_id, ward_code, ST_SnapToGrid(geom, :grid) AS cell
-          FROM applicants WHERE round_id = :r AND geom IS NOT NULL) a
+    SELECT * FROM (
+        SELECT applicant_id, ward_code, count(*) OVER (PARTITION BY cell) AS shared_count
+        FROM (SELECT applicant_id, ward_code, ST_SnapToGrid(geom, :grid) AS cell
+              FROM applicants WHERE round_id = :r AND geom IS NOT NULL) a) counted
+    WHERE CAST(:a AS text) IS NULL OR applicant_id = :a
     ORDER BY applicant_id""")
 
 
-def address_flags(engine: Engine, round_id: str, limits: CheckLimits | None = None) -> pd.DataFrame:
-    """The flagged applicants of ``round_id``, one row per applicant and check, with the
-    columns :data:`FLAG_COLUMNS` and the reason in Vietnamese and English."""
+def address_flags(engine: Engine, round_id: str, limits: CheckLimits | None = None, *,
+                  applicant_id: str | None = None) -> pd.DataFrame:
+    """The flagged applicants of ``round_id`` (or the flags of one applicant), one row per
+    applicant and check, with the columns :data:`FLAG_COLUMNS` and the reason in Vietnamese
+    and English."""
     limits = limits or CheckLimits()
     with engine.connect() as conn:
-        mismatch = pd.DataFrame(conn.execute(_WARD_MISMATCH, {"r": round_id,
-                                                              "tol": limits.tolerance_m}).all(),
-                                columns=["applicant_id", "ward_code", "home_ward_code", "outside_m"])
-        shared = pd.DataFrame(conn.execute(_SHARED_HOME, {"r": round_id,
-                                                          "grid": _SAME_HOME_DEG}).all(),
-                              columns=["applicant_id", "ward_code", "shared_count"])
+        mismatch = pd.DataFrame(conn.execute(_WARD_MISMATCH, {
+            "r": round_id, "a": applicant_id, "tol": limits.tolerance_m}).all(),
+            columns=["applicant_id", "ward_code", "home_ward_code", "outside_m"])
+        shared = pd.DataFrame(conn.execute(_SHARED_HOME, {
+            "r": round_id, "a": applicant_id, "grid": _SAME_HOME_DEG}).all(),
+            columns=["applicant_id", "ward_code", "shared_count"])
     rows = []
     for r in mismatch.itertuples(index=False):
         if r.home_ward_code is None:
@@ -99,5 +104,6 @@ def address_flags(engine: Engine, round_id: str, limits: CheckLimits | None = No
                      "shared_count": int(r.shared_count),
                      "reason_vi": f"{r.shared_count} hồ sơ có cùng vị trí nhà",
                      "reason_en": f"{r.shared_count} applicants have their home at this point"})
-    frame = pd.DataFrame(rows, columns=list(FLAG_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(FLAG_COLUMNS)).astype(
+        {"outside_m": "float64", "shared_count": "Int64"})
     return frame.sort_values(["applicant_id", "check"], kind="stable").reset_index(drop=True)

@@ -298,9 +298,10 @@ def _explain_page(request: Request, engine: Engine, user: User, round_id: str, a
             f"SELECT code, name FROM schools s WHERE {column} IS NOT NULL OR EXISTS (SELECT 1"
             " FROM round_capacities c WHERE c.round_id = :r AND c.school_code = s.code)"
             " ORDER BY code"), {"r": round_id})]
+    flags = address_flags(engine, round_id, applicant_id=applicant_id)
     return render(request, engine, "officer_explain.html", {
-        "round": info, "outcome": outcome, "schools": schools, "error": error},
-        status_code=status_code)
+        "round": info, "outcome": outcome, "schools": schools, "error": error,
+        "flags": flags.to_dict("records")}, status_code=status_code)
 
 
 @router.post("/officer/rounds/{round_id}/applicants/{applicant_id}/override",

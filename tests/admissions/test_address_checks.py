@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -136,3 +137,29 @@ def test_cli_writes_the_flags_and_refuses_an_unknown_round(doctored: Engine,
             assert len(list(csv.DictReader(handle))) == 8
         unknown = runner.invoke(cli_app, ["admissions", "check-addresses", "--round", "nope"])
         assert unknown.exit_code != 0
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as dicts with None for every missing value (whatever the column's dtype)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[return-value]
+
+
+def test_one_applicants_flags_are_those_of_the_round(doctored: Engine) -> None:
+    everyone = address_flags(doctored, ROUND)
+    for applicant in (MOVED, SHARED[2], "G1-000500"):
+        alone = address_flags(doctored, ROUND, applicant_id=applicant)
+        expected = everyone[everyone["applicant_id"] == applicant].reset_index(drop=True)
+        assert records(alone) == records(expected), applicant
+    assert address_flags(doctored, ROUND, applicant_id="G1-000500").empty
+
+
+def test_the_explanation_page_shows_the_applicants_flag(web: TestClient, doctored: Engine) -> None:
+    from admissions import service
+
+    service.run_round(doctored, ROUND)
+    login(web, "checker")
+    page = web.get(f"/officer/rounds/{ROUND}/applicants/{MOVED}").text
+    flags = re.findall(r'<dd class="address-flag">([^<]+)</dd>', page)
+    assert len(flags) == 1 and flags[0].startswith("Nhà ngoài phường khai báo: Nhà nằm ở phường")
+    other = web.get(f"/officer/rounds/{ROUND}/applicants/G1-000500").text
+    assert 'class="address-flag"' not in other
