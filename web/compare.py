@@ -1,9 +1,10 @@
 """Parents compare up to four schools side by side, on facts only (no composite rating).
 
-``/compare?schools=A,B[,C,D]`` lists for each school its level, ownership, address, entry
-places, programmes, catchment wards and grade-10 NV1 cut-offs with next year's forecast;
-given the home (``lon``, ``lat``) and ``mode``, also the road distance and time from it, and
-given a grade-10 ``score``, the chance band. The finder links here with the schools ticked.
+``/compare?schools=A,B[,C,D]`` (or ``pick=A&pick=B``) lists for each school its level,
+ownership, address, entry places, programmes, catchment wards and grade-10 NV1 cut-offs
+with next year's forecast; given the home (``lon``, ``lat``) and ``mode``, also the road
+distance and time from it, and given a grade-10 ``score``, the chance band. The finder and
+the list page link here with the schools ticked.
 """
 
 from __future__ import annotations
@@ -58,10 +59,15 @@ def trips_from_home(request: Request, engine: Engine, schools: list[dict[str, An
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request, engine: EngineDep,
                  schools: Annotated[str, Query(max_length=200)] = "",
+                 pick: Annotated[list[str] | None, Query(max_length=40)] = None,
                  lon: float | None = None, lat: float | None = None, mode: str = "motorbike",
                  score: Annotated[float | None, Query(ge=0, le=40)] = None) -> HTMLResponse:
-    """Up to four schools side by side; the road trip from home when the home is given."""
-    codes = compared_codes(schools)
+    """Up to four schools side by side; the road trip from home when the home is given.
+
+    The schools come as ``schools=A,B`` (the finder's link) or as repeated ``pick=A``
+    (the ticked rows of the list page's form), or both.
+    """
+    codes = compared_codes(",".join([schools, *(pick or [])]))
     if mode not in FINDER_MODES:
         raise BadRequestError(f"mode must be one of {', '.join(FINDER_MODES)}")
     if (lon is None) != (lat is None):

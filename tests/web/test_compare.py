@@ -76,3 +76,16 @@ def test_compare_refuses_bad_input_with_the_reason(client: TestClient, query: di
 def test_the_same_school_twice_is_compared_once(client: TestClient) -> None:
     html = client.get("/compare", params={"schools": "DM-TH-001, DM-TH-001,DM-TH-002"}).text
     assert re.findall(r'data-code="([^"]+)"', html) == ["DM-TH-001", "DM-TH-002"]
+
+
+def test_the_list_page_form_sends_its_ticked_rows(client: TestClient) -> None:
+    listed = client.get("/schools", params={"level": "primary"}).text
+    form = re.search(r'<form id="compare-form" method="get" action="/compare">(.*?)</form>', listed, re.S)
+    assert form is not None
+    boxes = re.findall(r'<input type="checkbox" name="pick" value="([^"]+)"', form.group(1))
+    assert boxes == re.findall(r'<tr><th scope="row"><a href="/schools/([^"]+)">', form.group(1))
+    html = client.get("/compare", params=[("pick", boxes[0]), ("pick", boxes[1])]).text
+    assert re.findall(r'data-code="([^"]+)"', html) == boxes[:2]
+    too_many = client.get("/compare", params=[("pick", code) for code in boxes[:5]],
+                          headers={"accept": "text/html"})
+    assert too_many.status_code == 400 and "1 to 4 schools" in too_many.text
