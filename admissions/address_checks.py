@@ -67,7 +67,7 @@ _SHARED_HOME = sa.text("""
         SELECT applicant_id, ward_code, count(*) OVER (PARTITION BY cell) AS shared_count
         FROM (SELECT applicant_id, ward_code, ST_SnapToGrid(geom, :grid) AS cell
               FROM applicants WHERE round_id = :r AND geom IS NOT NULL) a) counted
-    WHERE CAST(:a AS text) IS NULL OR applicant_id = :a
+    WHERE shared_count > :limit AND (CAST(:a AS text) IS NULL OR applicant_id = :a)
     ORDER BY applicant_id""")
 
 
@@ -82,7 +82,8 @@ def address_flags(engine: Engine, round_id: str, limits: CheckLimits | None = No
             "r": round_id, "a": applicant_id, "tol": limits.tolerance_m}).all(),
             columns=["applicant_id", "ward_code", "home_ward_code", "outside_m"])
         shared = pd.DataFrame(conn.execute(_SHARED_HOME, {
-            "r": round_id, "a": applicant_id, "grid": _SAME_HOME_DEG}).all(),
+            "r": round_id, "a": applicant_id, "grid": _SAME_HOME_DEG,
+            "limit": limits.shared_limit}).all(),
             columns=["applicant_id", "ward_code", "shared_count"])
     rows = []
     for r in mismatch.itertuples(index=False):
@@ -98,7 +99,7 @@ def address_flags(engine: Engine, round_id: str, limits: CheckLimits | None = No
                      "ward_code": r.ward_code, "home_ward_code": r.home_ward_code,
                      "outside_m": None if pd.isna(r.outside_m) else round(float(r.outside_m), 1),
                      "shared_count": None, "reason_vi": vi, "reason_en": en})
-    for r in shared[shared["shared_count"] > limits.shared_limit].itertuples(index=False):
+    for r in shared.itertuples(index=False):
         rows.append({"applicant_id": r.applicant_id, "check": "shared_home",
                      "ward_code": r.ward_code, "home_ward_code": None, "outside_m": None,
                      "shared_count": int(r.shared_count),

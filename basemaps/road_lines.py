@@ -113,7 +113,8 @@ def read_road_lines(
     known = np.isin(highway, list(KNOWN_CLASSES))
     inside = np.array([in_vietnam(lon, lat) for lon, lat in first])
     bad_speed = (maxspeed_text != "") & np.isnan(maxspeed)
-    for row in np.flatnonzero(~skipped & ~(known & is_line & inside & ~bad_speed)):
+    usable = known & is_line & inside & ~bad_speed
+    for row in np.flatnonzero(~skipped & ~usable):
         number = int(row) + 1
         if not known[row]:
             problems.append(Problem.of(str(path), number, class_field, REASONS["unknown_class"],
@@ -126,7 +127,7 @@ def read_road_lines(
         else:
             problems.append(Problem.of(str(path), number, "maxspeed", REASONS["bad_maxspeed"],
                                        value=maxspeed_text[row]))
-    kept = np.flatnonzero(~skipped & known & is_line & inside & ~bad_speed)
+    kept = np.flatnonzero(~skipped & usable)
     lonlat, sizes, part_row = _line_parts(geoms[kept], direction[kept] == -1)
     part_row = kept[part_row]
     stats.ways_kept = len(np.unique(part_row))

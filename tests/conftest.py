@@ -8,12 +8,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from gis_service import db, settings
+
+if TYPE_CHECKING:
+    from basemaps.road_layer import RoadLayer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,6 +33,15 @@ def hcmc() -> Path:
     if not (path / "SOURCES.md").exists():
         pytest.skip(f"real HCMC data not found at {path} (set EDUGIS_HCMC_DATA)")
     return path
+
+
+@pytest.fixture(scope="session")
+def quan1_layer(hcmc: Path) -> RoadLayer:
+    """District 1 (osmnx 2025 drive graph, 1,000 nodes): routing and road-line tests."""
+    from basemaps.roads import read_roads
+
+    layer, _ = read_roads(hcmc / "roads" / "hcmc_quan1_osmnx_2025-03.graphml")
+    return layer
 
 
 @pytest.fixture(scope="session")

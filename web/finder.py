@@ -274,7 +274,6 @@ class FinderState:
                  network.basemap if network else "none", len(network.by_code) if network else 0)
 
 
-
 def _mode_graph(network: RoadNetwork, mode: str) -> routing.ModeGraph:
     """The network's graph of ``mode``, compiled (or read from the disk cache) on first use."""
     if mode not in network.graphs:

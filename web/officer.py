@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 
 from admissions import service
-from admissions.address_checks import FLAG_COLUMNS, CheckLimits, address_flags
+from admissions.address_checks import CheckLimits, address_flags
 from admissions.allocation import MECHANISMS, Allocation, allocate
 from admissions.metrics import comparison_table
 from admissions.problem import LEVEL_OF_GRADE
@@ -360,6 +360,13 @@ def _csv(frame_rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...],
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
+def _frame_csv(frame: pd.DataFrame, filename: str) -> Response:
+    """:func:`_csv` of a data frame: its columns in order, missing values as empty cells."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return _csv([{str(k): v for k, v in r.items()} for r in rows],
+                [str(c) for c in frame.columns], filename)
+
+
 @router.get("/officer/rounds/{round_id}/results.geojson")
 def results_map(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
     """The stored run on a map: every school of the grade with its places and placed count, and
@@ -409,9 +416,7 @@ def export_address_checks(round_id: str, engine: EngineDep, user: RoundUser) -> 
     service.get_round(engine, round_id)
     flags = address_flags(engine, round_id)
     audit(engine, user.username, "export_address_checks", round_id, {"rows": len(flags)})
-    rows = flags.astype(object).where(flags.notna(), None).to_dict("records")
-    return _csv([{str(k): v for k, v in r.items()} for r in rows], FLAG_COLUMNS,
-                f"{round_id}-address-checks.csv")
+    return _frame_csv(flags, f"{round_id}-address-checks.csv")
 
 
 @router.get("/officer/rounds/{round_id}/results.csv")
@@ -419,6 +424,4 @@ def export_results(round_id: str, engine: EngineDep, user: RoundUser) -> Respons
     """The stored results in the output CSV contract; the export is audited."""
     frame = service.results_frame(engine, round_id)
     audit(engine, user.username, "export_results", round_id, {"rows": len(frame)})
-    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    return _csv([{str(k): v for k, v in r.items()} for r in rows], [str(c) for c in frame.columns],
-                f"{round_id}-results.csv")
+    return _frame_csv(frame, f"{round_id}-results.csv")

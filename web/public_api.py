@@ -154,8 +154,10 @@ async def nearest_fast(scope: Scope, send: Send) -> bool:
     query string or an invalid value (the route then answers it, errors included).
     """
     app_state = scope["app"].state
+    if getattr(app_state, "finder", None) is None:
+        return False
     parsed = plain_nearest_query(scope["query_string"])
-    if getattr(app_state, "finder", None) is None or parsed is None:
+    if parsed is None:
         return False
     state = _followed_state(app_state)
     lon, lat, level, mode, k = parsed

@@ -173,10 +173,9 @@ async def tile_fast(scope: Scope, send: Send) -> bool:
     state = scope["app"].state
     cache: TileCache | None = getattr(state, "tile_cache", None)
     engine: Engine | None = getattr(state, "engine", None)
-    key = _cached_tile_key(scope["path"]) if cache is not None and engine is not None else None
-    if key is None:
+    key = _cached_tile_key(scope["path"])
+    if cache is None or engine is None or key is None:
         return False
-    assert cache is not None and engine is not None
     tile = cache.get(key, data_versions(state).stamp(engine, layer_tables(key[0])))
     if tile is None:
         return False

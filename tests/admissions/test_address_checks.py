@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from admissions.address_checks import CheckLimits, address_flags
 from tests.conftest import database_env
 from tests.web.conftest import settle
+from tests.web.test_officer import PASSWORD, login
 from web.app import create_app
 from web.cli import app as cli_app
 from web.users import create_user
@@ -26,7 +27,6 @@ from web.users import create_user
 ROUND = "demo-2026-g1"
 MOVED, UNKNOWN_WARD = "G1-000001", "G1-000002"
 SHARED = [f"G1-0000{i}" for i in range(10, 16)]  # six applicants at one home
-PASSWORD = "address checks 1"
 
 
 @pytest.fixture
@@ -90,14 +90,6 @@ def web(doctored: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClien
     with database_env(doctored, monkeypatch), TestClient(create_app()) as client:
         yield client
         settle(client.app)
-
-
-def login(client: TestClient, username: str) -> None:
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token is not None
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           "csrf_token": token.group(1)}, follow_redirects=False)
-    assert response.status_code == 303
 
 
 def test_round_officers_see_and_export_the_flags_others_do_not(web: TestClient,

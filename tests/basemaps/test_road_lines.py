@@ -26,13 +26,6 @@ LON, LAT = 106.70, 10.78  # District 1
 M_LON, M_LAT = 111_320.0 * np.cos(np.radians(LAT)), 110_574.0
 
 
-@pytest.fixture(scope="module")
-def quan1_layer(hcmc: Path) -> RoadLayer:
-    """District 1 (osmnx 2025 drive graph, 1,000 nodes): a graph to draw as lines."""
-    layer, _ = read_roads(hcmc / "roads" / "hcmc_quan1_osmnx_2025-03.graphml")
-    return layer
-
-
 def to_vn2000(geom: shapely.Geometry) -> shapely.Geometry:
     """A WGS84 geometry in EPSG:9210 through the official transformation (EPSG:6960)."""
     return shapely.transform(geom, lambda c: np.column_stack(from_storage(c[:, 0], c[:, 1],

@@ -1,4 +1,7 @@
-"""Fixtures of the routing tests: real HCMC road layers (skipped when absent) and caches."""
+"""Fixtures of the routing tests: the real HCMC road layer (skipped when absent).
+
+District 1 (``quan1_layer``) is shared with the basemap tests: see ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,6 @@ import pytest
 
 from basemaps.road_layer import RoadLayer
 from basemaps.roads import read_roads
-
-
-@pytest.fixture(scope="session")
-def quan1_layer(hcmc: Path) -> RoadLayer:
-    """District 1 (osmnx 2025 drive graph, 1,000 nodes)."""
-    layer, _ = read_roads(hcmc / "roads" / "hcmc_quan1_osmnx_2025-03.graphml")
-    return layer
 
 
 @pytest.fixture(scope="session")
