@@ -24,10 +24,10 @@ from sqlalchemy.engine import Connection, Engine
 
 LOG = logging.getLogger(__name__)
 
-#: The tables with a version (migration 0006 adds their triggers; a migration that watches
+#: The tables with a version (migrations 0006 and 0007 add their triggers; a migration that watches
 #: another table adds it here too).
-WATCHED_TABLES = ("admin_units", "basemaps", "capacity_gaps", "catchments", "cutoffs",
-                  "population", "road_edges", "road_nodes", "schools")
+WATCHED_TABLES = ("admin_units", "app_settings", "basemaps", "capacity_gaps", "catchments",
+                  "cutoffs", "population", "road_edges", "road_nodes", "schools")
 
 
 def read_versions(conn: Connection) -> dict[str, int]:

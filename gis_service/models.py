@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -180,6 +181,9 @@ class AdmissionRound(Base):
     seed: Mapped[int] = mapped_column(BigInteger, server_default="0")
     status: Mapped[str] = mapped_column(String(12), server_default="draft")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: Bumped by every write of the round's inputs (applicants, places): a run stores its
+    #: result only if the version it read is still the round's (migration 0007).
+    inputs_version: Mapped[int] = mapped_column(BigInteger, server_default="0")
     __table_args__ = (
         CheckConstraint("grade IN (1, 6, 10)", name="round_grade_known"),
         CheckConstraint("status IN ('draft', 'run', 'published')", name="round_status_known"),
@@ -277,7 +281,32 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: Part of every session cookie; bumped on logout, password change and disable, which
+    #: revokes the user's sessions on every node.
+    session_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
     __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="user_role_known"),)
+
+
+class LoginFailure(Base):
+    """Failed sign-ins per account (``user:NAME``) and per address (``addr:IP``), for the
+    throttle with backoff; shared by every worker and node through the database."""
+
+    __tablename__ = "login_failures"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AppSetting(Base):
+    """Settings an admin changes at run time, such as the basemap in use (``basemap``)."""
+
+    __tablename__ = "app_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[str] = mapped_column(String(64), server_default="system")
 
 
 class DataChange(Base):
