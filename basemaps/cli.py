@@ -75,9 +75,13 @@ def roads(
     typer.echo(f"  {stats.ways_with_highway} {kind}, {stats.ways_kept} kept; "
                f"{layer.node_count} nodes, {layer.edge_count} edges "
                f"({directed_edge_count(layer)} directed)")
-    report = store_roads(get_engine(), layer, name or basemap_name(file), progress=True)
+    chosen = name or basemap_name(file)
+    report = store_roads(get_engine(), layer, chosen, progress=True)
     report.problems = problems
     _finish(report)
+    if report.details["in_use"] != chosen:
+        typer.echo(f"basemap {chosen} is imported but not in use (in use: {report.details['in_use']});"
+                   f" route on it with: edugis basemap use {chosen}")
 
 
 def parse_class_map(text: str | None) -> dict[str, str]:
@@ -120,3 +124,44 @@ def schools(file: FileArg, crs: CrsOpt = None, skip_invalid: SkipOpt = False) ->
 
 
 __all__ = ["InputError", "app"]
+
+
+basemap_app = typer.Typer(help="The road networks imported and the one the city routes on.",
+                          no_args_is_help=True)
+
+
+@basemap_app.command("list")
+def basemap_list() -> None:
+    """The imported basemaps, newest first; the one in use is marked with *."""
+    import sqlalchemy as sa
+
+    from basemaps.in_use import basemap_in_use
+    from gis_service.db import get_engine
+
+    with get_engine().connect() as conn:
+        in_use = basemap_in_use(conn)
+        rows = conn.execute(sa.text("SELECT name, source, node_count, edge_count, imported_at"
+                                    " FROM basemaps ORDER BY imported_at DESC, name")).all()
+    if not rows:
+        typer.echo("no basemap imported yet: edugis import roads FILE")
+    for row in rows:
+        mark = "*" if row.name == in_use else " "
+        typer.echo(f"{mark} {row.name}  {row.node_count} nodes, {row.edge_count} edges, "
+                   f"imported {row.imported_at:%Y-%m-%d %H:%M}  ({row.source})")
+
+
+@basemap_app.command("use")
+def basemap_use(
+    name: Annotated[str, typer.Argument(help="an imported basemap (see edugis basemap list)")],
+    actor: Annotated[str, typer.Option(help="who asks (written to the audit log)")] = "cli",
+) -> None:
+    """Route the city on basemap NAME: the finder, tiles, admissions and planning follow
+    within seconds (audited)."""
+    from basemaps.in_use import use_basemap
+    from gis_service.db import get_engine
+
+    previous = use_basemap(get_engine(), name, actor)
+    if previous == name:
+        typer.echo(f"basemap {name} is already in use")
+    else:
+        typer.echo(f"basemap {name} is now in use (was: {previous or 'none'})")

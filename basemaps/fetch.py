@@ -8,10 +8,10 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from basemaps.in_use import basemap_in_use
 from basemaps.road_layer import RoadLayer
 from gis_service.errors import NotFoundError
 from gis_service.models import SCHOOL_LEVELS
-from gis_service.settings import get_settings
 
 
 def basemap_names(engine: Engine) -> list[str]:
@@ -22,19 +22,13 @@ def basemap_names(engine: Engine) -> list[str]:
 
 
 def current_basemap(engine: Engine) -> str | None:
-    """The basemap in use: the ``EDUGIS_BASEMAP`` setting, else the most recently imported
-    one; ``None`` when no road network is imported."""
-    names = basemap_names(engine)
-    chosen = get_settings().basemap
-    if chosen is not None and chosen not in names:
-        raise NotFoundError(f"EDUGIS_BASEMAP={chosen!r} is not imported; imported: "
-                            f"{', '.join(names) or 'none'}")
-    return chosen or (names[0] if names else None)
+    """The basemap in use (:mod:`basemaps.in_use`); ``None`` when no road network is imported."""
+    with engine.connect() as conn:
+        return basemap_in_use(conn)
 
 
 def load_road_layer(engine: Engine, basemap: str | None = None) -> RoadLayer:
-    """The stored road layer ``basemap`` (default: the ``EDUGIS_BASEMAP`` setting, else the
-    most recently imported one).
+    """The stored road layer ``basemap`` (default: the basemap in use).
 
     The layer's ``version`` is the digest of what is stored now: the one recorded at import
     when the rows are as imported (so routing caches built from the file and from the

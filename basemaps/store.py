@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from tqdm import tqdm
 
+from basemaps.in_use import basemap_in_use, claim_if_none
 from basemaps.road_layer import RoadLayer
 from gis_service.errors import InputError, Problem
 
@@ -79,8 +80,13 @@ def refuse_if_problems(problems: list[Problem], skip_invalid: bool) -> None:
 # ---- roads -----------------------------------------------------------------------------------
 
 
-def store_roads(engine: Engine, layer: RoadLayer, name: str, progress: bool = False) -> ImportReport:
-    """Replace basemap ``name`` by ``layer`` unless it already holds this exact version."""
+def store_roads(engine: Engine, layer: RoadLayer, name: str, progress: bool = False,
+                actor: str = "import") -> ImportReport:
+    """Replace basemap ``name`` by ``layer`` unless it already holds this exact version.
+
+    The basemap in use does not change, except that the first one imported is put in use
+    (:mod:`basemaps.in_use`); ``report.details["in_use"]`` says which one is.
+    """
     started = time.perf_counter()
     report = ImportReport("roads", layer.source)
     with engine.begin() as conn:
@@ -119,8 +125,10 @@ def store_roads(engine: Engine, layer: RoadLayer, name: str, progress: bool = Fa
                     _ewkb(edges["geometry"].to_numpy()), strict=True),
                 total=len(edges), progress="road edges" if progress else None,
             )
+        claim_if_none(conn, name, actor)
+        in_use = basemap_in_use(conn)
     report.details = {"basemap": name, "version": layer.version, "nodes": layer.node_count,
-                      "edges": layer.edge_count}
+                      "edges": layer.edge_count, "in_use": in_use}
     report.seconds = time.perf_counter() - started
     return report
 

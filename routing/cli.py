@@ -1,7 +1,7 @@
 """``edugis route ...``: nearest schools, matrices, isochrones and routes on files.
 
 File mode (``--roads FILE`` and, where schools are needed, ``--schools FILE``) works
-without the database. Without them the commands read the most recently imported basemap
+without the database. Without them the commands read the basemap in use (`edugis basemap use`)
 and the imported schools from the database.
 """
 

@@ -13,6 +13,7 @@ import typer
 
 from admissions.cli import app as admissions_app
 from basemaps.cli import app as import_app
+from basemaps.cli import basemap_app
 from forecasting.cli import forecast_app, plan_app
 from gis_service.cli import app as db_app
 from gis_service.errors import EdugisError
@@ -25,6 +26,7 @@ app = typer.Typer(help="edugis — education GIS of Ho Chi Minh City.", no_args_
                   pretty_exceptions_enable=False)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+app.add_typer(basemap_app, name="basemap")
 app.add_typer(route_app, name="route")
 app.add_typer(admissions_app, name="admissions")
 app.add_typer(forecast_app, name="forecast")

@@ -196,12 +196,14 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
     ),
     Collection(
         id="roads", title="Đường giao thông / Roads",
-        description="The routable road network (basemap or OpenStreetMap), one feature per edge.",
+        description="The road network the city routes on (basemap or OpenStreetMap), one"
+                    " feature per edge.",
         source="(SELECT basemap || '.' || edge_id AS fid, geom, basemap, edge_id, highway, name,"
-               " oneway, maxspeed_kmh, length_m FROM road_edges) AS src",
+               " oneway, maxspeed_kmh, length_m FROM road_edges WHERE basemap ="
+               " (SELECT value FROM app_settings WHERE key = 'basemap')) AS src",
         properties=("basemap", "edge_id", "highway", "name", "oneway", "maxspeed_kmh", "length_m"),
         filters=("highway", "basemap"),
         attribution="© OpenStreetMap contributors (ODbL) where imported from OSM",
-        keywords=("roads", "transport", "đường"), tables=("road_edges",),
+        keywords=("roads", "transport", "đường"), tables=("road_edges", "app_settings"),
     ),
 )}

@@ -1,6 +1,6 @@
 """Parents' finder: address search over street and ward names, nearest schools by road.
 
-The road graph of the newest basemap is loaded from PostGIS once per process and mode
+The road graph of the basemap in use is loaded from PostGIS once per process and mode
 (``routing.build_graph`` caches the compiled arrays on disk); when no road network is
 loaded the answer falls back to straight-line distance and says so (``method: "crow"``).
 """
@@ -147,7 +147,7 @@ def _settle(waiter: Waiter, outcome: Ranked | Exception) -> None:
 
 
 #: The tables the finder's road graphs, schools and place names are loaded from.
-FINDER_TABLES = ("basemaps", "road_edges", "road_nodes", "schools", "admin_units")
+FINDER_TABLES = ("app_settings", "basemaps", "road_edges", "road_nodes", "schools", "admin_units")
 #: After a failed reload, the finder tries again this many seconds later.
 RELOAD_RETRY_S = 30
 
@@ -175,7 +175,7 @@ class FinderState:
         self._places: list[dict[str, Any]] | None = None
 
     def network(self, engine: Engine) -> RoadNetwork | None:
-        """The newest basemap as a road network, or ``None`` when no roads are loaded."""
+        """The basemap in use as a road network, or ``None`` when no roads are loaded."""
         with self._lock:
             if not self._loaded:
                 self._stamp = self._versions.stamp(engine, FINDER_TABLES, fresh=True)
@@ -291,7 +291,7 @@ def _prepare(network: RoadNetwork, graph: routing.ModeGraph, level: str | None) 
 
 
 def _load_network(engine: Engine) -> RoadNetwork | None:
-    """The basemap in use (``EDUGIS_BASEMAP``, else the newest) and the schools."""
+    """The basemap in use (:mod:`basemaps.in_use`) and the schools."""
     basemap = current_basemap(engine)
     if basemap is None:
         return None

@@ -209,8 +209,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     "data_date": ("Ngày dữ liệu", "Data date"),
     "licence": ("Giấy phép", "Licence"),
     "downloads": ("Tải dữ liệu trường học", "Download school data"),
+    "road_network": ("Mạng lưới đường", "Road network"),
+    "basemap_in_use": ("Bản đồ nền đang dùng để tính đường đi", "Basemap used for travel times"),
+    "basemap_in_use_note": ("Chỉ quản trị viên đổi được, bằng lệnh edugis basemap use (có ghi nhật ký).",
+                            "Only an administrator changes it, with edugis basemap use (audited)."),
     "school_page_map": ("Vị trí", "Location"),
     "not_found": ("Không tìm thấy", "Not found"),
+    "db_unavailable_title": ("Tạm thời gián đoạn", "Temporarily unavailable"),
+    "db_unavailable": ("Hệ thống tạm thời không kết nối được cơ sở dữ liệu. Vui lòng thử lại sau "
+                       "ít phút.",
+                       "The database cannot be reached for the moment. Please try again in a few "
+                       "minutes."),
+    "db_read_only_title": ("Đang bảo trì: chỉ xem", "Maintenance: read-only"),
+    "db_read_only": ("Hệ thống đang bảo trì nên chỉ xem được; thay đổi chưa lưu được. Vui lòng "
+                     "thử lại sau ít phút.",
+                     "The system is under maintenance and read-only: you can look, but changes "
+                     "cannot be saved yet. Please try again in a few minutes."),
+    "server_error": ("Lỗi máy chủ; lỗi đã được ghi lại để xử lý.",
+                     "Server error; it has been logged to be fixed."),
+    "try_again": ("Thử lại", "Try again"),
     "sign_in_needed": ("Cần đăng nhập với vai trò phù hợp.", "Sign in with a suitable role."),
     "synthetic": ("Dữ liệu mẫu tổng hợp", "Synthetic demo data"),
 }

@@ -121,8 +121,10 @@ def finder_page(request: Request, engine: EngineDep) -> HTMLResponse:
 
 @router.get("/data", response_class=HTMLResponse)
 def data_page(request: Request, engine: EngineDep) -> HTMLResponse:
-    """Open data: downloads, licence, OGC API entry points."""
-    return render(request, engine, "data.html", {})
+    """Open data: downloads, licence, OGC API entry points, the road network in use."""
+    from basemaps.fetch import current_basemap
+
+    return render(request, engine, "data.html", {"basemap": current_basemap(engine)})
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -34,29 +34,32 @@ def test_no_roads_is_a_clear_error(engine: Engine) -> None:
         load_road_layer(engine)
 
 
-def test_the_basemap_setting_pins_the_layer(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_later_import_does_not_change_the_basemap_in_use(engine: Engine) -> None:
+    """Issue 12.8: a small roads file imported later must not replace the city's routing."""
+    import sqlalchemy as sa
+
     from basemaps.demo_city import generate_road_layer
     from basemaps.fetch import current_basemap
+    from basemaps.in_use import use_basemap
     from basemaps.store import store_roads
-    from tests.conftest import database_env
 
-    small = generate_road_layer(target_nodes=400, seed=1)
-    other = generate_road_layer(target_nodes=600, seed=2)
-    store_roads(engine, small, "first")
-    store_roads(engine, other, "second")  # imported last: the default
-    with database_env(engine, monkeypatch):
-        assert current_basemap(engine) == "second"
-        assert load_road_layer(engine).version == other.version
-        monkeypatch.setenv("EDUGIS_BASEMAP", "first")
-        from gis_service import settings
-
-        settings.get_settings.cache_clear()
-        assert current_basemap(engine) == "first"
-        assert load_road_layer(engine).version == small.version
-        monkeypatch.setenv("EDUGIS_BASEMAP", "missing")
-        settings.get_settings.cache_clear()
-        with pytest.raises(NotFoundError, match="EDUGIS_BASEMAP='missing' is not imported"):
-            load_road_layer(engine)
+    city = generate_road_layer(target_nodes=600, seed=2)
+    small = generate_road_layer(target_nodes=100, seed=1)
+    first = store_roads(engine, city, "city")  # the first import is put in use
+    later = store_roads(engine, small, "test_file")
+    assert first.details["in_use"] == "city" and later.details["in_use"] == "city"
+    assert current_basemap(engine) == "city"
+    assert load_road_layer(engine).version == city.version
+    assert use_basemap(engine, "test_file", actor="admin1") == "city"
+    assert load_road_layer(engine).version == small.version
+    assert use_basemap(engine, "test_file", actor="admin1") == "test_file"  # no change, no row
+    with pytest.raises(NotFoundError, match="'missing' is not imported; imported: city, test_file"):
+        use_basemap(engine, "missing")
+    assert current_basemap(engine) == "test_file"
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT actor, target, details->>'previous' FROM audit_log"
+                                    " WHERE action = 'basemap.use' ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("import", "city", None), ("admin1", "test_file", "city")]
 
 
 def test_roads_edited_in_the_database_get_a_new_version(demo_copy: Engine) -> None:

@@ -240,23 +240,19 @@ def test_concurrent_homes_share_one_query_with_the_same_answers(
     assert mixed[:3] == together[:3] and isinstance(mixed[3], BadRequestError)
 
 
-def test_finder_uses_the_basemap_setting(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_finder_routes_on_the_basemap_in_use(engine: Engine) -> None:
     from basemaps.demo_city import generate_road_layer
+    from basemaps.in_use import use_basemap
     from basemaps.store import store_roads
-    from gis_service import settings
     from web.finder import FinderState
 
     store_roads(engine, generate_road_layer(target_nodes=400, seed=1), "first")
     store_roads(engine, generate_road_layer(target_nodes=600, seed=2), "second")
     network = FinderState().network(engine)
-    assert network is not None and network.basemap == "second"  # the newest by default
-    monkeypatch.setenv("EDUGIS_BASEMAP", "first")
-    settings.get_settings.cache_clear()
-    try:
-        pinned = FinderState().network(engine)
-        assert pinned is not None and pinned.basemap == "first"
-    finally:
-        settings.get_settings.cache_clear()
+    assert network is not None and network.basemap == "first"  # imported later, not in use
+    use_basemap(engine, "second")
+    moved = FinderState().network(engine)
+    assert moved is not None and moved.basemap == "second"
 
 
 def test_a_school_off_the_roads_is_left_out_of_the_ranking_not_an_error(

@@ -34,6 +34,9 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.String(length=64), server_default='system', nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    # an existing install keeps routing on what it used: the most recently imported basemap
+    op.execute("INSERT INTO app_settings (key, value) SELECT 'basemap', name FROM basemaps"
+               " ORDER BY imported_at DESC, name LIMIT 1")
     # the basemap in use is part of what the map shows: caches follow its version too
     op.execute("INSERT INTO data_changes (table_name, version) VALUES ('app_settings', 1)")
     op.execute("CREATE TRIGGER app_settings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
