@@ -77,6 +77,12 @@ class Collection:
     tables
         The tables ``source`` reads: their versions (:mod:`gis_service.changes`) decide
         when a cached tile of the collection is stale.
+    max_limit
+        Most features one ``/items`` page holds: a larger ``limit`` is served as this one,
+        with a ``next`` link (large collections page smaller, so that no anonymous request
+        holds a worker for long).
+    order_by
+        The SQL ``ORDER BY`` of the pages: a total order, preferably one an index gives.
     """
 
     id: str
@@ -89,6 +95,8 @@ class Collection:
     attribution: str = "edugis, Sở Giáo dục và Đào tạo TP.HCM"
     keywords: tuple[str, ...] = field(default_factory=tuple)
     tables: tuple[str, ...] = ()
+    max_limit: int = 10_000
+    order_by: str = "fid"
 
 
 def _kids(age: int) -> str:
@@ -205,5 +213,8 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         filters=("highway", "basemap"),
         attribution="© OpenStreetMap contributors (ODbL) where imported from OSM",
         keywords=("roads", "transport", "đường"), tables=("road_edges", "app_settings"),
+        # a page of 1,000 edges is ~0.6 MB of GeoJSON (~0.1 MB gzipped); the primary key
+        # (basemap, edge_id) gives the order without sorting every edge for each page
+        max_limit=1_000, order_by="basemap, edge_id",
     ),
 )}
