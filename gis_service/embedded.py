@@ -21,6 +21,10 @@ from gis_service.errors import DatabaseError
 
 SUPERUSER = "postgres"
 PORT = 5432
+#: Given at every start, so they hold whatever an older ``postgresql.conf`` says (clusters made
+#: before 2026-12 had ``synchronous_commit = off``, which lost acknowledged officer writes on
+#: a crash): a commit returns only once its WAL is on disk.
+DURABILITY = "-c synchronous_commit=on -c fsync=on -c full_page_writes=on"
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; leave room for "/.s.PGSQL.5432"
 
 
@@ -87,7 +91,8 @@ class Cluster:
             self._initialise()
         self._prepare_socket_dir()
         result = self._run(
-            ["pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata), "-l", str(self.log_file)],
+            ["pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata), "-l", str(self.log_file),
+             "-o", DURABILITY],
             check=False,
         )
         if result.returncode != 0:
@@ -167,5 +172,4 @@ class Cluster:
                 "work_mem = 32MB\n"
                 "maintenance_work_mem = 256MB\n"
                 "max_wal_size = 2GB\n"
-                "synchronous_commit = off\n"
             )
