@@ -52,6 +52,9 @@ PenaltiesOption = Annotated[
 CandidatesOption = Annotated[
     int, typer.Option("--candidates", help="Grades 1/6: length of the nearest-first list.")
 ]
+DiscardRunOption = Annotated[bool, typer.Option(
+    "--discard-run", help="The round has been run: discard its stored result (allocations and "
+                          "officer overrides) with this import. Refused without it.")]
 
 
 def _distance_source(
@@ -109,6 +112,12 @@ def _fail(error: InputError) -> None:
     raise typer.Exit(code=2)
 
 
+def _refuse_discard(error: Exception) -> None:
+    """An import that would discard a stored run, without ``--discard-run``: say what."""
+    typer.echo(f"error: {error}\n(pass --discard-run to import and discard the run)", err=True)
+    raise typer.Exit(code=2) from error
+
+
 @app.command()
 def run(
     grade: GradeOption = None,
@@ -133,13 +142,14 @@ def run(
     """
     if round_ is not None:
         from admissions import service
+        from gis_service.csv_cells import write_frame
         from gis_service.db import get_engine
 
         engine = get_engine()
         figures = service.run_round(engine, round_, mechanism, actor=actor, mode=mode,
                                     after=after)
         if out is not None:
-            service.results_frame(engine, round_).to_csv(out, index=False, encoding="utf-8")
+            write_frame(service.results_frame(engine, round_), out)
         json.dump(figures, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return
@@ -149,6 +159,7 @@ def run(
     from admissions.allocation import MECHANISMS, allocate
     from admissions.explain import result_frame
     from admissions.metrics import summary
+    from gis_service.csv_cells import write_frame
 
     mechanism = mechanism or "da"
     if mechanism not in MECHANISMS:
@@ -162,7 +173,7 @@ def run(
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from error
-    result_frame(problem, allocation).to_csv(out, index=False, encoding="utf-8")
+    write_frame(result_frame(problem, allocation), out)
     figures = summary(problem, allocation)
     if problem.distance_kind == "straight_line":
         figures["note"] = "distances are straight-line (no --roads given), not road distances"
@@ -188,6 +199,7 @@ def compare(
     """Run every mechanism on the same input and print a comparison table."""
     if round_ is not None:
         from admissions import service
+        from gis_service.csv_cells import write_frame
         from gis_service.db import get_engine
 
         table = service.compare_round(get_engine(), round_, mode)
@@ -195,10 +207,11 @@ def compare(
         for name, why in table.attrs.get("skipped", {}).items():
             typer.echo(f"{name} skipped: {why}")
         if out is not None:
-            table.to_csv(out, encoding="utf-8")
+            write_frame(table, out, index=True)
         return
     from admissions.allocation import Allocation, allocate
     from admissions.metrics import comparison_table
+    from gis_service.csv_cells import write_frame
 
     grade, applicants, schools = _file_mode(grade, applicants, schools)
     try:
@@ -224,7 +237,7 @@ def compare(
     if skipped:
         typer.echo(skipped)
     if out is not None:
-        table.to_csv(out, encoding="utf-8")
+        write_frame(table, out, index=True)
 
 
 @app.command("create-round")
@@ -249,13 +262,20 @@ def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Applicants CSV.")],
     round_: Annotated[str, typer.Option("--round", help="The round id.")],
     actor: ActorOption = "cli",
+    discard_run: DiscardRunOption = False,
 ) -> None:
-    """Load applicants into a draft round (replacing earlier ones); bad rows store nothing."""
+    """Load applicants into an unpublished round (replacing earlier ones); bad rows store
+    nothing. A round that has been run keeps its result unless ``--discard-run`` is given."""
     from admissions import service
     from gis_service.db import get_engine
 
-    count = service.import_applicants(get_engine(), round_, file, actor)
-    typer.echo(f"{count} applicants imported into round {round_}")
+    try:
+        count = service.import_applicants(get_engine(), round_, file, actor, discard_run)
+    except service.RunDiscardError as error:
+        _refuse_discard(error)
+        return
+    typer.echo(f"{count} applicants imported into round {round_}"
+               + (" (a stored run, if any, was discarded)" if discard_run else ""))
 
 
 @app.command()
@@ -365,13 +385,21 @@ def capacities(
                                          help="CSV school_code,capacity.")],
     round_: Annotated[str, typer.Option("--round", help="The round id.")],
     actor: ActorOption = "cli",
+    discard_run: DiscardRunOption = False,
 ) -> None:
-    """Set a draft round's places per school (overriding the schools' stored capacity)."""
+    """Set an unpublished round's places per school (overriding the schools' stored
+    capacity). A round that has been run keeps its result unless ``--discard-run`` is given."""
     from admissions.round_capacities import import_capacities
+    from admissions.service import RunDiscardError
     from gis_service.db import get_engine
 
-    count = import_capacities(get_engine(), round_, file, actor)
-    typer.echo(f"places of {count} schools stored for round {round_} (results dropped: run again)")
+    try:
+        count = import_capacities(get_engine(), round_, file, actor, discard_run)
+    except RunDiscardError as error:
+        _refuse_discard(error)
+        return
+    typer.echo(f"places of {count} schools stored for round {round_}"
+               + (" (a stored run, if any, was discarded)" if discard_run else ""))
 
 
 @app.command("check-addresses")
@@ -388,6 +416,7 @@ def check_addresses(
     many applicants (for an officer to check; the allocation is not changed)."""
     from admissions import service
     from admissions.address_checks import CheckLimits, address_flags
+    from gis_service.csv_cells import write_frame
     from gis_service.db import get_engine
 
     engine = get_engine()
@@ -396,7 +425,7 @@ def check_addresses(
     with engine.begin() as conn:
         service.audit(conn, actor, "check_addresses", round_, {"flags": len(flags)})
     if out is not None:
-        flags.to_csv(out, index=False)
+        write_frame(flags, out)
     counts = flags["check"].value_counts()
     typer.echo(f"round {round_}: {len(flags)} flag(s): "
                f"{int(counts.get('ward_mismatch', 0))} home(s) outside the declared ward by more "

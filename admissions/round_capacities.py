@@ -9,6 +9,7 @@ or none, and :func:`apply_capacities` gives the schools frame of a round its num
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -34,15 +35,17 @@ REASONS = {
 
 
 def import_capacities(engine: Engine, round_id: str, path: str | Path,
-                      actor: str = "system") -> int:
+                      actor: str = "system", discard_run: bool = False) -> int:
     """Store the places of the schools listed in ``path`` for ``round_id`` (replacing the
     round's earlier numbers for those schools); return how many rows were stored.
 
-    A stored run of the round is dropped (the round is a draft again); a published round
-    refuses new numbers.
+    A stored run of the round is dropped (the round is a draft again) only when
+    ``discard_run`` confirms it (:class:`admissions.service.RunDiscardError` otherwise); a
+    published round refuses new numbers.
     """
     from admissions.files import read_table
-    from admissions.service import RoundStateError, audit, get_round
+    from admissions.service import RoundStateError, audit, change_round_inputs, get_round
+    from gis_service.transactions import write_transaction
 
     info = get_round(engine, round_id)
     if info.status == "published":
@@ -69,17 +72,21 @@ def import_capacities(engine: Engine, round_id: str, path: str | Path,
             problems.append(Problem.of(label, row, "capacity", REASONS["not_whole"], value=raw))
     if problems:
         raise InputError(problems)
-    with engine.begin() as conn:
+
+    def store(conn: Connection) -> None:
+        discarded = change_round_inputs(conn, round_id, discard_run, "places")
         conn.execute(sa.text(
             "INSERT INTO round_capacities (round_id, school_code, capacity)"
             " SELECT :r, s, c FROM unnest(CAST(:s AS text[]), CAST(:c AS int[])) AS t(s, c)"
             " ON CONFLICT (round_id, school_code) DO UPDATE SET capacity = excluded.capacity"),
             {"r": round_id, "s": frame["school_code"].tolist(),
              "c": [int(v) for v in frame["capacity"]]})
-        conn.execute(sa.text("DELETE FROM allocations WHERE round_id = :r"), {"r": round_id})
-        conn.execute(sa.text("UPDATE admission_rounds SET status = 'draft' WHERE id = :r"),
-                     {"r": round_id})
-        audit(conn, actor, "round.import_capacities", round_id, {"file": label, "rows": len(frame)})
+        details: dict[str, Any] = {"file": label, "rows": len(frame)}
+        if discarded is not None:
+            details["discarded_run"] = discarded
+        audit(conn, actor, "round.import_capacities", round_id, details)
+
+    write_transaction(engine, store, what=f"import of places into round {round_id}")
     return len(frame)
 
 

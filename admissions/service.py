@@ -3,6 +3,18 @@
 A thin layer around the pure mechanisms: it loads arrays from the database, calls
 :func:`admissions.allocate`, and stores the outcome in one transaction, so a failed run
 leaves the previous results untouched. Every action is written to ``audit_log``.
+
+Runs and imports of one round meet at the round's row, which every writing transaction
+locks first (``FOR UPDATE``, always before any other row of the round, so two of them wait
+for each other instead of deadlocking):
+
+- every change of what a run reads from the round (its applicants, its places) bumps
+  ``admission_rounds.inputs_version`` under that lock, and discards a stored run only when
+  the caller confirms it (``discard_run``; :class:`RunDiscardError` otherwise);
+- a run notes the round's ``inputs_version`` and the versions of the map tables it reads
+  (:data:`RUN_INPUT_TABLES`) before it loads anything, and stores its result only if they
+  are unchanged under the lock (:class:`InputsChangedError` otherwise), so a result always
+  belongs to the inputs stored with it.
 """
 
 from __future__ import annotations
@@ -25,13 +37,48 @@ from admissions.files import admitting_schools, build_problem, read_applicants
 from admissions.metrics import comparison_table, summary
 from admissions.problem import LEVEL_OF_GRADE, AdmissionProblem
 from admissions.round_capacities import apply_capacities
-from gis_service.errors import InputError, NotFoundError, Problem
+from gis_service.errors import ConflictError, InputError, NotFoundError, Problem
+from gis_service.transactions import write_transaction
 
 RESIDENCE = {1: "thuong_tru", 2: "tam_tru", 3: "khac"}
+#: Map tables (versioned in ``data_changes``) whose rows a run reads: schools and their
+#: places, catchments, the road network and the setting naming the basemap in use.
+RUN_INPUT_TABLES = ("schools", "catchments", "basemaps", "road_nodes", "road_edges",
+                    "app_settings")
+#: What a change of each versioned input is called in a refusal (English, Vietnamese).
+_INPUT_NAMES = {"round": ("the round's applicants or places", "hồ sơ hoặc chỉ tiêu của đợt"),
+                "schools": ("the schools", "danh sách trường"),
+                "catchments": ("the catchments", "địa bàn tuyển sinh"),
+                "basemaps": ("the road network", "mạng lưới đường"),
+                "road_nodes": ("the road network", "mạng lưới đường"),
+                "road_edges": ("the road network", "mạng lưới đường"),
+                "app_settings": ("the basemap in use", "bản đồ nền đang dùng")}
 
 
 class RoundStateError(ValueError):
     """An action the round's status forbids (e.g. running a published round)."""
+
+
+class InputsChangedError(ConflictError):
+    """A run or override whose inputs changed while it computed: nothing was stored."""
+
+
+class RunDiscardError(ConflictError):
+    """An import into a round with a stored run, not confirmed: the run would be discarded.
+
+    ``placements`` and ``overrides`` say what the confirmation would discard.
+    """
+
+    def __init__(self, round_id: str, placements: int, overrides: int) -> None:
+        super().__init__(
+            f"round {round_id} has a stored run: this import would discard its {placements}"
+            f" allocation(s) and {overrides} officer override(s); confirm to discard the run",
+            f"đợt {round_id} đã có kết quả phân bổ: nhập tệp này sẽ xóa {placements} kết quả"
+            f" xếp trường và {overrides} quyết định điều chỉnh của cán bộ; hãy xác nhận xóa"
+            " kết quả để tiếp tục")
+        self.round_id = round_id
+        self.placements = placements
+        self.overrides = overrides
 
 
 @dataclass(frozen=True)
@@ -65,6 +112,99 @@ def get_round(engine: Engine | Connection, round_id: str) -> RoundInfo:
     if row is None:
         raise NotFoundError(f"unknown admission round {round_id!r}")
     return RoundInfo(*row)
+
+
+def _lock_round(conn: Connection, round_id: str) -> sa.Row[Any]:
+    """The round's row, locked until the transaction ends: ``status, mechanism, parameters,
+    inputs_version``. Every write of a round's data takes this lock first."""
+    row = conn.execute(sa.text(
+        "SELECT status, mechanism, parameters, inputs_version FROM admission_rounds"
+        " WHERE id = :r FOR UPDATE"), {"r": round_id}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"unknown admission round {round_id!r}")
+    return row
+
+
+def change_round_inputs(conn: Connection, round_id: str, discard_run: bool,
+                        what: str) -> dict[str, int] | None:
+    """Open a change of what a run of ``round_id`` reads, in the caller's transaction.
+
+    Locks the round, refuses a published round, drops a stored run only when
+    ``discard_run`` confirms it, makes the round a draft and bumps its ``inputs_version``
+    (so a run that read the old inputs cannot store its result). Call it before any other
+    write of the transaction.
+
+    Parameters
+    ----------
+    what
+        What is being changed, for the refusal of a published round (e.g. ``"applicants"``).
+
+    Returns
+    -------
+    dict or None
+        ``{"placements": n, "overrides": m}`` of the run that was discarded, ``None`` when
+        the round had none.
+
+    Raises
+    ------
+    RoundStateError
+        When the round is published.
+    RunDiscardError
+        When the round has a stored run and ``discard_run`` is false.
+    """
+    row = _lock_round(conn, round_id)
+    if row.status == "published":
+        raise RoundStateError(f"round {round_id} is published: its {what} are frozen")
+    discarded = None
+    if row.status == "run":
+        placements = conn.execute(sa.text("SELECT count(*) FROM allocations WHERE round_id = :r"),
+                                  {"r": round_id}).scalar_one()
+        discarded = {"placements": int(placements),
+                     "overrides": len((row.parameters or {}).get("overrides", []))}
+        if not discard_run:
+            raise RunDiscardError(round_id, **discarded)
+    conn.execute(sa.text("DELETE FROM allocations WHERE round_id = :r"), {"r": round_id})
+    conn.execute(sa.text("UPDATE admission_rounds SET status = 'draft',"
+                         " inputs_version = inputs_version + 1 WHERE id = :r"), {"r": round_id})
+    return discarded
+
+
+def run_summary(engine: Engine, round_id: str) -> dict[str, int] | None:
+    """What discarding the stored run of ``round_id`` would drop: ``{"placements": n,
+    "overrides": m}``, or ``None`` when the round has no stored run."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT r.status, r.parameters, (SELECT count(*) FROM allocations l"
+            " WHERE l.round_id = r.id) FROM admission_rounds r WHERE r.id = :r"),
+            {"r": round_id}).one_or_none()
+    if row is None or row[0] != "run":
+        return None
+    return {"placements": int(row[2]), "overrides": len((row[1] or {}).get("overrides", []))}
+
+
+def input_versions(conn: Connection, round_id: str) -> dict[str, int]:
+    """The round's ``inputs_version`` (as ``"round"``) and the versions of
+    :data:`RUN_INPUT_TABLES`: a run reads them before its inputs and compares when it stores."""
+    versions = {"round": int(conn.execute(sa.text(
+        "SELECT inputs_version FROM admission_rounds WHERE id = :r"), {"r": round_id}).scalar_one())}
+    versions.update((str(name), int(version)) for name, version in conn.execute(sa.text(
+        "SELECT table_name, version FROM data_changes WHERE table_name = ANY(:t)"),
+        {"t": list(RUN_INPUT_TABLES)}))
+    return versions
+
+
+def _check_inputs_unchanged(conn: Connection, round_id: str, read: dict[str, int]) -> None:
+    """Refuse (:class:`InputsChangedError`) when an input version moved since ``read``."""
+    now = input_versions(conn, round_id)
+    changed = [key for key in read if now.get(key) != read[key]]
+    if not changed:
+        return
+    names = list(dict.fromkeys(_INPUT_NAMES[key] for key in changed))
+    raise InputsChangedError(
+        f"the inputs of round {round_id} changed while it was computed"
+        f" ({', '.join(en for en, _ in names)}): the result was not stored; run it again",
+        f"dữ liệu đầu vào của đợt {round_id} đã thay đổi trong lúc tính"
+        f" ({', '.join(vi for _, vi in names)}): kết quả chưa được lưu; hãy chạy lại")
 
 
 def create_round(engine: Engine, round_id: str, grade: int, year: int, mechanism: str = "da",
@@ -144,47 +284,52 @@ def _round_schools(engine: Engine, info: RoundInfo) -> pd.DataFrame:
 
 
 def import_applicants(engine: Engine, round_id: str, path: str | Path,
-                      actor: str = "system") -> int:
-    """Replace the applicants of a draft round by the checked rows of ``path``.
+                      actor: str = "system", discard_run: bool = False) -> int:
+    """Replace the applicants of an unpublished round by the checked rows of ``path``.
 
     Every problem (unknown school, duplicate id, bad score, home outside the city, ...) is
-    reported with row and field, and nothing is stored from a file that has any.
+    reported with row and field, and nothing is stored from a file that has any. A round
+    with a stored run keeps it unless ``discard_run`` confirms that the import drops it
+    (:class:`RunDiscardError` otherwise).
     """
     info = get_round(engine, round_id)
     if info.status == "published":
         raise RoundStateError(f"round {round_id} is published: its applicants are frozen")
     frame = read_applicants(path, info.grade, _round_schools(engine, info))
-    with engine.begin() as conn:
-        _check_homes_in_city(conn, frame, Path(path).name)
-        conn.execute(sa.text("DELETE FROM allocations WHERE round_id = :r"), {"r": round_id})
+    label = Path(path).name
+    choice_columns = [c for c in frame.columns if c.startswith("choice")]
+    rows = []
+    for record in frame.to_dict("records"):
+        has_home = np.isfinite(record["lon"]) and np.isfinite(record["lat"])
+        tier = int(record["tier"]) if "tier" in record and pd.notna(record["tier"]) else None
+        rows.append({
+            "r": round_id, "a": str(record["applicant_id"]),
+            "tier": tier, "res": RESIDENCE.get(tier or 0),
+            "score": float(record["score"]) if pd.notna(record.get("score")) else None,
+            "bonus": float(record.get("bonus") or 0.0) if pd.notna(record.get("bonus")) else 0.0,
+            "choices": [str(record[c]) for c in choice_columns if record[c]],
+            "lon": float(record["lon"]) if has_home else None,
+            "lat": float(record["lat"]) if has_home else None,
+        })
+
+    def store(conn: Connection) -> None:
+        discarded = change_round_inputs(conn, round_id, discard_run, "applicants")
+        _check_homes_in_city(conn, frame, label)
         conn.execute(sa.text("DELETE FROM applicants WHERE round_id = :r"), {"r": round_id})
-        choice_columns = [c for c in frame.columns if c.startswith("choice")]
-        rows = []
-        for record in frame.to_dict("records"):
-            has_home = np.isfinite(record["lon"]) and np.isfinite(record["lat"])
-            tier = int(record["tier"]) if "tier" in record and pd.notna(record["tier"]) else None
-            rows.append({
-                "r": round_id, "a": str(record["applicant_id"]),
-                "tier": tier, "res": RESIDENCE.get(tier or 0),
-                "score": float(record["score"]) if pd.notna(record.get("score")) else None,
-                "bonus": float(record.get("bonus") or 0.0) if pd.notna(record.get("bonus")) else 0.0,
-                "choices": [str(record[c]) for c in choice_columns if record[c]],
-                "lon": float(record["lon"]) if has_home else None,
-                "lat": float(record["lat"]) if has_home else None,
-            })
-        if rows:
-            conn.execute(sa.text(
-                "INSERT INTO applicants (round_id, applicant_id, tier, residence_type, score, bonus,"
-                " choices, geom) VALUES (:r, :a, :tier, :res, :score, :bonus, :choices,"
-                " CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL"
-                " ELSE ST_SetSRID(ST_Point(:lon, :lat), 4326) END)"), rows)
+        conn.execute(sa.text(
+            "INSERT INTO applicants (round_id, applicant_id, tier, residence_type, score, bonus,"
+            " choices, geom) VALUES (:r, :a, :tier, :res, :score, :bonus, :choices,"
+            " CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL"
+            " ELSE ST_SetSRID(ST_Point(:lon, :lat), 4326) END)"), rows)
         conn.execute(sa.text(
             "UPDATE applicants a SET ward_code = w.code FROM admin_units w WHERE a.round_id = :r"
             " AND w.level = 'ward' AND ST_Intersects(w.geom, a.geom)"), {"r": round_id})
-        conn.execute(sa.text("UPDATE admission_rounds SET status = 'draft' WHERE id = :r"),
-                     {"r": round_id})
-        audit(conn, actor, "round.import_applicants", round_id,
-              {"file": Path(path).name, "applicants": len(rows)})
+        details: dict[str, Any] = {"file": label, "applicants": len(rows)}
+        if discarded is not None:
+            details["discarded_run"] = discarded
+        audit(conn, actor, "round.import_applicants", round_id, details)
+
+    write_transaction(engine, store, what=f"import of applicants into round {round_id}")
     return len(frame)
 
 
@@ -281,10 +426,18 @@ def run_round(engine: Engine, round_id: str, mechanism: str | None = None,
     ``after`` names a published round of the same grade whose placements are kept: this round
     (round 2) then shares out only the seats that round left, and an applicant placed there
     may not apply again.
+
+    Raises
+    ------
+    InputsChangedError
+        When the round's applicants or places, or the schools, catchments or roads, changed
+        while the run computed (nothing is stored; running again is safe).
     """
     info = get_round(engine, round_id)
     if info.status == "published":
         raise RoundStateError(f"round {round_id} is published and cannot be run again")
+    with engine.connect() as conn:
+        versions = input_versions(conn, round_id)
     chosen: Mechanism = (mechanism or info.mechanism)  # type: ignore[assignment]
     if after is not None:
         first = get_round(engine, after)
@@ -295,7 +448,7 @@ def run_round(engine: Engine, round_id: str, mechanism: str | None = None,
     if after is not None:
         problem = _after_round(engine, info, problem, after)
     allocation = allocate(problem, chosen, info.seed)
-    _store(engine, info, problem, allocation, actor, mode)
+    _store(engine, info, problem, allocation, actor, mode, versions)
     return summary(problem, allocation)
 
 
@@ -320,7 +473,13 @@ def _after_round(engine: Engine, info: RoundInfo, problem: AdmissionProblem,
 
 
 def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocation: Allocation,
-           actor: str, mode: str, overrides: list[dict[str, Any]] | None = None) -> None:
+           actor: str, mode: str, versions: dict[str, int],
+           overrides: list[dict[str, Any]] | None = None) -> None:
+    """Store a run (or a run with overrides) of ``info``, computed on inputs of ``versions``.
+
+    With ``overrides`` the stored run must still be the one ``info`` was read with (same
+    mechanism and parameters, so no override of another officer is lost).
+    """
     result = result_frame(problem, allocation)
     time_s = np.full(problem.n_applicants, np.nan)
     rows_with = np.flatnonzero(allocation.choice_index >= 0)
@@ -336,11 +495,19 @@ def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocatio
     parameters = {"input_sha256": provenance.input_sha256, "code_version": provenance.code_version,
                   "mechanism_parameters": provenance.parameters, "mode": mode,
                   "distance_kind": problem.distance_kind, "overrides": overrides or []}
-    with engine.begin() as conn:
-        status = conn.execute(sa.text(
-            "SELECT status FROM admission_rounds WHERE id = :r FOR UPDATE"), {"r": info.id}).scalar()
-        if status == "published":
+
+    def store(conn: Connection) -> None:
+        row = _lock_round(conn, info.id)
+        if row.status == "published":
             raise RoundStateError(f"round {info.id} was published meanwhile")
+        _check_inputs_unchanged(conn, info.id, versions)
+        if overrides is not None and (row.status != "run" or row.mechanism != info.mechanism
+                                      or row.parameters != info.parameters):
+            raise ConflictError(
+                f"the run of round {info.id} changed meanwhile (another run or override was"
+                " stored): nothing was stored; look at the new result and try again",
+                f"kết quả của đợt {info.id} vừa thay đổi (một lần chạy hoặc điều chỉnh khác"
+                " đã được lưu): chưa lưu gì; hãy xem kết quả mới rồi thử lại")
         conn.execute(sa.text("DELETE FROM allocations WHERE round_id = :r"), {"r": info.id})
         conn.execute(sa.text(
             "INSERT INTO allocations (round_id, applicant_id, school_code, choice_rank, distance_m,"
@@ -354,6 +521,8 @@ def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocatio
         else:
             audit(conn, actor, "round.run", info.id,
                   {"mechanism": allocation.mechanism, "seed": provenance.seed, **parameters})
+
+    write_transaction(engine, store, what=f"run of round {info.id}")
 
 
 def override_applicant(engine: Engine, round_id: str, applicant_id: str, school_code: str | None,
@@ -371,6 +540,8 @@ def override_applicant(engine: Engine, round_id: str, applicant_id: str, school_
     if info.status != "run":
         raise RoundStateError(f"round {round_id} is {info.status}; overrides need a run, "
                               "unpublished round")
+    with engine.connect() as conn:
+        versions = input_versions(conn, round_id)
     problem = load_problem(engine, round_id, mode)
     allocation = allocate(problem, info.mechanism, info.seed)  # type: ignore[arg-type]
     if allocation.provenance.input_sha256 != info.parameters.get("input_sha256"):
@@ -378,7 +549,7 @@ def override_applicant(engine: Engine, round_id: str, applicant_id: str, school_
     earlier = [Override(**o) for o in info.parameters.get("overrides", [])]
     new = Override(applicant_id, school_code, reason, force)
     overridden = apply_overrides(problem, allocation, [*earlier, new], label="override")
-    _store(engine, info, problem, overridden, actor, mode,
+    _store(engine, info, problem, overridden, actor, mode, versions,
            overrides=[*info.parameters.get("overrides", []),
                       {"applicant_id": applicant_id, "school_code": school_code,
                        "reason": reason, "force": force}])
@@ -423,15 +594,18 @@ def explain_applicant(engine: Engine, round_id: str, applicant_id: str) -> dict[
 
 def publish_round(engine: Engine, round_id: str, actor: str = "system") -> None:
     """Freeze a run round: no more imports, runs or overrides."""
-    with engine.begin() as conn:
-        info = get_round(conn, round_id)
-        if info.status != "run":
-            raise RoundStateError(f"round {round_id} is {info.status}; only a run round can be"
+
+    def publish(conn: Connection) -> None:
+        row = _lock_round(conn, round_id)  # an import or run in progress finishes first
+        if row.status != "run":
+            raise RoundStateError(f"round {round_id} is {row.status}; only a run round can be"
                                   " published")
         conn.execute(sa.text("UPDATE admission_rounds SET status = 'published' WHERE id = :r"),
                      {"r": round_id})
         audit(conn, actor, "round.publish", round_id,
-              {"input_sha256": info.parameters.get("input_sha256")})
+              {"input_sha256": (row.parameters or {}).get("input_sha256")})
+
+    write_transaction(engine, publish, what=f"publication of round {round_id}")
 
 
 def results_frame(engine: Engine, round_id: str) -> pd.DataFrame:

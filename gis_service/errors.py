@@ -75,3 +75,16 @@ class NotFoundError(EdugisError, LookupError):
 
 class DatabaseError(EdugisError, RuntimeError):
     """The embedded database could not be started or reached."""
+
+
+class ConflictError(EdugisError, RuntimeError):
+    """An action refused because the data it was based on changed meanwhile (another import,
+    run or override of the same round got there first); doing it again is safe.
+
+    ``message_vi`` is the same message in Vietnamese, which people see first.
+    """
+
+    def __init__(self, message: str, message_vi: str | None = None) -> None:
+        super().__init__(f"{message_vi} / {message}" if message_vi else message)
+        self.message = message
+        self.message_vi = message_vi

@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     cache_dir: Path | None = None
     secret_key: str = DEV_SECRET
     hcmc_data: Path | None = None
+    #: Rate limit of the public API per client address and worker (``web.rate_limit``):
+    #: tokens added per second (0 turns the limit off) and tokens a bucket holds at most.
+    rate_limit_per_s: float = Field(default=100.0, ge=0)
+    rate_limit_burst: float = Field(default=400.0, ge=1)
+    #: The reverse proxies whose ``X-Forwarded-For`` names the client (comma-separated
+    #: addresses, ``*`` for any), passed to uvicorn by ``edugis serve``: the rate limit and
+    #: the sign-in throttle then count that client. Nobody else's header is believed.
+    forwarded_allow_ips: str = "127.0.0.1"
     #: The basemap routing, the finder and planning use; the most recently imported when unset.
     basemap: str | None = None
 

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis_service.changes import DataVersions
 from gis_service.db import get_engine
-from gis_service.errors import CRSError, InputError, NotFoundError
+from gis_service.errors import ConflictError, CRSError, InputError, NotFoundError
 
 
 class ApiError(Exception):
@@ -125,6 +125,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> Response:
         return error_response(request, 404, "NotFound", str(exc))
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(request: Request, exc: ConflictError) -> Response:
+        # the data changed under the request (another import, run or override): a 409, and
+        # the same request may simply be made again
+        return error_response(request, 409, "Conflict", str(exc))
 
     @app.exception_handler(CRSError)
     async def _crs_error(request: Request, exc: CRSError) -> JSONResponse:

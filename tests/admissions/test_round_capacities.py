@@ -52,7 +52,8 @@ def test_the_run_uses_the_rounds_places(demo_engine: Engine, tmp_path: Path) -> 
     service.import_applicants(demo_engine, round_id, applicants)
     service.run_round(demo_engine, round_id)
     import_capacities(demo_engine, round_id, _write(tmp_path / "chitieu.csv",
-                                                    "school_code,capacity\nDM-THPT-001,7\n"))
+                                                    "school_code,capacity\nDM-THPT-001,7\n"),
+                      discard_run=True)  # a confirmed import into a run round
     assert service.get_round(demo_engine, round_id).status == "draft"  # the old run is dropped
     with demo_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM allocations WHERE round_id = :r"),

@@ -1,0 +1,93 @@
+"""Cells of the CSV files edugis reads and writes, made safe both ways.
+
+Reading: a cell longer than :data:`MAX_CELL_CHARS` is no id, code, name or number; it is
+refused by row and field (:func:`long_cells`) before any check repeats it back.
+
+Writing: a spreadsheet opening a CSV runs a cell that starts with ``=``, ``+``, ``-`` or
+``@`` (or a tab or carriage return before one) as a formula ("CSV injection"): an applicant
+id or a school name can carry ``=HYPERLINK(...)`` into an officer's Excel. Every export
+writes its cells through :func:`safe_cell` (OWASP's rule: such a text cell gets a leading
+``'``, which spreadsheets show as text). Numbers are never changed: a value written as a
+number (``-1.5`` from a numeric column) cannot be a formula, and neither can a text cell
+that is exactly a plain decimal number, so both stay numbers for the reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gis_service.errors import Problem
+
+#: Longest cell (and column name) read from a CSV file.
+MAX_CELL_CHARS = 1000
+#: First characters that make a spreadsheet read a text cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+#: Why a cell is refused, as (Vietnamese, English) ``str.format`` templates.
+CELL_TOO_LONG = ("ô dài {length} ký tự, tối đa {limit}",
+                 "the cell holds {length} characters, at most {limit}")
+
+
+def long_cells(frame: pd.DataFrame, label: str, limit: int = MAX_CELL_CHARS) -> list[Problem]:
+    """A problem for each column name and text cell of ``frame`` longer than ``limit``
+    characters, naming the file ``label``, the 1-based data row and the column (the value
+    itself is not repeated)."""
+    problems = [Problem.of(label, None, str(c)[:40] + "…", CELL_TOO_LONG, length=len(str(c)),
+                           limit=limit) for c in frame.columns if len(str(c)) > limit]
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        lengths = frame[column].map(lambda v: len(v) if isinstance(v, str) else 0)
+        rows = np.flatnonzero(lengths.to_numpy(dtype=np.int64) > limit)
+        problems.extend(Problem.of(label, int(i) + 1, str(column)[:40], CELL_TOO_LONG,
+                                   length=int(lengths.iat[i]), limit=limit) for i in rows)
+    return problems
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` as a CSV cell no spreadsheet runs: a text starting with a formula character
+    gets a leading ``'`` (unless it is a plain decimal number); anything else is unchanged."""
+    if (isinstance(value, str) and value.startswith(FORMULA_STARTS)
+            and not _PLAIN_NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells (and column names and index labels) went
+    through :func:`safe_cell`; numeric columns are kept as they are."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or isinstance(out[column].dtype, pd.StringDtype):
+            out[column] = out[column].map(safe_cell)
+    out.columns = [safe_cell(c) for c in out.columns]
+    if out.index.dtype == object:
+        out.index = out.index.map(safe_cell)
+    return out
+
+
+def write_frame(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> None:
+    """Write ``frame`` as a UTF-8 CSV file with safe cells (the ``--out`` files)."""
+    safe_frame(frame).to_csv(path, index=index, encoding="utf-8")
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str],
+             preamble: str = "") -> str:
+    """The CSV text of ``rows`` (dicts; keys outside ``columns`` are left out) with a header
+    of ``columns``, each cell through :func:`safe_cell`; ``preamble`` (e.g. ``#`` comment
+    lines) comes first, as given."""
+    out = io.StringIO()
+    out.write(preamble)
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
+    return out.getvalue()
