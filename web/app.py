@@ -13,10 +13,13 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from gis_service.settings import get_settings
 from web import compare, officer, ogc_features, pages, parent_api, planner, public_api, tiles
 from web.api_docs import declare_errors
+from web.compression import GzipMiddleware
 from web.deps import EngineDep, install_error_handlers
 from web.fastpath import FastPathMiddleware
+from web.rate_limit import RateLimitMiddleware
 from web.security import SecurityMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -37,8 +40,14 @@ def create_app() -> FastAPI:
     app = App(title="edugis", version="0.1.0", docs_url="/internal/docs",
               openapi_url="/internal/openapi.json", redoc_url=None)
     install_error_handlers(app)
+    settings = get_settings()
     app.add_middleware(FastPathMiddleware)  # inside the security headers (added last = outer)
     app.add_middleware(SecurityMiddleware)
+    # gzip outermost, then the rate limit (it counts the bytes before compression; its 429s
+    # carry the security headers themselves)
+    app.add_middleware(RateLimitMiddleware, rate_per_s=settings.rate_limit_per_s,
+                       burst=settings.rate_limit_burst)
+    app.add_middleware(GzipMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(ogc_features.router)
     app.include_router(tiles.router)

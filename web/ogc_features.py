@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pyproj import CRS, Transformer
 from sqlalchemy.engine import Engine
 
 from web.collections import (
@@ -25,12 +27,18 @@ from web.collections import (
     output_crs,
 )
 from web.deps import BadRequestError, EngineDep, NotFoundHTTPError
-from web.ogc_openapi import DATETIME_PATTERN, MAX_OFFSET, OPENAPI_MEDIA_TYPE, openapi_document
+from web.ogc_openapi import (
+    DATETIME_PATTERN,
+    DEFAULT_LIMIT,
+    MAX_OFFSET,
+    OPENAPI_MEDIA_TYPE,
+    openapi_document,
+)
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
-DEFAULT_LIMIT = 10
-MAX_LIMIT = 10_000
+#: Degrees added around a projected CRS's area of use before a ``bbox`` is clamped to it.
+AREA_MARGIN_DEG = 1.0
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -86,17 +94,18 @@ def check_params(request: Request, allowed: set[str]) -> None:
         raise BadRequestError(f"f={fmt!r} is not offered; use f=json")
 
 
-def parse_limit(raw: str | None) -> int:
-    """``limit`` as an int in 1..MAX_LIMIT (larger values are served as MAX_LIMIT)."""
+def parse_limit(raw: str | None, maximum: int) -> int:
+    """``limit`` as an int in 1..``maximum`` (larger values are served as ``maximum``, as
+    /req/core/fc-limit-response-1 asks: never an error)."""
     if raw is None:
-        return DEFAULT_LIMIT
+        return min(DEFAULT_LIMIT, maximum)
     try:
         value = int(raw)
     except ValueError:
         raise BadRequestError(f"limit must be an integer, got {raw!r}") from None
     if value < 1:
         raise BadRequestError(f"limit must be at least 1, got {value}")
-    return min(value, MAX_LIMIT)
+    return min(value, maximum)
 
 
 def parse_offset(raw: str | None) -> int:
@@ -124,8 +133,32 @@ def parse_crs(raw: str | None, name: str) -> OutputCrs:
             from None
 
 
-def parse_bbox(raw: str | None, crs: OutputCrs) -> tuple[float, float, float, float] | None:
-    """``bbox`` as (minx, miny, maxx, maxy) in the axis order x=lon/easting."""
+Box = tuple[float, float, float, float]
+
+
+@lru_cache(maxsize=8)
+def projected_bounds(uri: str) -> Box:
+    """(minx, miny, maxx, maxy) of a projected CRS's area of use widened by
+    :data:`AREA_MARGIN_DEG`, in that CRS: where its coordinates still mean something."""
+    crs = CRS.from_user_input(f"EPSG:{uri.rsplit('/', 1)[1]}")
+    area = crs.area_of_use
+    assert area is not None, uri  # every supported projected CRS has one
+    to_crs = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    return to_crs.transform_bounds(area.west - AREA_MARGIN_DEG, area.south - AREA_MARGIN_DEG,
+                                   area.east + AREA_MARGIN_DEG, area.north + AREA_MARGIN_DEG)
+
+
+def parse_bbox(raw: str | None, crs: OutputCrs) -> list[Box] | None:
+    """``bbox`` as the boxes (minx, miny, maxx, maxy) it covers, x = lon/easting; ``None``
+    when absent.
+
+    Every 4 or 6 finite numbers are a box, as the document says (a third and sixth number,
+    heights, are ignored). In CRS84/EPSG:4326 a west edge east of the east edge crosses the
+    antimeridian (two boxes, as the standard allows) and coordinates beyond the poles or
+    ±180° are taken at them; in a projected CRS they are taken at the edge of its area of
+    use (:func:`projected_bounds`). A box whose south edge lies north of its north edge (or,
+    projected, whose lower corner exceeds the upper one) holds nothing: no boxes.
+    """
     if raw is None:
         return None
     try:
@@ -140,13 +173,16 @@ def parse_bbox(raw: str | None, crs: OutputCrs) -> tuple[float, float, float, fl
     if crs.lat_first:
         a, b, c, d = b, a, d, c
     if crs.srid == 4326:
-        if not (-90 <= b <= 90 and -90 <= d <= 90):
-            raise BadRequestError(f"bbox latitudes must lie within -90..90, got {raw!r}")
+        a, c = (min(max(v, -180.0), 180.0) for v in (a, c))
+        b, d = (min(max(v, -90.0), 90.0) for v in (b, d))
         if b > d:
-            raise BadRequestError(f"bbox lower corner is north of the upper corner: {raw!r}")
-    elif a > c or b > d:
-        raise BadRequestError(f"bbox lower corner exceeds the upper corner: {raw!r}")
-    return a, b, c, d
+            return []
+        return [(a, b, 180.0, d), (-180.0, b, c, d)] if a > c else [(a, b, c, d)]
+    if a > c or b > d:
+        return []
+    west, south, east, north = projected_bounds(crs.uri)
+    return [(min(max(a, west), east), min(max(b, south), north),
+             min(max(c, west), east), min(max(d, south), north))]
 
 
 def _parse_instant(text: str) -> datetime | None:
@@ -163,7 +199,8 @@ def _parse_instant(text: str) -> datetime | None:
 
 def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
     """``datetime`` as an instant or an interval (open ends as ``None``), in the RFC 3339 grammar
-    of :data:`web.ogc_openapi.DATETIME_PATTERN`."""
+    of :data:`web.ogc_openapi.DATETIME_PATTERN`. An interval that ends before it starts is
+    kept as it is: it holds no instant, so nothing valid in time matches it."""
     if raw is None:
         return None
     if not DATETIME_RE.fullmatch(raw):
@@ -171,10 +208,7 @@ def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None] |
                               f"an interval of them with '..' for an open end, got {raw!r}")
     if "/" in raw:
         start_text, _, end_text = raw.partition("/")
-        start, end = _parse_instant(start_text), _parse_instant(end_text)
-        if start and end and start > end:
-            raise BadRequestError(f"datetime interval ends before it starts: {raw!r}")
-        return start, end
+        return _parse_instant(start_text), _parse_instant(end_text)
     instant = _parse_instant(raw)
     if instant is None:
         raise BadRequestError("datetime needs an instant or an interval")
@@ -188,18 +222,24 @@ def _geometry_sql(crs: OutputCrs) -> str:
     return f"ST_AsGeoJSON({geom}, {crs.decimals}, 0)"
 
 
-def _where(collection: Collection, request: Request, bbox: tuple[float, float, float, float] | None,
+def _where(collection: Collection, request: Request, boxes: list[Box] | None,
            bbox_crs: OutputCrs, when: tuple[datetime | None, datetime | None] | None,
            params: dict[str, Any]) -> str:
     clauses = ["true"]
-    if bbox is not None:
-        params.update(minx=bbox[0], miny=bbox[1], maxx=bbox[2], maxy=bbox[3])
-        envelope = f"ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, {bbox_crs.srid})"
-        if bbox_crs.srid != 4326:
-            envelope = f"ST_Transform(ST_Segmentize({envelope}, 100), 4326)"
-        clauses.append(f"ST_Intersects(geom, {envelope})")
+    if boxes is not None:
+        tests = []
+        for i, box in enumerate(boxes):
+            params.update({f"minx{i}": box[0], f"miny{i}": box[1], f"maxx{i}": box[2],
+                           f"maxy{i}": box[3]})
+            envelope = f"ST_MakeEnvelope(:minx{i}, :miny{i}, :maxx{i}, :maxy{i}, {bbox_crs.srid})"
+            if bbox_crs.srid != 4326:
+                envelope = f"ST_Transform(ST_Segmentize({envelope}, 100), 4326)"
+            tests.append(f"ST_Intersects(geom, {envelope})")
+        clauses.append(f"({' OR '.join(tests)})" if tests else "false")
     if when is not None and collection.temporal is not None:
         start_col, end_col = collection.temporal
+        if when[0] is not None and when[1] is not None and when[0] > when[1]:
+            clauses.append("false")
         if when[1] is not None:
             clauses.append(f"({start_col} IS NULL OR {start_col} <= CAST(:t_end AS date))")
             params["t_end"] = when[1].date()
@@ -226,7 +266,8 @@ def _feature(collection: Collection, row: dict[str, Any], base: str) -> dict[str
     href = f"{base}/collections/{collection.id}/items/{row['fid']}"
     return {
         "type": "Feature", "id": row["fid"],
-        "geometry": json.loads(row["geometry"]) if row["geometry"] else None,
+        # PostGIS wrote the geometry's JSON: spliced in as it is, never parsed and re-written
+        "geometry": orjson.Fragment(row["geometry"]) if row["geometry"] else None,
         "properties": _properties(collection, row),
         "links": [{"href": href, "rel": "self", "type": GEOJSON, "title": "this feature"},
                   {"href": f"{base}/collections/{collection.id}", "rel": "collection",
@@ -235,14 +276,18 @@ def _feature(collection: Collection, row: dict[str, Any], base: str) -> dict[str
 
 
 def query_features(engine: Engine, collection: Collection, request: Request) -> dict[str, Any]:
-    """Answer ``/items``: a GeoJSON FeatureCollection with paging links and counts."""
+    """Answer ``/items``: a GeoJSON FeatureCollection with paging links and counts (its
+    geometries as :class:`orjson.Fragment`: write it with :func:`orjson.dumps`).
+
+    A ``limit`` above the collection's ``max_limit`` is served as ``max_limit`` (the links
+    say the limit served); ``bbox-crs`` without ``bbox`` has nothing to apply to.
+    """
     check_params(request, ITEMS_PARAMS | set(collection.filters))
     qp = request.query_params
-    limit, offset = parse_limit(qp.get("limit")), parse_offset(qp.get("offset"))
+    limit = parse_limit(qp.get("limit"), collection.max_limit)
+    offset = parse_offset(qp.get("offset"))
     crs = parse_crs(qp.get("crs"), "crs")
     bbox_crs = parse_crs(qp.get("bbox-crs"), "bbox-crs")
-    if "bbox-crs" in qp and "bbox" not in qp:
-        raise BadRequestError("bbox-crs given without bbox")
     bbox = parse_bbox(qp.get("bbox"), bbox_crs)
     when = parse_datetime(qp.get("datetime"))
     params: dict[str, Any] = {"limit": limit, "offset": offset}
@@ -253,10 +298,12 @@ def query_features(engine: Engine, collection: Collection, request: Request) -> 
                                params).scalar_one()
         rows = [dict(r._mapping) for r in conn.execute(sa.text(
             f"SELECT fid, {columns}, {_geometry_sql(crs)} AS geometry FROM {collection.source}"
-            f" WHERE {where} ORDER BY fid LIMIT :limit OFFSET :offset"), params)]
+            f" WHERE {where} ORDER BY {collection.order_by} LIMIT :limit OFFSET :offset"), params)]
     base = base_url(request)
     items_url = f"{base}/collections/{collection.id}/items"
     query = {k: v for k, v in qp.items() if k != "offset"}
+    if "limit" in query:
+        query["limit"] = str(limit)
     links = [
         {"href": f"{items_url}?{urlencode({**query, 'offset': offset})}", "rel": "self",
          "type": GEOJSON, "title": "this page"},
@@ -382,17 +429,21 @@ def _crs_header(request: Request) -> dict[str, str]:
     return {"Content-Crs": f"<{parse_crs(request.query_params.get('crs'), 'crs').uri}>"}
 
 
+def _geojson(body: dict[str, Any], request: Request) -> Response:
+    """``body`` written by orjson here, in the route's worker thread (a page of features is
+    the heaviest JSON this app writes: never on the event loop)."""
+    return Response(orjson.dumps(body), media_type=GEOJSON, headers=_crs_header(request))
+
+
 @router.get("/collections/{collection_id}/items", include_in_schema=False)
-def items(collection_id: str, request: Request, engine: EngineDep) -> JSONResponse:
+def items(collection_id: str, request: Request, engine: EngineDep) -> Response:
     """Features of a collection (limit, offset, bbox, bbox-crs, crs, datetime, filters)."""
     found = get_collection(collection_id)
-    body = query_features(engine, found, request)
-    return _json(body, GEOJSON, _crs_header(request))
+    return _geojson(query_features(engine, found, request), request)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", include_in_schema=False)
-def item(collection_id: str, feature_id: str, request: Request, engine: EngineDep) -> JSONResponse:
+def item(collection_id: str, feature_id: str, request: Request, engine: EngineDep) -> Response:
     """One feature; 404 when unknown."""
     found = get_collection(collection_id)
-    body = get_feature(engine, found, feature_id, request)
-    return _json(body, GEOJSON, _crs_header(request))
+    return _geojson(get_feature(engine, found, feature_id, request), request)

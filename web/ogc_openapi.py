@@ -13,13 +13,25 @@ from web.collections import COLLECTIONS, CRS84, SUPPORTED_CRS
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 MVT = "application/vnd.mapbox-vector-tile"
+#: Features on a page when ``limit`` is not given.
+DEFAULT_LIMIT = 10
 #: PostgreSQL's OFFSET is a bigint; a larger ``offset`` is a 400, not a database error.
 MAX_OFFSET = 2**63 - 1
-_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_INSTANT = f"{_DATE}(?:T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:[.][0-9]+)?(?:Z|[+-][0-9]{{2}}:[0-9]{{2}}))?"
+#: Years 0001-9999, and the leap ones among them (Gregorian: every 4th, not every 100th
+#: unless every 400th), so that the pattern admits exactly the days of the calendar.
+_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_DAY = ("(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+        "|02-(?:0[1-9]|1[0-9]|2[0-8]))")
+_DATE = f"(?:{_YEAR}-{_DAY}|{_LEAP_YEAR}-02-29)"
+_TIME = "(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:[.][0-9]+)?"
+_INSTANT = f"{_DATE}(?:T{_TIME}(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]))?"
 #: The grammar of ``datetime`` (RFC 3339 full-date or date-time, or an interval of them with
-#: ``..`` or nothing for an open end); the server enforces the same pattern.
+#: ``..`` or nothing for an open end); the server enforces the same pattern, and every string
+#: it admits is a real instant (no 30 February, no hour 24; leap seconds are not admitted).
 DATETIME_PATTERN = f"^(?:{_INSTANT}|(?:{_INSTANT}|[.][.])?/(?:{_INSTANT}|[.][.])?)$"
+#: Any text without NUL, which no PostgreSQL text can hold (the server refuses it with a 400).
+TEXT_PATTERN = "^[^\\x00]*$"
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -33,14 +45,20 @@ def _json_response(description: str, schema: str, media: str = "application/json
 _ERRORS = {"400": _ref("responses", "InvalidParameter"), "500": _ref("responses", "ServerError")}
 
 
+def limit_parameter(maximum: int) -> dict[str, Any]:
+    """The ``limit`` parameter of a collection whose pages hold at most ``maximum`` features."""
+    return {
+        "name": "limit", "in": "query", "required": False, "style": "form", "explode": False,
+        "description": f"Maximum number of features returned, at most {maximum} (a larger value "
+                       f"is served as {maximum}, with a `next` link to the rest).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": maximum,
+                   "default": min(DEFAULT_LIMIT, maximum)},
+    }
+
+
 def _parameters() -> dict[str, Any]:
     crs_schema = {"type": "string", "format": "uri", "enum": list(SUPPORTED_CRS)}
     return {
-        "limit": {
-            "name": "limit", "in": "query", "required": False, "style": "form", "explode": False,
-            "description": "Maximum number of features returned (values above 10000 are served as 10000).",
-            "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10},
-        },
         "offset": {
             "name": "offset", "in": "query", "required": False, "style": "form", "explode": False,
             "description": "Number of features skipped (used by the `next` links).",
@@ -48,14 +66,22 @@ def _parameters() -> dict[str, Any]:
         },
         "bbox": {
             "name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
-            "description": "Bounding box: 4 numbers (minx,miny,maxx,maxy) or 6 (with minz and maxz, "
-                           "ignored), in CRS84 unless bbox-crs is given; the lower corner must not "
-                           "exceed the upper one and latitudes lie within -90..90.",
-            "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+            "description": "Bounding box: 4 numbers (minx,miny,maxx,maxy) or 6 (minx,miny,minz,"
+                           "maxx,maxy,maxz; heights ignored), in CRS84 unless bbox-crs is given. In "
+                           "CRS84 and EPSG:4326 a west edge east of the east edge crosses the "
+                           "antimeridian; coordinates beyond the poles or ±180° are taken at them. "
+                           "In a projected CRS coordinates beyond its area of use (widened by 1°) "
+                           "are taken at its edge. A box whose lower corner lies above its upper "
+                           "one (south of north; in a projected CRS on either axis) holds nothing: "
+                           "the page is empty.",
+            # minItems/maxItems as OGC's test suite reads them; the "not" rules out 5 numbers
+            "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"},
+                       "not": {"minItems": 5, "maxItems": 5}},
         },
         "bbox-crs": {
             "name": "bbox-crs", "in": "query", "required": False, "style": "form",
-            "explode": False, "description": "CRS of the bbox coordinates.",
+            "explode": False, "description": "CRS of the bbox coordinates (without bbox it has "
+                                             "nothing to apply to).",
             "schema": {**crs_schema, "default": CRS84},
         },
         "crs": {
@@ -68,7 +94,8 @@ def _parameters() -> dict[str, Any]:
             "name": "datetime", "in": "query", "required": False, "style": "form",
             "explode": False, "description": "Instant or interval (RFC 3339 date or date-time with Z "
                                              "or an offset; '..' or nothing for an open end); filters "
-                                             "by validity where a collection has one.",
+                                             "by validity where a collection has one (an interval "
+                                             "that ends before it starts matches nothing).",
             "schema": {"type": "string", "pattern": DATETIME_PATTERN},
         },
         "f": {
@@ -159,7 +186,7 @@ def _collection_paths() -> dict[str, Any]:
     for cid, coll in COLLECTIONS.items():
         filters = [{"name": name, "in": "query", "required": False, "style": "form", "explode": False,
                     "description": f"Only features whose `{name}` equals this value.",
-                    "schema": {"type": "string"}} for name in coll.filters]
+                    "schema": {"type": "string", "pattern": TEXT_PATTERN}} for name in coll.filters]
         paths[f"/collections/{cid}"] = {"get": _op(
             f"Describe {cid}", f"describe_{cid}",
             {"200": _json_response(f"Metadata of {cid}", "collection"),
@@ -169,8 +196,9 @@ def _collection_paths() -> dict[str, Any]:
             {"200": _json_response(f"Features of {cid}", "featureCollectionGeoJSON",
                                    "application/geo+json"),
              "404": _ref("responses", "NotFound")},
-            [_ref("parameters", p) for p in ("limit", "offset", "bbox", "bbox-crs", "crs",
-                                              "datetime", "f")] + filters, (cid,))}
+            [limit_parameter(coll.max_limit)]
+            + [_ref("parameters", p) for p in ("offset", "bbox", "bbox-crs", "crs", "datetime", "f")]
+            + filters, (cid,))}
         paths[f"/collections/{cid}/items/{{featureId}}"] = {"get": _op(
             f"One feature of {cid}", f"get_{cid}_feature",
             {"200": _json_response("The feature", "featureGeoJSON", "application/geo+json"),

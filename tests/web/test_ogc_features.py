@@ -181,15 +181,75 @@ def test_property_filter_level_returns_only_that_level(client: TestClient, demo_
 
 @pytest.mark.parametrize("query", [
     "foo=bar", "limit=0", "limit=abc", "limit=-3", "limit=5&limit=6", "offset=-1",
-    "bbox=1,2,3", "bbox=a,b,c,d", "bbox=106,10,107", "bbox=106,95,107,96", "bbox=107,11,106,10",
-    "crs=EPSG:9210", "crs=http://www.opengis.net/def/crs/EPSG/0/3857",
-    "bbox=1,2,3,4&bbox-crs=urn:nope", "bbox-crs=" + EPSG4326, "datetime=yesterday",
-    "datetime=2026-05-01/2025-01-01", "f=html",
+    "bbox=1,2,3", "bbox=a,b,c,d", "bbox=106,10,107", "bbox=1,2,3,4,5", "bbox=1,2,3,4,5,6,7",
+    "bbox=106,10,inf,11", "crs=EPSG:9210", "crs=http://www.opengis.net/def/crs/EPSG/0/3857",
+    "bbox=1,2,3,4&bbox-crs=urn:nope", "datetime=yesterday", "datetime=2023-02-29",
+    "datetime=2026-01-01T24:00:00Z", "datetime=0000-01-01", "f=html",
 ])
 def test_req_core_query_param_invalid_or_unknown_is_400(client: TestClient, query: str) -> None:
     response = client.get(f"/ogc/collections/schools/items?{query}")
     assert response.status_code == 400, response.text
     assert response.json()["code"] in ("InvalidParameterValue", "UnknownParameter")
+
+
+def _matched(client: TestClient, collection: str, **params: Any) -> int:
+    response = client.get(f"/ogc/collections/{collection}/items", params=params)
+    assert response.status_code == 200, response.text
+    return int(response.json()["numberMatched"])
+
+
+def test_req_core_fc_bbox_crossing_the_antimeridian_covers_both_sides(client: TestClient,
+                                                                     demo_engine: Engine) -> None:
+    # west edge 106.7 east of the east edge -170: from 106.7 to 180 and from -180 to -170
+    east_of = _db(demo_engine, "SELECT count(*) FROM schools WHERE ST_X(geom) >= 106.7"
+                               " AND ST_Y(geom) BETWEEN 10 AND 11")
+    assert 0 < _matched(client, "schools", bbox="106.7,10,-170,11") == east_of
+    assert _matched(client, "schools", bbox="10,106.7,11,-170", **{"bbox-crs": EPSG4326}) == east_of
+
+
+def test_every_schema_valid_bbox_and_datetime_has_a_meaning(client: TestClient,
+                                                           demo_engine: Engine) -> None:
+    """What OpenAPI 3.0 cannot say about a bbox or a datetime is answered, not refused."""
+    schools = _db(demo_engine, "SELECT count(*) FROM schools")
+    # beyond the poles and the antimeridian: taken at them
+    assert _matched(client, "schools", bbox="-500,-100,500,100") == schools
+    assert _matched(client, "schools", bbox="106,10,107,95") == _matched(client, "schools",
+                                                                         bbox="106,10,107,90")
+    # a lower corner above the upper one holds nothing, in any CRS
+    assert _matched(client, "schools", bbox="106,11,107,10") == 0
+    assert _matched(client, "schools", bbox="700000,1100000,500000,1300000",
+                    **{"bbox-crs": EPSG9210}) == 0
+    # projected coordinates far outside the CRS's area are taken at its edge (no 500, no
+    # endless ST_Segmentize)
+    assert _matched(client, "schools", bbox="-1e300,-1e300,1e300,1e300",
+                    **{"bbox-crs": EPSG9210}) == schools
+    # bbox-crs without bbox has nothing to apply to; 6 numbers carry heights, ignored
+    assert _matched(client, "schools", **{"bbox-crs": EPSG4326}) == schools
+    assert _matched(client, "schools", bbox="106,10,-5,107,11,5") == _matched(
+        client, "schools", bbox="106,10,107,11")
+    # an interval that ends before it starts holds no instant; a leap day is a day
+    assert _matched(client, "wards", datetime="2026-05-01/2025-01-01") == 0
+    assert _matched(client, "wards", datetime="2024-02-29") > 0
+
+
+def test_req_core_fc_limit_above_a_collections_maximum_is_served_as_it(client: TestClient,
+                                                                     demo_engine: Engine) -> None:
+    """roads pages hold at most 1,000 features, as the document says; a larger limit is
+    served as 1,000 with a next link that says so, and the pages cover every road once."""
+    roads = _db(demo_engine, "SELECT count(*) FROM road_edges")
+    assert roads > 2000
+    document = client.get("/ogc/api").json()
+    params = document["paths"]["/collections/roads/items"]["get"]["parameters"]
+    limit = next(p for p in params if p.get("name") == "limit")
+    assert limit["schema"]["maximum"] == 1000 and "1000" in limit["description"]
+    body = client.get("/ogc/collections/roads/items", params={"limit": 10_000}).json()
+    assert body["numberReturned"] == 1000 and body["numberMatched"] == roads
+    next_href = next(link["href"] for link in body["links"] if link["rel"] == "next")
+    assert "limit=1000" in next_href and "offset=1000" in next_href
+    ids = [f["id"] for f in body["features"]]
+    second = client.get(_path(next_href)).json()
+    ids += [f["id"] for f in second["features"]]
+    assert len(set(ids)) == 2000
 
 
 def test_req_core_datetime_on_validity_period(client: TestClient, demo_engine: Engine) -> None:
