@@ -62,8 +62,18 @@ def drop_database(url: str) -> None:
         maintenance.dispose()
 
 
+#: Seconds to wait for a connection: a database host that drops packets would otherwise hold
+#: every request (and the worker thread serving it) for the system's TCP timeout, minutes.
+CONNECT_TIMEOUT_S = 10
+
+
 def create_engine(url: str | sa.URL, **kwargs: object) -> Engine:
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    """An engine that checks a pooled connection before use and gives up connecting after
+    :data:`CONNECT_TIMEOUT_S` (unless the URL sets ``connect_timeout`` itself)."""
+    connect_args: dict[str, object] = {}
+    if "connect_timeout" not in make_url(url).query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def alembic_config(url: str) -> Config:
@@ -79,9 +89,19 @@ def migrate(url: str) -> None:
 
 
 def register_crs(engine: Engine) -> int:
-    """Upsert the custom VN-2000 SRIDs (pinned to EPSG:6960) into ``spatial_ref_sys``."""
+    """Upsert the custom VN-2000 SRIDs (pinned to EPSG:6960) into ``spatial_ref_sys``; return
+    how many rows were missing or different (0 when all are there already)."""
     rows = vn2000_spatial_ref_rows()
     with engine.begin() as conn:
+        present: dict[object, object] = dict(conn.execute(sa.text(
+            "SELECT srid, proj4text FROM spatial_ref_sys WHERE srid = ANY(:srids)"
+            " AND auth_name IS NULL AND auth_srid IS NULL AND srtext = ''"),
+            {"srids": [row["srid"] for row in rows]}).all())
+        # write only what differs: a database made read-only (maintenance, a standby) that
+        # already holds the rows still opens, to serve reads
+        rows = [row for row in rows if present.get(row["srid"]) != row["proj4text"]]
+        if not rows:
+            return 0
         conn.execute(
             sa.text(
                 "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "

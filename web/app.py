@@ -9,15 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from gis_service.settings import get_settings
-from web import compare, officer, ogc_features, pages, parent_api, planner, public_api, tiles
+from web import compare, health, officer, ogc_features, pages, parent_api, planner, public_api, tiles
 from web.api_docs import declare_errors
 from web.compression import GzipMiddleware
-from web.deps import EngineDep, install_error_handlers
+from web.deps import install_error_handlers
 from web.fastpath import FastPathMiddleware
 from web.rate_limit import RateLimitMiddleware
 from web.security import SecurityMiddleware
@@ -33,6 +33,12 @@ class App(FastAPI):
             self.openapi_schema = declare_errors(super().openapi())
         return self.openapi_schema
 
+    def build_middleware_stack(self) -> ASGIApp:
+        """The security headers wrap everything, Starlette's ``ServerErrorMiddleware``
+        included (``add_middleware`` would put them inside it, and a 500 or a 503 answered
+        there would go out bare)."""
+        return SecurityMiddleware(super().build_middleware_stack())
+
 
 def create_app() -> FastAPI:
     """Build the app; FastAPI's own (3.1) docs live at ``/internal/docs``, the OGC 3.0 one at
@@ -41,8 +47,7 @@ def create_app() -> FastAPI:
               openapi_url="/internal/openapi.json", redoc_url=None)
     install_error_handlers(app)
     settings = get_settings()
-    app.add_middleware(FastPathMiddleware)  # inside the security headers (added last = outer)
-    app.add_middleware(SecurityMiddleware)
+    app.add_middleware(FastPathMiddleware)  # inside the security headers (App wraps them all)
     # gzip outermost, then the rate limit (it counts the bytes before compression; its 429s
     # carry the security headers themselves)
     app.add_middleware(RateLimitMiddleware, rate_per_s=settings.rate_limit_per_s,
@@ -57,11 +62,5 @@ def create_app() -> FastAPI:
     app.include_router(compare.router)
     app.include_router(officer.router)
     app.include_router(planner.router)
-
-    @app.get("/healthz")
-    def healthz(engine: EngineDep) -> dict[str, Any]:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        return {"status": "ok"}
-
+    app.include_router(health.router)
     return app

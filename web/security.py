@@ -1,4 +1,9 @@
-"""Security headers on every answer and a request-body size limit (pure ASGI middleware)."""
+"""Security headers on every answer and a request-body size limit (pure ASGI middleware).
+
+The app wraps its whole middleware stack in :class:`SecurityMiddleware` (``web.app.App``), outside
+Starlette's ``ServerErrorMiddleware``: the 500 and 503 answers to errors no handler took carry the
+headers too.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,38 @@
+"""``/healthz`` (the database can be read and written) and ``/readyz`` (ready to serve reads).
+
+A load balancer sends page views to every instance whose ``/readyz`` answers 200, which stays
+true while the database is read-only for maintenance; ``/healthz`` answers 503 then, as the
+instance cannot do its whole job (sign-in, uploads, runs). Both answer 503 with
+``Retry-After`` through :func:`web.deps.database_fault_response` when the database fails.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from gis_service.health import check_writable, code_revisions, schema_revisions
+from web.deps import RETRY_AFTER_S, EngineDep, error_response
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz")
+def healthz(engine: EngineDep) -> Response:
+    """200 when a write to the database succeeds (it is rolled back)."""
+    check_writable(engine)
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/readyz")
+def readyz(request: Request, engine: EngineDep) -> Response:
+    """200 when the database answers and its schema is the one this code migrates to."""
+    database, code = schema_revisions(engine), code_revisions()
+    if database != code:
+        return error_response(
+            request, 503, "SchemaNotCurrent",
+            f"lược đồ cơ sở dữ liệu ở phiên bản {', '.join(sorted(database)) or 'trống'}, mã cần "
+            f"{', '.join(sorted(code))} / the database schema is at "
+            f"{', '.join(sorted(database)) or 'none'}, the code needs {', '.join(sorted(code))}",
+            headers={"Retry-After": str(RETRY_AFTER_S)})
+    return JSONResponse({"status": "ready", "schema": sorted(code)})
