@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from admissions.distance import DistanceSource
 from admissions.problem import LEVEL_OF_GRADE, TIERS, AdmissionProblem
+from gis_service.csv_cells import long_cells
 from gis_service.errors import InputError, Problem
 
 SCHOOL_COLUMNS = ("code", "name", "level", "ownership", "lon", "lat")
@@ -37,6 +38,8 @@ GRADE10_MAX_SCORE = 30.0
 #: Default length of stated choice lists for grades 1/6, and of the "nearest first" list.
 DEFAULT_MAX_CHOICES = 10
 _CHOICE = re.compile(r"^choice(\d+)$")
+#: Longest applicant id (the ``applicants.applicant_id`` column).
+MAX_APPLICANT_ID_CHARS = 32
 #: Level names in the Vietnamese reasons (the English ones use the codes).
 _LEVEL_VI = {"preschool": "mầm non", "primary": "tiểu học", "lower_secondary": "THCS",
              "upper_secondary": "THPT"}
@@ -45,7 +48,10 @@ _LEVEL_VI = {"preschool": "mầm non", "primary": "tiểu học", "lower_seconda
 REASONS: dict[str, tuple[str, str]] = {
     "unreadable": ("không đọc được tệp CSV: {error}", "cannot read CSV: {error}"),
     "missing_column": ("thiếu cột", "missing column"),
-    "no_rows": ("tệp không có dòng nào", "the file has no rows"),
+    "no_rows": ("tệp chỉ có dòng tiêu đề, không có dòng dữ liệu nào: không lưu gì",
+                "the file has a header but no data rows: nothing is stored"),
+    "id_too_long": ("mã hồ sơ dài {length} ký tự, tối đa {limit}",
+                    "applicant id of {length} characters, at most {limit}"),
     "empty": ("bỏ trống", "empty"),
     "not_a_number": ("không phải là số: {value!r}", "not a number: {value!r}"),
     "coordinate_range": ("{value} nằm ngoài khoảng -{limit:g}..{limit:g}",
@@ -92,12 +98,21 @@ def _rows(mask: NDArray[np.bool_]) -> list[int]:
 
 
 def _read_csv(path: Path, label: str) -> pd.DataFrame:
+    """The CSV as stripped strings, refusing a file without data rows and any cell (or
+    column name) longer than :data:`gis_service.csv_cells.MAX_CELL_CHARS`, each named by
+    row and field."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise InputError(_problem(label, None, None, "unreadable", error=error)) from error
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda column: column.str.strip())
+    frame = frame.apply(lambda column: column.str.strip())
+    problems = long_cells(frame, label)
+    if problems:
+        raise InputError(problems)
+    if frame.empty:
+        raise InputError(_problem(label, None, None, "no_rows"))
+    return frame
 
 
 def read_table(path: str | Path, columns: tuple[str, ...]) -> tuple[str, pd.DataFrame]:
@@ -108,8 +123,6 @@ def read_table(path: str | Path, columns: tuple[str, ...]) -> tuple[str, pd.Data
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError([_problem(label, None, c, "missing_column") for c in missing])
-    if frame.empty:
-        raise InputError(_problem(label, None, None, "no_rows"))
     return label, frame
 
 
@@ -268,6 +281,9 @@ def read_applicants(
     for i, applicant in enumerate(frame["applicant_id"].tolist()):
         if not applicant:
             problems.append(_problem(label, i + 1, "applicant_id", "empty"))
+        elif len(applicant) > MAX_APPLICANT_ID_CHARS:
+            problems.append(_problem(label, i + 1, "applicant_id", "id_too_long",
+                                     length=len(applicant), limit=MAX_APPLICANT_ID_CHARS))
         elif applicant in first_row:
             problems.append(
                 _problem(label, i + 1, "applicant_id", "duplicate_applicant", applicant=applicant,

@@ -9,16 +9,22 @@ import pandas as pd
 from pyproj import CRS
 
 from gis_service.crs import STORAGE_CRS, parse_crs, to_storage
+from gis_service.csv_cells import long_cells
 from gis_service.errors import CRSError, InputError, Problem
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    """A UTF-8 CSV as strings (no type guessing), or an InputError naming the file."""
+    """A UTF-8 CSV as strings (no type guessing), or an InputError naming the file (and the
+    row and field of each cell longer than :data:`gis_service.csv_cells.MAX_CELL_CHARS`)."""
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(Problem(str(path), None, None, f"not a readable UTF-8 CSV: {exc}",
                                  reason_vi=f"không đọc được tệp CSV UTF-8: {exc}")) from exc
+    problems = long_cells(frame, str(path))
+    if problems:
+        raise InputError(problems)
+    return frame
 
 
 def read_vector(path: Path, declared_crs: str | None) -> gpd.GeoDataFrame:

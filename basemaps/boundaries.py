@@ -12,6 +12,9 @@ from shapely.geometry import MultiPolygon, Polygon
 from basemaps._frames import read_vector
 from gis_service.errors import InputError, Problem
 
+#: Longest unit code (the ``admin_units.code`` column).
+MAX_CODE_CHARS = 16
+
 #: where each level's code, name and parent code are found, first match wins
 _FIELDS = {
     "ward": (("ward_code",), ("ward_name", "name"), ("district_code", "parent_code")),
@@ -27,6 +30,10 @@ REASONS: dict[str, tuple[str, str]] = {
                        "duplicate code {code} (first at row {first})"),
     "unknown_level": ("cấp hành chính không hợp lệ {value!r} (district hoặc ward)",
                       "unknown level {value!r} (district or ward)"),
+    "no_features": ("tệp không có đối tượng nào: không lưu gì",
+                    "the file has no features: nothing is stored"),
+    "code_too_long": ("mã dài {length} ký tự, tối đa {limit}",
+                      "code of {length} characters, at most {limit}"),
     "not_a_polygon": ("hình học bị thiếu, rỗng hoặc không phải đa giác", "missing, empty or not a polygon"),
     "outside_vietnam": ("nằm ở kinh độ {lon:.4f}, vĩ độ {lat:.4f}, ngoài Việt Nam: khai báo sai hệ tọa độ?",
                         "lies at lon {lon:.4f}, lat {lat:.4f}, outside Vietnam: wrong CRS declared?"),
@@ -63,6 +70,8 @@ def read_boundaries(
     """
     path = Path(path)
     frame = read_vector(path, crs)
+    if frame.empty:
+        raise InputError(Problem.of(str(path), None, None, REASONS["no_features"]))
     level = level or detect_level(frame)
     spec = _FIELDS[level] if level in _FIELDS else _FIELDS["generic"]
     code_col, name_col, parent_col = (_pick(frame, options) for options in spec)
@@ -79,6 +88,10 @@ def read_boundaries(
         geom = record.get("geometry")
         if not code:
             problems.append(Problem.of(str(path), index, code_col, REASONS["missing_code"]))
+            continue
+        if len(code) > MAX_CODE_CHARS:
+            problems.append(Problem.of(str(path), index, code_col, REASONS["code_too_long"],
+                                       length=len(code), limit=MAX_CODE_CHARS))
             continue
         if code in seen:
             problems.append(Problem.of(str(path), index, code_col, REASONS["duplicate_code"],
@@ -99,6 +112,10 @@ def read_boundaries(
                                        lon=lon, lat=lat))
             continue
         parent = str(record.get(parent_col) or "").strip() if parent_col else ""
+        if len(parent) > MAX_CODE_CHARS:
+            problems.append(Problem.of(str(path), index, parent_col, REASONS["code_too_long"],
+                                       length=len(parent), limit=MAX_CODE_CHARS))
+            continue
         rows.append({
             "code": code,
             "name": str(record.get(name_col) or code) if name_col else code,

@@ -58,6 +58,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "bad_maxspeed": ("tốc độ tối đa {value!r} không phải số km/h",
                      "maxspeed {value!r} is not a number of km/h"),
     "no_roads": ("không có đường nào dùng được", "no usable road"),
+    "no_features": ("tệp không có đối tượng nào: không lưu gì",
+                    "the file has no features: nothing is stored"),
 }
 
 
@@ -83,6 +85,8 @@ def read_road_lines(
     if not tolerance_m > 0:
         raise ValueError("the noding tolerance must be a positive number of metres")
     frame = read_vector(path, crs)
+    if frame.empty:
+        raise InputError(Problem.of(str(path), None, None, REASONS["no_features"]))
     if class_field not in frame.columns:
         raise InputError(Problem.of(str(path), None, class_field, REASONS["no_class_column"],
                                     column=class_field,

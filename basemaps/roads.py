@@ -153,7 +153,8 @@ def _read_osm(path: Path) -> tuple[RoadLayer, ReadStats]:
         raise InputError(Problem(str(path), None, None, f"not a readable OSM file: {exc}")) from exc
     stats.ways_kept = len(attrs)
     if not attrs:
-        raise InputError(Problem(str(path), None, "highway", "no roads (ways with highway=*)"))
+        raise InputError(Problem(str(path), None, "highway", "no roads (ways with highway=*)",
+                                 reason_vi="không có đường nào (way có highway=*)"))
     layer = _split_ways(way_nodes, way_lon, way_lat, attrs, source=str(path))
     return layer, stats
 
@@ -284,6 +285,9 @@ def _read_graphml(path: Path) -> tuple[RoadLayer, ReadStats]:
             float(data.get("length", 0.0)), geom,
         ))
     stats.ways_with_highway = stats.ways_kept = len(records)
+    if not records:  # an empty graph would replace the basemap by nothing
+        raise InputError(Problem(str(path), None, None, "no roads: the graph has no edges",
+                                 reason_vi="không có đường nào: đồ thị không có cạnh nào"))
     edges = pd.DataFrame(records, columns=["u", "v", "osm_id", "highway", "oneway", "maxspeed_kmh",
                                            "access", "name", "length_m", "geometry"])
     nodes = pd.DataFrame(

@@ -15,6 +15,8 @@ from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
 REQUIRED = ("code", "name", "level", "ownership")
 OPTIONAL_TEXT = ("district_code", "ward_code", "address")
 CAPACITIES = ("capacity_grade1", "capacity_grade6", "capacity_grade10")
+#: Longest value of the coded columns (``schools.code``, ``district_code``, ``ward_code``).
+MAX_CHARS = {"code": 32, "district_code": 16, "ward_code": 16}
 SCHOOL_COLUMNS = ["code", "name", "level", "ownership", "lon", "lat", *OPTIONAL_TEXT, *CAPACITIES,
                   "programmes"]
 #: Separator of the optional ``programmes`` column ("Thường (đại trà); Tích hợp").
@@ -37,6 +39,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "bad_coordinates": ("tọa độ không hợp lệ {lon!r}, {lat!r}", "bad coordinates {lon!r}, {lat!r}"),
     "coordinates_range": ("tọa độ nằm ngoài phạm vi: {lon}, {lat}", "coordinates out of range: {lon}, {lat}"),
     "not_whole": ("không phải số nguyên: {value!r}", "not a whole number: {value!r}"),
+    "no_rows": ("tệp không có dòng dữ liệu nào: không lưu gì",
+                "the file has no data rows: nothing is stored"),
+    "too_long": ("dài {length} ký tự, tối đa {limit}", "{length} characters, at most {limit}"),
     "negative_capacity": ("chỉ tiêu âm {value}", "negative capacity {value}"),
 }
 
@@ -62,6 +67,8 @@ def read_schools(path: str | Path, crs: str | None = None) -> tuple[pd.DataFrame
             if not crs:
                 raise InputError(Problem.of(str(path), None, "x", REASONS["xy_need_crs"]))
             table = table.rename(columns={"x": "lon", "y": "lat"})
+    if table.empty:
+        raise InputError(Problem.of(str(path), None, None, REASONS["no_rows"]))
     missing = [c for c in (*REQUIRED, "lon", "lat") if c not in table.columns]
     if missing:
         raise InputError(Problem.of(str(path), None, missing[0], REASONS["missing_columns"],
@@ -90,6 +97,10 @@ def _check_rows(
             bad("code", "duplicate_code", code=code, first=first_row[code])
         else:
             first_row[code] = row_number
+        for column, limit in MAX_CHARS.items():
+            text = (row.get(column) or "").strip()
+            if len(text) > limit:
+                bad(column, "too_long", length=len(text), limit=limit)
         if not row["name"].strip():
             bad("name", "missing_name")
         if row["level"].strip() not in SCHOOL_LEVELS:

@@ -58,6 +58,13 @@ def _fail(error: Exception) -> NoReturn:
     raise typer.Exit(code=2) from error
 
 
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    """An ``--out`` file, its text cells safe to open in a spreadsheet."""
+    from gis_service.csv_cells import write_frame
+
+    write_frame(frame, out)
+
+
 def _read(path: Path) -> pd.DataFrame:
     import pandas as pd
 
@@ -108,7 +115,7 @@ def enrolment_command(
 
         result, report = service.forecast_and_store(get_engine(), horizon)
         if out is not None:
-            result.to_csv(out, index=False, encoding="utf-8")
+            _write(result, out)
         for line in report.lines():
             typer.echo(line)
         typer.echo(f"{len(result)} forecast rows stored in enrolment_forecasts")
@@ -127,7 +134,7 @@ def enrolment_command(
         result = forecast_enrolment(data, horizon, report, forced)
     except (InputError, ValueError) as error:
         _fail(error)
-    result.to_csv(out, index=False, encoding="utf-8")
+    _write(result, out)
     for line in report.lines():
         typer.echo(line)
     if forced:
@@ -148,7 +155,7 @@ def cutoffs_command(
         forecast = forecast_cutoffs(_read(history), year, coverage)
     except (InputError, ValueError) as error:
         _fail(error)
-    forecast.to_csv(out, index=False, encoding="utf-8")
+    _write(forecast, out)
     typer.echo(f"{len(forecast)} schools forecast for {year}")
 
 
@@ -180,7 +187,7 @@ def backtest_command(
             typer.echo(f"ratio model/last value: {result.ratio_to_baseline:.3f}")
             typer.echo(f"interval coverage: {result.interval_coverage:.3f} ({result.n_schools} schools)")
             if out is not None:
-                result.predictions.to_csv(out, index=False, encoding="utf-8")
+                _write(result.predictions, out)
             return
         if population is None or births is None or enrolment is None:
             raise typer.BadParameter("give --population, --births and --enrolment, or --cutoffs")
@@ -193,7 +200,7 @@ def backtest_command(
     for line in report.lines():
         typer.echo(line)
     if out is not None:
-        report.scores.to_csv(out, index=False, encoding="utf-8")
+        _write(report.scores, out)
 
 
 @plan_app.command("gaps")
@@ -228,7 +235,7 @@ def gaps_command(
             raise typer.BadParameter("database mode needs --year", param_hint="--year")
         table = service.gaps_and_store(get_engine(), level, year, minutes)
         if out is not None:
-            table.to_csv(out, index=False, encoding="utf-8")
+            _write(table, out)
         typer.echo(f"{len(table)} wards; shortfall {table['shortfall_seats'].sum():.0f} seats of "
                    f"demand {table['demand'].sum():.0f} within {minutes:g} min (stored)")
         return
@@ -251,7 +258,7 @@ def gaps_command(
         )
     except (InputError, ValueError) as error:
         _fail(error)
-    table.to_csv(out, index=False, encoding="utf-8")
+    _write(table, out)
     typer.echo(
         f"{len(table)} wards; shortfall {table['shortfall_seats'].sum():.0f} seats "
         f"of demand {table['demand'].sum():.0f} within {minutes:g} min"
@@ -329,13 +336,13 @@ def sites_command(
             result = exact if better else heuristic
     except (InputError, ValueError) as error:
         _fail(error)
-    pd.DataFrame(
+    _write(pd.DataFrame(
         {
             "site_id": [problem.candidate_ids[int(j)] for j in result.sites],
             "model": chosen_model,
             "method": result.method,
         }
-    ).to_csv(out, index=False, encoding="utf-8")
+    ), out)
     summary = siting_summary(problem, result.sites, threshold_s).set_index("scenario")
     figures: dict[str, Any] = {
         "model": chosen_model,

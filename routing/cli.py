@@ -153,6 +153,7 @@ def nearest(
     _check_choice(weight, ("time", "distance"), "--weight")
 
     def action() -> None:
+        from gis_service.csv_cells import write_frame
         from routing.nearest import nearest_schools
 
         graph = _load_graph(roads, mode)
@@ -163,7 +164,7 @@ def nearest(
             table["code"].tolist(), k=k, weight=weight, origin_ids=homes["origin_id"].tolist(),
             school_levels=table["level"].tolist(), level=level, max_offroad_m=max_offroad_m,
         )
-        result.round({"distance_m": 2, "time_s": 2}).to_csv(out, index=False)
+        write_frame(result.round({"distance_m": 2, "time_s": 2}), out)
         typer.echo(f"{len(result)} rows for {len(homes)} origins written to {out}")
 
     _run(action)
@@ -190,6 +191,7 @@ def matrix(
         import numpy as np
         import pandas as pd
 
+        from gis_service.csv_cells import write_frame
         from routing.matrix import od_matrix
 
         graph = _load_graph(roads, mode)
@@ -207,7 +209,7 @@ def matrix(
             "school_code": table["code"].to_numpy()[coo.col],
             "distance_m": distance, "time_s": coo.data,
         }).sort_values(["origin_id", "time_s" if weight == "time" else "distance_m"])
-        frame.round({"distance_m": 2, "time_s": 2}).to_csv(out, index=False)
+        write_frame(frame.round({"distance_m": 2, "time_s": 2}), out)
         typer.echo(f"{len(frame)} origin-school pairs within the cut-off written to {out}")
 
     _run(action)

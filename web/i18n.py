@@ -133,6 +133,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "upload_capacities_button": ("Nhập chỉ tiêu", "Import places"),
     "capacity_rows": ("trường có chỉ tiêu mới", "schools with new places"),
     "upload_ok": ("Đã nhập", "Imported"),
+    "discard_run": ("Đợt này đã chạy phân bổ: tôi đồng ý xóa kết quả đã lưu ({placements} kết quả"
+                    " xếp trường, {overrides} quyết định điều chỉnh của cán bộ) khi nhập tệp này",
+                    "This round has been run: discard its stored result ({placements} allocations,"
+                    " {overrides} officer overrides) with this import"),
     "upload_refused": ("Tệp bị từ chối, không lưu hồ sơ nào:", "File refused, nothing stored:"),
     "problems": ("lỗi", "problems"),
     "shown": ("hiển thị", "showing"),

@@ -5,8 +5,6 @@ personal data."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import tempfile
@@ -19,6 +17,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
 from admissions import service
 from admissions.address_checks import CheckLimits, address_flags
@@ -26,7 +25,8 @@ from admissions.allocation import MECHANISMS, Allocation, allocate
 from admissions.metrics import comparison_table
 from admissions.problem import LEVEL_OF_GRADE
 from admissions.round_capacities import import_capacities
-from gis_service.errors import InputError, NotFoundError
+from gis_service.csv_cells import csv_text
+from gis_service.errors import ConflictError, InputError, NotFoundError
 from web.auth import AdminUser, OfficerUser, check_csrf
 from web.deps import ApiError, BadRequestError, EngineDep
 from web.pages import city_bounds, render
@@ -34,7 +34,12 @@ from web.users import User, audit
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
+#: Last page of a round's applicants that may be asked for (100 million applicants).
+MAX_PAGE = 1_000_000
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: An uploaded file's name is cut to this many UTF-8 bytes (it names the file in problems
+#: and in the audit log, and becomes a temporary file's name: 255 bytes at most there).
+MAX_FILENAME_BYTES = 120
 #: Problems listed on the page; the count says how many more there are.
 MAX_PROBLEMS_SHOWN = 500
 #: Address flags listed on the round page; the CSV has them all.
@@ -117,6 +122,8 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
         "bounds": city_bounds(engine),
         "imported_applicants": None, "imported_capacities": None, "problems": None,
         "problem_count": 0, "metrics": None, "error": None,
+        # what an import would discard: the upload forms then ask for a confirmation
+        "stored_run": service.run_summary(engine, round_id),
     }
     context.update(extra)
     return render(request, engine, "officer_round.html", context, status_code=status_code)
@@ -167,44 +174,70 @@ def create_round(request: Request, engine: EngineDep, user: OfficerUser,
 def officer_round(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
                   page: int = 1) -> HTMLResponse:
     """One round's state and applicants (personal data), a page at a time; the view is audited."""
-    if page < 1:
-        raise BadRequestError("page must be at least 1")
+    if not 1 <= page <= MAX_PAGE:
+        raise BadRequestError(f"trang (page) phải từ 1 đến {MAX_PAGE} / "
+                              f"page must be within 1..{MAX_PAGE}")
     return _round_page(request, engine, user, round_id, page)
 
 
 @router.post("/officer/rounds/{round_id}/applicants", response_class=HTMLResponse)
 async def import_file(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
                       file: Annotated[UploadFile, File()],
-                      csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
+                      csrf_token: Annotated[str, Form()] = "",
+                      discard_run: Annotated[bool, Form()] = False) -> HTMLResponse:
     """Replace the round's applicants by an uploaded CSV; a file with any problem stores
-    nothing and every problem is listed with its row and field."""
-    return await _upload(request, engine, user, round_id, file, csrf_token, "applicants")
+    nothing and every problem is listed with its row and field. A round that has been run
+    keeps its result unless ``discard_run`` (the form's confirmation box) is ticked."""
+    return await _upload(request, engine, user, round_id, file, csrf_token, "applicants",
+                         discard_run)
 
 
 @router.post("/officer/rounds/{round_id}/capacities", response_class=HTMLResponse)
 async def import_capacity_file(round_id: str, request: Request, engine: EngineDep,
                                user: RoundUser, file: Annotated[UploadFile, File()],
-                               csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
-    """Set the round's places per school from a CSV ``school_code,capacity``; all rows or none."""
-    return await _upload(request, engine, user, round_id, file, csrf_token, "capacities")
+                               csrf_token: Annotated[str, Form()] = "",
+                               discard_run: Annotated[bool, Form()] = False) -> HTMLResponse:
+    """Set the round's places per school from a CSV ``school_code,capacity``; all rows or
+    none. A round that has been run keeps its result unless ``discard_run`` is ticked."""
+    return await _upload(request, engine, user, round_id, file, csrf_token, "capacities",
+                         discard_run)
+
+
+def upload_name(filename: str | None, default: str) -> str:
+    """A safe name for an uploaded file: its last path part without control characters, cut
+    to :data:`MAX_FILENAME_BYTES` (keeping the extension, ``…`` where cut); ``default``
+    when nothing is left."""
+    name = "".join(ch for ch in re.split(r"[/\\]", filename or "")[-1] if ch.isprintable())
+    name = name.strip()
+    if name in ("", ".", ".."):
+        return default
+    if len(name.encode()) <= MAX_FILENAME_BYTES:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not (dot and stem and len(extension.encode()) <= 16):
+        stem, extension = name, ""
+    ending = f"….{extension}" if extension else "…"
+    while len((stem + ending).encode()) > MAX_FILENAME_BYTES:
+        stem = stem[:-1]
+    return stem + ending
 
 
 async def _upload(request: Request, engine: Engine, user: User, round_id: str, file: UploadFile,
-                  csrf_token: str, kind: str) -> HTMLResponse:
+                  csrf_token: str, kind: str, discard_run: bool) -> HTMLResponse:
     check_csrf(request, csrf_token)
     service.get_round(engine, round_id)
     content = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
         raise ApiError(413, "PayloadTooLarge", f"file over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-    name = Path(file.filename or "").name
-    if name in ("", ".", ".."):
-        name = f"{kind}.csv"
+    name = upload_name(file.filename, f"{kind}.csv")
     importer = service.import_applicants if kind == "applicants" else import_capacities
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(content)
         try:
-            count = importer(engine, round_id, path, actor=user.username)
+            # in a worker thread: the import may wait for the round's lock (a run storing)
+            count = await run_in_threadpool(importer, engine, round_id, path,
+                                            actor=user.username, discard_run=discard_run)
         except InputError as error:
             refused = "round.import_refused" if kind == "applicants" else f"round.import_{kind}_refused"
             audit(engine, user.username, refused, round_id,
@@ -212,7 +245,9 @@ async def _upload(request: Request, engine: Engine, user: User, round_id: str, f
             return _round_page(request, engine, user, round_id, status_code=422,
                                problems=error.problems[:MAX_PROBLEMS_SHOWN],
                                problem_count=len(error.problems), upload_name=name)
-        except service.RoundStateError as error:
+        except (service.RoundStateError, ConflictError) as error:
+            # a run that would be discarded (the page asks to confirm), a published round,
+            # or a race lost to another officer's action
             return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
     return _round_page(request, engine, user, round_id, **{f"imported_{kind}": count})
 
@@ -226,7 +261,7 @@ def run(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
         raise BadRequestError(f"mechanism must be one of {', '.join(MECHANISMS)}")
     try:
         figures = service.run_round(engine, round_id, mechanism or None, actor=user.username)
-    except service.RoundStateError as error:
+    except (service.RoundStateError, ConflictError) as error:  # inputs changed while it ran
         return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
     except NotFoundError as error:
         service.get_round(engine, round_id)  # an unknown round stays a 404
@@ -319,7 +354,7 @@ def override(round_id: str, applicant_id: str, request: Request, engine: EngineD
     try:
         service.override_applicant(engine, round_id, applicant_id, school_code or None,
                                    reason.strip(), actor=user.username, force=force)
-    except service.RoundStateError as error:
+    except (service.RoundStateError, ConflictError) as error:
         return _explain_page(request, engine, user, round_id, applicant_id, str(error), 409)
     except ValueError as error:  # InputError included: unknown school, full school, ...
         return _explain_page(request, engine, user, round_id, applicant_id, str(error), 400)
@@ -346,17 +381,15 @@ def publish(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
     check_csrf(request, csrf_token)
     try:
         service.publish_round(engine, round_id, actor=user.username)
-    except service.RoundStateError as error:
+    except (service.RoundStateError, ConflictError) as error:
         return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
     return RedirectResponse(f"/officer/rounds/{round_id}", status_code=303)
 
 
 def _csv(frame_rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(frame_rows)
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+    """The rows as a CSV download; text cells a spreadsheet would run as formulas are
+    neutralised (:mod:`gis_service.csv_cells`)."""
+    return Response(csv_text(frame_rows, columns), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 

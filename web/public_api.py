@@ -5,8 +5,6 @@ Everything here is public: no personal data, only schools, places and aggregates
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from typing import Annotated, Any
@@ -17,6 +15,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope, Send
 
+from gis_service.csv_cells import csv_text
 from gis_service.spatial import school_counts
 from web.api_docs import NO_ROAD_NETWORK, NOT_FOUND, CSVResponse, GeoJSONResponse
 from web.deps import ApiError, BadRequestError, EngineDep, app_engine, data_versions
@@ -201,12 +200,9 @@ def download_geojson(engine: EngineDep) -> Response:
 
 @router.get("/download/schools.csv", response_class=CSVResponse)
 def download_csv(engine: EngineDep) -> CSVResponse:
-    """Every school as UTF-8 CSV; licence and data date in leading ``#`` comment lines."""
+    """Every school as UTF-8 CSV; licence and data date in leading ``#`` comment lines. Text
+    cells a spreadsheet would run as formulas are neutralised (:mod:`gis_service.csv_cells`)."""
     rows = list_schools(engine, SchoolFilters())
-    out = io.StringIO()
-    out.write(f"# licence: {LICENCE}\n# attribution: {ATTRIBUTION}\n# data date: {data_date(engine)}\n")
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return CSVResponse(out.getvalue(),
+    preamble = f"# licence: {LICENCE}\n# attribution: {ATTRIBUTION}\n# data date: {data_date(engine)}\n"
+    return CSVResponse(csv_text(rows, CSV_COLUMNS, preamble),
                        headers={"Content-Disposition": 'attachment; filename="edugis-schools.csv"'})

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
@@ -26,6 +27,8 @@ from admissions.round_capacities import import_capacities
 from gis_service.errors import ConflictError
 from gis_service.transactions import write_transaction
 from tests.conftest import database_env
+from tests.security.officer_session import officer_session
+from tests.web.test_officer import csrf
 from web.cli import app
 
 FIRST, SECOND = "DM-THPT-001", "DM-THPT-002"
@@ -310,3 +313,57 @@ def test_a_race_lost_every_time_is_a_conflict_not_a_database_error(engine: Engin
 
     with pytest.raises(ConflictError, match="3 times"):
         write_transaction(engine, always_loses, what="test", attempts=3)
+
+
+@pytest.fixture
+def officer(demo_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, str]]:
+    with officer_session(demo_engine, monkeypatch) as signed_in:
+        yield signed_in
+
+
+def test_the_round_page_answers_409_when_inputs_change_during_a_run(
+        officer: tuple[TestClient, str], demo_engine: Engine, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    client, name = officer
+    round_id = _round(demo_engine)
+    service.grant_round(demo_engine, round_id, name)
+    service.import_applicants(demo_engine, round_id, _applicants(tmp_path / "old.csv", "OLD", 4))
+    new = _applicants(tmp_path / "new.csv", "NEW", 2)
+    _hook_mechanism(monkeypatch, lambda: service.import_applicants(demo_engine, round_id, new))
+    ran = client.post(f"/officer/rounds/{round_id}/run", data={"csrf_token": csrf(client)})
+    assert ran.status_code == 409
+    assert "changed while it was computed" in ran.text and "hãy chạy lại" in ran.text
+    assert _stored(demo_engine, round_id) == ("draft", ["NEW000", "NEW001"], [])
+    again = client.post(f"/officer/rounds/{round_id}/run", data={"csrf_token": csrf(client)})
+    assert again.status_code == 200  # the connection and the app go on as before
+    assert _stored(demo_engine, round_id)[2] == ["NEW000", "NEW001"]
+
+
+def test_the_upload_form_asks_to_confirm_discarding_the_run(
+        officer: tuple[TestClient, str], demo_engine: Engine, tmp_path: Path) -> None:
+    client, name = officer
+    round_id = _round(demo_engine)
+    base = f"/officer/rounds/{round_id}"
+    service.grant_round(demo_engine, round_id, name)
+    service.import_applicants(demo_engine, round_id, _applicants(tmp_path / "old.csv", "OLD", 4))
+    service.run_round(demo_engine, round_id)
+    page = client.get(base)
+    assert page.status_code == 200
+    assert ('name="discard_run" value="true" required> Đợt này đã chạy phân bổ: tôi đồng ý xóa'
+            " kết quả đã lưu (4 kết quả xếp trường, 0 quyết định điều chỉnh") in page.text
+    new = _applicants(tmp_path / "new.csv", "NEW", 2).read_bytes()
+    places = f"school_code,capacity\n{FIRST},3\n".encode()
+    for action, content in (("applicants", new), ("capacities", places)):
+        refused = client.post(f"{base}/{action}?lang=en", data={"csrf_token": csrf(client)},
+                              files={"file": ("f.csv", content, "text/csv")})
+        assert refused.status_code == 409
+        assert "would discard its 4 allocation(s) and 0 officer override(s)" in refused.text
+        assert "discard its stored result (4 allocations, 0 officer overrides)" in refused.text
+        assert _stored(demo_engine, round_id)[0] == "run"
+    client.cookies.delete("lang")
+    confirmed = client.post(f"{base}/applicants", data={"csrf_token": csrf(client),
+                                                        "discard_run": "true"},
+                            files={"file": ("f.csv", new, "text/csv")})
+    assert confirmed.status_code == 200 and "Đã nhập: 2" in confirmed.text
+    assert 'name="discard_run"' not in confirmed.text  # a draft again: nothing to discard
+    assert _stored(demo_engine, round_id) == ("draft", ["NEW000", "NEW001"], [])

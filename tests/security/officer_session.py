@@ -1,0 +1,29 @@
+"""An officer signed in to the app on a given database, for the round and export tests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from tests.conftest import database_env
+from tests.web.conftest import settle
+from tests.web.test_officer import PASSWORD, login
+from web.app import create_app
+from web.users import create_user
+
+
+@contextmanager
+def officer_session(engine: Engine, monkeypatch: pytest.MonkeyPatch
+                    ) -> Iterator[tuple[TestClient, str]]:
+    """A client of the app on ``engine`` signed in as a new officer, and the officer's name."""
+    name = f"officer_{uuid.uuid4().hex[:6]}"
+    create_user(engine, name, PASSWORD, "officer")
+    with database_env(engine, monkeypatch), TestClient(create_app()) as client:
+        login(client, name)
+        yield client, name
+        settle(client.app)
