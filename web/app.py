@@ -19,6 +19,7 @@ from web.api_docs import declare_errors
 from web.compression import GzipMiddleware
 from web.deps import install_error_handlers
 from web.fastpath import FastPathMiddleware
+from web.head import HeadMiddleware
 from web.rate_limit import RateLimitMiddleware
 from web.security import SecurityMiddleware
 
@@ -36,14 +37,18 @@ class App(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         """The security headers wrap everything, Starlette's ``ServerErrorMiddleware``
         included (``add_middleware`` would put them inside it, and a 500 or a 503 answered
-        there would go out bare)."""
-        return SecurityMiddleware(super().build_middleware_stack())
+        there would go out bare); HEAD is answered as GET before any route or fast lane."""
+        return SecurityMiddleware(HeadMiddleware(super().build_middleware_stack()))
 
 
 def create_app() -> FastAPI:
-    """Build the app; FastAPI's own (3.1) docs live at ``/internal/docs``, the OGC 3.0 one at
-    ``/ogc/api``."""
-    app = App(title="edugis", version="0.1.0", docs_url="/internal/docs",
+    """Build the app; FastAPI's own (3.1) OpenAPI document lives at
+    ``/internal/openapi.json``, the OGC 3.0 one at ``/ogc/api``.
+
+    No Swagger UI page: FastAPI's loads its script and style from a CDN, which the CSP
+    (rightly) blocks, so it only ever showed a blank page.
+    """
+    app = App(title="edugis", version="0.1.0", docs_url=None,
               openapi_url="/internal/openapi.json", redoc_url=None)
     install_error_handlers(app)
     settings = get_settings()

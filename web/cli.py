@@ -137,10 +137,11 @@ def serve(
     get_engine()  # bring the database up (and migrate) once, before any worker starts
     # the supervisor kills a worker that does not answer its health ping within the timeout;
     # preparing a search (numba, pandas) can starve the ping thread for several seconds on a
-    # busy machine, and 5 s (uvicorn's default) killed workers in a loop while they warmed
+    # busy machine, and 5 s (uvicorn's default) killed workers in a loop while they warmed.
+    # No "server: uvicorn" header: naming the server and its version only helps an attacker
     uvicorn.run("web.cli:served_app", factory=True, host=host, port=port,
                 workers=workers or default_workers(), log_level="info", access_log=access_log,
-                timeout_worker_healthcheck=60)
+                timeout_worker_healthcheck=60, server_header=False)
 
 
 @app.command()

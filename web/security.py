@@ -11,6 +11,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gis_service.settings import get_settings
+
 #: No external host anywhere: every script, style, image and tile comes from this app.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; worker-src 'self' blob:; font-src 'self'; object-src 'none'; "
@@ -23,6 +25,12 @@ HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"geolocation=(self), camera=(), microphone=()"),
 ]
+#: Sent in production only, where the app is reached over HTTPS: browsers then refuse plain HTTP
+#: to this host for a year. No ``includeSubDomains``: other hosts of the domain are not ours.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+#: Pages and exports of staff and sign-in (personal data, CSRF tokens): never stored by a
+#: browser or a proxy, whatever the route set.
+NO_STORE_PREFIXES = ("/officer", "/planner", "/admin", "/login", "/logout")
 #: Largest request body accepted (an applicants CSV of a whole city is a few MB).
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
@@ -31,12 +39,25 @@ class BodyTooLargeError(Exception):
     """Raised inside the app when a streamed body passes the limit."""
 
 
-class SecurityMiddleware:
-    """Add security headers and refuse bodies larger than ``max_body_bytes`` with 413."""
+def no_store(path: str) -> bool:
+    """True for the paths whose answers carry ``Cache-Control: no-store``."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in NO_STORE_PREFIXES)
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+
+class SecurityMiddleware:
+    """Add security headers, ``Cache-Control: no-store`` on staff and sign-in paths, and
+    refuse bodies larger than ``max_body_bytes`` with 413.
+
+    ``hsts`` adds :data:`HSTS`; by default it is on in the production environment only.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES,
+                 hsts: bool | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        if hsts is None:
+            hsts = get_settings().environment == "production"
+        self.headers = [*HEADERS, HSTS] if hsts else list(HEADERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,6 +69,7 @@ class SecurityMiddleware:
                 return
         received = 0
         started = False
+        private = no_store(scope["path"])
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -62,9 +84,12 @@ class SecurityMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                present = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in HEADERS if k not in present]
+                headers = list(message.get("headers", []))
+                if private:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                present = {k.lower() for k, _ in headers}
+                message["headers"] = headers + [(k, v) for k, v in self.headers if k not in present]
             await send(message)
 
         try:
@@ -78,5 +103,5 @@ class SecurityMiddleware:
                            "description": f"request body over {self.max_body_bytes} bytes"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()), *HEADERS]})
+                                (b"content-length", str(len(body)).encode()), *self.headers]})
         await send({"type": "http.response.body", "body": body})
