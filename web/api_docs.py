@@ -3,16 +3,39 @@
 The error answers of :func:`web.deps.install_error_handlers` are declared here once: a route
 adds the ones it can send (``responses={**NOT_FOUND}``), and :func:`declare_errors` replaces
 FastAPI's own 422 "Validation Error" (never sent: a request that breaks the parameters gets a
-400) by :data:`BAD_REQUEST` on every operation that has parameters. The response classes give
-the real media types of GeoJSON and CSV answers.
+400) by :data:`BAD_REQUEST` on every operation that has parameters, and adds the 429 of the
+rate limit (:mod:`web.rate_limit`) where it applies. The response classes give the real
+media types of GeoJSON and CSV answers.
+
+The patterns say what a text parameter admits, exactly (the server enforces the same), so
+that every request the document calls valid is answered: :data:`TEXT` and :func:`one_of`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Iterable
+from typing import Annotated, Any
 
+from fastapi import Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+
+from web.rate_limit import limited
+
+#: Any text without NUL, which no PostgreSQL text can hold.
+TEXT = "^[^\\x00]*$"
+
+
+#: Coordinates of a point (the server refuses any other with a 400).
+Lon = Annotated[float, Query(ge=-180, le=180, description="Longitude (WGS84)")]
+Lat = Annotated[float, Query(ge=-90, le=90, description="Latitude (WGS84)")]
+
+
+def one_of(values: Iterable[str], empty: bool = False) -> str:
+    """A pattern admitting exactly ``values`` (and the empty text when ``empty``)."""
+    choices = [re.escape(v) for v in values] + ([""] if empty else [])
+    return f"^(?:{'|'.join(choices)})$"
 
 
 class GeoJSONResponse(JSONResponse):
@@ -45,14 +68,19 @@ def _error(description: str) -> dict[str, Any]:
 
 BAD_REQUEST = _error("A parameter is missing, malformed or out of range")
 NOT_FOUND: Responses = {404: _error("What the request names does not exist")}
-NO_ROAD_NETWORK: Responses = {409: _error("No road network is loaded")}
+NO_ROAD_NETWORK: Responses = {409: _error("No road network is loaded, or it does not reach the point")}
+TOO_MANY_REQUESTS = {**_error("Too many requests from this client address: retry after the delay "
+                              "given"),
+                     "headers": {"Retry-After": {"description": "Seconds to wait before retrying",
+                                                 "schema": {"type": "integer", "minimum": 1}}}}
 
 
 def declare_errors(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` with FastAPI's 422 "Validation Error" replaced by :data:`BAD_REQUEST` on
-    every operation that has parameters or a body, and the error bodies' schemas added."""
+    every operation that has parameters or a body, :data:`TOO_MANY_REQUESTS` on the
+    rate-limited ones, and the error bodies' schemas added."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for operations in document.get("paths", {}).values():
+    for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.get("responses", {})
             ref = responses.get("422", {}).get("content", {}).get("application/json", {}).get(
@@ -61,6 +89,8 @@ def declare_errors(document: dict[str, Any]) -> dict[str, Any]:
                 del responses["422"]
             if operation.get("parameters") or operation.get("requestBody"):
                 responses.setdefault("400", BAD_REQUEST)
+            if limited(path):
+                responses.setdefault("429", TOO_MANY_REQUESTS)
             operation["responses"] = dict(sorted(responses.items()))
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)

@@ -38,6 +38,17 @@ Ranked = list[tuple[str, float, float]]
 Waiter = asyncio.Future[Ranked]
 
 
+class OffNetworkError(ApiError):
+    """A 409: the loaded road network does not reach the point (or the school) asked about.
+
+    Not a 400: the request is well formed, and the same one is answered once a road network
+    covering the point is loaded, as with no road network at all (409 ``NoRoadNetwork``).
+    """
+
+    def __init__(self, description: str) -> None:
+        super().__init__(409, "OffRoadNetwork", description)
+
+
 @dataclass
 class RoadNetwork:
     """One basemap's graphs per mode plus the school arrays they are queried with."""
@@ -94,7 +105,7 @@ class PreparedSearch:
         try:
             lab, time_s, distance_m = self.index.query(points, k)
         except InputError as exc:
-            raise BadRequestError(f"the point is too far from the road network: {exc}") from exc
+            raise OffNetworkError(f"the point is too far from the road network: {exc}") from exc
         codes = self.index.school_ids
         return [[(str(codes[lab[i, r]]), float(time_s[i, r]), float(distance_m[i, r]))
                  for r in range(lab.shape[1]) if lab[i, r] >= 0] for i in range(len(points))]
@@ -120,7 +131,7 @@ class PreparedSearch:
         try:
             answers = self.nearest_many([(lon, lat) for lon, lat, _, _ in batch],
                                         max(k for _, _, k, _ in batch))
-        except BadRequestError:  # a home far from the roads: answer each on its own
+        except OffNetworkError:  # a home far from the roads: answer each on its own
             for lon, lat, k, waiter in batch:
                 try:
                     answer = self.nearest(lon, lat, k)
@@ -395,7 +406,8 @@ def isochrone(state: FinderState, engine: Engine, lon: float, lat: float, mode: 
     Raises
     ------
     ApiError
-        409 when no road network is loaded (isochrones need roads; there is no fallback).
+        409 when no road network is loaded (isochrones need roads; there is no fallback),
+        or when it does not reach the home (:class:`OffNetworkError`).
     """
     check_point(lon, lat)
     if mode not in FINDER_MODES:
@@ -408,4 +420,4 @@ def isochrone(state: FinderState, engine: Engine, lon: float, lat: float, mode: 
     try:
         return routing.isochrones(found[1], lon, lat, minutes)
     except InputError as exc:
-        raise BadRequestError(f"the point is too far from the road network: {exc}") from exc
+        raise OffNetworkError(f"the point is too far from the road network: {exc}") from exc

@@ -42,7 +42,8 @@ def _json_response(description: str, schema: str, media: str = "application/json
     return {"description": description, "content": {media: {"schema": _ref("schemas", schema)}}}
 
 
-_ERRORS = {"400": _ref("responses", "InvalidParameter"), "500": _ref("responses", "ServerError")}
+_ERRORS = {"400": _ref("responses", "InvalidParameter"), "429": _ref("responses", "TooManyRequests"),
+           "500": _ref("responses", "ServerError")}
 
 
 def limit_parameter(maximum: int) -> dict[str, Any]:
@@ -279,7 +280,13 @@ def openapi_document(base: str) -> dict[str, Any]:
                 name: {"description": text,
                        "content": {"application/json": {"schema": _ref("schemas", "exception")}}}
                 for name, text in (("InvalidParameter", "Unknown or invalid query parameter"),
-                                   ("NotFound", "No such resource"), ("ServerError", "Server error"))
-            },
+                                   ("NotFound", "No such resource"), ("ServerError", "Server error"),
+                                   ("TooManyRequests", "Too many requests from this client address "
+                                                       "(web.rate_limit): retry after the delay given"))
+            } | {"TooManyRequests": {
+                "description": "Too many requests from this client address: retry after the delay given",
+                "headers": {"Retry-After": {"description": "Seconds to wait before retrying",
+                                            "schema": {"type": "integer", "minimum": 1}}},
+                "content": {"application/json": {"schema": _ref("schemas", "exception")}}}},
         },
     }

@@ -20,19 +20,22 @@ from admissions.catchments import GRADE_OF_LEVEL, catchments_at
 from forecasting.cutoffs import chance_band
 from forecasting.service import cutoff_outlook
 from gis_service.errors import InputError
-from web.api_docs import NO_ROAD_NETWORK, NOT_FOUND, GeoJSONResponse
+from web.api_docs import NO_ROAD_NETWORK, NOT_FOUND, TEXT, GeoJSONResponse, Lat, Lon, one_of
 from web.deps import ApiError, BadRequestError, EngineDep
 from web.directory import school_detail
-from web.finder import FINDER_MODES, check_point
+from web.finder import FINDER_MODES, OffNetworkError, check_point
 from web.public_api import finder_state
 
 router = APIRouter(tags=["public"])
 MAX_OUTLOOK_SCHOOLS = 20
+#: ``schools`` of the cut-off outlook: 1 to 20 comma-separated codes (empty ones are skipped).
+OUTLOOK_SCHOOLS = f"^[^,\\x00]*(?:,[^,\\x00]*){{0,{MAX_OUTLOOK_SCHOOLS - 1}}}$"
 
 
 @router.get("/api/catchment", response_class=GeoJSONResponse)
-def catchment_api(engine: EngineDep, lon: float, lat: float,
-                  level: str = "primary") -> GeoJSONResponse:
+def catchment_api(engine: EngineDep, lon: Lon, lat: Lat,
+                  level: Annotated[str, Query(pattern=one_of(GRADE_OF_LEVEL))] = "primary",
+                  ) -> GeoJSONResponse:
     """The ward at a home and the schools of ``level`` (primary or lower_secondary) whose
     catchment holds it, each with its catchment outline, as GeoJSON."""
     check_point(lon, lat)
@@ -51,13 +54,14 @@ def catchment_api(engine: EngineDep, lon: float, lat: float,
 
 @router.get("/api/route", response_class=GeoJSONResponse,
             responses={**NOT_FOUND, **NO_ROAD_NETWORK})
-def route_api(request: Request, engine: EngineDep, lon: float, lat: float,
-              school: Annotated[str, Query(min_length=1, max_length=32)],
-              mode: str = "motorbike") -> GeoJSONResponse:
+def route_api(request: Request, engine: EngineDep, lon: Lon, lat: Lat,
+              school: Annotated[str, Query(min_length=1, max_length=32, pattern=TEXT)],
+              mode: Annotated[str, Query(pattern=one_of(FINDER_MODES))] = "motorbike",
+              ) -> GeoJSONResponse:
     """The fastest road route from a home to a school, as a GeoJSON Feature.
 
-    Answers as ``/api/nearest`` and ``/api/isochrone`` do: 400 for a home too far from the
-    roads (or a school it cannot reach), 409 when no road network is loaded.
+    Answers as ``/api/nearest`` and ``/api/isochrone`` do: 409 when no road network is
+    loaded, or when it does not reach the home (or the school from it).
     """
     check_point(lon, lat)
     if mode not in FINDER_MODES:
@@ -71,7 +75,7 @@ def route_api(request: Request, engine: EngineDep, lon: float, lat: float,
         found_route = routing.route(graph, (lon, lat), (float(target["lon"]), float(target["lat"])),
                                     "time")
     except InputError as exc:
-        raise BadRequestError(str(exc)) from exc
+        raise OffNetworkError(str(exc)) from exc
     feature = found_route.to_geojson()
     feature["properties"].update({"school_code": school, "school_name": target["name"]})
     return GeoJSONResponse(feature)
@@ -130,13 +134,13 @@ def school_outlooks(engine: Engine, codes: list[str], score: float | None) -> li
 
 @router.get("/api/cutoff-outlook")
 def outlook_api(engine: EngineDep,
-                schools: Annotated[str, Query(min_length=1, max_length=700)],
+                schools: Annotated[str, Query(min_length=1, max_length=700, pattern=OUTLOOK_SCHOOLS)],
                 score: Annotated[float | None, Query(ge=0, le=40)] = None) -> dict[str, Any]:
     """For grade-10 schools (comma-separated codes): the NV1 cut-off history, next year's
     forecast interval and, given a total ``score``, the chance band (a range, never a promise)."""
     codes = [c.strip() for c in schools.split(",") if c.strip()]
-    if not 1 <= len(codes) <= MAX_OUTLOOK_SCHOOLS:
-        raise BadRequestError(f"give 1 to {MAX_OUTLOOK_SCHOOLS} school codes")
+    if len(codes) > MAX_OUTLOOK_SCHOOLS:
+        raise BadRequestError(f"give at most {MAX_OUTLOOK_SCHOOLS} school codes")
     answer = school_outlooks(engine, codes, score)
     return {"score": score, "schools": answer,
             "note_vi": "Dự báo là một khoảng, không phải cam kết trúng tuyển.",

@@ -10,17 +10,28 @@ import re
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope, Send
 
 from gis_service.csv_cells import csv_text
+from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
 from gis_service.spatial import school_counts
-from web.api_docs import NO_ROAD_NETWORK, NOT_FOUND, CSVResponse, GeoJSONResponse
+from web.api_docs import (
+    NO_ROAD_NETWORK,
+    NOT_FOUND,
+    TEXT,
+    CSVResponse,
+    GeoJSONResponse,
+    Lat,
+    Lon,
+    one_of,
+)
 from web.deps import ApiError, BadRequestError, EngineDep, app_engine, data_versions
 from web.directory import SchoolFilters, cutoff_history, data_date, list_schools, school_detail
 from web.finder import (
+    FINDER_MODES,
     MAX_K,
     FinderState,
     check_point,
@@ -34,6 +45,12 @@ from web.finder import (
 router = APIRouter(tags=["public"])
 LICENCE = "ODbL 1.0 (https://opendatacommons.org/licenses/odbl/1-0/)"
 ATTRIBUTION = "edugis, Sở GD-ĐT TP.HCM; road data © OpenStreetMap contributors where imported from OSM"
+#: ``q`` of the address search: 2 to 100 characters once the spaces around are cut.
+PLACE_QUERY = "^\\s*[^\\s\\x00][^\\x00]*[^\\s\\x00]\\s*$"
+#: One minute limit of an isochrone, in (0, 60], as a plain decimal.
+_MINUTE = "(?:60(?:[.]0+)?|[1-5][0-9](?:[.][0-9]+)?|[1-9](?:[.][0-9]+)?|0[.][0-9]*[1-9][0-9]*)"
+#: ``minutes`` of an isochrone: 1 to 4 limits, comma-separated.
+MINUTES = f"^{_MINUTE}(?:,{_MINUTE}){{0,3}}$"
 CSV_COLUMNS = ("code", "name", "level", "ownership", "address", "district_code", "district_name",
                "capacity_grade1", "capacity_grade6", "capacity_grade10", "lon", "lat")
 
@@ -66,8 +83,11 @@ def _feature(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/api/schools", response_class=GeoJSONResponse)
-def schools_geojson(engine: EngineDep, q: str = "", level: str = "", ownership: str = "",
-                    district: str = "") -> GeoJSONResponse:
+def schools_geojson(engine: EngineDep,
+                    q: Annotated[str, Query(max_length=100, pattern=TEXT)] = "",
+                    level: Annotated[str, Query(pattern=one_of(SCHOOL_LEVELS, empty=True))] = "",
+                    ownership: Annotated[str, Query(pattern=one_of(OWNERSHIPS, empty=True))] = "",
+                    district: Annotated[str, Query(max_length=16, pattern=TEXT)] = "") -> GeoJSONResponse:
     """Schools matching the filters as GeoJSON (the map's data, the same as the list view)."""
     rows = list_schools(engine, _filters(q, level, ownership, district))
     return GeoJSONResponse({"type": "FeatureCollection", "features": [_feature(r) for r in rows],
@@ -82,22 +102,25 @@ def summary(engine: EngineDep) -> list[dict[str, Any]]:
 
 
 @router.get("/api/schools/{code}", responses=NOT_FOUND)
-def school_json(code: str, engine: EngineDep) -> dict[str, Any]:
+def school_json(code: Annotated[str, Path(pattern=TEXT)], engine: EngineDep) -> dict[str, Any]:
     """One school with its grade-10 cut-off history."""
     return {**school_detail(engine, code), "cutoffs": cutoff_history(engine, code)}
 
 
 @router.get("/api/geocode")
 def geocode_api(request: Request, engine: EngineDep,
-                q: Annotated[str, Query(min_length=2, max_length=100)]) -> dict[str, Any]:
+                q: Annotated[str, Query(min_length=2, max_length=100, pattern=PLACE_QUERY)]
+                ) -> dict[str, Any]:
     """Streets and wards whose name matches ``q`` (with or without diacritics)."""
     return {"query": q, "places": geocode(finder_state(request), engine, q)}
 
 
-@router.get("/api/nearest")
-async def nearest_api(request: Request, lon: float, lat: float, level: str | None = None,
-                      mode: str = "motorbike",
-                      k: Annotated[int, Query(ge=1, le=20)] = 5) -> Response:
+@router.get("/api/nearest", responses=NO_ROAD_NETWORK)
+async def nearest_api(request: Request, lon: Lon, lat: Lat,
+                      level: Annotated[str | None, Query(pattern=one_of(SCHOOL_LEVELS, empty=True))]
+                      = None,
+                      mode: Annotated[str, Query(pattern=one_of(FINDER_MODES))] = "motorbike",
+                      k: Annotated[int, Query(ge=1, le=MAX_K)] = 5) -> Response:
     """The ``k`` nearest schools by road time from a point (crow-flies when no roads).
 
     Once the search for (mode, level) is prepared an answer is well under a millisecond of
@@ -177,8 +200,9 @@ async def nearest_fast(scope: Scope, send: Send) -> bool:
 
 
 @router.get("/api/isochrone", response_class=GeoJSONResponse, responses=NO_ROAD_NETWORK)
-def isochrone_api(request: Request, engine: EngineDep, lon: float, lat: float,
-                  mode: str = "motorbike", minutes: str = "5,10,15") -> GeoJSONResponse:
+def isochrone_api(request: Request, engine: EngineDep, lon: Lon, lat: Lat,
+                  mode: Annotated[str, Query(pattern=one_of(FINDER_MODES))] = "motorbike",
+                  minutes: Annotated[str, Query(pattern=MINUTES)] = "5,10,15") -> GeoJSONResponse:
     """Areas reachable from a point within the given minutes by road (GeoJSON polygons)."""
     try:
         limits = tuple(float(m) for m in minutes.split(","))

@@ -72,7 +72,8 @@ def test_route_errors_name_the_problem(client: TestClient) -> None:
     unknown = client.get("/api/route", params={"lon": 106.7, "lat": 10.78, "school": "NOPE"})
     assert unknown.status_code == 404 and "NOPE" in unknown.json()["description"]
     far = client.get("/api/route", params={"lon": 106.2, "lat": 10.3, "school": "DM-TH-001"})
-    assert far.status_code == 400 and "origin" in far.json()["description"]
+    assert far.status_code == 409 and "origin" in far.json()["description"]
+    assert far.json()["code"] == "OffRoadNetwork"
     assert client.get("/api/route", params={"lon": 106.7, "lat": 10.78, "school": "DM-TH-001",
                                             "mode": "plane"}).status_code == 400
 

@@ -199,8 +199,7 @@ def test_nearest_fast_lane_answers_as_the_route_does(client: TestClient,
 @pytest.mark.parametrize("query", ["lon=500&lat=10", "lon=106.6&lat=10.7&mode=plane",
                                    "lon=106.6&lat=10.7&k=50", "lon=106.6&lat=10.7&k=0",
                                    "lon=106.6&lat=10.7&level=college", "lat=10.7",
-                                   "lon=106.6&lat=nan", "lon=1e2&lat=10.7",
-                                   "lon=106.0&lat=10.0"])
+                                   "lon=106.6&lat=nan", "lon=1e3&lat=10.7", "lon=106.6&lat=-91"])
 def test_nearest_rejects_bad_input_once_the_search_is_warm(client: TestClient, query: str) -> None:
     assert client.get("/api/nearest?lon=106.66&lat=10.76").status_code == 200  # warm
     response = client.get(f"/api/nearest?{query}")
@@ -208,11 +207,28 @@ def test_nearest_rejects_bad_input_once_the_search_is_warm(client: TestClient, q
     assert response.json()["code"] == "InvalidParameterValue"
 
 
+@pytest.mark.parametrize("query", ["lon=106.0&lat=10.0", "lon=1e2&lat=10.7"])
+def test_a_home_the_roads_do_not_reach_is_409_like_no_roads(client: TestClient, query: str) -> None:
+    """A well-formed point the loaded network does not reach is not the client's mistake (a
+    400), but the data's: 409, as when no road network is loaded; the document says so."""
+    for warm in (False, True):
+        if warm:
+            assert client.get("/api/nearest?lon=106.66&lat=10.76").status_code == 200
+        response = client.get(f"/api/nearest?{query}")
+        assert response.status_code == 409, (query, warm)
+        assert response.json()["code"] == "OffRoadNetwork"
+        assert "too far from the road network" in response.json()["description"]
+    isochrone = client.get(f"/api/isochrone?{query}")
+    assert isochrone.status_code == 409 and isochrone.json()["code"] == "OffRoadNetwork"
+    documented = client.app.openapi()["paths"]["/api/nearest"]["get"]["responses"]  # type: ignore[attr-defined]
+    assert "409" in documented
+
+
 def test_concurrent_homes_share_one_query_with_the_same_answers(
         client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
-    from web.deps import BadRequestError
+    from web.finder import OffNetworkError
 
     assert client.get("/api/nearest?lon=106.66&lat=10.76&level=primary").status_code == 200
     state = client.app.state.finder  # type: ignore[attr-defined]
@@ -237,7 +253,7 @@ def test_concurrent_homes_share_one_query_with_the_same_answers(
     assert [len(ranked) for ranked in together] == [k for _, _, k in homes]
     # a home far from the roads fails alone; the others still get their answers
     mixed = asyncio.run(ask([*homes[:3], (106.0, 10.0, 3)]))
-    assert mixed[:3] == together[:3] and isinstance(mixed[3], BadRequestError)
+    assert mixed[:3] == together[:3] and isinstance(mixed[3], OffNetworkError)
 
 
 def test_finder_routes_on_the_basemap_in_use(engine: Engine) -> None:
