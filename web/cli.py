@@ -127,6 +127,7 @@ def serve(
     import uvicorn
 
     from gis_service.db import get_engine
+    from gis_service.settings import get_settings
 
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # inherited by the worker processes
     # the workers share one listening socket and uvloop accepts every pending connection at
@@ -141,7 +142,10 @@ def serve(
     # No "server: uvicorn" header: naming the server and its version only helps an attacker
     uvicorn.run("web.cli:served_app", factory=True, host=host, port=port,
                 workers=workers or default_workers(), log_level="info", access_log=access_log,
-                timeout_worker_healthcheck=60, server_header=False)
+                timeout_worker_healthcheck=60, server_header=False,
+                # X-Forwarded-For names the client only from these proxies (the rate limit
+                # and the sign-in throttle count that client); anyone else's is ignored
+                forwarded_allow_ips=get_settings().forwarded_allow_ips)
 
 
 @app.command()
