@@ -267,11 +267,12 @@ def import_(
     """Load applicants into an unpublished round (replacing earlier ones); bad rows store
     nothing. A round that has been run keeps its result unless ``--discard-run`` is given."""
     from admissions import service
+    from admissions.round_inputs import RunDiscardError
     from gis_service.db import get_engine
 
     try:
         count = service.import_applicants(get_engine(), round_, file, actor, discard_run)
-    except service.RunDiscardError as error:
+    except RunDiscardError as error:
         _refuse_discard(error)
         return
     typer.echo(f"{count} applicants imported into round {round_}"
@@ -390,7 +391,7 @@ def capacities(
     """Set an unpublished round's places per school (overriding the schools' stored
     capacity). A round that has been run keeps its result unless ``--discard-run`` is given."""
     from admissions.round_capacities import import_capacities
-    from admissions.service import RunDiscardError
+    from admissions.round_inputs import RunDiscardError
     from gis_service.db import get_engine
 
     try:

@@ -40,11 +40,12 @@ def import_capacities(engine: Engine, round_id: str, path: str | Path,
     round's earlier numbers for those schools); return how many rows were stored.
 
     A stored run of the round is dropped (the round is a draft again) only when
-    ``discard_run`` confirms it (:class:`admissions.service.RunDiscardError` otherwise); a
+    ``discard_run`` confirms it (:class:`admissions.round_inputs.RunDiscardError` otherwise); a
     published round refuses new numbers.
     """
     from admissions.files import read_table
-    from admissions.service import RoundStateError, audit, change_round_inputs, get_round
+    from admissions.round_inputs import change_round_inputs
+    from admissions.service import RoundStateError, audit, get_round
     from gis_service.transactions import write_transaction
 
     info = get_round(engine, round_id)

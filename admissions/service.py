@@ -4,17 +4,9 @@ A thin layer around the pure mechanisms: it loads arrays from the database, call
 :func:`admissions.allocate`, and stores the outcome in one transaction, so a failed run
 leaves the previous results untouched. Every action is written to ``audit_log``.
 
-Runs and imports of one round meet at the round's row, which every writing transaction
-locks first (``FOR UPDATE``, always before any other row of the round, so two of them wait
-for each other instead of deadlocking):
-
-- every change of what a run reads from the round (its applicants, its places) bumps
-  ``admission_rounds.inputs_version`` under that lock, and discards a stored run only when
-  the caller confirms it (``discard_run``; :class:`RunDiscardError` otherwise);
-- a run notes the round's ``inputs_version`` and the versions of the map tables it reads
-  (:data:`RUN_INPUT_TABLES`) before it loads anything, and stores its result only if they
-  are unchanged under the lock (:class:`InputsChangedError` otherwise), so a result always
-  belongs to the inputs stored with it.
+Runs and imports of one round take the round's lock and compare input versions
+(:mod:`admissions.round_inputs`): a run stores only the result of the inputs it read, and an
+import discards a stored run only when asked.
 """
 
 from __future__ import annotations
@@ -37,48 +29,20 @@ from admissions.files import admitting_schools, build_problem, read_applicants
 from admissions.metrics import comparison_table, summary
 from admissions.problem import LEVEL_OF_GRADE, AdmissionProblem
 from admissions.round_capacities import apply_capacities
+from admissions.round_inputs import (
+    change_round_inputs,
+    check_inputs_unchanged,
+    input_versions,
+    lock_round,
+)
 from gis_service.errors import ConflictError, InputError, NotFoundError, Problem
 from gis_service.transactions import write_transaction
 
 RESIDENCE = {1: "thuong_tru", 2: "tam_tru", 3: "khac"}
-#: Map tables (versioned in ``data_changes``) whose rows a run reads: schools and their
-#: places, catchments, the road network and the setting naming the basemap in use.
-RUN_INPUT_TABLES = ("schools", "catchments", "basemaps", "road_nodes", "road_edges",
-                    "app_settings")
-#: What a change of each versioned input is called in a refusal (English, Vietnamese).
-_INPUT_NAMES = {"round": ("the round's applicants or places", "hồ sơ hoặc chỉ tiêu của đợt"),
-                "schools": ("the schools", "danh sách trường"),
-                "catchments": ("the catchments", "địa bàn tuyển sinh"),
-                "basemaps": ("the road network", "mạng lưới đường"),
-                "road_nodes": ("the road network", "mạng lưới đường"),
-                "road_edges": ("the road network", "mạng lưới đường"),
-                "app_settings": ("the basemap in use", "bản đồ nền đang dùng")}
 
 
 class RoundStateError(ValueError):
     """An action the round's status forbids (e.g. running a published round)."""
-
-
-class InputsChangedError(ConflictError):
-    """A run or override whose inputs changed while it computed: nothing was stored."""
-
-
-class RunDiscardError(ConflictError):
-    """An import into a round with a stored run, not confirmed: the run would be discarded.
-
-    ``placements`` and ``overrides`` say what the confirmation would discard.
-    """
-
-    def __init__(self, round_id: str, placements: int, overrides: int) -> None:
-        super().__init__(
-            f"round {round_id} has a stored run: this import would discard its {placements}"
-            f" allocation(s) and {overrides} officer override(s); confirm to discard the run",
-            f"đợt {round_id} đã có kết quả phân bổ: nhập tệp này sẽ xóa {placements} kết quả"
-            f" xếp trường và {overrides} quyết định điều chỉnh của cán bộ; hãy xác nhận xóa"
-            " kết quả để tiếp tục")
-        self.round_id = round_id
-        self.placements = placements
-        self.overrides = overrides
 
 
 @dataclass(frozen=True)
@@ -112,99 +76,6 @@ def get_round(engine: Engine | Connection, round_id: str) -> RoundInfo:
     if row is None:
         raise NotFoundError(f"unknown admission round {round_id!r}")
     return RoundInfo(*row)
-
-
-def _lock_round(conn: Connection, round_id: str) -> sa.Row[Any]:
-    """The round's row, locked until the transaction ends: ``status, mechanism, parameters,
-    inputs_version``. Every write of a round's data takes this lock first."""
-    row = conn.execute(sa.text(
-        "SELECT status, mechanism, parameters, inputs_version FROM admission_rounds"
-        " WHERE id = :r FOR UPDATE"), {"r": round_id}).one_or_none()
-    if row is None:
-        raise NotFoundError(f"unknown admission round {round_id!r}")
-    return row
-
-
-def change_round_inputs(conn: Connection, round_id: str, discard_run: bool,
-                        what: str) -> dict[str, int] | None:
-    """Open a change of what a run of ``round_id`` reads, in the caller's transaction.
-
-    Locks the round, refuses a published round, drops a stored run only when
-    ``discard_run`` confirms it, makes the round a draft and bumps its ``inputs_version``
-    (so a run that read the old inputs cannot store its result). Call it before any other
-    write of the transaction.
-
-    Parameters
-    ----------
-    what
-        What is being changed, for the refusal of a published round (e.g. ``"applicants"``).
-
-    Returns
-    -------
-    dict or None
-        ``{"placements": n, "overrides": m}`` of the run that was discarded, ``None`` when
-        the round had none.
-
-    Raises
-    ------
-    RoundStateError
-        When the round is published.
-    RunDiscardError
-        When the round has a stored run and ``discard_run`` is false.
-    """
-    row = _lock_round(conn, round_id)
-    if row.status == "published":
-        raise RoundStateError(f"round {round_id} is published: its {what} are frozen")
-    discarded = None
-    if row.status == "run":
-        placements = conn.execute(sa.text("SELECT count(*) FROM allocations WHERE round_id = :r"),
-                                  {"r": round_id}).scalar_one()
-        discarded = {"placements": int(placements),
-                     "overrides": len((row.parameters or {}).get("overrides", []))}
-        if not discard_run:
-            raise RunDiscardError(round_id, **discarded)
-    conn.execute(sa.text("DELETE FROM allocations WHERE round_id = :r"), {"r": round_id})
-    conn.execute(sa.text("UPDATE admission_rounds SET status = 'draft',"
-                         " inputs_version = inputs_version + 1 WHERE id = :r"), {"r": round_id})
-    return discarded
-
-
-def run_summary(engine: Engine, round_id: str) -> dict[str, int] | None:
-    """What discarding the stored run of ``round_id`` would drop: ``{"placements": n,
-    "overrides": m}``, or ``None`` when the round has no stored run."""
-    with engine.connect() as conn:
-        row = conn.execute(sa.text(
-            "SELECT r.status, r.parameters, (SELECT count(*) FROM allocations l"
-            " WHERE l.round_id = r.id) FROM admission_rounds r WHERE r.id = :r"),
-            {"r": round_id}).one_or_none()
-    if row is None or row[0] != "run":
-        return None
-    return {"placements": int(row[2]), "overrides": len((row[1] or {}).get("overrides", []))}
-
-
-def input_versions(conn: Connection, round_id: str) -> dict[str, int]:
-    """The round's ``inputs_version`` (as ``"round"``) and the versions of
-    :data:`RUN_INPUT_TABLES`: a run reads them before its inputs and compares when it stores."""
-    versions = {"round": int(conn.execute(sa.text(
-        "SELECT inputs_version FROM admission_rounds WHERE id = :r"), {"r": round_id}).scalar_one())}
-    versions.update((str(name), int(version)) for name, version in conn.execute(sa.text(
-        "SELECT table_name, version FROM data_changes WHERE table_name = ANY(:t)"),
-        {"t": list(RUN_INPUT_TABLES)}))
-    return versions
-
-
-def _check_inputs_unchanged(conn: Connection, round_id: str, read: dict[str, int]) -> None:
-    """Refuse (:class:`InputsChangedError`) when an input version moved since ``read``."""
-    now = input_versions(conn, round_id)
-    changed = [key for key in read if now.get(key) != read[key]]
-    if not changed:
-        return
-    names = list(dict.fromkeys(_INPUT_NAMES[key] for key in changed))
-    raise InputsChangedError(
-        f"the inputs of round {round_id} changed while it was computed"
-        f" ({', '.join(en for en, _ in names)}): the result was not stored; run it again",
-        f"dữ liệu đầu vào của đợt {round_id} đã thay đổi trong lúc tính"
-        f" ({', '.join(vi for _, vi in names)}): kết quả chưa được lưu; hãy chạy lại")
 
 
 def create_round(engine: Engine, round_id: str, grade: int, year: int, mechanism: str = "da",
@@ -290,7 +161,7 @@ def import_applicants(engine: Engine, round_id: str, path: str | Path,
     Every problem (unknown school, duplicate id, bad score, home outside the city, ...) is
     reported with row and field, and nothing is stored from a file that has any. A round
     with a stored run keeps it unless ``discard_run`` confirms that the import drops it
-    (:class:`RunDiscardError` otherwise).
+    (:class:`admissions.round_inputs.RunDiscardError` otherwise).
     """
     info = get_round(engine, round_id)
     if info.status == "published":
@@ -429,7 +300,7 @@ def run_round(engine: Engine, round_id: str, mechanism: str | None = None,
 
     Raises
     ------
-    InputsChangedError
+    admissions.round_inputs.InputsChangedError
         When the round's applicants or places, or the schools, catchments or roads, changed
         while the run computed (nothing is stored; running again is safe).
     """
@@ -497,10 +368,10 @@ def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocatio
                   "distance_kind": problem.distance_kind, "overrides": overrides or []}
 
     def store(conn: Connection) -> None:
-        row = _lock_round(conn, info.id)
+        row = lock_round(conn, info.id)
         if row.status == "published":
             raise RoundStateError(f"round {info.id} was published meanwhile")
-        _check_inputs_unchanged(conn, info.id, versions)
+        check_inputs_unchanged(conn, info.id, versions)
         if overrides is not None and (row.status != "run" or row.mechanism != info.mechanism
                                       or row.parameters != info.parameters):
             raise ConflictError(
@@ -596,7 +467,7 @@ def publish_round(engine: Engine, round_id: str, actor: str = "system") -> None:
     """Freeze a run round: no more imports, runs or overrides."""
 
     def publish(conn: Connection) -> None:
-        row = _lock_round(conn, round_id)  # an import or run in progress finishes first
+        row = lock_round(conn, round_id)  # an import or run in progress finishes first
         if row.status != "run":
             raise RoundStateError(f"round {round_id} is {row.status}; only a run round can be"
                                   " published")

@@ -25,6 +25,7 @@ from admissions.allocation import MECHANISMS, Allocation, allocate
 from admissions.metrics import comparison_table
 from admissions.problem import LEVEL_OF_GRADE
 from admissions.round_capacities import import_capacities
+from admissions.round_inputs import run_summary
 from gis_service.csv_cells import csv_text
 from gis_service.errors import ConflictError, InputError, NotFoundError
 from web.auth import AdminUser, OfficerUser, check_csrf
@@ -123,7 +124,7 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
         "imported_applicants": None, "imported_capacities": None, "problems": None,
         "problem_count": 0, "metrics": None, "error": None,
         # what an import would discard: the upload forms then ask for a confirmation
-        "stored_run": service.run_summary(engine, round_id),
+        "stored_run": run_summary(engine, round_id),
     }
     context.update(extra)
     return render(request, engine, "officer_round.html", context, status_code=status_code)

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from admissions import service
 from admissions.round_capacities import import_capacities
+from admissions.round_inputs import InputsChangedError, RunDiscardError, change_round_inputs
 from gis_service.errors import ConflictError
 from gis_service.transactions import write_transaction
 from tests.conftest import database_env
@@ -101,7 +102,7 @@ def test_an_import_between_load_and_store_makes_the_run_refuse(
     new = _applicants(tmp_path / "new.csv", "NEW", 3)
     _hook_mechanism(monkeypatch, lambda: service.import_applicants(demo_engine, round_id, new))
 
-    with pytest.raises(service.InputsChangedError, match="applicants or places") as refused:
+    with pytest.raises(InputsChangedError, match="applicants or places") as refused:
         service.run_round(demo_engine, round_id)
     assert "chạy lại" in str(refused.value)  # Vietnamese first, then English
     # nothing of the old applicants was stored over the new ones
@@ -119,7 +120,7 @@ def test_places_or_schools_changed_during_the_run_make_it_refuse(
     places = tmp_path / "chitieu.csv"
     places.write_text(f"school_code,capacity\n{FIRST},1\n", encoding="utf-8")
     _hook_mechanism(monkeypatch, lambda: import_capacities(demo_engine, round_id, places))
-    with pytest.raises(service.InputsChangedError):
+    with pytest.raises(InputsChangedError):
         service.run_round(demo_engine, round_id)
     assert _stored(demo_engine, round_id)[2] == []
 
@@ -128,7 +129,7 @@ def test_places_or_schools_changed_during_the_run_make_it_refuse(
             conn.execute(sa.text("UPDATE schools SET name = name WHERE code = :c"), {"c": FIRST})
 
     _hook_mechanism(monkeypatch, touch_schools)
-    with pytest.raises(service.InputsChangedError, match="the schools"):
+    with pytest.raises(InputsChangedError, match="the schools"):
         service.run_round(demo_engine, round_id)
     assert _stored(demo_engine, round_id)[0] == "draft"
     figures = service.run_round(demo_engine, round_id)
@@ -152,13 +153,13 @@ def test_a_run_waits_for_an_import_in_progress_then_refuses(
     with demo_engine.connect() as importer:
         # an import in progress: the round's lock, its inputs version bumped, new applicants
         transaction = importer.begin()
-        service.change_round_inputs(importer, round_id, False, "applicants")
+        change_round_inputs(importer, round_id, False, "applicants")
         importer.execute(sa.text("DELETE FROM applicants WHERE round_id = :r"), {"r": round_id})
         go.set()
         _wait_for_lock_waiter(demo_engine)  # the run now waits to store
         assert not run.done()
         transaction.commit()
-    with pytest.raises(service.InputsChangedError):
+    with pytest.raises(InputsChangedError):
         run.result(60)
     assert _stored(demo_engine, round_id) == ("draft", [], [])
 
@@ -183,7 +184,7 @@ def test_an_import_waits_for_a_run_storing_and_then_asks_to_discard_it(
         _wait_for_lock_waiter(demo_engine)
         transaction.commit()
     # the import saw the run only once it was stored: it refuses to drop it unasked
-    with pytest.raises(service.RunDiscardError, match="5 allocation") as refused:
+    with pytest.raises(RunDiscardError, match="5 allocation") as refused:
         imported.result(60)
     assert refused.value.placements == 5 and refused.value.overrides == 0
     assert _stored(demo_engine, round_id) == ("run", [f"OLD{i:03d}" for i in range(5)],
@@ -212,7 +213,7 @@ def test_imports_into_a_run_round_name_what_they_would_discard(
 
     for attempt in (lambda: service.import_applicants(demo_engine, round_id, old),
                     lambda: import_capacities(demo_engine, round_id, places)):
-        with pytest.raises(service.RunDiscardError) as refused:
+        with pytest.raises(RunDiscardError) as refused:
             attempt()
         message = str(refused.value)
         assert "6 allocation(s) and 1 officer override(s)" in message
@@ -268,7 +269,7 @@ def test_publishing_waits_for_an_import_and_refuses_the_draft_it_leaves(
     service.run_round(demo_engine, round_id)
     with demo_engine.connect() as importer:
         transaction = importer.begin()
-        service.change_round_inputs(importer, round_id, True, "applicants")  # confirmed import
+        change_round_inputs(importer, round_id, True, "applicants")  # confirmed import
         published = pool.submit(service.publish_round, demo_engine, round_id)
         _wait_for_lock_waiter(demo_engine)
         transaction.commit()
