@@ -77,6 +77,16 @@ class DatabaseError(EdugisError, RuntimeError):
     """The embedded database could not be started or reached."""
 
 
+class ConfigurationError(EdugisError, RuntimeError):
+    """A setting, or a file a setting points at, that edugis refuses to run with (e.g. a
+    secret key file others may read). ``message_vi`` is the Vietnamese, shown first."""
+
+    def __init__(self, message: str, message_vi: str | None = None) -> None:
+        super().__init__(f"{message_vi} / {message}" if message_vi else message)
+        self.message = message
+        self.message_vi = message_vi
+
+
 class ConflictError(EdugisError, RuntimeError):
     """An action refused because the data it was based on changed meanwhile (another import,
     run or override of the same round got there first); doing it again is safe.

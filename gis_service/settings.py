@@ -6,10 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "edugis-development-only-secret"
+from gis_service.secret_key import MIN_SECRET_CHARS, SECRET_FILE, load_or_create_secret
 
 
 class Settings(BaseSettings):
@@ -17,6 +17,17 @@ class Settings(BaseSettings):
 
     ``database_url`` is read from ``EDUGIS_DATABASE_URL`` or plain ``DATABASE_URL``; when
     neither is set edugis runs its own private PostgreSQL+PostGIS cluster in ``pg_dir``.
+
+    ``secret_key`` signs session cookies and CSRF tokens. Production refuses to start without
+    one (of at least 32 characters); elsewhere an unset key is made once at random and kept in
+    ``<data_dir>/secret_key`` (mode 0600), see :meth:`session_secret`.
+
+    Sessions end after ``session_idle_s`` without a request (the cookie slides while in use)
+    and ``session_max_s`` after sign-in whatever happens. Sign-in is throttled per account and
+    per client address (see ``web.login_throttle``): after ``login_failures_per_account``
+    (``login_failures_per_address``) failed attempts the key is locked for
+    ``login_backoff_s``, doubled at each further failure up to ``login_backoff_max_s``;
+    counts are forgotten after ``login_forget_s`` without attempts.
     """
 
     model_config = SettingsConfigDict(env_prefix="EDUGIS_", extra="ignore")
@@ -29,7 +40,7 @@ class Settings(BaseSettings):
     pg_dir: Path | None = None
     db_name: str = "edugis"
     cache_dir: Path | None = None
-    secret_key: str = DEV_SECRET
+    secret_key: str | None = None
     hcmc_data: Path | None = None
     #: Rate limit of the public API per client address and worker (``web.rate_limit``):
     #: tokens added per second (0 turns the limit off) and tokens a bucket holds at most.
@@ -42,11 +53,40 @@ class Settings(BaseSettings):
     #: The basemap routing, the finder and planning use; the most recently imported when unset.
     basemap: str | None = None
 
+    session_idle_s: int = Field(default=30 * 60, gt=0)
+    session_max_s: int = Field(default=8 * 3600, gt=0)
+    login_failures_per_account: int = Field(default=5, gt=0)
+    login_failures_per_address: int = Field(default=20, gt=0)
+    login_backoff_s: float = Field(default=30.0, gt=0)
+    login_backoff_max_s: float = Field(default=15 * 60.0, gt=0)
+    login_forget_s: float = Field(default=3600.0, gt=0)
+    _secret: str | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("EDUGIS_SECRET_KEY must be set in production")
+        if self.environment == "production":
+            if not self.secret_key:
+                raise ValueError("EDUGIS_SECRET_KEY: phải đặt khi chạy production / must be set"
+                                 " in production (e.g. the output of: openssl rand -hex 32)")
+            if len(self.secret_key) < MIN_SECRET_CHARS:
+                raise ValueError(f"EDUGIS_SECRET_KEY: cần ít nhất {MIN_SECRET_CHARS} ký tự / has"
+                                 f" {len(self.secret_key)} characters, production needs at least"
+                                 f" {MIN_SECRET_CHARS}")
         return self
+
+    def session_secret(self) -> str:
+        """The key that signs sessions: ``secret_key`` when set, else the key kept in
+        ``<data_dir>/secret_key``, made at random on first use (read once per settings)."""
+        if self.secret_key:
+            return self.secret_key
+        if self._secret is None:
+            self._secret = load_or_create_secret(self.secret_path)
+        return self._secret
+
+    @property
+    def secret_path(self) -> Path:
+        """Where the generated key is kept (``<data_dir>/secret_key``), absolute."""
+        return (self.data_dir / SECRET_FILE).resolve()
 
     @property
     def pg_path(self) -> Path:

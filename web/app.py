@@ -9,19 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from gis_service.settings import get_settings
 from web import compare, health, officer, ogc_features, pages, parent_api, planner, public_api, tiles
 from web.api_docs import declare_errors
+from web.auth import check_origin
 from web.compression import GzipMiddleware
 from web.deps import install_error_handlers
 from web.fastpath import FastPathMiddleware
 from web.head import HeadMiddleware
 from web.rate_limit import RateLimitMiddleware
 from web.security import SecurityMiddleware
+from web.sessions import SessionRenewalMiddleware
 
 STATIC = Path(__file__).parent / "static"
 
@@ -49,9 +51,11 @@ def create_app() -> FastAPI:
     (rightly) blocks, so it only ever showed a blank page.
     """
     app = App(title="edugis", version="0.1.0", docs_url=None,
-              openapi_url="/internal/openapi.json", redoc_url=None)
+              openapi_url="/internal/openapi.json", redoc_url=None,
+              dependencies=[Depends(check_origin)])  # no cross-site POST (web.auth)
     install_error_handlers(app)
     settings = get_settings()
+    app.add_middleware(SessionRenewalMiddleware)  # innermost: sliding session cookies
     app.add_middleware(FastPathMiddleware)  # inside the security headers (App wraps them all)
     # gzip outermost, then the rate limit (it counts the bytes before compression; its 429s
     # carry the security headers themselves)

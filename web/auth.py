@@ -1,80 +1,51 @@
-"""Signed session cookies, CSRF tokens and role checks.
+"""Who is signed in, role checks, CSRF tokens and the same-origin rule for form posts.
 
-The session cookie is ``payload.signature`` where the payload is base64url JSON
-(username, role, expiry) and the signature an HMAC-SHA256 with the settings' secret key.
+Sessions are signed cookies (``web.sessions``) checked on every use against the users table:
+one indexed read by username, only for requests that carry a session cookie (public pages
+without one cost nothing). A session whose user is gone, disabled or has bumped its
+``session_version`` (sign-out, new password, disabled) gets no access.
+
 CSRF uses a signed double-submit token: a cookie and a hidden form field (or the
-``X-CSRF-Token`` header) that must match.
+``X-CSRF-Token`` header) that must match; sign-in issues a new token. On top of it,
+:func:`check_origin` refuses any state-changing request whose ``Origin`` (or, lacking one,
+``Referer``) names another host than the request's ``Host``. A request with neither header is
+let through to the CSRF check: browsers send ``Origin`` on every cross-site POST, so only
+non-browser clients (scripts, tests) send neither, and they still need the token.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import secrets
 import time
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, Response
 
-from gis_service.settings import get_settings
-from web.users import User
+from web.deps import app_engine
+from web.sessions import (
+    SESSION_COOKIE,
+    read_session,
+    same_text,
+    schedule_renewal,
+    secure_cookies,
+    sign,
+)
+from web.users import User, session_user
 
-SESSION_COOKIE = "edugis_session"
 CSRF_COOKIE = "edugis_csrf"
-SESSION_SECONDS = 8 * 3600
+#: Methods that change state: the same-origin rule applies to them.
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _key(purpose: str) -> bytes:
-    return hashlib.sha256(f"{purpose}:{get_settings().secret_key}".encode()).digest()
+# ---- CSRF ------------------------------------------------------------------------------------
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _sign(purpose: str, payload: str) -> str:
-    return _b64(hmac.new(_key(purpose), payload.encode(), hashlib.sha256).digest())
-
-
-def session_value(user: User, now: float | None = None) -> str:
-    """The signed cookie value for ``user``'s session."""
-    body = {"u": user.username, "r": user.role, "exp": int((now or time.time()) + SESSION_SECONDS)}
-    payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-    return f"{payload}.{_sign('session', payload)}"
-
-
-def read_session(value: str | None, now: float | None = None) -> User | None:
-    """The user of a session cookie, or ``None`` when absent, forged or expired."""
-    if not value or "." not in value:
-        return None
-    payload, signature = value.rsplit(".", 1)
-    if not hmac.compare_digest(signature, _sign("session", payload)):
-        return None
-    try:
-        body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except ValueError:
-        return None
-    if body.get("exp", 0) < (now or time.time()):
-        return None
-    return User(str(body["u"]), str(body["r"]))
-
-
-def _secure() -> bool:
-    return get_settings().environment == "production"
-
-
-def set_session(response: Response, user: User) -> None:
-    """Sign ``user`` in on ``response`` (HttpOnly, SameSite=Lax, Secure in production)."""
-    response.set_cookie(SESSION_COOKIE, session_value(user), max_age=SESSION_SECONDS,
-                        httponly=True, samesite="lax", secure=_secure(), path="/")
-
-
-def clear_session(response: Response) -> None:
-    """Sign out."""
-    response.delete_cookie(SESSION_COOKIE, path="/")
+def _new_csrf() -> str:
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{sign('csrf', nonce)}"
 
 
 def csrf_token(request: Request) -> str:
@@ -84,36 +55,105 @@ def csrf_token(request: Request) -> str:
         return existing
     token: str | None = getattr(request.state, "new_csrf", None)
     if token is None:
-        nonce = secrets.token_urlsafe(16)
-        token = f"{nonce}.{_sign('csrf', nonce)}"
-        request.state.new_csrf = token
+        token = request.state.new_csrf = _new_csrf()
     return token
+
+
+def _set_csrf_cookie(response: Response, token: str) -> None:
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=secure_cookies(), path="/")
 
 
 def ensure_csrf_cookie(request: Request, response: Response) -> None:
     """Set the CSRF cookie when this request created the token."""
     token = getattr(request.state, "new_csrf", None)
     if token:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict",
-                            secure=_secure(), path="/")
+        _set_csrf_cookie(response, token)
+
+
+def rotate_csrf(response: Response) -> None:
+    """Give the browser a new CSRF token (at sign-in and sign-out), so a token planted or read
+    before cannot be used in the new session."""
+    _set_csrf_cookie(response, _new_csrf())
 
 
 def _valid_csrf(token: str) -> bool:
     nonce, _, signature = token.partition(".")
-    return bool(nonce) and hmac.compare_digest(signature, _sign("csrf", nonce))
+    return bool(nonce) and same_text(signature, sign("csrf", nonce))
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     """403 unless ``submitted`` equals the signed CSRF cookie."""
     cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not submitted or not _valid_csrf(cookie) \
-            or not hmac.compare_digest(cookie, submitted):
-        raise HTTPException(403, "missing or wrong CSRF token; reload the form and try again")
+    if not cookie or not submitted or not _valid_csrf(cookie) or not same_text(cookie, submitted):
+        raise HTTPException(403, "csrf_token: thiếu hoặc sai mã chống giả mạo, hãy tải lại trang"
+                                 " / missing or wrong CSRF token; reload the form and try again")
+
+
+# ---- same origin -----------------------------------------------------------------------------
+
+
+def _host_port(netloc: str, scheme: str | None) -> tuple[str, int | None] | None:
+    """``(host, port)`` of a ``host[:port]``, the port ``None`` when it is the scheme's default
+    (or, for a bare Host header, 80 or 443: a TLS proxy may hide the scheme)."""
+    try:
+        parts = urlsplit(f"//{netloc}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    defaults = {_DEFAULT_PORTS[scheme]} if scheme in _DEFAULT_PORTS else set(_DEFAULT_PORTS.values())
+    return host, None if port in defaults else port
+
+
+def _source(header: str) -> tuple[str, int | None] | None:
+    """``(host, port)`` an Origin or Referer names; ``None`` for ``null`` or no web address."""
+    try:
+        parts = urlsplit(header)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        return None
+    if parts.scheme not in _DEFAULT_PORTS:
+        return None
+    return _host_port(parts.netloc, parts.scheme)
+
+
+def check_origin(request: Request) -> None:
+    """403 for a state-changing request whose ``Origin`` (else ``Referer``) names another
+    host than ``Host``; requests with neither header pass (see the module notes)."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    header_name = "origin" if request.headers.get("origin") else "referer"
+    named = request.headers.get(header_name)
+    if not named:
+        return
+    source = _source(named)
+    if source is None or source != _host_port(request.headers.get("host", ""), None):
+        raise HTTPException(403, f"{header_name.capitalize()}: yêu cầu đến từ trang khác ({named})"
+                                 f" nên bị từ chối / the request comes from another site"
+                                 f" ({named}) and is refused")
+
+
+# ---- who is signed in ------------------------------------------------------------------------
 
 
 def optional_user(request: Request) -> User | None:
-    """The signed-in user, if any."""
-    return read_session(request.cookies.get(SESSION_COOKIE))
+    """The signed-in user, if any: a valid cookie whose user still exists, is enabled and has
+    the cookie's session version. Read once per request; schedules the sliding renewal."""
+    try:
+        known: User | None = request.state.session_user
+        return known
+    except AttributeError:
+        pass
+    now = time.time()
+    user = None
+    claims = read_session(request.cookies.get(SESSION_COOKIE), now)
+    if claims is not None:
+        user = session_user(app_engine(request), claims.username, claims.session_version)
+        if user is not None and claims.renewal_due(now):
+            schedule_renewal(request, claims, now)
+    request.state.session_user = user
+    return user
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
@@ -122,15 +162,16 @@ OptionalUser = Annotated[User | None, Depends(optional_user)]
 def require_roles(*roles: str) -> Callable[[Request], User]:
     """A dependency that lets through only users of ``roles`` (admins always pass).
 
-    Anonymous requests get 401, signed-in users of another role 403.
+    Anonymous requests (and revoked or expired sessions) get 401, signed-in users of another
+    role 403.
     """
 
     def dependency(request: Request) -> User:
         user = optional_user(request)
         if user is None:
-            raise HTTPException(401, "sign in first (đăng nhập)")
+            raise HTTPException(401, "đăng nhập trước / sign in first")
         if user.role != "admin" and user.role not in roles:
-            raise HTTPException(403, f"this page is for: {', '.join(roles)}")
+            raise HTTPException(403, f"trang này dành cho / this page is for: {', '.join(roles)}")
         return user
 
     return dependency

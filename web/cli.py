@@ -51,6 +51,47 @@ def users_create(
     typer.echo(f"user {username} ({role}) created with id {user_id}")
 
 
+@users_app.command("set-password")
+def users_set_password(
+    username: Annotated[str, typer.Argument(help="login name")],
+    password: Annotated[str, typer.Option("--password", prompt=True, hide_input=True,
+                                          confirmation_prompt=True,
+                                          help="new password (asked when not given)")],
+) -> None:
+    """Set a new password; every open session of the user ends at once."""
+    from gis_service.db import get_engine
+    from web.users import audit, set_password
+
+    engine = get_engine()
+    set_password(engine, username, password)
+    audit(engine, "cli", "user.set_password", username)
+    typer.echo(f"password of {username} changed; their sessions are ended")
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Disable an account: it cannot sign in and its open sessions end at once."""
+    from gis_service.db import get_engine
+    from web.users import audit, set_disabled
+
+    engine = get_engine()
+    set_disabled(engine, username, True)
+    audit(engine, "cli", "user.disable", username)
+    typer.echo(f"user {username} disabled; their sessions are ended")
+
+
+@users_app.command("enable")
+def users_enable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Enable a disabled account again (it signs in anew)."""
+    from gis_service.db import get_engine
+    from web.users import audit, set_disabled
+
+    engine = get_engine()
+    set_disabled(engine, username, False)
+    audit(engine, "cli", "user.enable", username)
+    typer.echo(f"user {username} enabled")
+
+
 @app.command("demo-data")
 def demo_data(
     seed: Annotated[int, typer.Option(help="generator seed (same seed, same city)")] = 2026,
@@ -136,6 +177,9 @@ def serve(
     # would need a supervisor of our own
     os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     get_engine()  # bring the database up (and migrate) once, before any worker starts
+    # the signing key too: a first start makes <data_dir>/secret_key here, once, and a bad key
+    # file stops the command now rather than every worker on its first request
+    get_settings().session_secret()
     # the supervisor kills a worker that does not answer its health ping within the timeout;
     # preparing a search (numba, pandas) can starve the ping thread for several seconds on a
     # busy machine, and 5 s (uvicorn's default) killed workers in a loop while they warmed.

@@ -15,14 +15,14 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
+from gis_service.settings import get_settings
 from web.auth import (
     OptionalUser,
     check_csrf,
-    clear_session,
     csrf_token,
     ensure_csrf_cookie,
     optional_user,
-    set_session,
+    rotate_csrf,
 )
 from web.charts import line_chart
 from web.deps import EngineDep
@@ -36,7 +36,9 @@ from web.directory import (
     school_detail,
 )
 from web.i18n import LANG_COOKIE, lang_of, translate
-from web.users import audit, authenticate
+from web.login_throttle import claim_attempt, record_success
+from web.sessions import clear_session, new_session, set_session
+from web.users import audit, authenticate, end_sessions
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -142,23 +144,43 @@ def _safe_next(request: Request, value: str | None = None) -> str:
 def login(request: Request, engine: EngineDep, username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=256)], csrf_token: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/") -> Response:
-    """Check the password, then set the signed session cookie and go on."""
+    """Check the password (throttled per account and per address: 429 with Retry-After while
+    locked, whatever the password), then set a new session and CSRF token and go on."""
     check_csrf(request, csrf_token)
+    settings = get_settings()
+    address = request.client.host if request.client else "unknown"
+    wait_s = claim_attempt(engine, username, address, settings)
+    if wait_s is not None:
+        refused = render(request, engine, "login.html", {
+            "failed": False, "next": _safe_next(request, next),
+            "message": translate("login_throttled", lang_of(request)).format(seconds=wait_s)},
+            status_code=429)
+        refused.headers["Retry-After"] = str(wait_s)
+        return refused
     user = authenticate(engine, username, password)
     if user is None:
         audit(engine, username, "login_failed")
         return render(request, engine, "login.html", {"failed": True, "next": _safe_next(request, next)},
                       status_code=401)
+    record_success(engine, user.username, address, settings)
     audit(engine, user.username, "login", details={"role": user.role})
     response = RedirectResponse(_safe_next(request, next), status_code=303)
-    set_session(response, user)
+    set_session(response, new_session(user.username, user.session_version))
+    rotate_csrf(response)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, user: OptionalUser, csrf_token: Annotated[str, Form()] = "") -> Response:
-    """Sign out (CSRF-protected so another site cannot sign a user out)."""
+def logout(request: Request, engine: EngineDep, user: OptionalUser,
+           csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Sign out everywhere: the user's session version is bumped, so every cookie of theirs,
+    on any device or copied anywhere, stops working (CSRF-protected so another site cannot
+    sign a user out)."""
     check_csrf(request, csrf_token)
+    if user is not None:
+        end_sessions(engine, user.username)
+        audit(engine, user.username, "logout")
     response = RedirectResponse("/", status_code=303)
     clear_session(response)
+    rotate_csrf(response)
     return response

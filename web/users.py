@@ -1,4 +1,5 @@
-"""Staff accounts: scrypt password hashes, creation, authentication and the audit log."""
+"""Staff accounts: scrypt password hashes, the password policy, creation, authentication,
+revocation of sessions (``session_version``, ``disabled``) and the audit log."""
 
 from __future__ import annotations
 
@@ -7,26 +8,43 @@ import hashlib
 import hmac
 import json
 import secrets
+import string
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from gis_service.errors import NotFoundError
 from gis_service.models import ROLES
 
 #: Roles that sign in to the web app ("parent" accounts are not used by the web app yet).
 STAFF_ROLES = ("officer", "planner", "admin")
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 10
+#: A password needs at least this many different characters ("aaaaaaaaaa", "1212121212" and
+#: "abcabcabcabc" are refused).
+MIN_DISTINCT_CHARACTERS = 4
+#: Refused whatever the case, and with digits or punctuation around them ("Password2026!"):
+#: the ten most used passwords of NordPass's 2023 list, and the obvious words of this site.
+COMMON_PASSWORDS = frozenset({
+    "123456", "admin", "12345678", "123456789", "1234", "12345", "password", "123",
+    "aa123456", "1234567890",
+    "qwerty", "qwertyuiop", "iloveyou", "abc", "abcdef", "matkhau", "edugis", "hcmc",
+})
 
 
 @dataclass(frozen=True)
 class User:
-    """A signed-in user as the app sees it."""
+    """A signed-in user as the app sees it.
+
+    ``session_version`` is the user's row value when the user was read: a session cookie
+    carries it and is honoured only while the row still holds the same number.
+    """
 
     username: str
     role: str
+    session_version: int = 1
 
 
 def _b64(raw: bytes) -> str:
@@ -58,6 +76,40 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate, _unb64(digest))
 
 
+def _core(text: str) -> str:
+    """``text`` in lower case without the digits and punctuation around it."""
+    return text.casefold().strip(string.digits + string.punctuation + string.whitespace)
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why ``password`` is refused (Vietnamese / English, naming the field), or ``None``.
+
+    Refused: fewer than ``MIN_PASSWORD_LENGTH`` characters, fewer than
+    ``MIN_DISTINCT_CHARACTERS`` different characters, one of ``COMMON_PASSWORDS`` or the
+    username, alone or with digits and punctuation around it.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return (f"password: mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự / must have at"
+                f" least {MIN_PASSWORD_LENGTH} characters")
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        return (f"password: mật khẩu lặp lại ký tự, cần ít nhất {MIN_DISTINCT_CHARACTERS} ký tự"
+                f" khác nhau / repeats its characters; it needs at least"
+                f" {MIN_DISTINCT_CHARACTERS} different ones")
+    lowered, core = password.casefold(), _core(password)
+    if lowered in COMMON_PASSWORDS or core in COMMON_PASSWORDS:
+        return ("password: mật khẩu quá phổ biến, dễ bị đoán / is one of the most used passwords"
+                " and easy to guess")
+    if username and (lowered == username.casefold() or core == _core(username)):
+        return "password: mật khẩu không được là tên đăng nhập / must not be the username"
+    return None
+
+
+def _check_password(password: str, username: str) -> None:
+    problem = password_problem(password, username)
+    if problem:
+        raise ValueError(problem)
+
+
 def create_user(engine: Engine, username: str, password: str, role: str) -> int:
     """Create a user and return its id.
 
@@ -68,21 +120,20 @@ def create_user(engine: Engine, username: str, password: str, role: str) -> int:
     username
         Unique login name (1-64 characters, no spaces).
     password
-        At least ``MIN_PASSWORD_LENGTH`` characters; only its scrypt hash is stored.
+        Accepted by :func:`password_problem`; only its scrypt hash is stored.
     role
         One of ``officer``, ``planner``, ``admin`` (or ``parent``).
 
     Raises
     ------
     ValueError
-        On a bad name, short password, unknown role or a name already taken.
+        On a bad name, a refused password, an unknown role or a name already taken.
     """
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise ValueError("username must be 1-64 characters without spaces")
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(password, username)
     with engine.begin() as conn:
         taken = conn.execute(sa.text("SELECT 1 FROM users WHERE username = :u"),
                              {"u": username}).first()
@@ -95,14 +146,80 @@ def create_user(engine: Engine, username: str, password: str, role: str) -> int:
 
 
 def authenticate(engine: Engine, username: str, password: str) -> User | None:
-    """The user when the password is right, else ``None`` (same work either way)."""
+    """The user when the password is right and the account enabled, else ``None`` (same work
+    either way: a disabled or unknown account cannot be told from a wrong password)."""
     with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT username, password_hash, role FROM users"
-                                   " WHERE username = :u"), {"u": username}).first()
+        row = conn.execute(sa.text("SELECT username, password_hash, role, session_version,"
+                                   " disabled FROM users WHERE username = :u"),
+                           {"u": username}).first()
     if row is None:
         hash_password(password)  # spend the same time as a real check: no user enumeration
         return None
-    return User(row.username, row.role) if verify_password(password, row.password_hash) else None
+    if not verify_password(password, row.password_hash) or row.disabled:
+        return None
+    return User(row.username, row.role, row.session_version)
+
+
+def session_user(engine: Engine, username: str, session_version: int) -> User | None:
+    """The user of a session: ``None`` when the account is gone, disabled, or its sessions
+    were revoked since (another ``session_version``). One indexed read by username.
+
+    The role is the row's, so a changed role applies to open sessions at once.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT role, session_version, disabled FROM users"
+                                   " WHERE username = :u"), {"u": username}).first()
+    if row is None or row.disabled or row.session_version != session_version:
+        return None
+    return User(username, row.role, row.session_version)
+
+
+def _bump(engine: Engine, username: str, also_set: str = "", values: dict[str, Any] | None = None
+          ) -> None:
+    """Bump ``username``'s session version (ending all its sessions), setting the fixed
+    columns of ``also_set`` (``", column = :param"``) in the same statement."""
+    with engine.begin() as conn:
+        found = conn.execute(sa.text(
+            f"UPDATE users SET session_version = session_version + 1{also_set}"
+            " WHERE username = :u RETURNING id"), {"u": username, **(values or {})}).first()
+    if found is None:
+        raise NotFoundError(f"username: không có tài khoản {username!r} / no user {username!r}")
+
+
+def end_sessions(engine: Engine, username: str) -> None:
+    """Revoke every session of ``username`` on every node (sign-out everywhere).
+
+    Raises
+    ------
+    NotFoundError
+        When there is no such user.
+    """
+    _bump(engine, username)
+
+
+def set_password(engine: Engine, username: str, password: str) -> None:
+    """Give ``username`` a new password and revoke all of its sessions.
+
+    Raises
+    ------
+    ValueError
+        When :func:`password_problem` refuses the password.
+    NotFoundError
+        When there is no such user.
+    """
+    _check_password(password, username)
+    _bump(engine, username, ", password_hash = :h", {"h": hash_password(password)})
+
+
+def set_disabled(engine: Engine, username: str, disabled: bool = True) -> None:
+    """Disable (or enable again) ``username``; disabling revokes all of its sessions at once.
+
+    Raises
+    ------
+    NotFoundError
+        When there is no such user.
+    """
+    _bump(engine, username, ", disabled = :d", {"d": disabled})
 
 
 def audit(engine: Engine, actor: str, action: str, target: str = "",

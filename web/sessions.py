@@ -1,0 +1,176 @@
+"""Signed session cookies: what they hold, how long they last, and their sliding renewal.
+
+The cookie is ``payload.signature``: the payload is base64url JSON
+``{"u": username, "v": session_version, "iat": signed in at, "seen": last renewed at}``
+(whole seconds since the epoch), the signature an HMAC-SHA256 of it with a key derived from
+the settings' secret. A session ends
+
+- after ``session_idle_s`` (30 min) without a request: while in use the cookie is re-issued
+  with a new ``seen``, at most once per ``RENEW_AFTER_S``, by :class:`SessionRenewalMiddleware`;
+- ``session_max_s`` (8 h) after sign-in, however busy;
+- at once when the user's row is gone, disabled or has another ``session_version`` (sign-out,
+  new password, disabled): ``web.auth`` checks every session against the users table.
+
+A cookie that is not exactly this shape (bad signature, base64, JSON or field types) is no
+session, never an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from fastapi import Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gis_service.settings import get_settings
+
+SESSION_COOKIE = "edugis_session"
+#: A cookie is re-issued (sliding expiry) when it was last issued this long ago; a shorter
+#: interval would add a Set-Cookie to most staff answers for no gain.
+RENEW_AFTER_S = 60
+_RENEWAL_STATE = "session_renewal"
+
+
+def _key(purpose: str) -> bytes:
+    return hashlib.sha256(f"{purpose}:{get_settings().session_secret()}".encode()).digest()
+
+
+def b64(raw: bytes) -> str:
+    """URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def sign(purpose: str, payload: str) -> str:
+    """The HMAC-SHA256 of ``payload`` with the key of ``purpose`` (``session``, ``csrf``)."""
+    return b64(hmac.new(_key(purpose), payload.encode(), hashlib.sha256).digest())
+
+
+def same_text(left: str, right: str) -> bool:
+    """Constant-time equality that, unlike ``hmac.compare_digest`` on ``str``, does not raise
+    on non-ASCII text (a cookie or form field may hold anything)."""
+    return hmac.compare_digest(left.encode("utf-8", "surrogateescape"),
+                               right.encode("utf-8", "surrogateescape"))
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    """What a valid session cookie says (times in whole seconds since the epoch)."""
+
+    username: str
+    session_version: int
+    issued_at: int
+    last_seen: int
+
+    def expires_at(self) -> int:
+        """When the session ends if no request comes: idle limit or absolute limit."""
+        settings = get_settings()
+        return min(self.last_seen + settings.session_idle_s, self.issued_at + settings.session_max_s)
+
+    def renewal_due(self, now: float) -> bool:
+        """True when the cookie should be re-issued to slide the idle limit."""
+        return now - self.last_seen >= RENEW_AFTER_S
+
+
+def new_session(username: str, session_version: int, now: float | None = None) -> SessionClaims:
+    """The claims of a session starting ``now``."""
+    moment = int(time.time() if now is None else now)
+    return SessionClaims(username, session_version, moment, moment)
+
+
+def session_value(claims: SessionClaims) -> str:
+    """The signed cookie value of ``claims``."""
+    body = {"u": claims.username, "v": claims.session_version, "iat": claims.issued_at,
+            "seen": claims.last_seen}
+    payload = b64(json.dumps(body, separators=(",", ":")).encode())
+    return f"{payload}.{sign('session', payload)}"
+
+
+def _claims(body: Any) -> SessionClaims | None:
+    if not isinstance(body, dict):
+        return None
+    username, version = body.get("u"), body.get("v")
+    issued_at, last_seen = body.get("iat"), body.get("seen")
+    # bool is an int in Python: a JSON true must not pass for a number
+    if not isinstance(username, str) or not username or type(version) is not int \
+            or type(issued_at) is not int or type(last_seen) is not int:
+        return None
+    return SessionClaims(username, version, issued_at, last_seen)
+
+
+def read_session(value: str | None, now: float | None = None) -> SessionClaims | None:
+    """The claims of a session cookie, or ``None`` when absent, forged, malformed or expired
+    (idle or absolute limit). Does not look at the database."""
+    if not value or "." not in value:
+        return None
+    payload, signature = value.rsplit(".", 1)
+    if not same_text(signature, sign("session", payload)):
+        return None
+    try:
+        claims = _claims(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+    except ValueError:  # bad base64 (binascii.Error), JSON or UTF-8: all ValueErrors
+        return None
+    moment = time.time() if now is None else now
+    if claims is None or moment >= claims.expires_at():
+        return None
+    return claims
+
+
+def secure_cookies() -> bool:
+    """Cookies carry the Secure flag in production (served over HTTPS)."""
+    return get_settings().environment == "production"
+
+
+def set_session(response: Response, claims: SessionClaims, now: float | None = None) -> None:
+    """Put the session cookie on ``response`` (HttpOnly, SameSite=Lax, Secure in production);
+    the browser drops it when the session would end."""
+    moment = int(time.time() if now is None else now)
+    response.set_cookie(SESSION_COOKIE, session_value(claims),
+                        max_age=max(0, claims.expires_at() - moment),
+                        httponly=True, samesite="lax", secure=secure_cookies(), path="/")
+
+
+def clear_session(response: Response) -> None:
+    """Remove the session cookie from the browser."""
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=secure_cookies())
+
+
+def schedule_renewal(request: Request, claims: SessionClaims, now: float | None = None) -> None:
+    """Have :class:`SessionRenewalMiddleware` re-issue the session with ``last_seen = now``."""
+    moment = int(time.time() if now is None else now)
+    holder = Response()
+    set_session(holder, replace(claims, last_seen=moment), now=moment)
+    setattr(request.state, _RENEWAL_STATE,
+            [(name, value) for name, value in holder.raw_headers if name == b"set-cookie"])
+
+
+class SessionRenewalMiddleware:
+    """Add the session cookie scheduled by :func:`schedule_renewal` to the answer, unless the
+    answer sets or clears that cookie itself (sign-in, sign-out)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        own_cookie = f"{SESSION_COOKIE}=".encode()
+
+        async def send_with_renewal(message: Message) -> None:
+            renewal = state.get(_RENEWAL_STATE)
+            if message["type"] == "http.response.start" and renewal:
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"set-cookie" and value.startswith(own_cookie)
+                           for name, value in headers):
+                    message["headers"] = headers + renewal
+            await send(message)
+
+        await self.app(scope, receive, send_with_renewal)
