@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gis_service.changes import DataVersions
 from gis_service.db import get_engine
 from gis_service.errors import ConflictError, CRSError, DatabaseError, InputError, NotFoundError
+from gis_service.transactions import is_lost_race
 from web.i18n import TEXTS, lang_of, translate
 from web.security import BodyTooLargeError
 
@@ -248,6 +249,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, 413, "PayloadTooLarge", "request body too large")
 
     async def _database_fault(request: Request, exc: Exception) -> Response:
+        if is_lost_race(exc):  # a deadlock or serialization failure outside write_transaction
+            vi, en = TEXTS["lost_race"]
+            return error_response(request, 409, "Conflict", f"{vi} / {en}")
         kind = database_fault(exc)
         if kind is None:  # e.g. an InternalError that is not about read-only: a bug, a 500
             raise exc

@@ -197,3 +197,23 @@ def test_database_fault_tells_faults_from_bugs(engine: Engine) -> None:
     with pytest.raises(sa.exc.InternalError) as read_only, engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = version_num"))
     assert database_fault(read_only.value) == "read_only"
+
+
+def test_a_lost_race_outside_write_transaction_is_a_409_not_a_503(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deadlock is an OperationalError to SQLAlchemy; it is not the database being down."""
+    import psycopg
+
+    app = create_app()
+
+    @app.get("/api/race")
+    def race() -> None:
+        raise sa.exc.OperationalError("UPDATE ...", {}, psycopg.errors.DeadlockDetected("deadlock"))
+
+    with database_env(engine, monkeypatch), \
+            TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/race")
+        page = client.get("/api/race", headers=HTML)
+    assert answer.status_code == 409 and answer.json()["code"] == "Conflict"
+    assert "send the request again" in answer.json()["description"]
+    assert "retry-after" not in answer.headers and page.status_code == 409
