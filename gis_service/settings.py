@@ -50,8 +50,6 @@ class Settings(BaseSettings):
     #: addresses, ``*`` for any), passed to uvicorn by ``edugis serve``: the rate limit and
     #: the sign-in throttle then count that client. Nobody else's header is believed.
     forwarded_allow_ips: str = "127.0.0.1"
-    #: The basemap routing, the finder and planning use; the most recently imported when unset.
-    basemap: str | None = None
 
     session_idle_s: int = Field(default=30 * 60, gt=0)
     session_max_s: int = Field(default=8 * 3600, gt=0)
