@@ -88,8 +88,10 @@ class TokenBuckets:
         self._buckets[key] = (self._tokens(key, now) - tokens, now)
 
     def _forget_full(self, now: float) -> None:
-        self._buckets = {key: value for key, value in self._buckets.items()
-                         if self._tokens(key, now) < self.burst}
+        """Forget the full buckets; when more than half are not full (addresses by the tens
+        of thousands at once), forget them all rather than scan again at the next new one."""
+        kept = {key: value for key, value in self._buckets.items() if self._tokens(key, now) < self.burst}
+        self._buckets = kept if len(kept) <= MAX_CLIENTS // 2 else {}
 
 
 def limited(path: str) -> bool:

@@ -45,6 +45,19 @@ def test_token_bucket_refills_at_its_rate_up_to_its_burst() -> None:
     assert buckets.take("a") == pytest.approx(11 / 2.0)
 
 
+def test_buckets_of_many_addresses_are_forgotten_in_bounded_memory(monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    monkeypatch.setattr("web.rate_limit.MAX_CLIENTS", 100)
+    now = [0.0]
+    buckets = TokenBuckets(rate_per_s=1.0, burst=2.0, clock=lambda: now[0])
+    for i in range(1000):
+        buckets.take(f"10.0.{i // 250}.{i % 250}")
+        assert len(buckets._buckets) <= 100
+    now[0] = 10.0  # refilled: the first new address after this forgets every full bucket
+    buckets.take("10.9.9.9")
+    assert len(buckets._buckets) == 1
+
+
 def test_429_after_the_burst_with_retry_after_and_security_headers(app: FastAPI) -> None:
     with TestClient(app, client=("192.0.2.10", 50000)) as client:
         answers = [client.get("/api/schools/summary") for _ in range(BURST)]
