@@ -125,12 +125,16 @@ def record_success(engine: Engine, username: str, address: str, settings: Settin
     account_key, address_key = _keys(username, address)
     _, by_address = policies(settings)
     with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM login_failures WHERE key = :k"), {"k": account_key})
+        # the address row first, as claim_attempt locks them ("addr:" < "user:"): no deadlock
         conn.execute(sa.text(
             "UPDATE login_failures SET failures = greatest(failures - 1, 0),"
             " locked_until = CASE WHEN failures - 1 >= :max THEN locked_until END"
             " WHERE key = :k"), {"k": address_key, "max": by_address.max_failures})
+        conn.execute(sa.text("DELETE FROM login_failures WHERE key = :k"), {"k": account_key})
+    with engine.begin() as conn:
+        # rows an attempt holds right now are skipped, not waited for
         conn.execute(sa.text(
-            "DELETE FROM login_failures WHERE updated_at < clock_timestamp() - make_interval("
-            "secs => :forget) AND coalesce(locked_until, '-infinity') < clock_timestamp()"),
-            {"forget": settings.login_forget_s})
+            "DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures"
+            " WHERE updated_at < clock_timestamp() - make_interval(secs => :forget)"
+            " AND coalesce(locked_until, '-infinity') < clock_timestamp()"
+            " FOR UPDATE SKIP LOCKED)"), {"forget": settings.login_forget_s})

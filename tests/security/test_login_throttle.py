@@ -147,3 +147,16 @@ def test_the_lock_starts_at_the_limit_and_doubles_up_to_the_cap() -> None:
 def test_counts_are_forgotten_after_an_hour_without_attempts() -> None:
     quiet = KeyState(4, None, NOW - timedelta(hours=1, seconds=1))
     assert after_attempt(quiet, NOW, POLICY) == KeyState(1, None, NOW)
+
+
+def test_sign_ins_and_successes_of_one_account_in_parallel_never_deadlock(engine: Engine) -> None:
+    settings = Settings(login_failures_per_account=1000, login_failures_per_address=1000)
+
+    def sign_in(_: int) -> None:
+        for _ in range(15):
+            if claim_attempt(engine, "busy", "10.3.3.3", settings) is None:
+                record_success(engine, "busy", "10.3.3.3", settings)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(sign_in, range(6)))  # a deadlock would raise here
+    assert "user:busy" not in _failures(engine)
