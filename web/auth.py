@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, Response
@@ -38,6 +38,7 @@ CSRF_COOKIE = "edugis_csrf"
 #: Methods that change state: the same-origin rule applies to them.
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_UNREAD = object()  # request.state.session_user before optional_user has looked
 
 
 # ---- CSRF ------------------------------------------------------------------------------------
@@ -129,9 +130,10 @@ def check_origin(request: Request) -> None:
         return
     source = _source(named)
     if source is None or source != _host_port(request.headers.get("host", ""), None):
-        raise HTTPException(403, f"{header_name.capitalize()}: yêu cầu đến từ trang khác ({named})"
+        shown = named[:100]
+        raise HTTPException(403, f"{header_name.capitalize()}: yêu cầu đến từ trang khác ({shown})"
                                  f" nên bị từ chối / the request comes from another site"
-                                 f" ({named}) and is refused")
+                                 f" ({shown}) and is refused")
 
 
 # ---- who is signed in ------------------------------------------------------------------------
@@ -140,11 +142,9 @@ def check_origin(request: Request) -> None:
 def optional_user(request: Request) -> User | None:
     """The signed-in user, if any: a valid cookie whose user still exists, is enabled and has
     the cookie's session version. Read once per request; schedules the sliding renewal."""
-    try:
-        known: User | None = request.state.session_user
-        return known
-    except AttributeError:
-        pass
+    known = getattr(request.state, "session_user", _UNREAD)
+    if known is not _UNREAD:
+        return cast(User | None, known)
     now = time.time()
     user = None
     claims = read_session(request.cookies.get(SESSION_COOKIE), now)
