@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import orjson
 import sqlalchemy as sa
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pyproj import CRS, Transformer
@@ -39,6 +40,9 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 #: Degrees added around a projected CRS's area of use before a ``bbox`` is clamped to it.
 AREA_MARGIN_DEG = 1.0
+#: A page asking for more features than this is a large one: a worker process writes one
+#: large page at a time (:func:`items`), however many clients ask for them.
+LARGE_PAGE = 100
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -435,11 +439,32 @@ def _geojson(body: dict[str, Any], request: Request) -> Response:
     return Response(orjson.dumps(body), media_type=GEOJSON, headers=_crs_header(request))
 
 
+def _large_pages(state: Any) -> CapacityLimiter:
+    """The app's gate of large pages: one at a time (made on first use, in the app's loop)."""
+    gate: CapacityLimiter | None = getattr(state, "large_pages", None)
+    if gate is None:
+        gate = state.large_pages = CapacityLimiter(1)
+    return gate
+
+
+def _requested(raw: str | None) -> int:
+    return int(raw) if raw is not None and raw.isascii() and raw.isdigit() else DEFAULT_LIMIT
+
+
 @router.get("/collections/{collection_id}/items", include_in_schema=False)
-def items(collection_id: str, request: Request, engine: EngineDep) -> Response:
-    """Features of a collection (limit, offset, bbox, bbox-crs, crs, datetime, filters)."""
+async def items(collection_id: str, request: Request, engine: EngineDep) -> Response:
+    """Features of a collection (limit, offset, bbox, bbox-crs, crs, datetime, filters).
+
+    Read and written in a worker thread. A large page (more than :data:`LARGE_PAGE`
+    features asked for) waits for the one before it: ten scripts paging through the roads
+    share one thread of the worker, and the event loop and the other requests keep the rest
+    of the CPU (and of the GIL).
+    """
     found = get_collection(collection_id)
-    return _geojson(query_features(engine, found, request), request)
+    large = min(_requested(request.query_params.get("limit")), found.max_limit) > LARGE_PAGE
+    return await to_thread.run_sync(
+        lambda: _geojson(query_features(engine, found, request), request),
+        limiter=_large_pages(request.app.state) if large else None)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", include_in_schema=False)

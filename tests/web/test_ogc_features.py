@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +17,9 @@ from openapi_spec_validator import validate
 from sqlalchemy.engine import Engine
 
 from gis_service.crs import from_storage
+from tests.conftest import database_env
+from web import ogc_features
+from web.app import create_app
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -250,6 +256,41 @@ def test_req_core_fc_limit_above_a_collections_maximum_is_served_as_it(client: T
     second = client.get(_path(next_href)).json()
     ids += [f["id"] for f in second["features"]]
     assert len(set(ids)) == 2000
+
+
+def test_large_pages_are_written_one_at_a_time_and_small_ones_do_not_wait(
+        demo_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three scripts asking for 1,000 roads at once are served one after the other (one
+    thread of the worker); a small page asked meanwhile is answered without waiting."""
+    running = {"large": 0, "peak": 0}
+    lock = threading.Lock()
+    real = ogc_features.query_features
+
+    def watched(engine: Engine, collection: Any, request: Any) -> dict[str, Any]:
+        large = request.query_params.get("limit") == "1000"
+        with lock:
+            running["large"] += large
+            running["peak"] = max(running["peak"], running["large"])
+        try:
+            time.sleep(0.3 if large else 0.0)
+            return real(engine, collection, request)
+        finally:
+            with lock:
+                running["large"] -= large
+
+    monkeypatch.setattr(ogc_features, "query_features", watched)
+    monkeypatch.setenv("EDUGIS_RATE_LIMIT_PER_S", "0")  # one address asks for all of them
+    with database_env(demo_engine, monkeypatch), TestClient(create_app()) as client, \
+            ThreadPoolExecutor(4) as pool:
+        started = time.perf_counter()
+        large = [pool.submit(client.get, "/ogc/collections/roads/items?limit=1000") for _ in range(3)]
+        time.sleep(0.1)
+        small = pool.submit(client.get, "/ogc/collections/schools/items?limit=5").result()
+        small_s = time.perf_counter() - started
+        assert small.status_code == 200 and all(f.result().status_code == 200 for f in large)
+        all_s = time.perf_counter() - started
+    assert running["peak"] == 1
+    assert all_s >= 0.9 and small_s < 0.6
 
 
 def test_req_core_datetime_on_validity_period(client: TestClient, demo_engine: Engine) -> None:
