@@ -5,6 +5,22 @@ clients. Baseline, measured in the same run: the same questions answered the nai
 one process without concurrency (``routing.nearest_schools`` per request, i.e. a whole-graph
 search each time; ``ST_AsMVT`` per tile with no cache).
 
+Every client comes from its own loopback address (127.0.0.x; Linux routes all of 127/8 to
+lo), as distinct users do to the per-address rate limit (web.rate_limit). Two more profiles
+(issue 12.12):
+
+- ``mixed``: 60 % ``/api/nearest``, 25 % tiles, 15 % small OGC feature pages (schools and
+  roads in a small bbox, wards); target p95 < 100 ms at 50 clients with 0 errors (any
+  answer but 200 is one, a 429 included). Printed beside its p95 at 1 client.
+- ``abusive``: the same normal users while 10 more clients (127.0.200.x) page through the
+  whole roads collection with ``limit=10000`` back to back, as a script would, honouring
+  ``Retry-After`` on a 429 (urllib3's default); target: the normal users' p95 < 200 ms.
+  Baseline in the same run: the same load on a server started with the rate limit off
+  (``EDUGIS_RATE_LIMIT_PER_S=0``); ratio baseline / limited p95 (``--no-unlimited`` skips
+  it).
+
+All clients send ``Accept-Encoding: gzip``, as browsers and HTTP libraries do.
+
 The app runs as ``edugis serve`` runs it by default (one uvicorn worker per core, each
 preparing the finder's searches before it accepts, no access log; ``--workers`` and
 ``--access-log`` override) against a database holding the demo city (database
@@ -18,13 +34,14 @@ request of the server and of the load generator: on a shared machine latency dep
 whatever else runs, CPU per request much less.
 
 Run: ``.venv/bin/python bench/web_load.py [--clients 50] [--requests 2000] [--workers N]
-[--access-log]``
+[--access-log] [--abusers 10] [--no-unlimited]``
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import math
 import os
 import random
@@ -79,6 +96,33 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
+def ogc_pages(seed: int, count: int) -> list[str]:
+    """Small OGC feature pages a map or a GIS client asks for: schools and roads in a box of a
+    few hundred metres, wards by district."""
+    rng = random.Random(seed)
+    pages = []
+    for _ in range(count):
+        lon, lat = rng.uniform(106.60, 106.78), rng.uniform(10.70, 10.84)
+        kind = rng.random()
+        if kind < 0.4:
+            pages.append(f"/ogc/collections/schools/items?bbox={lon - 0.01:.4f},{lat - 0.01:.4f},"
+                         f"{lon + 0.01:.4f},{lat + 0.01:.4f}&limit=20")
+        elif kind < 0.8:
+            pages.append(f"/ogc/collections/roads/items?bbox={lon - 0.002:.4f},{lat - 0.002:.4f},"
+                         f"{lon + 0.002:.4f},{lat + 0.002:.4f}&limit=50")
+        else:
+            pages.append(f"/ogc/collections/wards/items?limit=5&offset={rng.randint(0, 40)}")
+    return pages
+
+
+def mixed_workload(seed: int, homes: list[str], tiles: list[str], count: int) -> list[str]:
+    """``count`` requests: 60 % nearest, 25 % tiles, 15 % OGC feature pages, shuffled."""
+    rng = random.Random(seed)
+    pages = ogc_pages(seed + 1, count)
+    return [rng.choice(homes) if r < 0.60 else rng.choice(tiles) if r < 0.85 else pages[i]
+            for i, r in enumerate(rng.random() for _ in range(count))]
+
+
 def workload(seed: int, count: int) -> tuple[list[str], list[str]]:
     """Random homes in the demo city for /api/nearest, and tiles z13-z16 over it."""
     rng = random.Random(seed)
@@ -104,8 +148,10 @@ class _Connection(asyncio.Protocol):
     """
 
     def __init__(self, requests: list[tuple[str, bytes]], latencies: list[float],
-                 done: asyncio.Future[None]) -> None:
+                 done: asyncio.Future[None], errors: list[str] | None = None) -> None:
         self.requests, self.latencies, self.done = requests, latencies, done
+        self.errors = errors  # when given, a non-200 answer is counted there, not fatal
+        self.status = 200
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.url = ""
@@ -142,8 +188,8 @@ class _Connection(asyncio.Protocol):
                 return
             head = bytes(buffer[:end]).lower()
             self.body_at = end + 4
-            status = int(head[9:12])
-            if status != 200:
+            self.status = status = int(head[9:12])
+            if status != 200 and self.errors is None:
                 self._fail(f"{self.url}: HTTP {status} {bytes(buffer[:500])!r}")
                 return
             self.chunked = b"transfer-encoding: chunked" in head
@@ -155,6 +201,8 @@ class _Connection(asyncio.Protocol):
         elif len(buffer) < self.body_at + self.length:
             return
         self.latencies.append((time.perf_counter() - self.started) * 1000)
+        if self.status != 200 and self.errors is not None:
+            self.errors.append(f"{self.url}: HTTP {self.status}")
         self.waiting = False
         self._next()
 
@@ -175,24 +223,134 @@ class _Connection(asyncio.Protocol):
             self.done.set_result(None)
 
 
-async def hammer(base: str, urls: list[str], clients: int) -> np.ndarray:
-    """Send ``urls`` over ``clients`` concurrent keep-alive connections; latencies in ms."""
+def encode(host: str, port: str, url: str) -> bytes:
+    """One GET as a browser sends it (gzip accepted)."""
+    return (f"GET {url} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: */*\r\n"
+            f"Accept-Encoding: gzip, deflate\r\n\r\n").encode()
+
+
+ABUSERS_BLOCK = 200  # abusers are 127.0.200.x; normal clients count up from 127.0.0.2
+_next_client = itertools.count()
+
+
+def client_address(index: int, block: int = 0) -> str:
+    """The loopback address of client ``index`` of ``block`` (never 127.0.0.1, the proxy the
+    server trusts for X-Forwarded-For)."""
+    return f"127.0.{block + index // 250}.{index % 250 + 2}"
+
+
+async def hammer(base: str, urls: list[str], clients: int,
+                 errors: list[str] | None = None) -> np.ndarray:
+    """Send ``urls`` over ``clients`` concurrent keep-alive connections, each from its own
+    loopback address, new at each call (:func:`client_address`: one user each, as the rate
+    limit sees them); latencies in ms. With ``errors`` a non-200 answer is listed there, else
+    it stops the run.
+    """
     host, port = base.removeprefix("http://").split(":")
     # requests encoded before the clock starts; popped from the end, so reversed
-    requests = [(url, f"GET {url} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n".encode())
-                for url in reversed(urls)]
+    requests = [(url, encode(host, port, url)) for url in reversed(urls)]
     latencies: list[float] = []
     loop = asyncio.get_running_loop()
 
     async def connection() -> None:
         done: asyncio.Future[None] = loop.create_future()
-        await loop.create_connection(lambda: _Connection(requests, latencies, done), host, int(port))
+        await loop.create_connection(lambda: _Connection(requests, latencies, done, errors), host,
+                                     int(port), local_addr=(client_address(next(_next_client)), 0))
         await done
 
     await asyncio.gather(*(connection() for _ in range(clients)))
     if len(latencies) != len(urls):
         raise RuntimeError(f"{len(urls) - len(latencies)} requests got no answer")
     return np.array(latencies)
+
+
+class _Abuser(asyncio.Protocol):
+    """A script paging through the whole roads collection with ``limit=10000``, one page
+    after the other on one keep-alive connection; on a 429 it waits ``Retry-After`` seconds
+    (as urllib3's retries do), then asks again."""
+
+    PAGE = 1000  # what the server serves of limit=10000 (the roads' max_limit)
+
+    def __init__(self, host: str, port: str, stop: asyncio.Event, stats: dict[str, int]) -> None:
+        self.host, self.port, self.stop, self.stats = host, port, stop, stats
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.offset = 0
+        self.body_at, self.length, self.status = -1, 0, 0
+        self.chunked = False
+        self.retry_after = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._ask()
+
+    def _ask(self) -> None:
+        assert self.transport is not None
+        if self.stop.is_set():
+            self.transport.close()
+            return
+        self.buffer.clear()
+        self.body_at = -1
+        url = f"/ogc/collections/roads/items?limit=10000&offset={self.offset}"
+        self.transport.write(encode(self.host, self.port, url))
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        if self.body_at < 0:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(buffer[:end]).lower()
+            self.body_at, self.status = end + 4, int(head[9:12])
+            self.chunked = b"transfer-encoding: chunked" in head
+            at = head.find(b"content-length:")
+            self.length = int(head[at + 15:].split(b"\r\n", 1)[0]) if at >= 0 else 0
+            at = head.find(b"retry-after:")
+            self.retry_after = float(head[at + 12:].split(b"\r\n", 1)[0]) if at >= 0 else 1.0
+        if self.chunked:
+            if not buffer.endswith(b"0\r\n\r\n"):
+                return
+        elif len(buffer) < self.body_at + self.length:
+            return
+        self.stats["bytes"] += len(buffer) - self.body_at
+        if self.status == 200:
+            self.stats["pages"] += 1
+            self.offset = (self.offset + self.PAGE) % 60_000  # round the city's roads
+            self._ask()
+        elif self.status == 429:
+            self.stats["refused"] += 1
+            asyncio.get_running_loop().call_later(self.retry_after, self._ask)
+        else:
+            self.stats["errors"] += 1
+            self._ask()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.stats["closed"] += 1
+
+
+async def hammer_with_abusers(base: str, urls: list[str], clients: int, abusers: int
+                              ) -> tuple[np.ndarray, list[str], dict[str, int], float]:
+    """:func:`hammer` of ``urls`` by normal clients (distinct addresses) while ``abusers``
+    clients (addresses 127.0.200.x) page through the roads; the normal users' latencies, their
+    errors, the abusers' tally and the seconds the normal load took."""
+    host, port = base.removeprefix("http://").split(":")
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    stats = {"pages": 0, "refused": 0, "errors": 0, "bytes": 0, "closed": 0}
+    for i in range(abusers):
+        await loop.create_connection(lambda: _Abuser(host, port, stop, stats), host, int(port),
+                                     local_addr=(client_address(i, ABUSERS_BLOCK), 0))
+    await asyncio.sleep(2.0)  # let them take their burst and settle to their rate
+    before = dict(stats)
+    errors: list[str] = []
+    started = time.perf_counter()
+    latencies = await hammer(base, urls, clients, errors)
+    seconds = time.perf_counter() - started
+    stop.set()
+    tally = {k: stats[k] - before[k] for k in ("pages", "refused", "errors", "bytes")}
+    return latencies, errors, tally, seconds
 
 
 def naive_baseline(url: str, homes: list[str], tiles: list[str], samples: int) -> tuple[float, float]:
@@ -236,11 +394,11 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         return runner.run(coro)
 
 
-def start_server(url: str, port: int, workers: int, log: Path,
-                 access_log: bool | None) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, workers: int, log: Path, access_log: bool | None,
+                 extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """``edugis serve`` with ``workers`` workers, logging to ``log``; returns once every
     worker has started, i.e. has prepared its searches (``web.cli.served_app``)."""
-    env = {**os.environ, "DATABASE_URL": url, "EDUGIS_ENVIRONMENT": "development"}
+    env = {**os.environ, "DATABASE_URL": url, "EDUGIS_ENVIRONMENT": "development", **(extra_env or {})}
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-c", "from web.cli import main; main()", "serve", "--host",
@@ -291,6 +449,36 @@ def measure(base: str, server_pid: int, name: str, urls: list[str], clients: int
     return ms
 
 
+def summary(ms: np.ndarray, seconds: float) -> str:
+    p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+    return (f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  max {ms.max():6.1f} ms"
+            f"  {len(ms) / seconds:5.0f} req/s")
+
+
+def measure_mixed(base: str, urls: list[str], clients: int) -> float:
+    """The mixed profile over ``clients`` distinct addresses, printed; its p95 in ms."""
+    errors: list[str] = []
+    started = time.perf_counter()
+    ms = run(hammer(base, urls, clients, errors))
+    p95 = float(np.percentile(ms, 95))
+    verdict = (f"{'OK' if p95 < 100 and not errors else 'OVER'} (target p95 < 100 ms, 0 errors)"
+               if clients > 1 else "")
+    print(f"mixed    {clients:3d} clients  {summary(ms, time.perf_counter() - started)}  errors "
+          f"{len(errors)}{' (' + errors[0] + ')' if errors else ''}  {verdict}", flush=True)
+    return p95
+
+
+def measure_abusive(base: str, urls: list[str], clients: int, abusers: int, label: str) -> float:
+    """The abusive profile, printed; the normal users' p95 in ms."""
+    ms, errors, tally, seconds = run(hammer_with_abusers(base, urls, clients, abusers))
+    p95 = float(np.percentile(ms, 95))
+    print(f"abusive  {clients:3d} clients + {abusers} abusers{label}: normal users {summary(ms, seconds)}"
+          f"  errors {len(errors)}  {'OK' if p95 < 200 else 'OVER'} (target normal p95 < 200 ms); "
+          f"abusers meanwhile: {tally['pages']} roads pages ({tally['bytes'] / 1e6:.1f} MB sent), "
+          f"{tally['refused']} refused with 429, {tally['errors']} other errors", flush=True)
+    return p95
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=50)
@@ -299,9 +487,16 @@ def main() -> None:
                         help="uvicorn workers (default: what edugis serve uses, one per core)")
     parser.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None,
                         help="edugis serve's --access-log/--no-access-log (default: its default)")
+    parser.add_argument("--abusers", type=int, default=10,
+                        help="clients paging through the roads in the abusive profile")
+    parser.add_argument("--unlimited", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the abusive profile again with the rate limit off (the baseline)")
     args = parser.parse_args()
     url = bench_database()
     homes, tiles = workload(2026, args.requests)
+    mixed = mixed_workload(2027, homes, tiles, args.requests)
+    # the abusive profile runs twice as long: the abusers' pages take seconds each
+    mixed_long = mixed_workload(2028, homes, tiles, 2 * args.requests)
     port = free_port()
     log = Path(tempfile.gettempdir()) / f"edugis-web-load-{port}.log"
     server = start_server(url, port, args.workers, log, args.access_log)
@@ -323,10 +518,30 @@ def main() -> None:
             for clients in (1, args.clients):
                 ms = measure(base, server.pid, name, urls if clients > 1 else urls[:300], clients)
                 results[(name, clients)] = float(np.percentile(ms, 95))
+        run(hammer(base, mixed[:200], args.clients, []))  # warm the OGC pages
+        mixed_1 = measure_mixed(base, mixed[:300], 1)
+        mixed_n = measure_mixed(base, mixed, args.clients)
+        print(f"mixed: ratio p95 at {args.clients} clients / p95 at 1 client {mixed_n / mixed_1:.1f}x")
+        limited = measure_abusive(base, mixed_long, args.clients, args.abusers, "")
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.unlink(missing_ok=True)
+    if args.unlimited:
+        server = start_server(url, port, args.workers, log, args.access_log,
+                              {"EDUGIS_RATE_LIMIT_PER_S": "0"})
+        try:
+            run(hammer(base, homes[-200:], args.clients))
+            for _ in range(3):
+                run(hammer(base, tiles, args.clients))
+            unlimited = measure_abusive(base, mixed_long, args.clients, args.abusers,
+                                        " (baseline: rate limit off)")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            log.unlink(missing_ok=True)
+        print(f"baseline abusive: the same load with the rate limit off: normal users' p95 "
+              f"{unlimited:.1f} ms; ratio baseline / limited p95 {unlimited / limited:.1f}x")
     route_p95, tile_p95 = naive_baseline(url, homes, tiles, 100)
     print(f"baseline nearest: routing.nearest_schools per request (in process, 1 client): p95 "
           f"{route_p95:.1f} ms; ratio baseline / API p95 at 1 client "
