@@ -16,14 +16,13 @@ from __future__ import annotations
 import zlib
 
 from anyio import to_thread
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: Media types worth compressing (the part before any ``;``).
 COMPRESSIBLE = frozenset((
-    "application/json", "application/geo+json", "application/vnd.oai.openapi+json",
-    "application/javascript", "image/svg+xml", "text/csv", "text/html", "text/css",
-    "text/javascript", "text/plain",
+    b"application/json", b"application/geo+json", b"application/vnd.oai.openapi+json",
+    b"application/javascript", b"image/svg+xml", b"text/csv", b"text/html", b"text/css",
+    b"text/javascript", b"text/plain",
 ))
 #: Bodies smaller than this are sent as they are (they fit a packet or two anyway).
 MINIMUM_BYTES = 1400
@@ -58,9 +57,37 @@ def gzip_bytes(body: bytes, level: int = LEVEL) -> bytes:
     return compressor.compress(body) + compressor.flush()
 
 
-def _compressible(headers: Headers) -> bool:
-    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    return media in COMPRESSIBLE and "content-encoding" not in headers
+def _compressible(headers: list[tuple[bytes, bytes]]) -> bool:
+    """True for an answer of a compressible media type not already encoded (raw ASGI
+    headers: this runs for every answer, Starlette's header classes cost more)."""
+    compressible = False
+    for name, value in headers:
+        name = name.lower()
+        if name == b"content-type":
+            compressible = value.split(b";", 1)[0].strip().lower() in COMPRESSIBLE
+        elif name == b"content-encoding":
+            return False
+    return compressible
+
+
+def _with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` saying that the answer varies with ``Accept-Encoding``."""
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            if b"accept-encoding" not in value.lower():
+                headers[i] = (name, value + b", Accept-Encoding")
+            return headers
+    headers.append((b"vary", b"Accept-Encoding"))
+    return headers
+
+
+def _encoded(headers: list[tuple[bytes, bytes]], length: int | None) -> list[tuple[bytes, bytes]]:
+    """``headers`` of the gzipped answer: its ``Content-Length`` (none when streamed)."""
+    kept = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+    kept.append((b"content-encoding", b"gzip"))
+    if length is not None:
+        kept.append((b"content-length", str(length).encode()))
+    return kept
 
 
 class GzipMiddleware:
@@ -112,7 +139,7 @@ class _GzipSender:
             await self.send(message)
             return
         if message["type"] == "http.response.start":
-            if not _compressible(Headers(raw=message.get("headers", []))):
+            if not _compressible(message.get("headers", [])):
                 self.passing = True
                 await self.send(message)
                 return
@@ -127,29 +154,27 @@ class _GzipSender:
         await self._next_part(message)
 
     async def _first_part(self, start: Message, message: Message) -> None:
-        headers = MutableHeaders(raw=list(start.get("headers", [])))
-        headers.add_vary_header("Accept-Encoding")
-        start["headers"] = headers.raw
+        headers = _with_vary(list(start.get("headers", [])))
         body: bytes = message.get("body", b"")
         more = bool(message.get("more_body", False))
         if not more and len(body) < self.middleware.minimum_bytes:
             self.passing = True
+            start["headers"] = headers
             await self.send(start)
             await self.send(message)
             return
-        headers["Content-Encoding"] = "gzip"
         if not more:
             if len(body) >= self.middleware.thread_bytes:
                 compressed = await to_thread.run_sync(gzip_bytes, body, self.middleware.level)
             else:
                 compressed = gzip_bytes(body, self.middleware.level)
-            headers["Content-Length"] = str(len(compressed))
+            start["headers"] = _encoded(headers, len(compressed))
             self.passing = True
             await self.send(start)
             await self.send({"type": "http.response.body", "body": compressed})
             return
         # a streamed answer: compressed part by part, its length unknown in advance
-        del headers["Content-Length"]
+        start["headers"] = _encoded(headers, None)
         self.compressor = zlib.compressobj(self.middleware.level, zlib.DEFLATED, 31)
         await self.send(start)
         await self._next_part(message)
