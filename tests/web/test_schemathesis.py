@@ -86,13 +86,13 @@ def app(demo_engine: Engine) -> Iterator[FastAPI]:
 
 
 @OGC.parametrize()
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=60, **SETTINGS)
 def test_ogc_api(case: schemathesis.Case, app: FastAPI) -> None:
     case.call_and_validate(app=app, checks=CONFORMANCE)
 
 
 @PUBLIC.parametrize()
-@settings(max_examples=10, **SETTINGS)
+@settings(max_examples=60, **SETTINGS)
 def test_public_api(case: schemathesis.Case, app: FastAPI) -> None:
     case.call_and_validate(app=app, checks=CONFORMANCE)
 
