@@ -114,3 +114,20 @@ def test_a_forged_forwarded_for_does_not_escape_the_limit(app: FastAPI) -> None:
         # through the trusted proxy, each forwarded client has its own bucket
         assert {proxy.get(TILE, headers={"x-forwarded-for": f"198.51.100.{i}"}).status_code
                 for i in range(3 * BURST)} == {200}
+
+
+def test_both_documents_declare_the_429_and_its_retry_after(app: FastAPI) -> None:
+    with TestClient(app) as client:
+        public = client.get("/internal/openapi.json").json()
+        ogc = client.get("/ogc/api").json()
+    for path in ("/api/nearest", "/api/schools", "/download/schools.csv"):
+        answer = public["paths"][path]["get"]["responses"]["429"]
+        assert "Retry-After" in answer["headers"], path
+    assert not [path for path, ops in public["paths"].items()
+                if not path.startswith(("/api/", "/download/")) and "429" in ops.get("get", {}).get(
+                    "responses", {})]
+    too_many = ogc["components"]["responses"]["TooManyRequests"]
+    assert "Retry-After" in too_many["headers"]
+    for path, operations in ogc["paths"].items():
+        assert operations["get"]["responses"]["429"] == {
+            "$ref": "#/components/responses/TooManyRequests"}, path
