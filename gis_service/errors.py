@@ -87,9 +87,10 @@ class ConfigurationError(EdugisError, RuntimeError):
         self.message_vi = message_vi
 
 
-class ConflictError(EdugisError, RuntimeError):
-    """An action refused because the data it was based on changed meanwhile (another import,
-    run or override of the same round got there first); doing it again is safe.
+class StateError(EdugisError, RuntimeError):
+    """An action that does not fit the current state of what it acts on (e.g. running a
+    published round, or overriding one whose inputs changed since its run); the web answers
+    409 Conflict. Doing the same again fails again until the state changes.
 
     ``message_vi`` is the same message in Vietnamese, which people see first.
     """
@@ -98,3 +99,12 @@ class ConflictError(EdugisError, RuntimeError):
         super().__init__(f"{message_vi} / {message}" if message_vi else message)
         self.message = message
         self.message_vi = message_vi
+
+
+class ConflictError(StateError):
+    """An action refused because the data it was based on changed meanwhile (another import,
+    run or override of the same round got there first); doing it again is safe.
+
+    A :class:`StateError` whose state changed under the action rather than before it, so
+    it is a ``RuntimeError`` as before and a 409 on the web like every state error.
+    """
