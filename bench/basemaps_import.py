@@ -22,10 +22,10 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from basemaps.demo_city import generate_demo_city
-from basemaps.demo_load import load_demo_city
 from basemaps.roads import read_roads
 from basemaps.store import store_roads
 from gis_service import db
+from web.demo_data import load_demo_city
 
 HCMC = Path(os.environ.get("EDUGIS_HCMC_DATA", Path(__file__).resolve().parents[2] / "shared/data/hcmc"))
 

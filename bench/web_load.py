@@ -77,7 +77,7 @@ def bench_database() -> str:
         schools = conn.execute(sa.text("SELECT count(*) FROM schools WHERE code LIKE 'DM-%'")).scalar()
     if not schools:
         from basemaps.demo_city import generate_demo_city
-        from basemaps.demo_load import load_demo_city
+        from web.demo_data import load_demo_city
 
         print("loading the demo city into edugis_bench ...", flush=True)
         load_demo_city(engine, generate_demo_city())

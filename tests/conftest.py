@@ -78,7 +78,7 @@ def engine(template_url: str) -> Iterator[Engine]:
 def demo_engine(template_url: str) -> Iterator[Engine]:
     """One database holding the demo city, shared by the read-only tests of a session."""
     from basemaps.demo_city import generate_demo_city
-    from basemaps.demo_load import load_demo_city
+    from web.demo_data import load_demo_city
 
     url = _clone(template_url)
     engine = db.create_engine(url)

@@ -99,8 +99,8 @@ def demo_data(
 ) -> None:
     """Generate the synthetic demo city and load it (replacing an earlier demo city)."""
     from basemaps.demo_city import generate_demo_city
-    from basemaps.demo_load import load_demo_city
     from gis_service.db import get_engine
+    from web.demo_data import load_demo_city
 
     started = time.perf_counter()
     typer.echo("generating the demo city (synthetic data) ...")

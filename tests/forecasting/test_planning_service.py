@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from basemaps.demo_city import generate_demo_city
-from basemaps.demo_load import load_demo_city
 from forecasting import service
 from gis_service import db
 from tests.conftest import _clone
+from web.demo_data import load_demo_city
 
 LEVEL, YEAR, MINUTES = "primary", 2027, 10.0
 

@@ -130,7 +130,7 @@ def test_acknowledged_rounds_survive_kill_9(cluster: Cluster, url: str) -> None:
 def test_a_run_killed_midway_stores_nothing_half(cluster: Cluster, url: str) -> None:
     from admissions.service import get_round, run_round
     from basemaps.demo_city import generate_demo_city
-    from basemaps.demo_load import load_demo_city
+    from web.demo_data import load_demo_city
 
     engine = db.create_engine(url)
     load_demo_city(engine, generate_demo_city(target_nodes=4000))

@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from basemaps.demo_city import generate_demo_city
-from basemaps.demo_load import load_demo_city
 from gis_service import db
 from tests.conftest import _clone, database_env
 from tests.web.conftest import settle
 from tests.web.test_officer import PASSWORD, csrf, login
 from web.app import create_app
+from web.demo_data import load_demo_city
 from web.users import create_user
 
 LEVEL, MINUTES = "primary", 10

@@ -1,5 +1,9 @@
 """Load the generated demo city into PostGIS (replacing any earlier demo city), with its
-admission rounds and the catchments derived from its wards and roads."""
+admission rounds and the catchments derived from its wards and roads.
+
+This orchestrates several packages (basemaps stores the layers, admissions derives the
+catchments), so it lives above both, next to the ``edugis demo`` commands.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from admissions.catchments import GRADE_OF_LEVEL, derive_catchments
 from basemaps.demo_city import DemoCity
 from basemaps.store import _ewkb, copy_rows, store_boundaries, store_roads, store_schools
 
@@ -53,8 +58,6 @@ def load_demo_city(engine: Engine, city: DemoCity) -> dict[str, float]:
                       applicants["residence_type"], applicants["tier"].tolist(), scores,
                       applicants["bonus"].tolist(), applicants["choices"], geoms, strict=True))
     # The demo city has no official catchment lists: derive them as a district would start.
-    from admissions.catchments import GRADE_OF_LEVEL, derive_catchments
-
     catchment_pairs = sum(len(derive_catchments(engine, level, actor="demo-data"))
                           for level in GRADE_OF_LEVEL)
     return {
