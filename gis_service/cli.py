@@ -21,7 +21,7 @@ def _cluster() -> Cluster | None:
     from gis_service.settings import get_settings
 
     settings = get_settings()
-    return None if settings.database_url else Cluster(settings.pg_path)
+    return None if settings.database_url else Cluster.of(settings)
 
 
 @app.command()

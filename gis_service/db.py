@@ -30,7 +30,7 @@ def server_url(settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     if settings.database_url:
         return normalise_url(settings.database_url)
-    cluster = Cluster(settings.pg_path)
+    cluster = Cluster.of(settings)
     cluster.up()
     return cluster.url(settings.db_name)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gis_service.errors import DatabaseError
+from gis_service.settings import Settings
 
 SUPERUSER = "postgres"
 PORT = 5432
@@ -28,11 +29,11 @@ DURABILITY = "-c synchronous_commit=on -c fsync=on -c full_page_writes=on"
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; leave room for "/.s.PGSQL.5432"
 
 
-def postgres_bindir() -> Path:
-    """Folder of the server binaries (``EDUGIS_PG_BIN`` or the newest /usr/lib/postgresql/N)."""
-    override = os.environ.get("EDUGIS_PG_BIN")
-    if override:
-        return Path(override)
+def postgres_bindir(override: Path | None = None) -> Path:
+    """Folder of the server binaries: ``override`` (the setting ``pg_bin``,
+    ``EDUGIS_PG_BIN``) or the newest /usr/lib/postgresql/N/bin."""
+    if override is not None:
+        return override
     candidates = sorted(
         Path("/usr/lib/postgresql").glob("*/bin/initdb"),
         key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
@@ -47,9 +48,16 @@ def postgres_bindir() -> Path:
 
 @dataclass(frozen=True)
 class Cluster:
-    """A private cluster living in ``data_dir``."""
+    """A private cluster living in ``data_dir``, run with the binaries in ``bin_dir``
+    (default: see :func:`postgres_bindir`)."""
 
     data_dir: Path
+    bin_dir: Path | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> Cluster:
+        """The embedded cluster the settings describe (``pg_dir``, ``pg_bin``)."""
+        return cls(settings.pg_path, settings.pg_bin)
 
     @property
     def socket_dir(self) -> Path:
@@ -121,7 +129,7 @@ class Cluster:
             ) from exc
 
     def _run(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-        argv = [str(postgres_bindir() / argv[0]), *argv[1:]]
+        argv = [str(postgres_bindir(self.bin_dir) / argv[0]), *argv[1:]]
         owner = self._owner()
         if owner is not None:
             argv = ["runuser", "-u", owner.pw_name, "--", *argv]

@@ -18,6 +18,13 @@ class Settings(BaseSettings):
     ``database_url`` is read from ``EDUGIS_DATABASE_URL`` or plain ``DATABASE_URL``; when
     neither is set edugis runs its own private PostgreSQL+PostGIS cluster in ``pg_dir``.
 
+    Paths: ``data_dir`` (default ``var`` under the working directory) holds the embedded
+    cluster (``pg_dir``, default ``<data_dir>/pg``), the caches (``cache_dir``, default
+    ``<data_dir>/cache``) and the generated secret key. The compiled road graphs live in one
+    folder, :attr:`graph_cache_path` (``routing_cache``, default ``<cache_dir>/graphs``), for
+    the web finder and the services alike. ``pg_bin`` names the folder of ``initdb`` and
+    ``pg_ctl`` (default: the newest ``/usr/lib/postgresql/N/bin``).
+
     ``secret_key`` signs session cookies and CSRF tokens. Production refuses to start without
     one (of at least 32 characters); elsewhere an unset key is made once at random and kept in
     ``<data_dir>/secret_key`` (mode 0600), see :meth:`session_secret`.
@@ -39,9 +46,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     pg_dir: Path | None = None
     db_name: str = "edugis"
+    pg_bin: Path | None = None
     cache_dir: Path | None = None
+    routing_cache: Path | None = None
     secret_key: str | None = None
-    hcmc_data: Path | None = None
     #: Rate limit of the public API per client address and worker (``web.rate_limit``):
     #: tokens added per second (0 turns the limit off) and tokens a bucket holds at most.
     rate_limit_per_s: float = Field(default=100.0, ge=0)
@@ -95,6 +103,12 @@ class Settings(BaseSettings):
     def cache_path(self) -> Path:
         """Folder for compiled graphs and other caches (default ``<data_dir>/cache``)."""
         return (self.cache_dir or self.data_dir / "cache").resolve()
+
+    @property
+    def graph_cache_path(self) -> Path:
+        """The one folder of compiled road graphs (``routing.build_graph``): ``routing_cache``,
+        default ``<cache_dir>/graphs``, absolute."""
+        return (self.routing_cache or self.cache_path / "graphs").resolve()
 
 
 @lru_cache(maxsize=1)

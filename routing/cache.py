@@ -15,19 +15,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gis_service.settings import get_settings
 from routing.graph import Component, ModeGraph, compile_graph
 from routing.speeds import ModeProfile, profile_for
 
 if TYPE_CHECKING:
     from basemaps.road_layer import RoadLayer
 
-CACHE_ENV = "EDUGIS_ROUTING_CACHE"
 _FORMAT = "2"
 
 
 def default_cache_dir() -> Path:
-    """``$EDUGIS_ROUTING_CACHE``, else ``var/cache/routing`` under the working directory."""
-    return Path(os.environ.get(CACHE_ENV, "var/cache/routing"))
+    """The one folder of compiled graphs, :attr:`Settings.graph_cache_path
+    <gis_service.settings.Settings.graph_cache_path>` (``EDUGIS_ROUTING_CACHE``, default
+    ``<data_dir>/cache/graphs``), shared by the web finder and the services."""
+    return get_settings().graph_cache_path
 
 
 def cache_path(cache_dir: Path, version: str, profile: ModeProfile, component: str) -> Path:

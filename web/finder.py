@@ -25,7 +25,6 @@ from basemaps.road_layer import RoadLayer
 from gis_service.changes import DataVersions
 from gis_service.errors import InputError
 from gis_service.models import SCHOOL_LEVELS
-from gis_service.settings import get_settings
 from gis_service.spatial import nearest_schools_crow
 from web.deps import ApiError, BadRequestError
 from web.i18n import fold, matches
@@ -288,8 +287,7 @@ class FinderState:
 def _mode_graph(network: RoadNetwork, mode: str) -> routing.ModeGraph:
     """The network's graph of ``mode``, compiled (or read from the disk cache) on first use."""
     if mode not in network.graphs:
-        network.graphs[mode] = routing.build_graph(
-            network.layer, mode, cache_dir=get_settings().cache_path / "graphs")
+        network.graphs[mode] = routing.build_graph(network.layer, mode)
     return network.graphs[mode]
 
 

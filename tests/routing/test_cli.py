@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+from gis_service.settings import get_settings
 from routing.cli import app
 from tests.conftest import database_env
 
@@ -19,8 +21,16 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def files(tmp_path: Path, hcmc: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+def graph_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The settings' graph cache folder (``EDUGIS_ROUTING_CACHE``) in ``tmp_path``."""
     monkeypatch.setenv("EDUGIS_ROUTING_CACHE", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    yield tmp_path / "cache"
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def files(tmp_path: Path, hcmc: Path, graph_cache: Path) -> dict[str, Path]:
     rng = np.random.default_rng(1)
     lon = rng.uniform(106.690, 106.705, 8)
     lat = rng.uniform(10.770, 10.785, 8)
