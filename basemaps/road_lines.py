@@ -31,10 +31,11 @@ import shapely
 from pyproj import Transformer
 
 from basemaps._frames import read_vector
+from basemaps._osm_tags import NOT_ROADS, oneway_direction, parse_maxspeed
 from basemaps.boundaries import REASONS as BOUNDARY_REASONS
 from basemaps.boundaries import in_vietnam
 from basemaps.road_layer import RoadLayer
-from basemaps.roads import NOT_ROADS, ReadStats, oneway_direction, parse_maxspeed, run_lengths_m
+from basemaps.roads import ReadStats, run_lengths_m
 from gis_service.errors import InputError, Problem
 
 #: Vertices closer than this (metres) are one point: digitising noise at a junction.

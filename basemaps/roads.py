@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import re
 import shutil
 import tempfile
 from collections import Counter
@@ -16,16 +15,10 @@ import pandas as pd
 from pyproj import Geod
 from shapely import LineString, linestrings
 
+from basemaps._osm_tags import NOT_ROADS, combine_access, oneway_direction, parse_maxspeed
 from basemaps.road_layer import RoadLayer
 from gis_service.errors import InputError, Problem
 
-#: highway values that are not (yet) usable roads
-NOT_ROADS = frozenset({
-    "proposed", "construction", "abandoned", "platform", "raceway", "bus_stop", "elevator",
-    "rest_area", "services", "razed", "planned", "emergency_bay", "no", "disused",
-})
-_ACCESS_RANK = {"no": 5, "private": 4, "agricultural": 3, "forestry": 3, "delivery": 2,
-                "customers": 2, "destination": 2, "permissive": 1, "yes": 0, "designated": 0}
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -36,43 +29,6 @@ class ReadStats:
     ways_with_highway: int = 0
     ways_kept: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
-
-
-def parse_maxspeed(value: object) -> float:
-    """km/h from an OSM ``maxspeed`` ("50", "30 mph", "40;60", ["50", "60"]); NaN if none."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return float("nan")
-    values = value if isinstance(value, list) else re.split(r"[;|,]", str(value))
-    speeds = []
-    for raw in values:
-        match = re.match(r"\s*(\d+(?:\.\d+)?)\s*(mph|knots)?", str(raw))
-        if match:
-            factor = {"mph": 1.609344, "knots": 1.852}.get(match.group(2) or "", 1.0)
-            speeds.append(float(match.group(1)) * factor)
-    return min(speeds) if speeds else float("nan")
-
-
-def combine_access(tags: dict[str, str]) -> str:
-    """The most restrictive of ``access``, ``vehicle`` and ``motor_vehicle`` ("" if none)."""
-    values = [tags.get(k, "") for k in ("access", "vehicle", "motor_vehicle")]
-    values = [v for v in values if v]
-    if not values:
-        return ""
-    return max(values, key=lambda v: _ACCESS_RANK.get(v, 1))
-
-
-def oneway_direction(tags: dict[str, str]) -> int:
-    """+1 one-way along the drawing, -1 against it, 0 both ways (vehicles)."""
-    value = tags.get("oneway", "")
-    if value in ("yes", "true", "1"):
-        return 1
-    if value in ("-1", "reverse"):
-        return -1
-    if value in ("no", "false", "0", "alternating", "reversible"):
-        return 0
-    if tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway":
-        return 1
-    return 0
 
 
 #: Endings of road files drawn as GIS lines (the city basemap), read by

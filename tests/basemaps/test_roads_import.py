@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from basemaps.roads import directed_edge_count, parse_maxspeed, read_roads
+from basemaps._osm_tags import parse_maxspeed
+from basemaps.roads import directed_edge_count, read_roads
 from basemaps.store import store_roads
 from gis_service.errors import InputError
 
