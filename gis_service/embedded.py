@@ -92,8 +92,12 @@ class Cluster:
         return result.returncode == 0
 
     def up(self) -> bool:
-        """Initialise (first time) and start the cluster; return True if it was started now."""
+        """Initialise (first time) and start the cluster; return True if it was started now.
+
+        A cluster already running is made durable if an older edugis configured it otherwise.
+        """
         if self.is_running():
+            self._make_durable()
             return False
         if not self.is_initialised():
             self._initialise()
@@ -107,6 +111,17 @@ class Cluster:
             tail = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
             raise DatabaseError(f"could not start the embedded PostgreSQL:\n{result.stderr}\n{tail}")
         return True
+
+    def _make_durable(self) -> None:
+        """Drop the asynchronous-commit line older edugis versions wrote into
+        ``postgresql.conf`` and have the running server read its configuration again (the
+        durability settings take effect on reload; later starts pass :data:`DURABILITY`)."""
+        conf = self.pgdata / "postgresql.conf"
+        lines = conf.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if line.strip() != "synchronous_commit = off"]
+        if kept != lines:
+            conf.write_text("".join(kept))
+            self._run(["pg_ctl", "reload", "-D", str(self.pgdata)])
 
     def down(self) -> bool:
         """Stop the cluster; return True if it was running."""

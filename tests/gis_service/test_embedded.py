@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,3 +56,34 @@ def test_socket_directory_stays_short_for_deep_folders(tmp_path: Path) -> None:
     deep = tmp_path / ("d" * 90) / "pg"
     cluster = Cluster(deep)
     assert len(str(cluster.socket_dir)) < 90
+
+
+def test_a_running_cluster_of_an_older_edugis_is_made_durable(cluster_dir: Path) -> None:
+    """Clusters made before 2026-12 had ``synchronous_commit = off`` in their configuration
+    and outlive ``edugis serve``: ``up`` on the running cluster turns it back on."""
+    cluster = Cluster(cluster_dir)
+    assert cluster.up() is True
+    try:
+        cluster.down()
+        with (cluster.pgdata / "postgresql.conf").open("a") as handle:
+            handle.write("synchronous_commit = off\n")
+        cluster._run(["pg_ctl", "start", "-w", "-D", str(cluster.pgdata), "-l",  # as it was
+                      str(cluster.log_file)])
+        url = cluster.url("postgres")
+
+        def setting() -> str:
+            engine = db.create_engine(url)
+            with engine.connect() as conn:
+                value: str = conn.execute(sa.text("SHOW synchronous_commit")).scalar_one()
+            engine.dispose()
+            return value
+
+        assert setting() == "off"
+        assert cluster.up() is False  # running: reused, and made durable
+        deadline = time.monotonic() + 10  # the server reads its configuration on SIGHUP
+        while setting() != "on":
+            assert time.monotonic() < deadline, "still asynchronous commits"
+            time.sleep(0.05)
+        assert "synchronous_commit = off" not in (cluster.pgdata / "postgresql.conf").read_text()
+    finally:
+        cluster.down()
