@@ -1,7 +1,8 @@
 """Admissions: allocation of grade 1, 6 and 10 places, as pure functions on arrays.
 
-Mechanisms: student-proposing deferred acceptance (``da``), the HCMC rank-round rule
-(``hcmc``) and minimum total travel (``mincost``). Every result carries readable reasons,
+Mechanisms, as parameter objects: student-proposing deferred acceptance
+(:class:`DeferredAcceptance`, ``da``), the HCMC rank-round rule (:class:`RankRounds`,
+``hcmc``) and minimum total travel (:class:`MinCost`, ``mincost``). Every result carries readable reasons,
 cut-offs, metrics and the provenance needed to reproduce it.
 
 The public names below are imported on first use (PEP 562), so that importing one
@@ -20,6 +21,13 @@ if TYPE_CHECKING:
     from admissions.distance import DistanceSource, StraightLine, haversine_m
     from admissions.explain import RESULT_COLUMNS, Reasons, explain, result_frame, school_cutoffs
     from admissions.files import admitting_schools, build_problem, read_applicants, read_schools
+    from admissions.mechanisms import (
+        DeferredAcceptance,
+        Mechanism,
+        MinCost,
+        RankRounds,
+        mechanism_from,
+    )
     from admissions.metrics import comparison_table, justified_envy, summary
     from admissions.min_cost import min_cost_assignment
     from admissions.overrides import Override, apply_overrides
@@ -35,10 +43,14 @@ __all__ = [
     "RESULT_COLUMNS",
     "AdmissionProblem",
     "Allocation",
+    "DeferredAcceptance",
     "DistanceSource",
+    "Mechanism",
+    "MinCost",
     "Override",
     "Priorities",
     "Provenance",
+    "RankRounds",
     "Reasons",
     "StraightLine",
     "admitting_schools",
@@ -53,6 +65,7 @@ __all__ = [
     "explain",
     "haversine_m",
     "justified_envy",
+    "mechanism_from",
     "min_cost_assignment",
     "penalised_rank_rule",
     "problem_checksum",
@@ -80,6 +93,8 @@ _SOURCES: dict[str, str] = {
     **dict.fromkeys(("admitting_schools", "build_problem", "read_applicants", "read_schools"),
                     "admissions.files"),
     **dict.fromkeys(("comparison_table", "justified_envy", "summary"), "admissions.metrics"),
+    **dict.fromkeys(("DeferredAcceptance", "Mechanism", "MinCost", "RankRounds", "mechanism_from"),
+                    "admissions.mechanisms"),
     "min_cost_assignment": "admissions.min_cost",
     **dict.fromkeys(("Override", "apply_overrides"), "admissions.overrides"),
     **dict.fromkeys(("Priorities", "draw_lottery", "school_priorities"), "admissions.priority"),

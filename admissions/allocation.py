@@ -1,29 +1,31 @@
 """Run a mechanism on a problem and keep the result with its provenance.
 
-:func:`allocate` is the one entry point the CLI and the service layer call; the mechanisms
-themselves (:mod:`~admissions.deferred_acceptance`, :mod:`~admissions.rank_rounds`,
+:func:`allocate` is the one entry point the CLI and the service layer call; it runs a
+mechanism of :mod:`admissions.mechanisms` (a parameter object), whose kernels
+(:mod:`~admissions.deferred_acceptance`, :mod:`~admissions.rank_rounds`,
 :mod:`~admissions.min_cost`) work on bare arrays.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from admissions.deferred_acceptance import deferred_acceptance
-from admissions.min_cost import min_cost_assignment
+from admissions.mechanisms import (
+    MECHANISMS,
+    CostKind,
+    Mechanism,
+    MechanismName,
+    mechanism_from,
+)
 from admissions.priority import Priorities, school_priorities
 from admissions.problem import AdmissionProblem
 from admissions.provenance import Provenance, code_version, problem_checksum
-from admissions.rank_rounds import penalised_rank_rule, rank_rounds
 
-Mechanism = Literal["da", "hcmc", "mincost"]
-MECHANISMS: tuple[Mechanism, ...] = ("da", "hcmc", "mincost")
-CostKind = Literal["distance_m", "time_s"]
+__all__ = ["MECHANISMS", "Allocation", "CostKind", "Mechanism", "MechanismName", "allocate",
+           "assigned_distance"]
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,8 @@ class Allocation:
 
 def allocate(
     problem: AdmissionProblem,
-    mechanism: Mechanism,
+    mechanism: Mechanism | MechanismName,
     seed: int = 0,
-    rank_penalties: Sequence[float] | None = None,
-    cost: CostKind = "distance_m",
 ) -> Allocation:
     """Allocate seats with one mechanism.
 
@@ -86,60 +86,34 @@ def allocate(
     problem
         Applicants, schools, choices and priorities.
     mechanism
-        ``"da"`` (deferred acceptance), ``"hcmc"`` (rank rounds) or ``"mincost"``.
+        A mechanism with its parameters (:class:`~admissions.mechanisms.DeferredAcceptance`,
+        :class:`~admissions.mechanisms.RankRounds`, :class:`~admissions.mechanisms.MinCost`),
+        or a name of :data:`MECHANISMS` for the mechanism with its defaults.
     seed
         Seed of the lottery that breaks priority ties.
-    rank_penalties
-        ``"hcmc"`` on grade 10 only: score penalty per choice rank, e.g. ``(0, 1, 2)``;
-        ``None`` is the strict rule (NV1 applicants first, then NV2, ...).
-    cost
-        ``"mincost"`` only: minimise total ``distance_m`` or ``time_s``.
 
     Returns
     -------
     Allocation
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or input the mechanism cannot run on (``mincost`` without
+        homes).
     """
-    if mechanism not in MECHANISMS:
-        raise ValueError(f"mechanism must be one of {MECHANISMS}, not {mechanism!r}")
-    if rank_penalties is not None and mechanism != "hcmc":
-        raise ValueError("rank penalties belong to the hcmc mechanism")
+    chosen = mechanism_from(mechanism) if isinstance(mechanism, str) else mechanism
     priorities = school_priorities(problem, seed)
-    used = priorities
-    parameters: dict[str, object] = {"grade": problem.grade}
-    if mechanism == "da":
-        assigned, choice_index = deferred_acceptance(
-            problem.choices, priorities.pair_rank, problem.capacity, priorities.common_rank
-        )
-    elif mechanism == "hcmc":
-        parameters["rank_penalties"] = None if rank_penalties is None else list(rank_penalties)
-        if rank_penalties is None:
-            assigned, choice_index = rank_rounds(
-                problem.choices, priorities.pair_rank, problem.capacity
-            )
-        else:
-            used = school_priorities(problem, seed, rank_penalties)
-            assigned, choice_index = penalised_rank_rule(
-                problem.choices, used.pair_rank, problem.capacity
-            )
-    else:
-        parameters["cost"] = cost
-        pair_cost = problem.distance_m if cost == "distance_m" else problem.time_s
-        listed = problem.choices >= 0
-        if np.any(listed & ~np.isfinite(pair_cost)):
-            raise ValueError(
-                f"mincost needs {cost} for every listed school; "
-                "give home coordinates (lon, lat) for all applicants"
-            )
-        assigned, choice_index = min_cost_assignment(problem.choices, pair_cost, problem.capacity)
+    assigned, choice_index, used = chosen.assign(problem, seed, priorities)
     provenance = Provenance(
         input_sha256=problem_checksum(problem),
         seed=int(seed),
-        mechanism=mechanism,
-        parameters=parameters,
+        mechanism=chosen.name,
+        parameters={"grade": problem.grade, **chosen.parameters()},
         code_version=code_version(),
     )
     return Allocation(
-        mechanism=mechanism,
+        mechanism=chosen.name,
         assigned=assigned,
         choice_index=choice_index,
         distance_m=assigned_distance(problem, assigned, choice_index),

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from sqlalchemy.engine import Connection, Engine
 
 from admissions.problem import LEVEL_OF_GRADE, AdmissionProblem
+from gis_service.audit import audit
 from gis_service.errors import InputError, NotFoundError, Problem
 
 #: Entry grade of each level that has catchments.
@@ -108,7 +109,6 @@ def derive_catchments(engine: Engine, level: str, mode: str = "motorbike",
     catchment of that level); return the stored rows."""
     import routing
     from admissions.road_distance import RoadNetwork
-    from admissions.service import audit
     from basemaps.fetch import load_road_layer
 
     grade = _check_level(level)
@@ -152,7 +152,6 @@ def import_catchments(engine: Engine, path: str | Path, actor: str = "system") -
     """Store the catchments listed in a CSV ``school_code,ward_code`` (one row per pair),
     replacing those of the schools it names. Nothing is stored when any row is bad."""
     from admissions.files import read_table
-    from admissions.service import audit
 
     label, frame = read_table(path, ("school_code", "ward_code"))
     with engine.connect() as conn:

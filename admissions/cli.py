@@ -1,7 +1,9 @@
-"""``edugis admissions ...``: run and compare mechanisms on CSV files (file mode).
+"""``edugis admissions ...``: run and compare mechanisms, on CSV files or on rounds stored in
+PostGIS (``--round``, through :mod:`admissions.service`).
 
-The lead mounts :data:`app` under the main ``edugis`` command. Database mode (rounds stored in
-PostGIS) belongs to the service layer.
+:data:`app` is mounted under the main ``edugis`` command. Names given on the command line
+(grade, mechanism, cost) are checked here against their :class:`typing.Literal` types and
+parsed into mechanism objects (:func:`admissions.mechanisms.mechanism_from`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from admissions.names import CostKind, MechanismName
 from gis_service.errors import InputError
+from gis_service.levels import EntryGrade
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from admissions.distance import DistanceSource
+    from admissions.mechanisms import Mechanism
     from admissions.problem import AdmissionProblem
 
 # The implementation (numpy, pandas, scipy, numba) is imported inside the commands, so that
@@ -34,7 +39,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-GradeOption = Annotated[int | None, typer.Option("--grade", help="File mode: entry grade 1, 6 or 10.")]
+GradeOption = Annotated[EntryGrade | None, typer.Option("--grade", help="File mode: entry grade 1, 6 or 10.")]
 ApplicantsOption = Annotated[Path | None, typer.Option("--applicants", help="File mode: applicants CSV.")]
 SchoolsOption = Annotated[Path | None, typer.Option("--schools", help="File mode: schools CSV.")]
 RoundOption = Annotated[str | None, typer.Option("--round", help="Database mode: the round id.")]
@@ -48,6 +53,10 @@ ModeOption = Annotated[str, typer.Option("--mode", help="Travel mode for road di
 PenaltiesOption = Annotated[
     str | None,
     typer.Option("--penalties", help="hcmc, grade 10: score penalty per choice rank, e.g. 0,1,2."),
+]
+CostOption = Annotated[
+    CostKind | None,
+    typer.Option("--cost", help="mincost: minimise total distance_m (default) or time_s."),
 ]
 CandidatesOption = Annotated[
     int, typer.Option("--candidates", help="Grades 1/6: length of the nearest-first list.")
@@ -76,10 +85,8 @@ def _distance_source(
 
 
 def _load(
-    grade: int, applicants: Path, schools: Path, roads: Path | None, mode: str, candidates: int
+    grade: EntryGrade, applicants: Path, schools: Path, roads: Path | None, mode: str, candidates: int
 ) -> AdmissionProblem:
-    if grade not in (1, 6, 10):
-        raise typer.BadParameter("grade must be 1, 6 or 10", param_hint="--grade")
     from admissions.files import build_problem, read_applicants, read_schools
 
     school_frame = read_schools(schools)
@@ -91,20 +98,31 @@ def _load(
 
 
 def _file_mode(
-    grade: int | None, applicants: Path | None, schools: Path | None
-) -> tuple[int, Path, Path]:
+    grade: EntryGrade | None, applicants: Path | None, schools: Path | None
+) -> tuple[EntryGrade, Path, Path]:
     if grade is None or applicants is None or schools is None:
         raise typer.BadParameter("give --round R (database) or --grade, --applicants and --schools")
     return grade, applicants, schools
 
 
-def _penalties(text: str | None) -> list[float] | None:
+def _penalties(text: str | None) -> tuple[float, ...] | None:
     if text is None:
         return None
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
+        return tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError as error:
         raise typer.BadParameter(f"not a list of numbers: {text!r}") from error
+
+
+def _mechanism(name: str, penalties: str | None, cost: str | None) -> Mechanism:
+    """The mechanism ``name`` with the options given; an option of another mechanism is a
+    bad parameter."""
+    from admissions.mechanisms import mechanism_from
+
+    try:
+        return mechanism_from(name, penalties=_penalties(penalties), cost=cost)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--mechanism") from error
 
 
 def _fail(error: InputError) -> None:
@@ -124,11 +142,13 @@ def run(
     applicants: ApplicantsOption = None,
     schools: SchoolsOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Result CSV.")] = None,
-    mechanism: Annotated[str | None, typer.Option("--mechanism", help="da, hcmc or mincost.")] = None,
+    mechanism: Annotated[MechanismName | None, typer.Option(
+        "--mechanism", help="da, hcmc or mincost (database mode: the round's by default).")] = None,
     seed: SeedOption = 0,
     roads: RoadsOption = None,
     mode: ModeOption = "motorbike",
     penalties: PenaltiesOption = None,
+    cost: CostOption = None,
     candidates: CandidatesOption = DEFAULT_MAX_CHOICES,
     round_: RoundOption = None,
     actor: ActorOption = "cli",
@@ -146,7 +166,11 @@ def run(
         from gis_service.db import get_engine
 
         engine = get_engine()
-        figures = service.run_round(engine, round_, mechanism, actor=actor, mode=mode,
+        if mechanism is None and (penalties is not None or cost is not None):
+            raise typer.BadParameter("--penalties and --cost need --mechanism",
+                                     param_hint="--mechanism")
+        chosen = None if mechanism is None else _mechanism(mechanism, penalties, cost)
+        figures = service.run_round(engine, round_, chosen, actor=actor, mode=mode,
                                     after=after)
         if out is not None:
             write_frame(service.results_frame(engine, round_), out)
@@ -156,17 +180,15 @@ def run(
     grade, applicants, schools = _file_mode(grade, applicants, schools)
     if out is None:
         raise typer.BadParameter("file mode needs --out", param_hint="--out")
-    from admissions.allocation import MECHANISMS, allocate
+    from admissions.allocation import allocate
     from admissions.explain import result_frame
     from admissions.metrics import summary
     from gis_service.csv_cells import write_frame
 
-    mechanism = mechanism or "da"
-    if mechanism not in MECHANISMS:
-        raise typer.BadParameter(f"choose one of {', '.join(MECHANISMS)}", param_hint="--mechanism")
+    chosen = _mechanism(mechanism or "da", penalties, cost)
     try:
         problem = _load(grade, applicants, schools, roads, mode, candidates)
-        allocation = allocate(problem, mechanism, seed, _penalties(penalties))
+        allocation = allocate(problem, chosen, seed)
     except InputError as error:
         _fail(error)
         return
@@ -202,14 +224,15 @@ def compare(
         from gis_service.csv_cells import write_frame
         from gis_service.db import get_engine
 
-        table = service.compare_round(get_engine(), round_, mode)
-        typer.echo(table.to_string())
-        for name, why in table.attrs.get("skipped", {}).items():
+        comparison = service.compare_round(get_engine(), round_, mode)
+        typer.echo(comparison.table.to_string())
+        for name, why in comparison.skipped.items():
             typer.echo(f"{name} skipped: {why}")
         if out is not None:
-            write_frame(table, out, index=True)
+            write_frame(comparison.table, out, index=True)
         return
     from admissions.allocation import Allocation, allocate
+    from admissions.mechanisms import DeferredAcceptance, MinCost, RankRounds
     from admissions.metrics import comparison_table
     from gis_service.csv_cells import write_frame
 
@@ -220,14 +243,14 @@ def compare(
         _fail(error)
         return
     results: dict[str, Allocation] = {
-        "da": allocate(problem, "da", seed),
-        "hcmc": allocate(problem, "hcmc", seed),
+        "da": allocate(problem, DeferredAcceptance(), seed),
+        "hcmc": allocate(problem, RankRounds(), seed),
     }
     if penalties is not None:
-        results["hcmc_penalised"] = allocate(problem, "hcmc", seed, _penalties(penalties))
+        results["hcmc_penalised"] = allocate(problem, RankRounds(_penalties(penalties)), seed)
     skipped = ""
     try:
-        results["mincost"] = allocate(problem, "mincost", seed)
+        results["mincost"] = allocate(problem, MinCost(), seed)
     except ValueError as error:
         skipped = f"mincost skipped: {error}"
     table = comparison_table(problem, results)
@@ -243,9 +266,9 @@ def compare(
 @app.command("create-round")
 def create_round(
     round_id: Annotated[str, typer.Argument(help="Round id, e.g. 2026-g10.")],
-    grade: Annotated[int, typer.Option("--grade", help="1, 6 or 10.")],
+    grade: Annotated[EntryGrade, typer.Option("--grade", help="1, 6 or 10.")],
     year: Annotated[int, typer.Option("--year", help="School year of entry.")],
-    mechanism: Annotated[str, typer.Option("--mechanism", help="da, hcmc or mincost.")] = "da",
+    mechanism: Annotated[MechanismName, typer.Option("--mechanism", help="da, hcmc or mincost.")] = "da",
     seed: SeedOption = 0,
     actor: ActorOption = "cli",
 ) -> None:
@@ -415,16 +438,17 @@ def check_addresses(
 ) -> None:
     """Flag applicants whose home lies outside their declared ward, or at a home shared by
     many applicants (for an officer to check; the allocation is not changed)."""
-    from admissions import service
     from admissions.address_checks import CheckLimits, address_flags
+    from admissions.rounds import get_round
+    from gis_service.audit import audit
     from gis_service.csv_cells import write_frame
     from gis_service.db import get_engine
 
     engine = get_engine()
-    service.get_round(engine, round_)  # an unknown round is an error, not "no flags"
+    get_round(engine, round_)  # an unknown round is an error, not "no flags"
     flags = address_flags(engine, round_, CheckLimits(tolerance_m, shared_limit))
     with engine.begin() as conn:
-        service.audit(conn, actor, "check_addresses", round_, {"flags": len(flags)})
+        audit(conn, actor, "check_addresses", round_, {"flags": len(flags)})
     if out is not None:
         write_frame(flags, out)
     counts = flags["check"].value_counts()

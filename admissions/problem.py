@@ -26,7 +26,6 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-Grade = Literal[1, 6, 10]
 DistanceKind = Literal["road", "straight_line", "none"]
 PreferenceKind = Literal["stated", "nearest"]
 

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from admissions.problem import LEVEL_OF_GRADE
+from admissions.rounds import RoundStateError, get_round
+from gis_service.audit import audit
 from gis_service.errors import InputError, Problem
 
 COLUMNS = ("school_code", "capacity")
@@ -45,7 +47,6 @@ def import_capacities(engine: Engine, round_id: str, path: str | Path,
     """
     from admissions.files import read_table
     from admissions.round_inputs import change_round_inputs
-    from admissions.service import RoundStateError, audit, get_round
     from gis_service.transactions import write_transaction
 
     info = get_round(engine, round_id)

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from admissions.rounds import RoundStateError
 from gis_service.errors import ConflictError, NotFoundError
 
 #: Map tables (versioned in ``data_changes``) whose rows a run reads: schools and their
@@ -101,8 +102,6 @@ def change_round_inputs(conn: Connection, round_id: str, discard_run: bool,
     RunDiscardError
         When the round has a stored run and ``discard_run`` is false.
     """
-    from admissions.service import RoundStateError
-
     row = lock_round(conn, round_id)
     if row.status == "published":
         raise RoundStateError(f"round {round_id} is published: its {what} are frozen")

@@ -7,13 +7,12 @@ the same schools; :func:`seats_left` gives its capacities.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
 
-from admissions.allocation import Allocation, CostKind, Mechanism, allocate
+from admissions.allocation import Allocation, Mechanism, MechanismName, allocate
 from admissions.problem import AdmissionProblem
 
 
@@ -27,10 +26,8 @@ def second_round(
     first_problem: AdmissionProblem,
     first: Allocation,
     round_two: AdmissionProblem,
-    mechanism: Mechanism = "da",
+    mechanism: Mechanism | MechanismName = "da",
     seed: int = 0,
-    rank_penalties: Sequence[float] | None = None,
-    cost: CostKind = "distance_m",
 ) -> Allocation:
     """Run ``mechanism`` on ``round_two`` with the seats round 1 left.
 
@@ -41,7 +38,7 @@ def second_round(
     round_two
         Round-2 applicants and their new choices, over the same schools in the same order;
         its capacities are ignored and replaced by the seats left.
-    mechanism, seed, rank_penalties, cost
+    mechanism, seed
         As for :func:`admissions.allocation.allocate`.
 
     Raises
@@ -58,7 +55,7 @@ def second_round(
             f"{len(again)} applicant(s) already placed in round 1 apply again, e.g. {again[:5]}"
         )
     problem = round_two.with_capacity(seats_left(first_problem, first))
-    result = allocate(problem, mechanism, seed, rank_penalties, cost)
+    result = allocate(problem, mechanism, seed)
     parameters = dict(result.provenance.parameters)
     parameters["round"] = 2
     parameters["round_one_input_sha256"] = first.provenance.input_sha256

@@ -21,13 +21,14 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from admissions.allocation import MECHANISMS, Allocation, Mechanism, allocate
+from admissions.allocation import Allocation, allocate
 from admissions.catchments import catchment_tiers, load_catchments
 from admissions.distance import DistanceSource
 from admissions.explain import result_frame
 from admissions.files import admitting_schools, build_problem, read_applicants
+from admissions.mechanisms import MECHANISMS, Mechanism, mechanism_from, mechanism_of_run
 from admissions.metrics import comparison_table, summary
-from admissions.problem import LEVEL_OF_GRADE, AdmissionProblem
+from admissions.problem import GRADES, LEVEL_OF_GRADE, AdmissionProblem
 from admissions.round_capacities import apply_capacities
 from admissions.round_inputs import (
     change_round_inputs,
@@ -35,56 +36,24 @@ from admissions.round_inputs import (
     input_versions,
     lock_round,
 )
+from admissions.rounds import RoundInfo, RoundStateError, audit, get_round
 from gis_service.errors import ConflictError, InputError, NotFoundError, Problem
 from gis_service.transactions import write_transaction
 
+__all__ = ["Comparison", "RoundInfo", "RoundStateError", "compare_round", "create_round",
+           "explain_applicant", "get_round", "grant_round", "import_applicants",
+           "is_round_officer", "load_problem", "override_applicant", "publish_round",
+           "results_frame", "road_source", "round_officers", "run_round"]
+
 RESIDENCE = {1: "thuong_tru", 2: "tam_tru", 3: "khac"}
-
-
-class RoundStateError(ValueError):
-    """An action the round's status forbids (e.g. running a published round)."""
-
-
-@dataclass(frozen=True)
-class RoundInfo:
-    id: str
-    grade: int
-    year: int
-    mechanism: str
-    seed: int
-    status: str
-    parameters: dict[str, Any]
-
-
-def audit(conn: Connection, actor: str, action: str, target: str,
-          details: dict[str, Any] | None = None) -> None:
-    """Append one row to the audit log, inside the caller's transaction."""
-    conn.execute(sa.text(
-        "INSERT INTO audit_log (actor, action, target, details) VALUES (:a, :b, :t, CAST(:d AS jsonb))"),
-        {"a": actor, "b": action, "t": target, "d": json.dumps(details or {}, ensure_ascii=False)})
-
-
-def get_round(engine: Engine | Connection, round_id: str) -> RoundInfo:
-    """The round ``round_id``; NotFoundError when unknown."""
-    query = sa.text("SELECT id, grade, year, mechanism, seed, status, parameters"
-                    " FROM admission_rounds WHERE id = :r")
-    if isinstance(engine, Engine):
-        with engine.connect() as conn:
-            row = conn.execute(query, {"r": round_id}).one_or_none()
-    else:
-        row = engine.execute(query, {"r": round_id}).one_or_none()
-    if row is None:
-        raise NotFoundError(f"unknown admission round {round_id!r}")
-    return RoundInfo(*row)
 
 
 def create_round(engine: Engine, round_id: str, grade: int, year: int, mechanism: str = "da",
                  seed: int = 0, actor: str = "system") -> RoundInfo:
     """Create a draft round."""
-    if grade not in (1, 6, 10):
+    if grade not in GRADES:
         raise ValueError(f"grade must be 1, 6 or 10, not {grade}")
-    if mechanism not in MECHANISMS:
-        raise ValueError(f"mechanism must be one of {', '.join(MECHANISMS)}")
+    mechanism_from(mechanism)  # an unknown name is refused, naming the known ones
     with engine.begin() as conn:
         exists = conn.execute(sa.text("SELECT 1 FROM admission_rounds WHERE id = :r"),
                               {"r": round_id}).scalar()
@@ -289,7 +258,7 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
     return replace(problem, tier=tiers)
 
 
-def run_round(engine: Engine, round_id: str, mechanism: str | None = None,
+def run_round(engine: Engine, round_id: str, mechanism: Mechanism | str | None = None,
               actor: str = "system", mode: str = "motorbike",
               after: str | None = None) -> dict[str, Any]:
     """Allocate the round and store the result in one transaction; return its metrics.
@@ -309,7 +278,8 @@ def run_round(engine: Engine, round_id: str, mechanism: str | None = None,
         raise RoundStateError(f"round {round_id} is published and cannot be run again")
     with engine.connect() as conn:
         versions = input_versions(conn, round_id)
-    chosen: Mechanism = (mechanism or info.mechanism)  # type: ignore[assignment]
+    chosen = (mechanism if isinstance(mechanism, Mechanism)
+              else mechanism_from(mechanism or info.mechanism))
     if after is not None:
         first = get_round(engine, after)
         if first.status != "published" or first.grade != info.grade:
@@ -414,7 +384,8 @@ def override_applicant(engine: Engine, round_id: str, applicant_id: str, school_
     with engine.connect() as conn:
         versions = input_versions(conn, round_id)
     problem = load_problem(engine, round_id, mode)
-    allocation = allocate(problem, info.mechanism, info.seed)  # type: ignore[arg-type]
+    allocation = allocate(problem, mechanism_of_run(
+        info.mechanism, info.parameters.get("mechanism_parameters")), info.seed)
     if allocation.provenance.input_sha256 != info.parameters.get("input_sha256"):
         raise RoundStateError(f"the inputs of round {round_id} changed since it was run; run it again")
     earlier = [Override(**o) for o in info.parameters.get("overrides", [])]
@@ -427,11 +398,29 @@ def override_applicant(engine: Engine, round_id: str, applicant_id: str, school_
     return explain_applicant(engine, round_id, applicant_id)
 
 
-def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> pd.DataFrame:
-    """Every mechanism on the round's input (nothing stored): the comparison table.
+@dataclass(frozen=True)
+class Comparison:
+    """Every mechanism on one input (nothing stored).
 
-    A mechanism that cannot run on this input (``mincost`` needs every home) is left out and
-    named in the table's ``attrs["skipped"]`` with its reason.
+    ``table`` has one row per figure and one column per mechanism that could run;
+    ``skipped`` names each mechanism that could not (``mincost`` needs every home) with why.
+    """
+
+    table: pd.DataFrame
+    skipped: dict[str, str]
+
+
+def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> Comparison:
+    """Every mechanism of :data:`~admissions.mechanisms.MECHANISMS` on the round's input,
+    with its defaults and the round's seed; a mechanism that cannot run is left out of the
+    table and named in :attr:`Comparison.skipped` with its reason.
+
+    Raises
+    ------
+    NotFoundError
+        When the round is unknown or has no applicants.
+    ValueError
+        When no mechanism can run on the input.
     """
     info = get_round(engine, round_id)
     problem = load_problem(engine, round_id, mode)
@@ -439,12 +428,12 @@ def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> pd.
     skipped: dict[str, str] = {}
     for name in MECHANISMS:
         try:
-            results[name] = allocate(problem, name, info.seed)
+            results[name] = allocate(problem, mechanism_from(name), info.seed)
         except ValueError as error:
             skipped[name] = str(error)
-    table = comparison_table(problem, results)
-    table.attrs["skipped"] = skipped
-    return table
+    if not results:
+        raise ValueError("no mechanism applies: " + "; ".join(skipped.values()))
+    return Comparison(comparison_table(problem, results), skipped)
 
 
 def explain_applicant(engine: Engine, round_id: str, applicant_id: str) -> dict[str, Any]:

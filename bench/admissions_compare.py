@@ -17,7 +17,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from admissions_synthetic import grade10_round
 
-from admissions import Allocation, allocate, comparison_table, explain
+from admissions import (
+    Allocation,
+    DeferredAcceptance,
+    Mechanism,
+    MinCost,
+    RankRounds,
+    allocate,
+    comparison_table,
+    explain,
+)
 
 
 def main() -> None:
@@ -25,12 +34,13 @@ def main() -> None:
     problem = grade10_round(100_000, 110)
     seed = 2023
     runs: dict[str, Allocation] = {}
-    for name, mechanism, penalties in (
-        ("da", "da", None), ("hcmc", "hcmc", None), ("hcmc_0_1_2", "hcmc", (0.0, 1.0, 2.0)),
-        ("mincost", "mincost", None),
-    ):
+    mechanisms: dict[str, Mechanism] = {
+        "da": DeferredAcceptance(), "hcmc": RankRounds(),
+        "hcmc_0_1_2": RankRounds(penalties=(0.0, 1.0, 2.0)), "mincost": MinCost(),
+    }
+    for name, mechanism in mechanisms.items():
         start = time.perf_counter()
-        runs[name] = allocate(problem, mechanism, seed, penalties)  # type: ignore[arg-type]
+        runs[name] = allocate(problem, mechanism, seed)
         print(f"{name} allocate: {(time.perf_counter() - start) * 1000:.0f} ms")
     start = time.perf_counter()
     explain(problem, runs["da"])

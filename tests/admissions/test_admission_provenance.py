@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from admissions_cases import grade10
 
-from admissions import allocate, code_version, problem_checksum
+from admissions import RankRounds, allocate, code_version, problem_checksum
 
 
 def test_checksum_changes_with_any_input_array() -> None:
@@ -20,12 +20,12 @@ def test_checksum_changes_with_any_input_array() -> None:
 
 def test_result_carries_seed_parameters_and_code_version() -> None:
     problem = grade10([25.0, 24.0], [[0], [0, 1]], [1, 1])
-    result = allocate(problem, "hcmc", seed=42, rank_penalties=(0, 1, 2))
+    result = allocate(problem, RankRounds(penalties=(0, 1, 2)), seed=42)
     provenance = result.provenance.as_dict()
     assert provenance["seed"] == 42
     assert provenance["parameters"] == {"grade": 10, "rank_penalties": [0, 1, 2]}
     assert provenance["code_version"] == code_version()
     assert "+" in provenance["code_version"]
-    rerun = allocate(problem, "hcmc", seed=42, rank_penalties=(0, 1, 2))
+    rerun = allocate(problem, RankRounds(penalties=(0, 1, 2)), seed=42)
     assert rerun.provenance == result.provenance
     assert np.array_equal(rerun.assigned, result.assigned)

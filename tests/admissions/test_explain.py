@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from admissions_cases import grade1, grade10
 
-from admissions import allocate, explain, school_cutoffs
+from admissions import RankRounds, allocate, explain, school_cutoffs
 
 
 def test_grade10_reason_names_the_full_choice_and_its_cutoff() -> None:
@@ -87,7 +87,7 @@ def test_cutoffs_report_last_admitted_score_per_school() -> None:
 def test_penalised_reason_shows_both_effective_scores() -> None:
     # H1 one seat: s1 (21.0, NV1) against s2 (21.5, NV2 with a 1-point penalty -> 20.5).
     problem = grade10([21.0, 21.5], [[0], [1, 0]], [1, 0])
-    result = allocate(problem, "hcmc", rank_penalties=(0, 1, 2))
+    result = allocate(problem, RankRounds(penalties=(0, 1, 2)))
     assert result.assigned.tolist() == [0, -1]
     reasons = explain(problem, result)
     assert reasons.en[1] == (

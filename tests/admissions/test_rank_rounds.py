@@ -7,7 +7,7 @@ from admissions_cases import grade1, grade10, grade10_problems, problems
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from admissions import allocate, justified_envy
+from admissions import RankRounds, allocate, justified_envy
 from admissions.problem import AdmissionProblem
 
 
@@ -49,9 +49,9 @@ def test_hcmc_gives_s3_justified_envy_and_da_none() -> None:
 def test_hcmc_rank_penalty_of_one_point_decides_nv2_against_nv1() -> None:
     # Penalties (0, 1, 2): at H2, s3 counts 21.75 - 1 = 20.75 at NV2, below s5's 21 at NV1,
     # so s3 goes to H3 (NV3). With 22.75, 21.75 beats 21 and s3 takes H2 from s5.
-    low = allocate(_worked_example(21.75), "hcmc", seed=1, rank_penalties=(0, 1, 2))
+    low = allocate(_worked_example(21.75), RankRounds(penalties=(0, 1, 2)), seed=1)
     assert low.assigned.tolist() == [0, 0, 2, 1, 1, 2]
-    high = allocate(_worked_example(22.75), "hcmc", seed=1, rank_penalties=(0, 1, 2))
+    high = allocate(_worked_example(22.75), RankRounds(penalties=(0, 1, 2)), seed=1)
     assert high.assigned.tolist() == [0, 0, 1, 1, 2, 2]
     assert (high.choice_index + 1).tolist() == [1, 1, 2, 1, 2, 3]
 
@@ -71,7 +71,7 @@ def test_hcmc_grade1_rounds_use_tier_then_distance() -> None:
 @given(grade10_problems(), st.integers(0, 1000))
 def test_huge_penalties_reproduce_the_strict_rule(problem: AdmissionProblem, seed: int) -> None:
     strict = allocate(problem, "hcmc", seed)
-    penalised = allocate(problem, "hcmc", seed, rank_penalties=(0, 1000, 2000))
+    penalised = allocate(problem, RankRounds(penalties=(0, 1000, 2000)), seed)
     assert np.array_equal(strict.assigned, penalised.assigned)
     assert np.array_equal(strict.choice_index, penalised.choice_index)
 
