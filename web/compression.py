@@ -9,6 +9,11 @@ microseconds, and compressing each answer would cost more than serving it.
 
 No Brotli: it needs another compiled dependency, and gzip already takes most of the bytes
 off repetitive GeoJSON.
+
+The sign-in and staff pages (``web.security.no_store``) are never compressed: they carry the
+CSRF token and reflect what a request sends, and the length of such a compressed answer tells
+an attacker who can make the browser send requests whether a guess matches the secret
+(BREACH). They are small HTML pages, so little is lost.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import zlib
 
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.security import no_store
 
 #: Media types worth compressing (the part before any ``;``).
 COMPRESSIBLE = frozenset((
@@ -109,7 +116,7 @@ class GzipMiddleware:
         self.level = level
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or no_store(scope["path"]):  # no_store: BREACH, see above
             await self.app(scope, receive, send)
             return
         accept = b""
