@@ -156,3 +156,15 @@ def test_school_and_boundary_codes_longer_than_their_columns_are_row_problems(
     _, problems = read_boundaries(wards)
     assert [(p.row, p.field, p.reason) for p in problems] == [
         (1, "ward_code", "code of 17 characters, at most 16")]
+
+
+@pytest.mark.parametrize("path", [
+    "/ogc/collections/schools/items?limit=" + "9" * 5000,
+    "/ogc/tiles/WebMercatorQuad/" + "1" * 5000 + "/0/0",
+    "/ogc/collections/schools/tiles/WebMercatorQuad/0/" + "1" * 5000 + "/0",
+])
+def test_numbers_of_thousands_of_digits_are_a_client_error(fresh_client: TestClient, path: str) -> None:
+    """int() refuses strings of over 4,300 digits with a ValueError, which was a 500."""
+    answer = fresh_client.get(path)
+    assert answer.status_code in (400, 404), answer.text[:200]
+    assert fresh_client.get("/ogc/collections/schools/items?limit=2").status_code == 200
