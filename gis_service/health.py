@@ -2,11 +2,15 @@
 
 Both checks raise the database's own error (SQLAlchemy's ``OperationalError`` when it cannot
 be reached, ``InternalError`` with SQLSTATE 25006 when it is read-only) rather than guessing
-from settings: the web layer maps those to 503 in one place (``web.deps``).
+from settings: the web layer maps those to 503 in one place (``web.errors``).
 """
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
+from collections.abc import Callable
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -33,6 +37,36 @@ def check_writable(engine: Engine) -> None:
         conn.execute(sa.text(f"SET LOCAL statement_timeout = {CHECK_TIMEOUT_MS}"))
         conn.execute(sa.text("UPDATE alembic_version SET version_num = version_num"))
         transaction.rollback()
+
+
+class SharedCheck:
+    """Run ``check(engine)`` at most once per ``max_age_s`` per engine; callers meanwhile get
+    its last outcome (returned, or the same error raised again).
+
+    ``/healthz`` is public: without this, a flood of probes would queue a write each on the
+    one ``alembic_version`` row, run into the lock timeout and report a healthy instance as
+    down to the load balancer.
+    """
+
+    def __init__(self, check: Callable[[Engine], None], max_age_s: float = 1.0) -> None:
+        self.check = check
+        self.max_age_s = max_age_s
+        self._lock = threading.Lock()
+        self._last: weakref.WeakKeyDictionary[Engine, tuple[float, BaseException | None]] = \
+            weakref.WeakKeyDictionary()
+
+    def __call__(self, engine: Engine) -> None:
+        with self._lock:  # concurrent probes wait for the one check under way, then share it
+            at, error = self._last.get(engine, (float("-inf"), None))
+            if time.monotonic() - at >= self.max_age_s:
+                try:
+                    self.check(engine)
+                    error = None
+                except Exception as exc:
+                    error = exc
+                self._last[engine] = (time.monotonic(), error)
+        if error is not None:
+            raise error.with_traceback(None)
 
 
 @lru_cache(maxsize=1)

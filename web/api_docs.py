@@ -1,6 +1,6 @@
 """What FastAPI's OpenAPI document (``/internal/openapi.json``) must say that it cannot guess.
 
-The error answers of :func:`web.deps.install_error_handlers` are declared here once: a route
+The error answers of :func:`web.errors.install_error_handlers` are declared here once: a route
 adds the ones it can send (``responses={**NOT_FOUND}``), and :func:`declare_errors` replaces
 FastAPI's own 422 "Validation Error" (never sent: a request that breaks the parameters gets a
 400) by :data:`BAD_REQUEST` on every operation that has parameters, and adds the 429 of the

@@ -16,13 +16,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
 
 import routing
+from gis_service.directory import school_catchment, school_detail
 from gis_service.errors import InputError
-from web.deps import BadRequestError, EngineDep
-from web.directory import school_catchment, school_detail
+from web.deps import EngineDep
+from web.errors import BadRequestError
 from web.finder import FINDER_MODES, check_point
-from web.pages import render
 from web.parent_api import school_outlooks
 from web.public_api import finder_state
+from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 MAX_COMPARED = 4

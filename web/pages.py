@@ -4,62 +4,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
-from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
-from gis_service.settings import get_settings
-from web.auth import (
-    OptionalUser,
-    check_csrf,
-    csrf_token,
-    ensure_csrf_cookie,
-    optional_user,
-    rotate_csrf,
-)
-from web.charts import line_chart
-from web.deps import EngineDep
-from web.directory import (
+from gis_service.directory import (
     SchoolFilters,
     cutoff_history,
-    data_date,
     districts,
     list_schools,
     school_catchment,
     school_detail,
+    school_extent,
 )
-from web.i18n import LANG_COOKIE, lang_of, translate
+from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
+from gis_service.settings import get_settings
+from web.auth import OptionalUser, check_csrf, rotate_csrf
+from web.charts import line_chart
+from web.deps import EngineDep
+from web.directory import school_filters
+from web.i18n import lang_of, translate
 from web.login_throttle import claim_attempt, record_success
 from web.sessions import clear_session, new_session, set_session
+from web.templating import render
 from web.users import audit, authenticate, end_sessions
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+__all__ = ["city_bounds", "render", "router"]
+
 router = APIRouter(include_in_schema=False)
-
-
-def render(request: Request, engine: Engine, name: str, context: dict[str, Any],
-           status_code: int = 200) -> HTMLResponse:
-    """Render a template with the shared context (language, user, CSRF token, data date)."""
-    lang = lang_of(request)
-    other = "en" if lang == "vi" else "vi"
-    query = {k: v for k, v in request.query_params.items() if k != "lang"}
-    base: dict[str, Any] = {
-        "lang": lang, "other_lang": other, "other_lang_query": urlencode({**query, "lang": other}),
-        "t": lambda key: translate(key, lang), "user": optional_user(request),
-        "csrf": csrf_token(request), "data_date": data_date(engine),
-    }
-    response = TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
-    ensure_csrf_cookie(request, response)
-    if request.query_params.get("lang") == lang:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
-    return response
 
 
 def _filter_context(engine: Engine, filters: SchoolFilters) -> dict[str, Any]:
@@ -69,10 +44,9 @@ def _filter_context(engine: Engine, filters: SchoolFilters) -> dict[str, Any]:
 
 
 def city_bounds(engine: Engine) -> str:
-    with engine.connect() as conn:
-        box = conn.execute(sa.text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
-                                   " FROM (SELECT ST_Extent(geom) e FROM schools) x")).one()
-    if box[0] is None:
+    """The schools' extent as Leaflet bounds (JSON ``[[lat, lon], [lat, lon]]``)."""
+    box = school_extent(engine)
+    if box is None:
         return json.dumps([[10.6, 106.5], [11.0, 106.9]])  # HCMC centre when no school is loaded
     return json.dumps([[box[1], box[0]], [box[3], box[2]]])
 
@@ -81,7 +55,7 @@ def city_bounds(engine: Engine) -> str:
 def map_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
              ownership: str = "", district: str = "") -> HTMLResponse:
     """The public map of all schools with filters."""
-    filters = SchoolFilters(q=q.strip(), level=level, ownership=ownership, district=district)
+    filters = school_filters(q, level, ownership, district)
     count = len(list_schools(engine, filters))
     return render(request, engine, "map.html", {**_filter_context(engine, filters), "count": count,
                                                 "bounds": city_bounds(engine)})
@@ -91,7 +65,7 @@ def map_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
 def list_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
               ownership: str = "", district: str = "") -> HTMLResponse:
     """The accessible list view: the same schools as the map, as a table."""
-    filters = SchoolFilters(q=q.strip(), level=level, ownership=ownership, district=district)
+    filters = school_filters(q, level, ownership, district)
     return render(request, engine, "schools.html", {**_filter_context(engine, filters),
                                                     "schools": list_schools(engine, filters)})
 

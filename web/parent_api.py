@@ -11,7 +11,6 @@ import threading
 from typing import Annotated, Any
 
 import pandas as pd
-import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.engine import Engine
 
@@ -19,10 +18,11 @@ import routing
 from admissions.catchments import GRADE_OF_LEVEL, catchments_at
 from forecasting.cutoffs import chance_band
 from forecasting.service import cutoff_outlook
+from gis_service.directory import cutoffs_version, nv1_cutoff_history, school_detail
 from gis_service.errors import InputError
 from web.api_docs import NO_ROAD_NETWORK, NOT_FOUND, TEXT, GeoJSONResponse, Lat, Lon, one_of
-from web.deps import ApiError, BadRequestError, EngineDep
-from web.directory import school_detail
+from web.deps import EngineDep
+from web.errors import ApiError, BadRequestError
 from web.finder import FINDER_MODES, OffNetworkError, check_point
 from web.public_api import finder_state
 
@@ -89,10 +89,7 @@ class _Outlook:
         self._cache: dict[tuple[str, Any], pd.DataFrame] = {}
 
     def get(self, engine: Engine) -> pd.DataFrame:
-        with engine.connect() as conn:
-            version = tuple(conn.execute(sa.text(
-                "SELECT count(*), max(year), sum(cutoff_score) FROM cutoffs")).one())
-        key = (engine.url.render_as_string(hide_password=True), version)
+        key = (engine.url.render_as_string(hide_password=True), cutoffs_version(engine))
         with self._lock:
             if key not in self._cache:
                 self._cache.clear()
@@ -108,14 +105,7 @@ def school_outlooks(engine: Engine, codes: list[str], score: float | None) -> li
     ``forecast`` interval and, given a total ``score``, the ``chance`` band (``None`` where
     there is no history)."""
     forecast = _OUTLOOK.get(engine)
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT school_code, year, cutoff_score FROM cutoffs WHERE school_code = ANY(:c)"
-            " AND admission_round = 'NV1' AND programme = 'regular' ORDER BY school_code, year"),
-            {"c": codes}).all()
-    history: dict[str, list[dict[str, float]]] = {}
-    for code, year, value in rows:
-        history.setdefault(code, []).append({"year": int(year), "cutoff": float(value)})
+    history = nv1_cutoff_history(engine, codes)
     answer = []
     for code in codes:
         entry: dict[str, Any] = {"code": code, "history": history.get(code, []), "forecast": None,

@@ -16,6 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope, Send
 
 from gis_service.csv_cells import csv_text
+from gis_service.directory import (
+    SchoolFilters,
+    cutoff_history,
+    data_date,
+    list_schools,
+    school_detail,
+)
 from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
 from gis_service.spatial import school_counts
 from web.api_docs import (
@@ -28,8 +35,9 @@ from web.api_docs import (
     Lon,
     one_of,
 )
-from web.deps import ApiError, BadRequestError, EngineDep, app_engine, data_versions
-from web.directory import SchoolFilters, cutoff_history, data_date, list_schools, school_detail
+from web.deps import EngineDep, app_engine, data_versions
+from web.directory import school_filters
+from web.errors import ApiError, BadRequestError
 from web.finder import (
     FINDER_MODES,
     MAX_K,
@@ -72,10 +80,6 @@ def _followed_state(app_state: Any) -> FinderState:
     return state
 
 
-def _filters(q: str, level: str, ownership: str, district: str) -> SchoolFilters:
-    return SchoolFilters(q=q.strip(), level=level, ownership=ownership, district=district)
-
-
 def _feature(row: dict[str, Any]) -> dict[str, Any]:
     props = {k: row[k] for k in CSV_COLUMNS if k not in ("lon", "lat")}
     return {"type": "Feature", "id": row["code"], "properties": props,
@@ -89,7 +93,7 @@ def schools_geojson(engine: EngineDep,
                     ownership: Annotated[str, Query(pattern=one_of(OWNERSHIPS, empty=True))] = "",
                     district: Annotated[str, Query(max_length=16, pattern=TEXT)] = "") -> GeoJSONResponse:
     """Schools matching the filters as GeoJSON (the map's data, the same as the list view)."""
-    rows = list_schools(engine, _filters(q, level, ownership, district))
+    rows = list_schools(engine, school_filters(q, level, ownership, district))
     return GeoJSONResponse({"type": "FeatureCollection", "features": [_feature(r) for r in rows],
                             "licence": LICENCE, "attribution": ATTRIBUTION,
                             "dataDate": data_date(engine)})

@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope, Send
 
 from web.collections import COLLECTIONS, Collection
-from web.deps import NotFoundHTTPError, app_engine, data_versions
+from web.deps import app_engine, data_versions
+from web.errors import NotFoundHTTPError
 from web.ogc_features import base_url, get_collection
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -157,7 +158,7 @@ def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
     else:
         return None
     tms, z, y, x = parts[-4:]
-    if tms != TMS_ID or not all(len(p) <= 10 and p.isascii() and p.isdigit() for p in (z, y, x)):
+    if tms != TMS_ID or not all(p.isascii() and p.isdigit() for p in (z, y, x)):
         return None
     return layers, int(z), int(x), int(y)
 

@@ -22,7 +22,7 @@ from gis_service.health import code_revisions
 from tests.conftest import database_env
 from tests.web.conftest import settle
 from web.app import create_app
-from web.deps import RETRY_AFTER_S, database_fault
+from web.errors import RETRY_AFTER_S, database_fault
 from web.i18n import translate
 from web.security import CSP
 from web.users import create_user

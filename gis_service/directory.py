@@ -1,0 +1,181 @@
+"""The school directory: schools and admin units as the public pages and APIs read them
+(filtered lists, one school's facts, catchment and cut-off history, districts, the extent
+of the schools, the date of the data), and the points and place names the finder loads."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from gis_service.changes import last_changed
+from gis_service.errors import NotFoundError
+from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
+from gis_service.text_search import fold, matches
+
+ENTRY_CAPACITY = {"primary": "capacity_grade1", "lower_secondary": "capacity_grade6",
+                  "upper_secondary": "capacity_grade10"}
+#: Longest search text and district code a filter accepts.
+MAX_QUERY_LENGTH, MAX_DISTRICT_LENGTH = 100, 16
+
+
+@dataclass(frozen=True)
+class SchoolFilters:
+    """Filters shared by the map, the list view and ``/api/schools``; empty means all."""
+
+    q: str = ""
+    level: str = ""
+    ownership: str = ""
+    district: str = ""
+
+    def problem(self) -> str | None:
+        """Why these filters are refused (an unknown level or ownership, a text too long),
+        or ``None``."""
+        if self.level and self.level not in SCHOOL_LEVELS:
+            return f"unknown level {self.level!r}; one of {', '.join(SCHOOL_LEVELS)}"
+        if self.ownership and self.ownership not in OWNERSHIPS:
+            return f"unknown ownership {self.ownership!r}; one of {', '.join(OWNERSHIPS)}"
+        if len(self.q) > MAX_QUERY_LENGTH or len(self.district) > MAX_DISTRICT_LENGTH:
+            return "search text or district code too long"
+        return None
+
+
+def list_schools(engine: Engine, filters: SchoolFilters) -> list[dict[str, Any]]:
+    """Schools matching ``filters``, ordered by name, with district name and entry capacity."""
+    clauses, params = ["true"], {}
+    for name, column in (("level", "s.level"), ("ownership", "s.ownership"),
+                         ("district", "s.district_code")):
+        value = getattr(filters, name)
+        if value:
+            clauses.append(f"{column} = :{name}")
+            params[name] = value
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(sa.text(
+            "SELECT s.code, s.name, s.level, s.ownership, s.address, s.district_code,"
+            " d.name AS district_name, s.capacity_grade1, s.capacity_grade6, s.capacity_grade10,"
+            " ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM schools s"
+            " LEFT JOIN admin_units d ON d.code = s.district_code"
+            f" WHERE {' AND '.join(clauses)} ORDER BY s.name, s.code"), params)]
+    for row in rows:
+        entry_column = ENTRY_CAPACITY.get(row["level"])
+        row["entry_capacity"] = row[entry_column] if entry_column else None
+    rows.sort(key=lambda r: (natural_key(r["name"]), r["code"]))
+    return [r for r in rows if matches(filters.q, r["name"])] if filters.q else rows
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key putting "Mẫu 6" before "Mẫu 10" (numbers compared as numbers)."""
+    parts = re.split(r"(\d+)", name.casefold())
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
+
+
+def districts(engine: Engine) -> list[dict[str, Any]]:
+    """Current districts (code, name) for the filter menus."""
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text(
+            "SELECT code, name FROM admin_units WHERE level = 'district'"
+            " AND (valid_to IS NULL OR valid_to > now()) ORDER BY name"))]
+
+
+def school_detail(engine: Engine, code: str) -> dict[str, Any]:
+    """One school's public facts; ``NotFoundError`` when unknown."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT s.code, s.name, s.level, s.ownership, s.address, s.district_code, s.ward_code,"
+            " d.name AS district_name, w.name AS ward_name, s.capacity_grade1, s.capacity_grade6,"
+            " s.capacity_grade10, s.programmes, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat"
+            " FROM schools s LEFT JOIN admin_units d ON d.code = s.district_code"
+            " LEFT JOIN admin_units w ON w.code = s.ward_code WHERE s.code = :c"), {"c": code}).first()
+    if row is None:
+        raise NotFoundError(f"no school with code {code!r}")
+    return dict(row._mapping)
+
+
+def cutoff_history(engine: Engine, code: str) -> list[dict[str, Any]]:
+    """Grade-10 cut-offs of the regular programme: year, round (NV1..NV3), score."""
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text(
+            "SELECT year, admission_round, cutoff_score FROM cutoffs WHERE school_code = :c"
+            " AND programme = 'regular' ORDER BY year, admission_round"), {"c": code})]
+
+
+def nv1_cutoff_history(engine: Engine, codes: list[str]) -> dict[str, list[dict[str, float]]]:
+    """Per school code of ``codes``: its NV1 regular-programme cut-offs as ``year``/``cutoff``,
+    oldest first (codes without history are left out)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT school_code, year, cutoff_score FROM cutoffs WHERE school_code = ANY(:c)"
+            " AND admission_round = 'NV1' AND programme = 'regular' ORDER BY school_code, year"),
+            {"c": codes}).all()
+    history: dict[str, list[dict[str, float]]] = {}
+    for code, year, value in rows:
+        history.setdefault(code, []).append({"year": int(year), "cutoff": float(value)})
+    return history
+
+
+def cutoffs_version(engine: Engine) -> tuple[Any, ...]:
+    """A value that changes whenever the stored cut-offs do (count, newest year, sum)."""
+    with engine.connect() as conn:
+        return tuple(conn.execute(sa.text(
+            "SELECT count(*), max(year), sum(cutoff_score) FROM cutoffs")).one())
+
+
+def data_date(engine: Engine) -> str:
+    """Date of the newest change to the published data (schools, wards, roads, catchments,
+    cut-offs...), ISO format; today when none."""
+    with engine.connect() as conn:
+        newest = last_changed(conn)
+    return (newest.date() if newest else date.today()).isoformat()
+
+
+def school_catchment(engine: Engine, code: str) -> dict[str, Any] | None:
+    """A school's catchment (wards by name, outline as GeoJSON, source), or ``None``."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT array_agg(w.name ORDER BY w.name), ST_AsGeoJSON(ST_Union(w.geom), 6),"
+            " min(c.source) FROM catchments c JOIN admin_units w ON w.code = c.ward_code"
+            " WHERE c.school_code = :c"), {"c": code}).one()
+    if row[0] is None:
+        return None
+    return {"wards": list(row[0]), "geometry": row[1], "source": row[2]}
+
+
+def school_extent(engine: Engine) -> tuple[float, float, float, float] | None:
+    """``(min_lon, min_lat, max_lon, max_lat)`` of every school, or ``None`` with no school."""
+    with engine.connect() as conn:
+        box = conn.execute(sa.text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+                                   " FROM (SELECT ST_Extent(geom) e FROM schools) x")).one()
+    if box[0] is None:
+        return None
+    return (box[0], box[1], box[2], box[3])
+
+
+def school_points(engine: Engine) -> pd.DataFrame:
+    """Every school's code, name, level, ownership, address, ``lon`` and ``lat``, by code."""
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text("SELECT code, name, level, ownership, address,"
+                                   " ST_X(geom) AS lon, ST_Y(geom) AS lat FROM schools"
+                                   " ORDER BY code"), conn)
+
+
+def place_names(engine: Engine) -> list[dict[str, Any]]:
+    """Named streets and current wards (``"ward, district"``) with a representative point,
+    for address search: ``label``, ``kind`` (``street``/``ward``), ``lon``, ``lat`` and
+    ``folded`` (the label as :func:`~gis_service.text_search.fold` gives it)."""
+    with engine.connect() as conn:
+        streets = conn.execute(sa.text(
+            "SELECT name, ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT name,"
+            " ST_ClosestPoint(ST_Collect(geom), ST_Centroid(ST_Collect(geom))) AS p"
+            " FROM road_edges WHERE name <> '' GROUP BY name) s ORDER BY name")).all()
+        wards = conn.execute(sa.text(
+            "SELECT w.name || coalesce(', ' || d.name, '') AS name, ST_X(ST_PointOnSurface(w.geom)),"
+            " ST_Y(ST_PointOnSurface(w.geom)) FROM admin_units w LEFT JOIN admin_units d"
+            " ON d.code = w.parent_code WHERE w.level = 'ward'"
+            " AND (w.valid_to IS NULL OR w.valid_to > now()) ORDER BY 1")).all()
+    return ([{"label": n, "kind": "street", "lon": x, "lat": y, "folded": fold(n)} for n, x, y in streets]
+            + [{"label": n, "kind": "ward", "lon": x, "lat": y, "folded": fold(n)} for n, x, y in wards])
