@@ -14,7 +14,9 @@ static assets are not limited.
 
 The client address is the connection's peer, or the ``X-Forwarded-For`` address when the
 peer is one of the proxies trusted by ``edugis serve --forwarded-allow-ips`` (uvicorn rewrites
-it then; see ``Settings.forwarded_allow_ips``): a header from anyone else is ignored.
+it then; see ``Settings.forwarded_allow_ips``): a header from anyone else is ignored. An
+IPv6 client is keyed by its /64 (:func:`client_network`): one subscriber or host is given a
+whole /64 and could take a fresh address for every request; IPv4 clients by their address.
 
 Buckets live in each worker process: with N workers a client spread over several
 connections may get up to N times the rate. That is accepted: the limit is against one
@@ -23,6 +25,7 @@ client starving the others, not an exact quota (that would be the reverse proxy'
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -39,7 +42,8 @@ CHARGED_MEDIA = (b"application/json", b"application/geo+json", b"text/csv",
                  b"application/vnd.oai.openapi+json")
 FREE_BYTES = 16 * 1024
 BYTES_PER_TOKEN = 4 * 1024
-#: Buckets kept before the full ones are forgotten (a full bucket is the same as none).
+#: Buckets kept before some are forgotten (the fullest first: a full bucket is the same as
+#: none; a bucket in debt is never forgotten, or a flood of new addresses would wipe debts).
 MAX_CLIENTS = 50_000
 
 
@@ -65,6 +69,7 @@ class TokenBuckets:
         self.burst = burst
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self._forget_at = MAX_CLIENTS  # number of buckets at which some are forgotten
 
     def _tokens(self, key: str, now: float) -> float:
         tokens, at = self._buckets.get(key, (self.burst, now))
@@ -77,8 +82,8 @@ class TokenBuckets:
         held = self._tokens(key, now)
         if held < tokens:
             return (tokens - held) / self.rate_per_s
-        if len(self._buckets) >= MAX_CLIENTS and key not in self._buckets:
-            self._forget_full(now)
+        if len(self._buckets) >= self._forget_at and key not in self._buckets:
+            self._forget_fullest(now)
         self._buckets[key] = (held - tokens, now)
         return 0.0
 
@@ -87,11 +92,22 @@ class TokenBuckets:
         now = self.clock()
         self._buckets[key] = (self._tokens(key, now) - tokens, now)
 
-    def _forget_full(self, now: float) -> None:
-        """Forget the full buckets; when more than half are not full (addresses by the tens
-        of thousands at once), forget them all rather than scan again at the next new one."""
-        kept = {key: value for key, value in self._buckets.items() if self._tokens(key, now) < self.burst}
-        self._buckets = kept if len(kept) <= MAX_CLIENTS // 2 else {}
+    def _forget_fullest(self, now: float) -> None:
+        """Forget buckets down to half of :data:`MAX_CLIENTS`, the fullest (then the oldest)
+        first, never one in debt: forgetting it would let its client start afresh.
+
+        When the debts alone hold more, they are all kept and the next scan waits for another
+        ``MAX_CLIENTS // 2`` new keys (so a flood of addresses does not scan at every request).
+        """
+        half = MAX_CLIENTS // 2
+        by_fullness = sorted(self._buckets.items(),
+                             key=lambda item: (-self._tokens(item[0], now), item[1][1]))
+        extra = len(by_fullness) - half
+        forgettable = [key for key, _ in by_fullness[:max(0, extra)]
+                       if self._tokens(key, now) >= 0]
+        for key in forgettable:
+            del self._buckets[key]
+        self._forget_at = max(MAX_CLIENTS, len(self._buckets) + half)
 
 
 def limited(path: str) -> bool:
@@ -99,10 +115,26 @@ def limited(path: str) -> bool:
     return path.startswith(LIMITED_PREFIXES)
 
 
+def client_network(address: str) -> str:
+    """The key of a client address: an IPv4 address as it is, an IPv6 one as its /64
+    (``2001:db8:1:2::/64``; an IPv4-mapped one as its IPv4 address), anything else (a test
+    client's name) as it is. Used by the rate limit and the sign-in throttle alike."""
+    if ":" not in address:  # IPv4 or a name: no parsing on the hot path
+        return address
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+
+
 def client_key(scope: Scope) -> str:
-    """The client address of a request (``""`` when the server gives none)."""
+    """The client of a request as :func:`client_network` keys it (``""`` when the server
+    gives no address)."""
     client = scope.get("client")
-    return str(client[0]) if client else ""
+    return client_network(str(client[0])) if client else ""
 
 
 def too_many_requests(wait_s: float) -> tuple[Message, Message]:

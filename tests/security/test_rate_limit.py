@@ -13,11 +13,21 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from tests.conftest import database_env
 from tests.web.conftest import settle
 from web.app import create_app
-from web.rate_limit import BYTES_PER_TOKEN, FREE_BYTES, TokenBuckets
+from web.rate_limit import BYTES_PER_TOKEN, FREE_BYTES, TokenBuckets, client_network
 from web.security import HEADERS
 
 BURST = 5
 TILE = "/ogc/tiles/WebMercatorQuad/14/7700/13050"
+#: Requests a test sends at most to run a bucket dry (the burst is 5, refilled at 1 token/s).
+MAX_TRIES = 50
+
+
+def _exhaust(client: TestClient, path: str = TILE) -> None:
+    """Send ``path`` until it answers 429; fail after :data:`MAX_TRIES` requests."""
+    for _ in range(MAX_TRIES):
+        if client.get(path).status_code == 429:
+            return
+    pytest.fail(f"no 429 after {MAX_TRIES} requests to {path}")
 
 
 @pytest.fixture
@@ -53,9 +63,53 @@ def test_buckets_of_many_addresses_are_forgotten_in_bounded_memory(monkeypatch: 
     for i in range(1000):
         buckets.take(f"10.0.{i // 250}.{i % 250}")
         assert len(buckets._buckets) <= 100
-    now[0] = 10.0  # refilled: the first new address after this forgets every full bucket
-    buckets.take("10.9.9.9")
-    assert len(buckets._buckets) == 1
+    now[0] = 10.0  # refilled: new addresses still find room, in bounded memory
+    for i in range(300):
+        buckets.take(f"10.9.{i // 250}.{i % 250}")
+        assert len(buckets._buckets) <= 100
+
+
+def test_a_flood_of_new_addresses_never_forgets_a_debt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("web.rate_limit.MAX_CLIENTS", 100)
+    now = [0.0]
+    buckets = TokenBuckets(rate_per_s=1.0, burst=2.0, clock=lambda: now[0])
+    buckets.take("debtor")
+    buckets.charge("debtor", 50.0)  # a large page: 49 tokens owed
+    for i in range(1000):  # the debtor (or anyone) floods with fresh addresses
+        buckets.take(f"10.0.{i // 250}.{i % 250}")
+    assert "debtor" in buckets._buckets
+    assert buckets.take("debtor") == pytest.approx(50.0)  # still owes what it owed
+    assert len(buckets._buckets) <= 100
+
+
+def test_buckets_in_debt_are_kept_beyond_the_cap_without_a_scan_per_request(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("web.rate_limit.MAX_CLIENTS", 100)
+    buckets = TokenBuckets(rate_per_s=1.0, burst=2.0, clock=lambda: 0.0)
+    for i in range(150):
+        buckets.take(f"debtor-{i}")
+        buckets.charge(f"debtor-{i}", 10.0)
+    assert len(buckets._buckets) == 150  # every debt kept
+    scans: list[float] = []
+    real_forget = buckets._forget_fullest
+
+    def counted_forget(now: float) -> None:
+        scans.append(now)
+        real_forget(now)
+
+    monkeypatch.setattr(buckets, "_forget_fullest", counted_forget)
+    for i in range(40):
+        buckets.take(f"fresh-{i}")
+    assert len(scans) <= 1
+
+
+def test_ipv6_clients_are_keyed_by_their_64() -> None:
+    assert client_network("2001:db8:1:2:aaaa::1") == client_network("2001:db8:1:2:bbbb::9") \
+        == "2001:db8:1:2::/64"
+    assert client_network("2001:db8:1:3::1") != client_network("2001:db8:1:2::1")
+    assert client_network("::ffff:192.0.2.1") == "192.0.2.1"
+    assert client_network("192.0.2.1") == "192.0.2.1"
+    assert client_network("192.0.2.2") != client_network("192.0.2.1")
 
 
 def test_429_after_the_burst_with_retry_after_and_security_headers(app: FastAPI) -> None:
@@ -75,15 +129,13 @@ def test_429_after_the_burst_with_retry_after_and_security_headers(app: FastAPI)
 def test_another_client_address_is_unaffected(app: FastAPI) -> None:
     with TestClient(app, client=("192.0.2.10", 50000)) as greedy, \
             TestClient(app, client=("192.0.2.11", 50000)) as other:
-        while greedy.get(TILE).status_code != 429:
-            pass
+        _exhaust(greedy)
         assert [other.get(TILE).status_code for _ in range(BURST)] == [200] * BURST
 
 
 def test_pages_staff_routes_and_static_assets_are_not_limited(app: FastAPI) -> None:
     with TestClient(app, client=("192.0.2.12", 50000)) as client:
-        while client.get(TILE).status_code != 429:
-            pass
+        _exhaust(client)
         for path in ("/", "/login", "/officer", "/planner", "/static/js/map.js"):
             assert client.get(path, follow_redirects=False).status_code != 429, path
 
@@ -100,6 +152,15 @@ def test_a_large_answer_costs_by_its_size(app: FastAPI) -> None:
         assert refused.status_code == 429
         # counted before compression; 4 tokens were left after the page's own one
         assert int(refused.headers["retry-after"]) == pytest.approx(owed - (BURST - 2), abs=1.01)
+
+
+def test_addresses_of_one_ipv6_64_share_a_bucket(app: FastAPI) -> None:
+    with TestClient(app):  # started once; the clients below share its app
+        clients = [TestClient(app, client=(f"2001:db8:5:6::{i + 1:x}", 50000))
+                   for i in range(BURST + 1)]
+        assert [client.get(TILE).status_code for client in clients] == [200] * BURST + [429]
+        neighbour = TestClient(app, client=("2001:db8:5:7::1", 50000))  # the next /64
+        assert neighbour.get(TILE).status_code == 200
 
 
 def test_a_forged_forwarded_for_does_not_escape_the_limit(app: FastAPI) -> None:
