@@ -13,15 +13,24 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Literal
+from typing import get_args
 
 import numpy as np
 import numpy.typing as npt
 
-from forecasting.siting import SitingProblem, SitingResult, siting_summary, solve_exact, solve_heuristic
+from forecasting.siting import (
+    PMedian,
+    SitingProblem,
+    SitingResult,
+    best_of,
+    siting_model,
+    siting_summary,
+    solve_exact,
+    solve_heuristic,
+)
+from forecasting.vocabulary import ModelName
 
 THRESHOLD_S = 15 * 60.0
-Model = Literal["p_median", "max_coverage"]
 
 
 def road_like_times(
@@ -59,17 +68,18 @@ def report(label: str, result: SitingResult) -> None:
     print(f"{label}: {result.method} time={result.seconds:.2f}s objective={result.objective:.6g}{bound}{gap}")
 
 
-def compare(label: str, problem: SitingProblem, p: int, model: Model, time_limit_s: float) -> None:
-    heuristic = solve_heuristic(problem, p, model, THRESHOLD_S)
+def compare(label: str, problem: SitingProblem, p: int, model: ModelName, time_limit_s: float) -> None:
+    siting = siting_model(model, p, THRESHOLD_S)
+    heuristic = solve_heuristic(problem, siting)
     report(f"{label} {model}", heuristic)
-    exact = solve_exact(problem, p, model, THRESHOLD_S, time_limit_s)
+    exact = solve_exact(problem, siting, time_limit_s)
     report(f"{label} {model}", exact)
     if exact.bound is not None:
         gap = abs(heuristic.objective - exact.bound) / max(abs(exact.bound), 1e-12)
         what = "optimum" if exact.proven_optimal else "proven bound"
         print(f"{label} {model}: heuristic gap to {what} {gap:.4%}; "
               f"time ratio exact/heuristic {exact.seconds / heuristic.seconds:.1f}")
-    best = exact if (exact.objective <= heuristic.objective) == (model == "p_median") else heuristic
+    best = best_of(siting, exact, heuristic)
     summary = siting_summary(problem, best.sites, THRESHOLD_S).set_index("scenario")
     for scenario in ("before", "after"):
         row = summary.loc[scenario]
@@ -100,22 +110,22 @@ def main() -> None:
 
     city = instance(300, 2000, 40, seed=1)
     print("instance A: 300 demand wards x 2000 candidate sites, 40 existing schools, p=5")
-    for model in ("p_median", "max_coverage"):
+    for model in get_args(ModelName):
         compare("A", city, 5, model, args.time_limit)
 
     greenfield = instance(300, 2000, 0, seed=2)
     print("instance B: 300 demand wards x 2000 candidate sites, no existing school, p=5")
-    for model in ("p_median", "max_coverage"):
-        compare("B", greenfield, 5, model, args.time_limit)  # type: ignore[arg-type]
+    for model in get_args(ModelName):
+        compare("B", greenfield, 5, model, args.time_limit)
 
     print("instance D: same as B with p=20 (the Lagrangian bound no longer closes the gap alone)")
     compare("D", greenfield, 20, "p_median", args.time_limit)
 
     small = instance(100, 1000, 0, seed=3)
     print("instance C: 100 demand wards x 1000 candidate sites, no existing school, p=10")
-    heuristic = solve_heuristic(small, 10, "p_median")
+    heuristic = solve_heuristic(small, PMedian(10))
     report("C p_median", heuristic)
-    exact = solve_exact(small, 10, "p_median", time_limit_s=args.time_limit)
+    exact = solve_exact(small, PMedian(10), time_limit_s=args.time_limit)
     report("C p_median", exact)
     if not args.skip_spopt:
         seconds, objective, status = spopt_p_median(small, 10, 300)

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
         naive_forecast,
         ward_enrolment,
     )
-    from forecasting.levels import LEVELS, SchoolLevel
     from forecasting.siting import (
         SitingProblem,
         SitingResult,
@@ -49,6 +48,7 @@ if TYPE_CHECKING:
         solve_exact,
         solve_heuristic,
     )
+    from gis_service.levels import LEVELS, SchoolLevel
 
 __all__ = [
     "LEVELS",
@@ -93,7 +93,7 @@ _SOURCES: dict[str, str] = {
                      "forecast_cutoffs"), "forecasting.cutoffs"),
     **dict.fromkeys(("EnrolmentData", "cohort_forecast", "naive_forecast", "ward_enrolment"),
                     "forecasting.enrolment"),
-    **dict.fromkeys(("LEVELS", "SchoolLevel"), "forecasting.levels"),
+    **dict.fromkeys(("LEVELS", "SchoolLevel"), "gis_service.levels"),
     **dict.fromkeys(("SitingProblem", "SitingResult", "siting_summary", "solve_exact",
                      "solve_heuristic"), "forecasting.siting"),
 }

@@ -10,17 +10,15 @@ produced by ``routing``; missing pairs are unreachable.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from forecasting.vocabulary import Decay
 from gis_service.errors import InputError, Problem
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-Decay = Literal["binary", "gaussian"]
 
 GAP_COLUMNS = [
     "ward_code",

@@ -17,8 +17,8 @@ import pandas as pd
 
 from forecasting.challenger import challenger_forecast
 from forecasting.enrolment import EnrolmentData, actual_measures, cohort_forecast, naive_forecast
-from forecasting.levels import LEVELS
 from gis_service.errors import InputError, Problem
+from gis_service.levels import LEVELS
 
 Forecaster = Callable[[EnrolmentData, int, int], pd.DataFrame]
 FORECASTERS: dict[str, Forecaster] = {

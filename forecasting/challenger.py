@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from forecasting._panel import births_array, to_panel
 from forecasting.enrolment import FORECAST_COLUMNS, EnrolmentData, ward_enrolment
-from forecasting.levels import ALL_GRADES, LEVELS, SchoolLevel
+from gis_service.levels import ALL_GRADES, LEVELS, SchoolLevel
 
 FloatArray = npt.NDArray[np.float64]
 

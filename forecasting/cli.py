@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from forecasting.vocabulary import Decay, ForecastMethod, ModelName, SitingMethod
 from gis_service.errors import InputError, Problem
+from gis_service.levels import GeneralLevelName
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,7 +47,7 @@ BirthsOption = Annotated[Path | None, typer.Option("--births", help="ward_code,y
 EnrolmentOption = Annotated[
     Path | None, typer.Option("--enrolment", help="(ward_code|school_code),year,grade,count CSV.")
 ]
-LevelOption = Annotated[str, typer.Option("--level", help="Database mode: school level.")]
+LevelOption = Annotated[GeneralLevelName, typer.Option("--level", help="Database mode: school level.")]
 YearOption = Annotated[int | None, typer.Option("--year", help="Database mode: forecast year.")]
 SchoolWardsOption = Annotated[
     Path | None, typer.Option("--school-wards", help="school_code,ward_code CSV (school-level input).")
@@ -97,7 +99,8 @@ def enrolment_command(
     out: Annotated[Path | None, typer.Option("--out", help="Forecast CSV.")] = None,
     horizon: Annotated[int, typer.Option("--horizon", help="Years ahead (1-10).")] = 10,
     method: Annotated[
-        str, typer.Option("--method", help="auto (backtest winner per level), cohort, challenger, naive.")
+        ForecastMethod,
+        typer.Option("--method", help="auto (backtest winner per level), cohort, challenger, naive."),
     ] = "auto",
     backtest_horizon: Annotated[
         int, typer.Option("--backtest-horizon", help="Longest horizon backtested for the intervals.")
@@ -122,15 +125,15 @@ def enrolment_command(
         return
     if population is None or births is None or enrolment is None or out is None:
         raise typer.BadParameter("file mode needs --population, --births, --enrolment and --out")
-    from forecasting.backtest import FORECASTERS, forecast_enrolment, run_backtest
-    from forecasting.levels import LEVEL_BY_NAME
+    from forecasting.backtest import forecast_enrolment, run_backtest
+    from gis_service.levels import LEVELS
 
-    if method != "auto" and method not in FORECASTERS:
-        raise typer.BadParameter(f"choose auto or one of {', '.join(FORECASTERS)}", param_hint="--method")
     try:
         data = _enrolment_data(population, births, enrolment, school_wards, ward_areas)
         report = run_backtest(data, max_horizon=backtest_horizon)
-        forced = None if method == "auto" else {name: method for name in LEVEL_BY_NAME}
+        forced: dict[str, str] | None = (
+            None if method == "auto" else {level.name: method for level in LEVELS}
+        )
         result = forecast_enrolment(data, horizon, report, forced)
     except (InputError, ValueError) as error:
         _fail(error)
@@ -220,7 +223,7 @@ def gaps_command(
     seats_column: Annotated[
         str, typer.Option("--seats-column", help="Column of seats, e.g. capacity_grade10.")
     ] = "seats",
-    decay: Annotated[str, typer.Option("--decay", help="binary or gaussian.")] = "binary",
+    decay: Annotated[Decay, typer.Option("--decay", help="binary or gaussian.")] = "binary",
 ) -> None:
     """Seats within reach per ward (2SFCA) against demand; largest shortfall first.
 
@@ -241,8 +244,6 @@ def gaps_command(
         return
     if demand is None or schools is None or times is None or out is None:
         raise typer.BadParameter("file mode needs --demand, --schools, --times and --out")
-    if decay not in ("binary", "gaussian"):
-        raise typer.BadParameter("choose binary or gaussian", param_hint="--decay")
     from forecasting.accessibility import capacity_gaps
 
     try:
@@ -252,10 +253,7 @@ def gaps_command(
         if seats_column not in school_frame.columns:
             raise InputError(Problem(str(schools), None, seats_column, "seats column is missing"))
         school_frame = school_frame.assign(seats=school_frame[seats_column].fillna(0.0))
-        table = capacity_gaps(
-            _read(demand), school_frame, _read(times), minutes,
-            "binary" if decay == "binary" else "gaussian",
-        )
+        table = capacity_gaps(_read(demand), school_frame, _read(times), minutes, decay)
     except (InputError, ValueError) as error:
         _fail(error)
     _write(table, out)
@@ -278,12 +276,12 @@ def sites_command(
         str | None, typer.Option("--what-if-round", help="Database mode: rerun this round with the sites.")
     ] = None,
     p: Annotated[int, typer.Option("--p", help="Number of new schools.")] = 5,
-    model: Annotated[str, typer.Option("--model", help="p_median or max_coverage.")] = "p_median",
+    model: Annotated[ModelName, typer.Option("--model", help="p_median or max_coverage.")] = "p_median",
     minutes: Annotated[float, typer.Option("--minutes", help="Coverage threshold.")] = 15.0,
     existing_times: Annotated[
         Path | None, typer.Option("--existing-times", help="origin_id,school_code,time_s CSV.")
     ] = None,
-    method: Annotated[str, typer.Option("--method", help="auto, exact or heuristic.")] = "auto",
+    method: Annotated[SitingMethod, typer.Option("--method", help="auto, exact or heuristic.")] = "auto",
     time_limit: Annotated[float, typer.Option("--time-limit", help="Exact solver limit, s.")] = 60.0,
 ) -> None:
     """Choose p new school sites; print coverage and mean time before and after as JSON.
@@ -308,44 +306,42 @@ def sites_command(
         return
     if demand is None or candidate_times is None or out is None:
         raise typer.BadParameter("file mode needs --demand, --candidate-times and --out")
-    if model not in ("p_median", "max_coverage"):
-        raise typer.BadParameter("choose p_median or max_coverage", param_hint="--model")
-    if method not in ("auto", "exact", "heuristic"):
-        raise typer.BadParameter("choose auto, exact or heuristic", param_hint="--method")
     import numpy as np
     import pandas as pd
 
-    from forecasting.siting import SitingProblem, siting_summary, solve_exact, solve_heuristic
+    from forecasting.siting import (
+        SitingProblem,
+        best_of,
+        siting_model,
+        siting_summary,
+        solve_exact,
+        solve_heuristic,
+    )
 
-    chosen_model: Literal["p_median", "max_coverage"] = "p_median" if model == "p_median" else "max_coverage"
     threshold_s = minutes * 60.0
+    siting = siting_model(model, p, threshold_s)
     try:
         existing = _read(existing_times) if existing_times is not None else None
         problem = SitingProblem.from_long(_read(demand), _read(candidate_times), existing)
-        heuristic = solve_heuristic(problem, p, chosen_model, threshold_s)
+        heuristic = solve_heuristic(problem, siting)
         result = heuristic
         exact = None
         pairs = problem.time_s.size
         if method == "exact" or (method == "auto" and pairs <= EXACT_AUTO_MAX_PAIRS):
-            exact = solve_exact(problem, p, chosen_model, threshold_s, time_limit)
-            better = (
-                exact.objective <= heuristic.objective
-                if chosen_model == "p_median"
-                else exact.objective >= heuristic.objective
-            )
-            result = exact if better else heuristic
+            exact = solve_exact(problem, siting, time_limit)
+            result = best_of(siting, exact, heuristic)
     except (InputError, ValueError) as error:
         _fail(error)
     _write(pd.DataFrame(
         {
             "site_id": [problem.candidate_ids[int(j)] for j in result.sites],
-            "model": chosen_model,
+            "model": siting.name,
             "method": result.method,
         }
     ), out)
     summary = siting_summary(problem, result.sites, threshold_s).set_index("scenario")
     figures: dict[str, Any] = {
-        "model": chosen_model,
+        "model": siting.name,
         "method": result.method,
         "objective": result.objective,
         "heuristic_objective": heuristic.objective,

@@ -18,11 +18,12 @@ import pandas as pd
 
 from forecasting._panel import Panel, require_columns, to_panel
 from forecasting.cohort import fit_cohort_model, project_array
-from forecasting.levels import ALL_GRADES, LEVELS
+from forecasting.vocabulary import Measure
 from gis_service.errors import InputError, Problem
+from gis_service.levels import ALL_GRADES, LEVELS
 
 FloatArray = npt.NDArray[np.float64]
-MEASURES = ("entry", "total")
+MEASURES: tuple[Measure, ...] = ("entry", "total")
 FORECAST_COLUMNS = ["ward_code", "level", "measure", "year", "horizon", "predicted"]
 
 

@@ -20,17 +20,25 @@ from basemaps.fetch import current_basemap
 from forecasting.accessibility import capacity_gaps
 from forecasting.backtest import BacktestReport, forecast_enrolment, run_backtest
 from forecasting.enrolment import EnrolmentData, ward_enrolment
-from forecasting.levels import LEVELS
 from forecasting.siting import (
     SitingProblem,
     SitingResult,
+    best_of,
+    siting_model,
     siting_summary,
     solve_exact,
     solve_heuristic,
 )
+from forecasting.vocabulary import ModelName
 from gis_service.errors import NotFoundError
+from gis_service.levels import LEVELS, GeneralLevelName, capacity_column
 
-ENTRY_GRADE = {level.name: level.entry_grade for level in LEVELS}
+ENTRY_GRADE: dict[str, int] = {level.name: level.entry_grade for level in LEVELS}
+
+
+def _check_level(level: str) -> None:
+    if level not in ENTRY_GRADE:
+        raise ValueError(f"unknown school level {level!r}: choose one of {', '.join(ENTRY_GRADE)}")
 
 
 def load_enrolment_data(engine: Engine) -> EnrolmentData:
@@ -110,15 +118,23 @@ def _long_times(matrix: Any, origin_ids: list[str], school_ids: list[str]) -> pd
                          "time_s": coo.data})
 
 
-def gaps_and_store(engine: Engine, level: str, year: int, threshold_min: float = 15.0,
+def gaps_and_store(engine: Engine, level: GeneralLevelName, year: int, threshold_min: float = 15.0,
                    mode: str = "motorbike") -> pd.DataFrame:
-    """2SFCA of forecast entry demand against entry seats within ``threshold_min`` by road."""
+    """2SFCA of forecast entry demand against entry seats within ``threshold_min`` by road.
+
+    Raises
+    ------
+    ValueError
+        ``level`` is not a known one (the message lists them).
+    """
     import routing
     from basemaps.fetch import load_schools
 
+    _check_level(level)
+
     demand = _stored_demand(engine, level, year)
     points = ward_points(engine).merge(demand, on="ward_code")
-    seats_column = f"capacity_grade{ENTRY_GRADE[level]}"
+    seats_column = capacity_column(ENTRY_GRADE[level])
     schools = load_schools(engine, level).dropna(subset=[seats_column])
     schools = schools.assign(seats=schools[seats_column].astype(float)).rename(
         columns={"code": "school_code"})
@@ -152,18 +168,26 @@ class SitingRun:
     gap_to_bound: float | None
 
 
-def sites_and_store(engine: Engine, level: str, year: int, p: int, threshold_min: float = 15.0,
-                    model: str = "p_median", mode: str = "motorbike", max_candidates: int = 2000,
-                    seed: int = 0) -> SitingRun:
+def sites_and_store(engine: Engine, level: GeneralLevelName, year: int, p: int, threshold_min: float = 15.0,
+                    model: ModelName = "p_median", mode: str = "motorbike",
+                    max_candidates: int = 2000, seed: int = 0) -> SitingRun:
     """Choose ``p`` new sites among road nodes of under-served wards and store them.
 
     Demand points are ward points weighted by the forecast entry demand; existing schools
     of the level count as already open. Exact when the solver proves optimality within its
     limit, otherwise the vertex-substitution heuristic's answer with its gap to the bound.
+
+    Raises
+    ------
+    ValueError
+        ``model`` or ``level`` is not a known one (the message lists them).
     """
     import routing
     from basemaps.fetch import load_schools
 
+    _check_level(level)
+    threshold_s = threshold_min * 60.0
+    siting = siting_model(model, p, threshold_s)
     demand = _stored_demand(engine, level, year)
     points = ward_points(engine).merge(demand, on="ward_code")
     with engine.connect() as conn:
@@ -192,25 +216,21 @@ def sites_and_store(engine: Engine, level: str, year: int, p: int, threshold_min
                      else np.full(len(points), np.inf))
     problem = SitingProblem.from_matrix(_dense_times(cand), points["demand"].to_numpy(float),
                                         existing_time, unreachable_time_s=cutoff * 2)
-    threshold_s = threshold_min * 60.0
-    chosen_model = "p_median" if model == "p_median" else "max_coverage"
-    heuristic = solve_heuristic(problem, p, chosen_model, threshold_s, seed=seed)  # type: ignore[arg-type]
-    exact = solve_exact(problem, p, chosen_model, threshold_s, time_limit_s=60.0)  # type: ignore[arg-type]
-    exact_better = (exact.objective <= heuristic.objective if chosen_model == "p_median"
-                    else exact.objective >= heuristic.objective)
-    best = exact if exact_better else heuristic
+    heuristic = solve_heuristic(problem, siting, seed=seed)
+    exact = solve_exact(problem, siting, time_limit_s=60.0)
+    best = best_of(siting, exact, heuristic)
     sites = candidates.iloc[np.asarray(best.sites)].reset_index(drop=True)
     sites.insert(0, "rank", np.arange(1, len(sites) + 1))
-    run_id = f"{level}-{year}-{chosen_model}-p{p}-t{threshold_min:g}"
+    run_id = f"{level}-{year}-{siting.name}-p{p}-t{threshold_min:g}"
     summary = siting_summary(problem, np.asarray(best.sites), threshold_s)
-    method = "exact" if exact_better and exact.proven_optimal else best.method
+    method = "exact" if best is exact and exact.proven_optimal else best.method
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM proposed_sites WHERE run_id = :r"), {"r": run_id})
         conn.execute(sa.text(
             "INSERT INTO proposed_sites (run_id, rank, level, model, method, ward_code, details, geom)"
             " VALUES (:r, :rank, :level, :model, :method, :ward, CAST(:details AS jsonb),"
             " ST_SetSRID(ST_Point(:lon, :lat), 4326))"),
-            [{"r": run_id, "rank": int(s.rank), "level": level, "model": chosen_model,
+            [{"r": run_id, "rank": int(s.rank), "level": level, "model": siting.name,
               "method": method, "ward": s.ward_code, "lon": float(s.lon), "lat": float(s.lat),
               "details": json.dumps({"node_id": int(s.node_id), "year": year,
                                      "threshold_min": threshold_min, "mode": mode})}
@@ -251,7 +271,7 @@ def what_if_sites(engine: Engine, run_id: str, round_id: str, mode: str = "motor
             " FROM proposed_sites WHERE run_id = :r ORDER BY rank"), conn, params={"r": run_id})
     if sites.empty:
         raise NotFoundError(f"no proposed sites for run {run_id!r}")
-    column = f"capacity_grade{info.grade}"
+    column = capacity_column(info.grade)
     level = str(sites["level"].iloc[0])
     if ENTRY_GRADE[level] != info.grade:
         raise ValueError(f"sites of {level} cannot take grade {info.grade} applicants")

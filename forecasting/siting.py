@@ -4,8 +4,12 @@ Both models choose ``p`` candidate sites on a demand x candidate road-time matri
 the existing schools open: a child's travel time is the smaller of the time to the nearest
 existing school and to the nearest new site.
 
-* p-median: least demand-weighted travel time.
-* maximal coverage (MCLP, Church and ReVelle 1974): most demand within ``threshold_s``.
+* :class:`PMedian`: least demand-weighted travel time.
+* :class:`MaxCoverage` (MCLP, Church and ReVelle 1974): most demand within ``threshold_s``.
+
+Each model is a parameter object (as in spopt) carrying its own parameters and the parts of
+the solvers that differ; :data:`MODELS` maps the stored names to the classes and
+:func:`siting_model` builds one from a name, refusing unknown names.
 
 The heuristic is the vertex substitution of Teitz and Bart (1968) with best-improvement
 swaps evaluated for all candidates at once (each swap costs one pass over the matrix), run
@@ -15,18 +19,19 @@ from a greedy start and a few random starts. The exact models are in :mod:`._mil
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from forecasting.vocabulary import ModelName
 from gis_service.errors import InputError, Problem
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-Model = Literal["p_median", "max_coverage"]
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ class SitingResult:
     upper bound for coverage); ``None`` for the heuristic.
     """
 
-    model: Model
+    model: ModelName
     method: str
     sites: IntArray
     objective: float
@@ -313,101 +318,47 @@ def _greedy_coverage(
     return np.array(chosen, dtype=np.int64)
 
 
-def solve_heuristic(
-    problem: SitingProblem,
-    p: int,
-    model: Model = "p_median",
-    threshold_s: float | None = None,
-    random_starts: int | None = None,
-    seed: int = 0,
-) -> SitingResult:
-    """Choose ``p`` sites by vertex substitution (Teitz-Bart) from greedy and random starts.
-
-    Parameters
-    ----------
-    problem
-        The instance.
-    p
-        Number of new sites.
-    model
-        ``"p_median"`` or ``"max_coverage"``.
-    threshold_s
-        Coverage threshold (required for ``max_coverage``).
-    random_starts
-        Random starting sets besides the greedy one; default 4 for the p-median and 16 for
-        coverage, whose many equal-valued swaps leave more local optima (measured on the
-        benchmark instances: 4 starts stopped 1-2 % short of the optimum, 16 reached it).
-    seed
-        Seed of the random starts.
-    """
-    _check_p(problem, p)
-    started = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    if random_starts is None:
-        random_starts = 4 if model == "p_median" else 16
-    best_sites: IntArray
-    if model == "p_median":
-        best_sites, best_value = _swap_p_median(problem, _greedy_p_median(problem, p))
-        for _ in range(random_starts):
-            start = rng.choice(problem.n_candidates, size=p, replace=False).astype(np.int64)
-            sites, value = _swap_p_median(problem, start)
-            if value < best_value - 1e-9:
-                best_sites, best_value = sites, value
-    else:
-        if threshold_s is None:
-            raise ValueError("max_coverage needs threshold_s")
-        cover = _coverage_matrix(problem, threshold_s)
-        start = _greedy_coverage(problem, cover, p, threshold_s)
-        best_sites, best_value = _swap_coverage(problem, cover, threshold_s, start)
-        for _ in range(random_starts):
-            start = rng.choice(problem.n_candidates, size=p, replace=False).astype(np.int64)
-            sites, value = _swap_coverage(problem, cover, threshold_s, start)
-            if value > best_value + 1e-9:
-                best_sites, best_value = sites, value
-    return SitingResult(
-        model=model,
-        method="vertex_substitution",
-        sites=best_sites,
-        objective=best_value,
-        bound=None,
-        proven_optimal=False,
-        seconds=time.perf_counter() - started,
-    )
+Search = Callable[[IntArray], tuple[IntArray, float]]
 
 
-def solve_exact(
-    problem: SitingProblem,
-    p: int,
-    model: Model = "p_median",
-    threshold_s: float | None = None,
-    time_limit_s: float = 60.0,
-    backend: str = "highs",
-) -> SitingResult:
-    """Choose ``p`` sites by mixed-integer programming.
+@dataclass(frozen=True)
+class PMedian:
+    """The p-median: open ``p`` sites for the least demand-weighted travel time."""
 
-    The p-median uses the radius formulation of Elloumi (2010) with a chain of level
-    variables per demand point, cut off where the heuristic's objective proves a level
-    cannot be optimal (so its size is usually far below ``n_demand x n_candidates``).
+    p: int
+    #: The name stored with the results (``proposed_sites.model``) and given on the CLI and web.
+    name: ClassVar[ModelName] = "p_median"
+    #: Random starts of the heuristic besides the greedy one.
+    random_starts: ClassVar[int] = 4
 
-    Parameters
-    ----------
-    problem, p, model, threshold_s
-        As in :func:`solve_heuristic`.
-    time_limit_s
-        Solver time limit; on timeout the best solution and proven bound are returned.
-    backend
-        ``"highs"`` (SciPy's HiGHS, vectorised model build) or an OR-tools ``pywraplp``
-        solver id (``"SCIP"``, ``"CBC"``, ``"CP_SAT"``) for small instances.
-    """
-    from forecasting._lagrangian import p_median_lagrangian
-    from forecasting._milp import solve_coverage_milp, solve_p_median_milp
+    @classmethod
+    def from_options(cls, p: int, threshold_s: float) -> PMedian:
+        """The model from the options every siting run has; the threshold only reports
+        coverage (:func:`siting_summary`), the p-median does not use it."""
+        return cls(p)
 
-    _check_p(problem, p)
-    started = time.perf_counter()
-    if model == "p_median":
-        upper = solve_heuristic(problem, p, "p_median", random_starts=1)
+    def objective(self, problem: SitingProblem, sites: IntArray) -> float:
+        """Demand-weighted total travel time (smaller is better)."""
+        return p_median_cost(problem, sites)
+
+    def at_least_as_good(self, value: float, other: float) -> bool:
+        """True when objective ``value`` is as good as ``other`` or better."""
+        return value <= other
+
+    def _strictly_better(self, value: float, other: float) -> bool:
+        return value < other - 1e-9
+
+    def _local_search(self, problem: SitingProblem) -> tuple[IntArray, Search]:
+        return _greedy_p_median(problem, self.p), lambda start: _swap_p_median(problem, start)
+
+    def _exact(self, problem: SitingProblem, time_limit_s: float,
+               backend: str) -> tuple[IntArray, float, float | None, bool, str]:
+        from forecasting._lagrangian import p_median_lagrangian
+        from forecasting._milp import solve_p_median_milp
+
+        upper = solve_heuristic(problem, self, random_starts=1)
         relaxation = p_median_lagrangian(
-            problem, p, upper.objective, served_time_s(problem, upper.sites)
+            problem, self.p, upper.objective, served_time_s(problem, upper.sites)
         )
         keep = relaxation.keep.copy()
         keep[upper.sites] = True
@@ -422,22 +373,149 @@ def solve_exact(
             kept = np.flatnonzero(keep).astype(np.int64)
             reduced = SitingProblem(problem.time_s[:, kept], problem.weights, problem.existing_time_s)
             reduced_sites, _, milp_bound, optimal = solve_p_median_milp(
-                reduced, p, upper.objective, time_limit_s, backend
+                reduced, self.p, upper.objective, time_limit_s, backend
             )
             sites = None if reduced_sites is None else kept[reduced_sites]
             bound = max(relaxation.bound, min(milp_bound, upper.objective))
         # On a timeout the incumbent may be worse than the heuristic that seeded the cap.
         if sites is None or p_median_cost(problem, sites) > upper.objective:
             sites = upper.sites
-        objective = p_median_cost(problem, sites)
-    else:
-        if threshold_s is None:
-            raise ValueError("max_coverage needs threshold_s")
-        sites, _, bound, optimal = solve_coverage_milp(problem, p, threshold_s, time_limit_s, backend)
-        objective = covered_demand(problem, sites, threshold_s)
-        certificate = f"exact_{backend.lower()}"
+        return sites, p_median_cost(problem, sites), bound, optimal, certificate
+
+
+@dataclass(frozen=True)
+class MaxCoverage:
+    """Maximal coverage (MCLP): open ``p`` sites for the most demand within ``threshold_s``."""
+
+    p: int
+    threshold_s: float
+    name: ClassVar[ModelName] = "max_coverage"
+    #: Coverage has many equal-valued swaps and so more local optima: measured on the
+    #: benchmark instances, 4 starts stopped 1-2 % short of the optimum, 16 reached it.
+    random_starts: ClassVar[int] = 16
+
+    @classmethod
+    def from_options(cls, p: int, threshold_s: float) -> MaxCoverage:
+        """The model from the options every siting run has."""
+        return cls(p, threshold_s)
+
+    def objective(self, problem: SitingProblem, sites: IntArray) -> float:
+        """Demand within the threshold (larger is better)."""
+        return covered_demand(problem, sites, self.threshold_s)
+
+    def at_least_as_good(self, value: float, other: float) -> bool:
+        """True when objective ``value`` is as good as ``other`` or better."""
+        return value >= other
+
+    def _strictly_better(self, value: float, other: float) -> bool:
+        return value > other + 1e-9
+
+    def _local_search(self, problem: SitingProblem) -> tuple[IntArray, Search]:
+        cover = _coverage_matrix(problem, self.threshold_s)
+        start = _greedy_coverage(problem, cover, self.p, self.threshold_s)
+        return start, lambda sites: _swap_coverage(problem, cover, self.threshold_s, sites)
+
+    def _exact(self, problem: SitingProblem, time_limit_s: float,
+               backend: str) -> tuple[IntArray, float, float | None, bool, str]:
+        from forecasting._milp import solve_coverage_milp
+
+        sites, _, bound, optimal = solve_coverage_milp(
+            problem, self.p, self.threshold_s, time_limit_s, backend
+        )
+        return (sites, covered_demand(problem, sites, self.threshold_s), bound, optimal,
+                f"exact_{backend.lower()}")
+
+
+SitingModel = PMedian | MaxCoverage
+#: The siting models by name (spopt-style parameter objects, one class per model).
+MODELS: dict[str, type[PMedian] | type[MaxCoverage]] = {
+    PMedian.name: PMedian,
+    MaxCoverage.name: MaxCoverage,
+}
+
+
+def siting_model(name: str, p: int, threshold_s: float) -> SitingModel:
+    """The model called ``name`` with ``p`` new sites and the run's coverage threshold.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not one of :data:`MODELS` (the message lists them).
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown siting model {name!r}: choose one of {', '.join(MODELS)}")
+    return MODELS[name].from_options(p, threshold_s)
+
+
+def solve_heuristic(
+    problem: SitingProblem,
+    model: SitingModel,
+    random_starts: int | None = None,
+    seed: int = 0,
+) -> SitingResult:
+    """Choose ``model.p`` sites by vertex substitution (Teitz-Bart) from greedy and random starts.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    model
+        :class:`PMedian` or :class:`MaxCoverage` with their parameters.
+    random_starts
+        Random starting sets besides the greedy one; default the model's ``random_starts``.
+    seed
+        Seed of the random starts.
+    """
+    _check_p(problem, model.p)
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    if random_starts is None:
+        random_starts = model.random_starts
+    greedy, search = model._local_search(problem)
+    best_sites, best_value = search(greedy)
+    for _ in range(random_starts):
+        start = rng.choice(problem.n_candidates, size=model.p, replace=False).astype(np.int64)
+        sites, value = search(start)
+        if model._strictly_better(value, best_value):
+            best_sites, best_value = sites, value
     return SitingResult(
-        model=model,
+        model=model.name,
+        method="vertex_substitution",
+        sites=best_sites,
+        objective=best_value,
+        bound=None,
+        proven_optimal=False,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def solve_exact(
+    problem: SitingProblem,
+    model: SitingModel,
+    time_limit_s: float = 60.0,
+    backend: str = "highs",
+) -> SitingResult:
+    """Choose ``model.p`` sites by mixed-integer programming.
+
+    The p-median uses the radius formulation of Elloumi (2010) with a chain of level
+    variables per demand point, cut off where the heuristic's objective proves a level
+    cannot be optimal (so its size is usually far below ``n_demand x n_candidates``).
+
+    Parameters
+    ----------
+    problem, model
+        As in :func:`solve_heuristic`.
+    time_limit_s
+        Solver time limit; on timeout the best solution and proven bound are returned.
+    backend
+        ``"highs"`` (SciPy's HiGHS, vectorised model build) or an OR-tools ``pywraplp``
+        solver id (``"SCIP"``, ``"CBC"``, ``"CP_SAT"``) for small instances.
+    """
+    _check_p(problem, model.p)
+    started = time.perf_counter()
+    sites, objective, bound, optimal, certificate = model._exact(problem, time_limit_s, backend)
+    return SitingResult(
+        model=model.name,
         method=certificate,
         sites=np.sort(sites),
         objective=objective,
@@ -445,6 +523,12 @@ def solve_exact(
         proven_optimal=optimal,
         seconds=time.perf_counter() - started,
     )
+
+
+def best_of(model: SitingModel, exact: SitingResult, heuristic: SitingResult) -> SitingResult:
+    """The exact solver's answer unless the heuristic found a strictly better one (the exact
+    one stopped at its time limit)."""
+    return exact if model.at_least_as_good(exact.objective, heuristic.objective) else heuristic
 
 
 def siting_summary(

@@ -15,7 +15,7 @@ import pandas as pd
 
 from forecasting._panel import panel_to_frame
 from forecasting.cohort import advance_cohorts
-from forecasting.levels import LEVELS
+from gis_service.levels import LEVELS
 
 
 @dataclass(frozen=True)

@@ -7,26 +7,27 @@ Every route checks the role and every form the CSRF token; each computation is a
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 
 import pandas as pd
-import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 
-from forecasting import service
-from forecasting.service import ENTRY_GRADE
+from forecasting import queries, service
+from forecasting.vocabulary import Measure, ModelName
 from gis_service.errors import NotFoundError
+from gis_service.levels import GeneralLevelName
 from web.auth import PlannerUser, check_csrf
-from web.deps import BadRequestError, EngineDep
+from web.deps import EngineDep
 from web.pages import city_bounds, render
 from web.users import User, audit
 
 router = APIRouter(include_in_schema=False)
-LEVELS = tuple(ENTRY_GRADE)
-MEASURES = ("entry", "total")
+LEVELS: tuple[GeneralLevelName, ...] = get_args(GeneralLevelName)
+MEASURES: tuple[Measure, ...] = get_args(Measure)
+MODELS: tuple[ModelName, ...] = get_args(ModelName)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -35,107 +36,31 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in frame.astype(object).where(frame.notna(), None).to_dict("records")]
 
 
-def forecast_years(engine: Engine) -> list[int]:
-    """Years with a stored forecast, earliest first."""
-    with engine.connect() as conn:
-        return list(conn.execute(sa.text(
-            "SELECT DISTINCT year FROM enrolment_forecasts ORDER BY year")).scalars())
-
-
-def forecast_methods(engine: Engine) -> list[dict[str, Any]]:
-    """Which method the backtest chose, per level and measure, and for how many wards."""
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
-            "SELECT level, measure, method, count(DISTINCT ward_code) AS wards"
-            " FROM enrolment_forecasts GROUP BY level, measure, method ORDER BY level, measure, method"))]
-
-
-def forecast_table(engine: Engine, level: str, measure: str, year: int) -> list[dict[str, Any]]:
-    """Stored forecast of one level, measure and year per ward, with its interval."""
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
-            "SELECT f.ward_code, w.name, f.horizon, f.method, f.predicted, f.lower, f.upper"
-            " FROM enrolment_forecasts f LEFT JOIN admin_units w ON w.code = f.ward_code"
-            " WHERE f.level = :l AND f.measure = :m AND f.year = :y ORDER BY f.ward_code"),
-            {"l": level, "m": measure, "y": year})]
-
-
-def gap_table(engine: Engine, level: str, year: int, threshold_min: float) -> list[dict[str, Any]]:
-    """Stored capacity gaps of one level, year and threshold, largest shortfall first."""
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
-            "SELECT g.ward_code, w.name, g.demand, g.seats_within_threshold, g.seats_per_child,"
-            " g.accessible_seats, g.shortfall_seats, g.nearest_time_s FROM capacity_gaps g"
-            " LEFT JOIN admin_units w ON w.code = g.ward_code"
-            " WHERE g.level = :l AND g.year = :y AND g.threshold_min = :t"
-            " ORDER BY g.shortfall_seats DESC, g.ward_code"),
-            {"l": level, "y": year, "t": threshold_min})]
-
-
-def gap_choices(engine: Engine) -> list[dict[str, Any]]:
-    """The stored (level, year, threshold) combinations."""
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
-            "SELECT level, year, threshold_min, count(*) AS wards, sum(shortfall_seats) AS shortfall"
-            " FROM capacity_gaps GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"))]
-
-
-def site_runs(engine: Engine) -> list[dict[str, Any]]:
-    """Stored siting runs."""
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
-            "SELECT run_id, level, model, method, count(*) AS sites FROM proposed_sites"
-            " GROUP BY run_id, level, model, method ORDER BY run_id"))]
-
-
-def sites_of(engine: Engine, run_id: str) -> list[dict[str, Any]]:
-    """The proposed sites of one run, best first."""
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
-            "SELECT p.rank, p.ward_code, w.name AS ward_name, p.model, p.method, ST_X(p.geom) AS lon,"
-            " ST_Y(p.geom) AS lat FROM proposed_sites p LEFT JOIN admin_units w ON w.code = p.ward_code"
-            " WHERE p.run_id = :r ORDER BY p.rank"), {"r": run_id})]
-
-
-def rounds_for(engine: Engine) -> list[dict[str, Any]]:
-    """Admission rounds with applicants, for the what-if."""
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
-            "SELECT r.id, r.grade, r.year FROM admission_rounds r WHERE r.grade IN (1, 6)"
-            " AND EXISTS (SELECT 1 FROM applicants a WHERE a.round_id = r.id) ORDER BY r.year DESC, r.id"))]
-
-
-def _level(level: str) -> str:
-    if level not in LEVELS:
-        raise BadRequestError(f"level must be one of {', '.join(LEVELS)}")
-    return level
-
-
 def _page(request: Request, engine: Engine, level: str, measure: str, year: int | None,
           threshold_min: float | None, run_id: str, status_code: int = 200,
           **extra: Any) -> HTMLResponse:
-    _level(level)
-    if measure not in MEASURES:
-        raise BadRequestError(f"measure must be one of {', '.join(MEASURES)}")
-    years = forecast_years(engine)
+    years = queries.forecast_years(engine)
     if year is None and years:
         year = years[0]
-    choices = gap_choices(engine)
+    choices = _records(queries.gap_choices(engine))
     if threshold_min is None:
         matching = [c for c in choices if c["level"] == level and c["year"] == year]
         threshold_min = float(matching[0]["threshold_min"]) if matching else 15.0
-    runs = site_runs(engine)
+    runs = _records(queries.site_runs(engine))
     if not run_id and runs:
         run_id = str(runs[-1]["run_id"])
-    gaps = gap_table(engine, level, year, threshold_min) if year is not None else []
+    gaps = _records(queries.gap_table(engine, level, year, threshold_min)) if year is not None else []
     gaps_query = urlencode({"level": level, "year": year, "threshold_min": f"{threshold_min:g}",
                             "basis": "forecast_2sfca", "limit": 10000})
     context: dict[str, Any] = {
-        "levels": LEVELS, "measures": MEASURES, "level": level, "measure": measure, "year": year,
-        "years": years, "threshold_min": threshold_min, "methods": forecast_methods(engine),
-        "forecasts": forecast_table(engine, level, measure, year) if year is not None else [],
+        "levels": LEVELS, "measures": MEASURES, "models": MODELS, "level": level,
+        "measure": measure, "year": year, "years": years, "threshold_min": threshold_min,
+        "methods": _records(queries.forecast_methods(engine)),
+        "forecasts": (_records(queries.forecast_table(engine, level, measure, year))
+                      if year is not None else []),
         "gaps": gaps, "gap_choices": choices, "runs": runs, "run_id": run_id,
-        "sites": sites_of(engine, run_id) if run_id else [], "rounds": rounds_for(engine),
+        "sites": _records(queries.sites_of(engine, run_id)) if run_id else [],
+        "rounds": _records(queries.rounds_with_applicants(engine)),
         "gaps_url": f"/ogc/collections/capacity-gaps/items?{gaps_query}" if gaps else "",
         "sites_url": f"/planner/sites.geojson?{urlencode({'run_id': run_id})}" if run_id else "",
         "bounds": city_bounds(engine), "siting": None, "what_if": None, "error": None,
@@ -145,9 +70,9 @@ def _page(request: Request, engine: Engine, level: str, measure: str, year: int 
 
 
 @router.get("/planner", response_class=HTMLResponse)
-def planner_home(request: Request, engine: EngineDep, user: PlannerUser, level: str = "primary",
-                 measure: str = "entry", year: int | None = None, threshold_min: float | None = None,
-                 run_id: str = "") -> HTMLResponse:
+def planner_home(request: Request, engine: EngineDep, user: PlannerUser,
+                 level: GeneralLevelName = "primary", measure: Measure = "entry", year: int | None = None,
+                 threshold_min: float | None = None, run_id: str = "") -> HTMLResponse:
     """Forecasts, gaps map, proposed sites and what-if forms."""
     return _page(request, engine, level, measure, year, threshold_min, run_id)
 
@@ -183,12 +108,12 @@ def run_forecasts(request: Request, engine: EngineDep, user: PlannerUser,
 
 
 @router.post("/planner/gaps", response_model=None)
-def run_gaps(request: Request, engine: EngineDep, user: PlannerUser, level: Annotated[str, Form()],
-             year: Annotated[int, Form()], threshold_min: Annotated[float, Form(gt=0, le=120)] = 15.0,
+def run_gaps(request: Request, engine: EngineDep, user: PlannerUser,
+             level: Annotated[GeneralLevelName, Form()], year: Annotated[int, Form()],
+             threshold_min: Annotated[float, Form(gt=0, le=120)] = 15.0,
              csrf_token: Annotated[str, Form()] = "") -> Response:
     """Capacity gaps (2SFCA by road) of one level and forecast year; stored."""
     check_csrf(request, csrf_token)
-    _level(level)
     try:
         gaps = service.gaps_and_store(engine, level, year, threshold_min)
     except (NotFoundError, ValueError) as error:
@@ -199,17 +124,15 @@ def run_gaps(request: Request, engine: EngineDep, user: PlannerUser, level: Anno
 
 
 @router.post("/planner/sites", response_class=HTMLResponse)
-def run_sites(request: Request, engine: EngineDep, user: PlannerUser, level: Annotated[str, Form()],
-              year: Annotated[int, Form()], p: Annotated[int, Form(ge=1, le=50)] = 3,
+def run_sites(request: Request, engine: EngineDep, user: PlannerUser,
+              level: Annotated[GeneralLevelName, Form()], year: Annotated[int, Form()],
+              p: Annotated[int, Form(ge=1, le=50)] = 3,
               threshold_min: Annotated[float, Form(gt=0, le=120)] = 15.0,
-              model: Annotated[str, Form()] = "p_median",
+              model: Annotated[ModelName, Form()] = "p_median",
               max_candidates: Annotated[int, Form(ge=10, le=5000)] = 2000,
               csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
     """Choose ``p`` new sites, store them and show the before/after summary."""
     check_csrf(request, csrf_token)
-    _level(level)
-    if model not in ("p_median", "max_coverage"):
-        raise BadRequestError("model must be p_median or max_coverage")
     try:
         run = service.sites_and_store(engine, level, year, p, threshold_min, model=model,
                                       max_candidates=max_candidates)
@@ -235,22 +158,15 @@ def run_what_if(request: Request, engine: EngineDep, user: PlannerUser,
     except (NotFoundError, ValueError) as error:
         return _failed(request, engine, user, "planning.what_if", error)
     audit(engine, user.username, "planning.what_if", run_id, {"round_id": round_id})
-    return _page(request, engine, _run_level(engine, run_id), "entry", None, None, run_id, what_if={
+    return _page(request, engine, queries.run_level(engine, run_id), "entry", None, None, run_id, what_if={
         "run_id": run_id, "round_id": round_id, "columns": [str(c) for c in table.columns],
         "rows": _records(table)})
-
-
-def _run_level(engine: Engine, run_id: str) -> str:
-    with engine.connect() as conn:
-        level: str = conn.execute(sa.text("SELECT level FROM proposed_sites WHERE run_id = :r LIMIT 1"),
-                                  {"r": run_id}).scalar_one()
-    return level
 
 
 @router.get("/planner/sites.geojson")
 def sites_geojson(engine: EngineDep, user: PlannerUser, run_id: str) -> JSONResponse:
     """The proposed sites of one run as GeoJSON points, for the planner's map."""
-    sites = sites_of(engine, run_id)
+    sites = _records(queries.sites_of(engine, run_id))
     if not sites:
         raise NotFoundError(f"no proposed sites for run {run_id!r}")
     return JSONResponse({"type": "FeatureCollection", "features": [

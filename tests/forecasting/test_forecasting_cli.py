@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from forecasting._data import hcmc_cutoffs_nv1_path
@@ -116,3 +117,26 @@ def test_plan_gaps_and_sites(tmp_path: Path) -> None:
     assert figures["proven_optimal"] is True
     assert figures["covered_share_after"] >= figures["covered_share_before"]
     assert len(pd.read_csv(tmp_path / "sites.csv")) == 2
+
+
+@pytest.mark.parametrize(("app", "args", "option", "allowed"), [
+    # an unknown model used to become max_coverage, in database mode without a word
+    (plan_app, ["sites", "--year", "2027", "--model", "p-median"], "--model",
+     ("p_median", "max_coverage")),
+    (plan_app, ["sites", "--year", "2027", "--method", "fast"], "--method",
+     ("auto", "exact", "heuristic")),
+    (plan_app, ["gaps", "--year", "2027", "--level", "nursery"], "--level",
+     ("primary", "lower_secondary", "upper_secondary")),
+    (plan_app, ["gaps", "--decay", "linear"], "--decay", ("binary", "gaussian")),
+    (forecast_app, ["enrolment", "--method", "arima"], "--method",
+     ("auto", "cohort", "challenger", "naive")),
+])
+def test_unknown_words_exit_with_code_two_naming_the_known_ones(
+    app: typer.Typer, args: list[str], option: str, allowed: tuple[str, ...]
+) -> None:
+    # refused while parsing, before any file or the database is read
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.output
+    for word in allowed:
+        assert f"'{word}'" in result.output

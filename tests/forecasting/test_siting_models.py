@@ -9,9 +9,13 @@ import pandas as pd
 import pytest
 
 from forecasting.siting import (
+    MODELS,
+    MaxCoverage,
+    PMedian,
     SitingProblem,
     covered_demand,
     p_median_cost,
+    siting_model,
     siting_summary,
     solve_exact,
     solve_heuristic,
@@ -50,8 +54,8 @@ def _brute_force(problem: SitingProblem, p: int, model: str) -> float:
 def test_exact_and_heuristic_match_brute_force(seed: int, existing: bool, model: str) -> None:
     problem = _instance(seed, existing=existing)
     optimum = _brute_force(problem, 3, model)
-    exact = solve_exact(problem, 3, model, THRESHOLD_S)  # type: ignore[arg-type]
-    heuristic = solve_heuristic(problem, 3, model, THRESHOLD_S)  # type: ignore[arg-type]
+    exact = solve_exact(problem, siting_model(model, 3, THRESHOLD_S))
+    heuristic = solve_heuristic(problem, siting_model(model, 3, THRESHOLD_S))
     assert exact.proven_optimal
     assert exact.objective == pytest.approx(optimum)
     assert exact.bound == pytest.approx(optimum, rel=1e-6)
@@ -63,13 +67,13 @@ def test_exact_and_heuristic_match_brute_force(seed: int, existing: bool, model:
 def test_or_tools_backends_agree_with_brute_force(backend: str) -> None:
     problem = _instance(4)
     for model in ("p_median", "max_coverage"):
-        result = solve_exact(problem, 2, model, THRESHOLD_S, backend=backend)
+        result = solve_exact(problem, siting_model(model, 2, THRESHOLD_S), backend=backend)
         assert result.objective == pytest.approx(_brute_force(problem, 2, model))
 
 
 def test_summary_reports_before_and_after() -> None:
     problem = _instance(5)
-    result = solve_heuristic(problem, 2, "p_median")
+    result = solve_heuristic(problem, PMedian(2))
     summary = siting_summary(problem, result.sites, THRESHOLD_S).set_index("scenario")
     assert summary.loc["after", "mean_time_s"] <= summary.loc["before", "mean_time_s"]
     assert summary.loc["after", "covered_share"] >= summary.loc["before", "covered_share"]
@@ -86,13 +90,30 @@ def test_problem_from_sparse_frames_penalises_missing_pairs() -> None:
     assert problem.candidate_ids == ["x", "y"]
     np.testing.assert_allclose(problem.time_s, [[100.0, 50.0], [200.0, 400.0]])
     np.testing.assert_allclose(problem.existing_time_s, [np.inf, 120.0])
-    result = solve_exact(problem, 1, "p_median")
+    result = solve_exact(problem, PMedian(1))
     assert problem.candidate_ids[int(result.sites[0])] == "y"
 
 
 def test_p_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="p must be"):
-        solve_heuristic(_instance(0), 0)
+        solve_heuristic(_instance(0), PMedian(0))
+
+
+def test_models_are_parameter_objects_registered_by_their_stored_name() -> None:
+    assert siting_model("p_median", 3, THRESHOLD_S) == PMedian(3)
+    assert siting_model("max_coverage", 3, THRESHOLD_S) == MaxCoverage(3, THRESHOLD_S)
+    assert {name: cls.name for name, cls in MODELS.items()} == {
+        "p_median": "p_median", "max_coverage": "max_coverage"}
+    problem = _instance(3)
+    assert solve_heuristic(problem, MaxCoverage(2, THRESHOLD_S)).model == "max_coverage"
+    assert solve_exact(problem, PMedian(2)).model == "p_median"
+
+
+@pytest.mark.parametrize("name", ["p-median", "max_cover", "", "P_MEDIAN"])
+def test_an_unknown_model_is_refused_naming_the_known_ones(name: str) -> None:
+    # it used to become max_coverage silently
+    with pytest.raises(ValueError, match="choose one of p_median, max_coverage"):
+        siting_model(name, 3, THRESHOLD_S)
 
 
 @pytest.mark.parametrize("seed", range(6))

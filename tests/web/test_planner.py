@@ -62,6 +62,35 @@ def test_planning_pages_are_for_planners_and_forms_need_csrf(planner: TestClient
     assert officer.post("/planner/forecasts", data={"csrf_token": csrf(officer)}).status_code == 403
 
 
+def test_pages_offer_the_general_levels_and_every_siting_model() -> None:
+    from forecasting.siting import MODELS
+    from gis_service.levels import LEVELS
+    from web import planner
+
+    assert tuple(level.name for level in LEVELS) == planner.LEVELS
+    assert tuple(MODELS) == planner.MODELS
+
+
+@pytest.mark.parametrize(("method", "path", "data", "allowed"), [
+    # an unknown model used to become max_coverage without a word
+    ("post", "/planner/sites", {"level": LEVEL, "year": "2027", "model": "p-median"},
+     ("p_median", "max_coverage")),
+    ("post", "/planner/gaps", {"level": "nursery", "year": "2027"},
+     ("primary", "lower_secondary", "upper_secondary")),
+    ("get", "/planner?level=primary&measure=all", None, ("entry", "total")),
+])
+def test_unknown_words_are_refused_naming_the_known_ones(
+        planner: TestClient, planning_engine: Engine, method: str, path: str,
+        data: dict[str, str] | None, allowed: tuple[str, ...]) -> None:
+    if data is not None:
+        data = {**data, "csrf_token": csrf(planner)}
+    response = planner.request(method, path, data=data)
+    assert response.status_code == 400, response.text
+    for word in allowed:
+        assert f"'{word}'" in response.text
+    assert _one(planning_engine, "SELECT count(*) FROM proposed_sites") == 0
+
+
 def test_forecast_gaps_sites_and_what_if(planner: TestClient, planning_engine: Engine) -> None:
     ran = planner.post("/planner/forecasts", data={"horizon_years": "3", "csrf_token": csrf(planner)})
     assert ran.status_code == 200  # after the redirect
