@@ -1,9 +1,12 @@
-"""Admissions: allocation of grade 1, 6 and 10 places, as pure functions on arrays.
+"""Admissions: allocation of grade 1, 6 and 10 places.
+
+The mechanisms and their figures are pure functions on arrays; :mod:`admissions.service`
+(actions) and :mod:`admissions.queries` (reads) keep rounds in PostGIS around them.
 
 Mechanisms, as parameter objects: student-proposing deferred acceptance
 (:class:`DeferredAcceptance`, ``da``), the HCMC rank-round rule (:class:`RankRounds`,
-``hcmc``) and minimum total travel (:class:`MinCost`, ``mincost``). Every result carries readable reasons,
-cut-offs, metrics and the provenance needed to reproduce it.
+``hcmc``) and minimum total travel (:class:`MinCost`, ``mincost``). Every result carries
+readable reasons, cut-offs, metrics and the provenance needed to reproduce it.
 
 The public names below are imported on first use (PEP 562), so that importing one
 submodule, or starting the ``edugis`` command, does not load numba, scipy and pandas.

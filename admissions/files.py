@@ -1,4 +1,4 @@
-"""Read and check the applicants and schools CSV files (DESIGN.md section 7).
+"""Read and check the applicants and schools CSV files (ARCHITECTURE.md §8).
 
 Every problem found is reported, each with its file, 1-based data row and field, in one
 :class:`gis_service.errors.InputError`; nothing is fixed silently.
@@ -457,9 +457,9 @@ def build_problem(
                 distance_m[known], time_s[known] = d, t
         preference = "stated"
     else:
-        assert distances is not None
         if grade == 10:
             raise ValueError("grade 10 needs stated choices")
+        assert distances is not None  # grades 1 and 6 without one were refused above
         public = (admitting["ownership"] == "public").to_numpy()
         choices, distance_m, time_s = distances.nearest(lon, lat, candidates)
         # Private schools do not take children by residence: drop them, keep the order.

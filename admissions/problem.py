@@ -1,8 +1,8 @@
 """The admission problem: applicants, schools, choices and priorities as arrays.
 
 An :class:`AdmissionProblem` is what every mechanism takes. It is built from files
-(:mod:`admissions.files`) or, later, from the database by the service layer; the mechanisms
-never see a file or a session.
+(:mod:`admissions.files`) or from a stored round (:func:`admissions.service.load_problem`);
+the mechanisms never see a file or a session.
 
 Conventions
 -----------
@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 DistanceKind = Literal["road", "straight_line", "none"]
 PreferenceKind = Literal["stated", "nearest"]
 
-#: School level admitting each entry grade (DESIGN.md section 4).
+#: School level admitting each entry grade (ARCHITECTURE.md §7).
 LEVEL_OF_GRADE: dict[int, str] = {1: "primary", 6: "lower_secondary", 10: "upper_secondary"}
 GRADES: tuple[int, ...] = (1, 6, 10)
 TIERS: tuple[int, ...] = (1, 2, 3)

@@ -16,11 +16,19 @@ from sqlalchemy.engine import Connection, Engine
 from gis_service.audit import audit
 from gis_service.errors import NotFoundError, StateError
 
-__all__ = ["RoundInfo", "RoundStateError", "audit", "get_round"]
+__all__ = ["EmptyRoundError", "RoundInfo", "RoundStateError", "audit", "get_round"]
 
 
 class RoundStateError(StateError):
     """An action the round's status forbids (e.g. running a published round)."""
+
+
+class EmptyRoundError(RoundStateError, NotFoundError):
+    """A round without applicants: there is nothing to run or compare until they are imported.
+
+    A state error (the web answers 409), and a ``NotFoundError`` for callers that catch the
+    missing applicants as such.
+    """
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 A thin layer around the pure mechanisms: it loads arrays from the database, calls
 :func:`admissions.allocate`, and stores the outcome in one transaction, so a failed run
-leaves the previous results untouched. Every action is written to ``audit_log``.
+leaves the previous results untouched. Every action is written to ``audit_log``. The
+round's row and its state error live in :mod:`admissions.rounds`; what pages read, in
+:mod:`admissions.queries`.
 
 Runs and imports of one round take the round's lock and compare input versions
 (:mod:`admissions.round_inputs`): a run stores only the result of the inputs it read, and an
@@ -36,8 +38,8 @@ from admissions.round_inputs import (
     input_versions,
     lock_round,
 )
-from admissions.rounds import RoundInfo, RoundStateError, audit, get_round
-from gis_service.errors import ConflictError, InputError, NotFoundError, Problem
+from admissions.rounds import EmptyRoundError, RoundInfo, RoundStateError, audit, get_round
+from gis_service.errors import ConflictError, InputError, InvalidValueError, NotFoundError, Problem
 from gis_service.transactions import write_transaction
 
 __all__ = ["Comparison", "RoundInfo", "RoundStateError", "compare_round", "create_round",
@@ -52,13 +54,13 @@ def create_round(engine: Engine, round_id: str, grade: int, year: int, mechanism
                  seed: int = 0, actor: str = "system") -> RoundInfo:
     """Create a draft round."""
     if grade not in GRADES:
-        raise ValueError(f"grade must be 1, 6 or 10, not {grade}")
+        raise InvalidValueError(f"grade must be 1, 6 or 10, not {grade}")
     mechanism_from(mechanism)  # an unknown name is refused, naming the known ones
     with engine.begin() as conn:
         exists = conn.execute(sa.text("SELECT 1 FROM admission_rounds WHERE id = :r"),
                               {"r": round_id}).scalar()
         if exists:
-            raise ValueError(f"round {round_id!r} already exists")
+            raise InvalidValueError(f"round {round_id!r} already exists")
         conn.execute(sa.text(
             "INSERT INTO admission_rounds (id, grade, year, mechanism, seed, status)"
             " VALUES (:r, :g, :y, :m, :s, 'draft')"),
@@ -96,7 +98,7 @@ def grant_round(engine: Engine, round_id: str, username: str, actor: str = "syst
         role = conn.execute(sa.text("SELECT role FROM users WHERE username = :u"),
                             {"u": username}).scalar()
         if role != "officer":
-            raise ValueError(f"{username!r} is not an officer account"
+            raise InvalidValueError(f"{username!r} is not an officer account"
                              + ("" if role is None else f" (role {role})"))
         if revoke:
             conn.execute(sa.text("DELETE FROM round_officers WHERE round_id = :r AND username = :u"),
@@ -196,7 +198,7 @@ def _applicant_frame(conn: Connection, info: RoundInfo) -> pd.DataFrame:
         "SELECT applicant_id, ST_X(geom) AS lon, ST_Y(geom) AS lat, tier, score, bonus, choices,"
         " ward_code FROM applicants WHERE round_id = :r ORDER BY applicant_id"), {"r": info.id}).all()
     if not rows:
-        raise NotFoundError(f"round {info.id} has no applicants: import them first")
+        raise EmptyRoundError(f"round {info.id} has no applicants: import them first")
     frame = pd.DataFrame(rows, columns=["applicant_id", "lon", "lat", "tier", "score", "bonus",
                                         "choices", "ward_code"])
     frame["lon"] = frame["lon"].astype(float)
@@ -233,7 +235,7 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
     grades 1 and 6 with stored catchments, an applicant's residence tier holds at the schools
     whose catchment holds the home ward (a school without a stored catchment, such as a
     "what if" site, serves its own ward) and is 3 elsewhere; without stored catchments for
-    the level, the tier holds at every school, as in file mode.
+    the level, the tier holds at every school, as for a problem built from files.
     """
     info = get_round(engine, round_id)
     schools = _round_schools(engine, info)
@@ -432,7 +434,7 @@ def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> Com
         except ValueError as error:
             skipped[name] = str(error)
     if not results:
-        raise ValueError("no mechanism applies: " + "; ".join(skipped.values()))
+        raise InvalidValueError("no mechanism applies: " + "; ".join(skipped.values()))
     return Comparison(comparison_table(problem, results), skipped)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from string import Formatter
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from admissions import build_problem, read_applicants, read_schools
@@ -168,3 +169,14 @@ def test_grade1_default_list_is_public_schools_nearest_first(
     assert problem.distance_kind == "straight_line"
     assert np.all(np.diff(problem.distance_m[:, :2], axis=1) >= 0)
     assert problem.tier is not None and problem.tier[:, 0].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("choices", [{}, {"choice1": ["", ""]}])
+def test_grade10_without_choices_or_distances_is_refused_with_a_value_error(
+    schools: Path, choices: dict[str, list[str]]
+) -> None:
+    applicants = pd.DataFrame({"applicant_id": ["s1", "s2"], "lon": [np.nan, np.nan],
+                               "lat": [np.nan, np.nan], "score": [20.0, 21.0],
+                               "bonus": [0.0, 0.0], **choices})
+    with pytest.raises(ValueError, match="grade 10 needs stated choices"):
+        build_problem(applicants, read_schools(schools), 10, None)

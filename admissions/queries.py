@@ -1,0 +1,124 @@
+"""What the officers' pages read about rounds: applicants with their placements, placements
+per school, the rounds an officer sees, the schools of a round, the results map.
+
+Read-only and framework-free: each function takes an engine and returns rows (mappings in
+column order) or a dataclass; the web renders them and audits who saw what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from admissions.problem import LEVEL_OF_GRADE
+from gis_service.levels import capacity_column
+
+#: The columns of :func:`round_applicants` rows, in order (also the applicants CSV export).
+APPLICANT_COLUMNS = ("applicant_id", "ward_code", "residence_type", "tier", "score", "bonus",
+                     "choices", "school_code", "choice_rank", "distance_m", "reason_vi")
+
+
+def round_applicants(engine: Engine, round_id: str, limit: int | None = None,
+                     offset: int = 0) -> list[dict[str, Any]]:
+    """The round's applicants by id with their stored placement (:data:`APPLICANT_COLUMNS`;
+    placement columns empty before a run); every one, or ``limit`` from ``offset``."""
+    sql = ("SELECT a.applicant_id, a.ward_code, a.residence_type, a.tier, a.score, a.bonus,"
+           " array_to_string(a.choices, ' ') AS choices, l.school_code, l.choice_rank, l.distance_m,"
+           " l.reason_vi FROM applicants a LEFT JOIN allocations l ON l.round_id = a.round_id"
+           " AND l.applicant_id = a.applicant_id WHERE a.round_id = :r ORDER BY a.applicant_id")
+    params: dict[str, Any] = {"r": round_id}
+    if limit is not None:
+        sql += " LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text(sql), params)]
+
+
+def placements_per_school(engine: Engine, round_id: str, grade: int) -> list[dict[str, Any]]:
+    """Placed applicants per school of the stored run: ``school_code, name, places, placed,
+    worst_choice`` (the highest choice rank it admitted), ``mean_distance_m``."""
+    column = capacity_column(grade)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text(
+            f"SELECT l.school_code, s.name, coalesce(c.capacity, s.{column}) AS places,"
+            " count(*) AS placed, max(l.choice_rank) AS worst_choice,"
+            " round(avg(l.distance_m)) AS mean_distance_m"
+            " FROM allocations l LEFT JOIN schools s ON s.code = l.school_code"
+            " LEFT JOIN round_capacities c ON c.round_id = l.round_id AND c.school_code = s.code"
+            " WHERE l.round_id = :r AND l.school_code IS NOT NULL"
+            " GROUP BY l.school_code, s.name, 3 ORDER BY l.school_code"),
+            {"r": round_id})]
+
+
+def officer_rounds(engine: Engine, username: str, every_round: bool = False) -> list[dict[str, Any]]:
+    """The rounds ``username`` is an officer of (``every_round`` for admins), newest year
+    first: ``id, grade, year, mechanism, status, applicants, placed``."""
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text(
+            "SELECT r.id, r.grade, r.year, r.mechanism, r.status,"
+            " (SELECT count(*) FROM applicants a WHERE a.round_id = r.id) AS applicants,"
+            " (SELECT count(*) FROM allocations l WHERE l.round_id = r.id"
+            "  AND l.school_code IS NOT NULL) AS placed"
+            " FROM admission_rounds r WHERE :every OR EXISTS (SELECT 1 FROM round_officers o"
+            " WHERE o.round_id = r.id AND o.username = :u) ORDER BY r.year DESC, r.grade, r.id"),
+            {"every": every_round, "u": username})]
+
+
+def round_schools(engine: Engine, round_id: str, grade: int) -> list[dict[str, Any]]:
+    """``code, name`` of every school with places in the round (its own numbers or the
+    school's stored capacity for ``grade``), by code: where an officer may place someone."""
+    column = capacity_column(grade)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.text(
+            f"SELECT code, name FROM schools s WHERE {column} IS NOT NULL OR EXISTS (SELECT 1"
+            " FROM round_capacities c WHERE c.round_id = :r AND c.school_code = s.code)"
+            " ORDER BY code"), {"r": round_id})]
+
+
+@dataclass(frozen=True)
+class ResultsMap:
+    """The stored run on a map: ``schools`` as ``(code, name, places, placed, lon, lat)``
+    and the homes of unplaced applicants as ``(applicant_id, lon, lat)``."""
+
+    schools: list[tuple[str, str, int | None, int, float, float]]
+    unplaced: list[tuple[str, float, float]]
+
+    def feature_collection(self) -> dict[str, Any]:
+        """A GeoJSON FeatureCollection: one point per school (``kind: school``, keyed by its
+        code), then one per unplaced applicant's home (``kind: unplaced``)."""
+        features: list[dict[str, Any]] = [
+            {"type": "Feature", "id": code, "geometry": {"type": "Point", "coordinates": [x, y]},
+             "properties": {"kind": "school", "code": code, "name": name, "places": places,
+                            "placed": placed}}
+            for code, name, places, placed, x, y in self.schools]
+        features += [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+                      "properties": {"kind": "unplaced", "applicant_id": applicant}}
+                     for applicant, x, y in self.unplaced]
+        return {"type": "FeatureCollection", "features": features}
+
+
+def results_map(engine: Engine, round_id: str, grade: int) -> ResultsMap:
+    """Every school of the grade's level with places in the round and its placed count, and
+    the homes of the applicants the stored run left unplaced."""
+    column = capacity_column(grade)
+    with engine.connect() as conn:
+        schools = conn.execute(sa.text(
+            f"SELECT s.code, s.name, coalesce(c.capacity, s.{column}) AS places,"
+            " coalesce(p.placed, 0), ST_X(s.geom), ST_Y(s.geom) FROM schools s"
+            " LEFT JOIN round_capacities c ON c.round_id = :r AND c.school_code = s.code"
+            " LEFT JOIN (SELECT school_code, count(*) AS placed FROM allocations"
+            " WHERE round_id = :r AND school_code IS NOT NULL GROUP BY 1) p ON p.school_code = s.code"
+            f" WHERE s.level = :level AND coalesce(c.capacity, s.{column}) IS NOT NULL ORDER BY s.code"),
+            {"r": round_id, "level": LEVEL_OF_GRADE[grade]}).all()
+        unplaced = conn.execute(sa.text(
+            "SELECT a.applicant_id, ST_X(a.geom), ST_Y(a.geom) FROM allocations l JOIN applicants a"
+            " ON a.round_id = l.round_id AND a.applicant_id = l.applicant_id WHERE l.round_id = :r"
+            " AND l.school_code IS NULL AND a.geom IS NOT NULL ORDER BY a.applicant_id"),
+            {"r": round_id}).all()
+    return ResultsMap(
+        [(str(code), str(name), None if places is None else int(places), int(placed), float(x),
+          float(y)) for code, name, places, placed, x, y in schools],
+        [(str(applicant), float(x), float(y)) for applicant, x, y in unplaced])
