@@ -1,7 +1,9 @@
 """Officers' workspace: create a round, import applicants, run, compare, explain, override,
-export and publish. Every route checks the role and every form the CSRF token; the
-admissions service writes the audit log of each action, this module that of each view of
-personal data."""
+export and publish. Every route checks the role and every form the CSRF token, then parses,
+calls :mod:`admissions.service` (actions) or :mod:`admissions.queries` (reads) and renders;
+the admissions service writes the audit log of each action, this module that of each view of
+personal data. A refused action shows its page again with the reason, answered with the
+status of :data:`web.errors.ERROR_ANSWERS` (409 for a round's state)."""
 
 from __future__ import annotations
 
@@ -9,27 +11,28 @@ import json
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import pandas as pd
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BeforeValidator
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from admissions import service
+from admissions import queries, service
 from admissions.address_checks import CheckLimits, address_flags
-from admissions.allocation import MECHANISMS, Allocation, allocate
-from admissions.metrics import comparison_table
-from admissions.problem import LEVEL_OF_GRADE
+from admissions.names import MECHANISMS, MechanismName
+from admissions.queries import APPLICANT_COLUMNS
 from admissions.round_capacities import import_capacities
 from admissions.round_inputs import run_summary
 from gis_service.csv_cells import csv_text
-from gis_service.errors import ConflictError, InputError, NotFoundError
+from gis_service.errors import EdugisError, InputError, NotFoundError, StateError
+from gis_service.levels import EntryGrade
 from web.auth import AdminUser, OfficerUser, check_csrf
-from web.deps import ApiError, BadRequestError, EngineDep
+from web.deps import EngineDep
+from web.errors import ApiError, BadRequestError, error_answer
 from web.pages import city_bounds, render
 from web.users import User, audit
 
@@ -46,8 +49,13 @@ MAX_PROBLEMS_SHOWN = 500
 #: Address flags listed on the round page; the CSV has them all.
 MAX_FLAGS_SHOWN = 100
 ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-APPLICANT_COLUMNS = ("applicant_id", "ward_code", "residence_type", "tier", "score", "bonus",
-                     "choices", "school_code", "choice_rank", "distance_m", "reason_vi")
+
+
+def refusal_status(error: EdugisError) -> int:
+    """The status of a page shown again with ``error``: its answer in the one error table
+    (:data:`web.errors.ERROR_ANSWERS`), 400 for an error without one."""
+    answer = error_answer(error)
+    return 400 if answer is None else answer.status
 
 
 def _round_user(round_id: str, engine: EngineDep, user: OfficerUser) -> User:
@@ -61,35 +69,6 @@ def _round_user(round_id: str, engine: EngineDep, user: OfficerUser) -> User:
 
 #: An officer of the round in the path: the only people who see its applicants.
 RoundUser = Annotated[User, Depends(_round_user)]
-
-
-def _applicants(engine: Engine, round_id: str, limit: int | None, offset: int = 0) -> list[dict[str, Any]]:
-    sql = ("SELECT a.applicant_id, a.ward_code, a.residence_type, a.tier, a.score, a.bonus,"
-           " array_to_string(a.choices, ' ') AS choices, l.school_code, l.choice_rank, l.distance_m,"
-           " l.reason_vi FROM applicants a LEFT JOIN allocations l ON l.round_id = a.round_id"
-           " AND l.applicant_id = a.applicant_id WHERE a.round_id = :r ORDER BY a.applicant_id")
-    params: dict[str, Any] = {"r": round_id}
-    if limit is not None:
-        sql += " LIMIT :limit OFFSET :offset"
-        params.update(limit=limit, offset=offset)
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(sql), params)]
-
-
-def per_school(engine: Engine, round_id: str, grade: int) -> list[dict[str, Any]]:
-    """Placed applicants per school of the stored run, with the school's places and the
-    highest choice rank it admitted."""
-    column = f"capacity_grade{grade}"
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
-            f"SELECT l.school_code, s.name, coalesce(c.capacity, s.{column}) AS places,"
-            " count(*) AS placed, max(l.choice_rank) AS worst_choice,"
-            " round(avg(l.distance_m)) AS mean_distance_m"
-            " FROM allocations l LEFT JOIN schools s ON s.code = l.school_code"
-            " LEFT JOIN round_capacities c ON c.round_id = l.round_id AND c.school_code = s.code"
-            " WHERE l.round_id = :r AND l.school_code IS NOT NULL"
-            f" GROUP BY l.school_code, s.name, 3 ORDER BY l.school_code"),
-            {"r": round_id})]
 
 
 def _flat_metrics(figures: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -107,7 +86,7 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
                 status_code: int = 200, **extra: Any) -> HTMLResponse:
     """The round page: state, forms (unless published), per-school results, applicants."""
     info = service.get_round(engine, round_id)
-    rows = _applicants(engine, round_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows = queries.round_applicants(engine, round_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     # the address checks scan the whole round: on its first page only (the CSV has them all)
     flags = address_flags(engine, round_id) if page == 1 else None
     audit(engine, user.username, "view_applicants", round_id,
@@ -115,7 +94,7 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
     context: dict[str, Any] = {
         "round": info, "rows": rows, "page": page, "has_next": len(rows) == PAGE_SIZE,
         "columns": APPLICANT_COLUMNS, "mechanisms": MECHANISMS,
-        "schools": per_school(engine, round_id, info.grade),
+        "schools": queries.placements_per_school(engine, round_id, info.grade),
         "officers": service.round_officers(engine, round_id),
         "flags": None if flags is None else flags.head(MAX_FLAGS_SHOWN).to_dict("records"),
         "flag_count": 0 if flags is None else len(flags),
@@ -139,24 +118,18 @@ def officer_home(request: Request, engine: EngineDep, user: OfficerUser) -> HTML
 
 def _home(request: Request, engine: Engine, user: User, error: str | None = None,
           status_code: int = 200) -> HTMLResponse:
-    with engine.connect() as conn:
-        rounds = [dict(r._mapping) for r in conn.execute(sa.text(
-            "SELECT r.id, r.grade, r.year, r.mechanism, r.status,"
-            " (SELECT count(*) FROM applicants a WHERE a.round_id = r.id) AS applicants,"
-            " (SELECT count(*) FROM allocations l WHERE l.round_id = r.id"
-            "  AND l.school_code IS NOT NULL) AS placed"
-            " FROM admission_rounds r WHERE :admin OR EXISTS (SELECT 1 FROM round_officers o"
-            " WHERE o.round_id = r.id AND o.username = :u) ORDER BY r.year DESC, r.grade, r.id"),
-            {"admin": user.role == "admin", "u": user.username})]
+    rounds = queries.officer_rounds(engine, user.username, every_round=user.role == "admin")
     return render(request, engine, "officer.html", {"rounds": rounds, "mechanisms": MECHANISMS,
                                                     "error": error}, status_code=status_code)
 
 
 @router.post("/officer/rounds", response_model=None)
 def create_round(request: Request, engine: EngineDep, user: OfficerUser,
-                 round_id: Annotated[str, Form(max_length=64)], grade: Annotated[int, Form()],
+                 round_id: Annotated[str, Form(max_length=64)],
+                 grade: Annotated[EntryGrade, BeforeValidator(int), Form()],
                  year: Annotated[int, Form(ge=2000, le=2100)],
-                 mechanism: Annotated[str, Form()] = "da", seed: Annotated[int, Form(ge=0)] = 0,
+                 mechanism: Annotated[MechanismName, Form()] = "da",
+                 seed: Annotated[int, Form(ge=0)] = 0,
                  csrf_token: Annotated[str, Form()] = "") -> Response:
     """Create a draft round, then go to its page."""
     check_csrf(request, csrf_token)
@@ -243,30 +216,30 @@ async def _upload(request: Request, engine: Engine, user: User, round_id: str, f
             refused = "round.import_refused" if kind == "applicants" else f"round.import_{kind}_refused"
             audit(engine, user.username, refused, round_id,
                   {"file": name, "problems": len(error.problems)})
-            return _round_page(request, engine, user, round_id, status_code=422,
+            return _round_page(request, engine, user, round_id,
+                               status_code=refusal_status(error),
                                problems=error.problems[:MAX_PROBLEMS_SHOWN],
                                problem_count=len(error.problems), upload_name=name)
-        except (service.RoundStateError, ConflictError) as error:
+        except StateError as error:
             # a run that would be discarded (the page asks to confirm), a published round,
             # or a race lost to another officer's action
-            return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
+            return _round_page(request, engine, user, round_id,
+                               status_code=refusal_status(error), error=str(error))
     return _round_page(request, engine, user, round_id, **{f"imported_{kind}": count})
 
 
 @router.post("/officer/rounds/{round_id}/run", response_class=HTMLResponse)
 def run(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
-        mechanism: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
-    """Allocate the round with the chosen mechanism; show its metrics."""
+        mechanism: Annotated[MechanismName | Literal[""], Form()] = "",
+        csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
+    """Allocate the round with the chosen mechanism (the round's own when none is chosen);
+    show its metrics."""
     check_csrf(request, csrf_token)
-    if mechanism and mechanism not in MECHANISMS:
-        raise BadRequestError(f"mechanism must be one of {', '.join(MECHANISMS)}")
     try:
         figures = service.run_round(engine, round_id, mechanism or None, actor=user.username)
-    except (service.RoundStateError, ConflictError) as error:  # inputs changed while it ran
-        return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
-    except NotFoundError as error:
-        service.get_round(engine, round_id)  # an unknown round stays a 404
-        return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
+    except StateError as error:  # published, no applicants yet, inputs changed while it ran
+        return _round_page(request, engine, user, round_id,
+                           status_code=refusal_status(error), error=str(error))
     except ValueError as error:  # a mechanism the input does not allow (mincost without homes)
         return _round_page(request, engine, user, round_id, status_code=400, error=str(error))
     return _round_page(request, engine, user, round_id, metrics=_flat_metrics(figures))
@@ -276,35 +249,16 @@ def run(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
 def compare(round_id: str, request: Request, engine: EngineDep, user: RoundUser) -> HTMLResponse:
     """Every mechanism on the round's applicants (nothing stored)."""
     info = service.get_round(engine, round_id)
-    table, skipped = compare_mechanisms(engine, info)
-    audit(engine, user.username, "round.compare", round_id, {"skipped": sorted(skipped)})
-    table = table.rename_axis("figure").reset_index()
-    return render(request, engine, "officer_compare.html", {
-        "round": info, "columns": [str(c) for c in table.columns], "skipped": skipped,
-        "rows": table.astype(object).where(table.notna(), "").values.tolist()})
-
-
-def compare_mechanisms(engine: Engine, info: service.RoundInfo) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Every mechanism that applies to the round's input, and why the others do not.
-
-    ``service.compare_round`` fails as a whole when one mechanism cannot run (min-cost flow
-    needs every applicant's home, which grade-10 files often lack); officers still want the
-    comparison of the others.
-    """
     try:
-        problem = service.load_problem(engine, info.id)
-    except NotFoundError as error:
+        comparison = service.compare_round(engine, round_id)
+    except (NotFoundError, ValueError) as error:  # no applicants, or no mechanism applies
         raise BadRequestError(str(error)) from error
-    results: dict[str, Allocation] = {}
-    skipped: dict[str, str] = {}
-    for name in MECHANISMS:
-        try:
-            results[name] = allocate(problem, name, info.seed)
-        except ValueError as error:
-            skipped[name] = str(error)
-    if not results:
-        raise BadRequestError("no mechanism applies: " + "; ".join(skipped.values()))
-    return comparison_table(problem, results), skipped
+    audit(engine, user.username, "round.compare", round_id,
+          {"skipped": sorted(comparison.skipped)})
+    table = comparison.table.rename_axis("figure").reset_index()
+    return render(request, engine, "officer_compare.html", {
+        "round": info, "columns": [str(c) for c in table.columns], "skipped": comparison.skipped,
+        "rows": table.astype(object).where(table.notna(), "").values.tolist()})
 
 
 @router.get("/officer/rounds/{round_id}/find")
@@ -328,12 +282,7 @@ def _explain_page(request: Request, engine: Engine, user: User, round_id: str, a
     info = service.get_round(engine, round_id)
     outcome = service.explain_applicant(engine, round_id, applicant_id)
     audit(engine, user.username, "view_explanation", round_id, {"applicant_id": applicant_id})
-    column = f"capacity_grade{info.grade}"
-    with engine.connect() as conn:
-        schools = [dict(r._mapping) for r in conn.execute(sa.text(
-            f"SELECT code, name FROM schools s WHERE {column} IS NOT NULL OR EXISTS (SELECT 1"
-            " FROM round_capacities c WHERE c.round_id = :r AND c.school_code = s.code)"
-            " ORDER BY code"), {"r": round_id})]
+    schools = queries.round_schools(engine, round_id, info.grade)
     flags = address_flags(engine, round_id, applicant_id=applicant_id)
     return render(request, engine, "officer_explain.html", {
         "round": info, "outcome": outcome, "schools": schools, "error": error,
@@ -355,8 +304,9 @@ def override(round_id: str, applicant_id: str, request: Request, engine: EngineD
     try:
         service.override_applicant(engine, round_id, applicant_id, school_code or None,
                                    reason.strip(), actor=user.username, force=force)
-    except (service.RoundStateError, ConflictError) as error:
-        return _explain_page(request, engine, user, round_id, applicant_id, str(error), 409)
+    except StateError as error:
+        return _explain_page(request, engine, user, round_id, applicant_id, str(error),
+                             refusal_status(error))
     except ValueError as error:  # InputError included: unknown school, full school, ...
         return _explain_page(request, engine, user, round_id, applicant_id, str(error), 400)
     return RedirectResponse(f"/officer/rounds/{round_id}/applicants/{applicant_id}", status_code=303)
@@ -382,8 +332,9 @@ def publish(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
     check_csrf(request, csrf_token)
     try:
         service.publish_round(engine, round_id, actor=user.username)
-    except (service.RoundStateError, ConflictError) as error:
-        return _round_page(request, engine, user, round_id, status_code=409, error=str(error))
+    except StateError as error:
+        return _round_page(request, engine, user, round_id, status_code=refusal_status(error),
+                           error=str(error))
     return RedirectResponse(f"/officer/rounds/{round_id}", status_code=303)
 
 
@@ -406,31 +357,9 @@ def results_map(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
     """The stored run on a map: every school of the grade with its places and placed count, and
     the homes of unplaced applicants (personal data: officers of the round only, audited)."""
     info = service.get_round(engine, round_id)
-    column = f"capacity_grade{info.grade}"
-    with engine.connect() as conn:
-        schools = conn.execute(sa.text(
-            f"SELECT s.code, s.name, coalesce(c.capacity, s.{column}) AS places,"
-            " coalesce(p.placed, 0), ST_X(s.geom), ST_Y(s.geom) FROM schools s"
-            " LEFT JOIN round_capacities c ON c.round_id = :r AND c.school_code = s.code"
-            " LEFT JOIN (SELECT school_code, count(*) AS placed FROM allocations"
-            " WHERE round_id = :r AND school_code IS NOT NULL GROUP BY 1) p ON p.school_code = s.code"
-            f" WHERE s.level = :level AND coalesce(c.capacity, s.{column}) IS NOT NULL ORDER BY s.code"),
-            {"r": round_id, "level": LEVEL_OF_GRADE[info.grade]}).all()
-        unplaced = conn.execute(sa.text(
-            "SELECT a.applicant_id, ST_X(a.geom), ST_Y(a.geom) FROM allocations l JOIN applicants a"
-            " ON a.round_id = l.round_id AND a.applicant_id = l.applicant_id WHERE l.round_id = :r"
-            " AND l.school_code IS NULL AND a.geom IS NOT NULL ORDER BY a.applicant_id"),
-            {"r": round_id}).all()
-    audit(engine, user.username, "view_results_map", round_id, {"unplaced": len(unplaced)})
-    features = [{"type": "Feature", "id": code, "geometry": {"type": "Point", "coordinates": [x, y]},
-                 "properties": {"kind": "school", "code": code, "name": name, "places": places,
-                                "placed": placed}}
-                for code, name, places, placed, x, y in schools]
-    features += [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
-                  "properties": {"kind": "unplaced", "applicant_id": applicant}}
-                 for applicant, x, y in unplaced]
-    return Response(json.dumps({"type": "FeatureCollection", "features": features},
-                               ensure_ascii=False),
+    results = queries.results_map(engine, round_id, info.grade)
+    audit(engine, user.username, "view_results_map", round_id, {"unplaced": len(results.unplaced)})
+    return Response(json.dumps(results.feature_collection(), ensure_ascii=False),
                     media_type="application/geo+json", headers={"Cache-Control": "no-store"})
 
 
@@ -438,7 +367,7 @@ def results_map(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
 def export_applicants(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
     """All applicants of a round with their placement, as CSV; the export is audited."""
     service.get_round(engine, round_id)
-    rows = _applicants(engine, round_id, None)
+    rows = queries.round_applicants(engine, round_id)
     audit(engine, user.username, "export_applicants", round_id, {"rows": len(rows)})
     return _csv(rows, APPLICANT_COLUMNS, f"{round_id}-applicants.csv")
 

@@ -275,3 +275,23 @@ def test_officer_uploads_the_rounds_places(client: TestClient, demo_engine: Engi
         assert conn.execute(sa.text("SELECT capacity FROM round_capacities WHERE round_id = :r"),
                             {"r": round_id}).scalar_one() == 40
     assert "round.import_capacities_refused" in _actions(demo_engine, round_id)
+
+
+def test_forms_refuse_unknown_grades_and_mechanisms_naming_the_known_ones(
+        client: TestClient, demo_engine: Engine, officer: str) -> None:
+    round_id = f"web-{uuid.uuid4().hex[:8]}"
+    for field, value in (("grade", "7"), ("grade", "ten"), ("mechanism", "gale")):
+        form = {"round_id": round_id, "grade": "10", "year": "2026", "csrf_token": csrf(client),
+                field: value}
+        refused = client.post("/officer/rounds", data=form)
+        assert refused.status_code == 400 and field in refused.json()["description"]
+    with demo_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM admission_rounds WHERE id = :r"),
+                            {"r": round_id}).scalar_one() == 0
+    base = _new_grade10_round(client)
+    refused = client.post(f"{base}/run", data={"mechanism": "gale", "csrf_token": csrf(client)})
+    assert refused.status_code == 400 and "'da', 'hcmc' or 'mincost'" in refused.text
+    # a round without applicants cannot run yet: its page again with why, a 409 (a state)
+    empty = client.post(f"{base}/run", data={"mechanism": "da", "csrf_token": csrf(client)})
+    assert empty.status_code == 409 and "has no applicants: import them first" in empty.text
+    assert client.get(f"{base}/compare").status_code == 400  # nothing to compare either
