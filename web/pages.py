@@ -20,6 +20,7 @@ from gis_service.directory import (
     school_detail,
     school_extent,
 )
+from gis_service.login_throttle import claim_attempt, record_success
 from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
 from gis_service.settings import get_settings
 from web.auth import OptionalUser, check_csrf, rotate_csrf
@@ -27,7 +28,6 @@ from web.charts import line_chart
 from web.deps import EngineDep
 from web.directory import school_filters
 from web.i18n import lang_of, translate
-from web.login_throttle import claim_attempt, record_success
 from web.sessions import clear_session, new_session, set_session
 from web.templating import render
 from web.users import audit, authenticate, end_sessions
@@ -139,7 +139,7 @@ def login(request: Request, engine: EngineDep, username: Annotated[str, Form(max
     record_success(engine, user.username, address, settings)
     audit(engine, user.username, "login", details={"role": user.role})
     response = RedirectResponse(_safe_next(request, next), status_code=303)
-    set_session(response, new_session(user.username, user.session_version))
+    set_session(response, new_session(user.user_id, user.username, user.session_version))
     rotate_csrf(response)
     return response
 

@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from gis_service.login_throttle import KeyState, ThrottlePolicy, after_attempt, claim_attempt, record_success
 from gis_service.settings import Settings
 from tests.security.signin import PASSWORD, login, staff_app
 from tests.web.conftest import settle
 from web import sessions
 from web.app import create_app
-from web.login_throttle import KeyState, ThrottlePolicy, after_attempt, claim_attempt, record_success
 
 FAST = {"login_failures_per_account": "3", "login_failures_per_address": "5",
         "login_backoff_s": "1", "login_backoff_max_s": "2"}

@@ -1,4 +1,5 @@
-"""Sign-in throttling shared by every worker and node: the counts live in ``login_failures``.
+"""Sign-in throttling shared by every worker and node: the counts live in ``login_failures``
+(the web asks :func:`claim_attempt` before checking a password).
 
 Each attempt counts against two keys, ``user:<username>`` and ``addr:<client address>``.
 After ``max_failures`` attempts without a success (5 per account, 20 per address by default)
