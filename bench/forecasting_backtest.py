@@ -11,11 +11,12 @@ Run: ``.venv/bin/python bench/forecasting_backtest.py [--wards 300] [--years 200
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from pathlib import Path
 
 import pandas as pd
 
-from forecasting._data import hcmc_cutoffs_nv1_path
 from forecasting.backtest import (
     forecast_enrolment,
     interval_coverage,
@@ -25,6 +26,9 @@ from forecasting.backtest import (
 from forecasting.cutoffs import backtest_cutoffs
 from forecasting.enrolment import EnrolmentData
 from forecasting.synthetic import synthetic_city
+
+REPO = Path(__file__).resolve().parents[1]
+HCMC = Path(os.environ.get("EDUGIS_HCMC_DATA", REPO.parent / "shared" / "data" / "hcmc"))
 
 
 def main() -> None:
@@ -66,7 +70,7 @@ def main() -> None:
           f"{time.perf_counter() - forecast_started:.1f} s")
     print(f"total time (synthetic enrolment): {time.perf_counter() - started:.1f} s")
 
-    path = hcmc_cutoffs_nv1_path()
+    path = HCMC / "schools" / "hcmc_grade10_cutoffs_nv1_2022_2024.csv"
     if not path.exists():
         print(f"HCMC cut-offs: skipped, file not found at {path} (set EDUGIS_HCMC_DATA)")
         return

@@ -1,6 +1,8 @@
 """Demand forecasting and planning: enrolment projections, cut-offs, seat gaps, siting.
 
-Pure computations on arrays and data frames; the database layer wraps them elsewhere.
+The names below are pure computations on arrays and data frames; the submodules
+``service`` (read, compute, store in one transaction) and ``queries`` (reads of the stored
+results) are the thin database layer around them, and ``cli`` the commands.
 
 The public names below are imported on first use (PEP 562), so that importing one
 submodule, or starting the ``edugis`` command, does not load pandas, scikit-learn or OR-Tools.

@@ -1,8 +1,11 @@
-"""``edugis forecast ...`` and ``edugis plan ...`` in file mode (CSV in, CSV out).
+"""``edugis forecast ...`` and ``edugis plan ...``: :data:`forecast_app` and :data:`plan_app`,
+mounted under the main command by :mod:`web.cli`.
 
-The lead mounts :data:`forecast_app` and :data:`plan_app` under the main command; database
-mode (reading population, enrolment and cut-offs from PostGIS) belongs to the service layer.
-Input errors exit with code 2 and name the file, row and field.
+With the CSV options a command reads files and writes ``--out`` (file mode); without them
+``forecast enrolment``, ``plan gaps`` and ``plan sites`` read the database through
+:mod:`forecasting.service` and store their results there. Input errors exit with code 2 and
+name the file, row and field; an unknown model, level, method or decay exits with code 2
+naming the allowed values.
 """
 
 from __future__ import annotations

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from forecasting._data import hcmc_cutoffs_nv1_path
 from forecasting.cutoffs import (
     ChanceBand,
     backtest_cutoffs,
@@ -20,11 +21,8 @@ from gis_service.errors import InputError
 
 
 @pytest.fixture(scope="module")
-def hcmc_history() -> pd.DataFrame:
-    path = hcmc_cutoffs_nv1_path()
-    if not path.exists():
-        pytest.skip(f"real HCMC cut-off file not found at {path} (set EDUGIS_HCMC_DATA)")
-    return pd.read_csv(path)
+def hcmc_history(hcmc_cutoffs_nv1: Path) -> pd.DataFrame:
+    return pd.read_csv(hcmc_cutoffs_nv1)
 
 
 def test_hcmc_2024_backtest_beats_last_value(hcmc_history: pd.DataFrame) -> None:

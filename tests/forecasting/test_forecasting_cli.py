@@ -1,4 +1,4 @@
-"""The forecast and plan command groups in file mode."""
+"""The forecast and plan command groups in file mode, and the words they refuse in any mode."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from forecasting._data import hcmc_cutoffs_nv1_path
 from forecasting.cli import forecast_app, plan_app
 from forecasting.synthetic import synthetic_city
 
@@ -56,10 +55,8 @@ def test_forecast_backtest_prints_mape_with_ratio_to_naive(city_files: dict[str,
     assert "cohort/naive=" in result.output
 
 
-def test_forecast_cutoffs_follows_the_file_contract(tmp_path: Path) -> None:
-    path = hcmc_cutoffs_nv1_path()
-    if not path.exists():
-        pytest.skip(f"real HCMC cut-off file not found at {path} (set EDUGIS_HCMC_DATA)")
+def test_forecast_cutoffs_follows_the_file_contract(tmp_path: Path, hcmc_cutoffs_nv1: Path) -> None:
+    path = hcmc_cutoffs_nv1
     out = tmp_path / "cutoffs.csv"
     result = runner.invoke(forecast_app, ["cutoffs", "--history", str(path), "--year", "2025",
                                           "--out", str(out)])
