@@ -6,12 +6,18 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 
-def audit(conn: Connection, actor: str, action: str, target: str = "",
+def audit(db: Connection | Engine, actor: str, action: str, target: str = "",
           details: dict[str, Any] | None = None) -> None:
-    """Append one row to ``audit_log`` inside the caller's transaction (it lands with it)."""
-    conn.execute(sa.text(
+    """Append one row to ``audit_log``: inside the caller's transaction (it lands with it)
+    when given a connection, in a transaction of its own when given the engine. Details are
+    kept as written (Vietnamese stays readable in the JSON, not as ``\\u`` escapes)."""
+    if isinstance(db, Engine):
+        with db.begin() as conn:
+            audit(conn, actor, action, target, details)
+        return
+    db.execute(sa.text(
         "INSERT INTO audit_log (actor, action, target, details) VALUES (:a, :b, :t, CAST(:d AS jsonb))"),
         {"a": actor, "b": action, "t": target, "d": json.dumps(details or {}, ensure_ascii=False)})

@@ -149,7 +149,8 @@ def optional_user(request: Request) -> User | None:
     user = None
     claims = read_session(request.cookies.get(SESSION_COOKIE), now)
     if claims is not None:
-        user = session_user(app_engine(request), claims.username, claims.session_version)
+        user = session_user(app_engine(request), claims.user_id, claims.username,
+                            claims.session_version)
         if user is not None and claims.renewal_due(now):
             schedule_renewal(request, claims, now)
     request.state.session_user = user

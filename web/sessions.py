@@ -1,7 +1,8 @@
 """Signed session cookies: what they hold, how long they last, and their sliding renewal.
 
 The cookie is ``payload.signature``: the payload is base64url JSON
-``{"u": username, "v": session_version, "iat": signed in at, "seen": last renewed at}``
+``{"id": user id, "u": username, "v": session_version, "iat": signed in at,
+"seen": last renewed at}``
 (whole seconds since the epoch), the signature an HMAC-SHA256 of it with a key derived from
 the settings' secret. A session ends
 
@@ -9,7 +10,9 @@ the settings' secret. A session ends
   with a new ``seen``, at most once per ``RENEW_AFTER_S``, by :class:`SessionRenewalMiddleware`;
 - ``session_max_s`` (8 h) after sign-in, however busy;
 - at once when the user's row is gone, disabled or has another ``session_version`` (sign-out,
-  new password, disabled): ``web.auth`` checks every session against the users table.
+  new password, disabled): ``web.auth`` checks every session against the users table, by
+  user id *and* name, so a user deleted and created again under the same name (whose
+  ``session_version`` starts at 1 again) does not inherit the old account's cookies.
 
 A cookie that is not exactly this shape (bad signature, base64, JSON or field types) is no
 session, never an error.
@@ -17,7 +20,6 @@ session, never an error.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -29,6 +31,11 @@ from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gis_service.settings import get_settings
+from web.users import b64, unb64
+
+__all__ = ["SESSION_COOKIE", "SessionClaims", "SessionRenewalMiddleware", "b64", "clear_session",
+           "new_session", "read_session", "same_text", "schedule_renewal", "secure_cookies",
+           "session_value", "set_session", "sign"]
 
 SESSION_COOKIE = "edugis_session"
 #: A cookie is re-issued (sliding expiry) when it was last issued this long ago; a shorter
@@ -39,11 +46,6 @@ _RENEWAL_STATE = "session_renewal"
 
 def _key(purpose: str) -> bytes:
     return hashlib.sha256(f"{purpose}:{get_settings().session_secret()}".encode()).digest()
-
-
-def b64(raw: bytes) -> str:
-    """URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def sign(purpose: str, payload: str) -> str:
@@ -62,6 +64,7 @@ def same_text(left: str, right: str) -> bool:
 class SessionClaims:
     """What a valid session cookie says (times in whole seconds since the epoch)."""
 
+    user_id: int
     username: str
     session_version: int
     issued_at: int
@@ -77,15 +80,16 @@ class SessionClaims:
         return now - self.last_seen >= RENEW_AFTER_S
 
 
-def new_session(username: str, session_version: int, now: float | None = None) -> SessionClaims:
-    """The claims of a session starting ``now``."""
+def new_session(user_id: int, username: str, session_version: int, now: float | None = None
+                ) -> SessionClaims:
+    """The claims of a session of user ``user_id`` (``username``) starting ``now``."""
     moment = int(time.time() if now is None else now)
-    return SessionClaims(username, session_version, moment, moment)
+    return SessionClaims(user_id, username, session_version, moment, moment)
 
 
 def session_value(claims: SessionClaims) -> str:
     """The signed cookie value of ``claims``."""
-    body = {"u": claims.username, "v": claims.session_version, "iat": claims.issued_at,
+    body = {"id": claims.user_id, "u": claims.username, "v": claims.session_version, "iat": claims.issued_at,
             "seen": claims.last_seen}
     payload = b64(json.dumps(body, separators=(",", ":")).encode())
     return f"{payload}.{sign('session', payload)}"
@@ -94,13 +98,13 @@ def session_value(claims: SessionClaims) -> str:
 def _claims(body: Any) -> SessionClaims | None:
     if not isinstance(body, dict):
         return None
-    username, version = body.get("u"), body.get("v")
+    user_id, username, version = body.get("id"), body.get("u"), body.get("v")
     issued_at, last_seen = body.get("iat"), body.get("seen")
     # bool is an int in Python: a JSON true must not pass for a number
-    if not isinstance(username, str) or not username or type(version) is not int \
-            or type(issued_at) is not int or type(last_seen) is not int:
+    if type(user_id) is not int or not isinstance(username, str) or not username \
+            or type(version) is not int or type(issued_at) is not int or type(last_seen) is not int:
         return None
-    return SessionClaims(username, version, issued_at, last_seen)
+    return SessionClaims(user_id, username, version, issued_at, last_seen)
 
 
 def read_session(value: str | None, now: float | None = None) -> SessionClaims | None:
@@ -112,7 +116,7 @@ def read_session(value: str | None, now: float | None = None) -> SessionClaims |
     if not same_text(signature, sign("session", payload)):
         return None
     try:
-        claims = _claims(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+        claims = _claims(json.loads(unb64(payload)))
     except ValueError:  # bad base64 (binascii.Error), JSON or UTF-8: all ValueErrors
         return None
     moment = time.time() if now is None else now

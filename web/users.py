@@ -1,12 +1,12 @@
 """Staff accounts: scrypt password hashes, the password policy, creation, authentication,
-revocation of sessions (``session_version``, ``disabled``) and the audit log."""
+revocation of sessions (``session_version``, ``disabled``); :func:`audit` is
+``gis_service.audit.audit``."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import json
 import secrets
 import string
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from gis_service.audit import audit as audit  # one audit function (re-exported here)
 from gis_service.errors import NotFoundError
 from gis_service.models import ROLES
 
@@ -39,19 +40,23 @@ class User:
     """A signed-in user as the app sees it.
 
     ``session_version`` is the user's row value when the user was read: a session cookie
-    carries it and is honoured only while the row still holds the same number.
+    carries it, with ``user_id``, and is honoured only while the row of that id still holds
+    the same name and number.
     """
 
+    user_id: int
     username: str
     role: str
     session_version: int = 1
 
 
-def _b64(raw: bytes) -> str:
+def b64(raw: bytes) -> str:
+    """URL-safe base64 without padding (password hashes, session cookies)."""
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _unb64(text: str) -> bytes:
+def unb64(text: str) -> bytes:
+    """The bytes of :func:`b64`'s text (raises ``ValueError`` on bad base64)."""
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -60,7 +65,7 @@ def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
                             dklen=32)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt)}${b64(digest)}"
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -71,9 +76,9 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    candidate = hashlib.scrypt(password.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p),
-                               dklen=len(_unb64(digest)))
-    return hmac.compare_digest(candidate, _unb64(digest))
+    candidate = hashlib.scrypt(password.encode(), salt=unb64(salt), n=int(n), r=int(r), p=int(p),
+                               dklen=len(unb64(digest)))
+    return hmac.compare_digest(candidate, unb64(digest))
 
 
 def _core(text: str) -> str:
@@ -149,7 +154,7 @@ def authenticate(engine: Engine, username: str, password: str) -> User | None:
     """The user when the password is right and the account enabled, else ``None`` (same work
     either way: a disabled or unknown account cannot be told from a wrong password)."""
     with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT username, password_hash, role, session_version,"
+        row = conn.execute(sa.text("SELECT id, username, password_hash, role, session_version,"
                                    " disabled FROM users WHERE username = :u"),
                            {"u": username}).first()
     if row is None:
@@ -157,21 +162,24 @@ def authenticate(engine: Engine, username: str, password: str) -> User | None:
         return None
     if not verify_password(password, row.password_hash) or row.disabled:
         return None
-    return User(row.username, row.role, row.session_version)
+    return User(row.id, row.username, row.role, row.session_version)
 
 
-def session_user(engine: Engine, username: str, session_version: int) -> User | None:
-    """The user of a session: ``None`` when the account is gone, disabled, or its sessions
-    were revoked since (another ``session_version``). One indexed read by username.
+def session_user(engine: Engine, user_id: int, username: str, session_version: int
+                 ) -> User | None:
+    """The user of a session: ``None`` when the account is gone (or its id now has another
+    name, or its name another id: deleted and created again), disabled, or its sessions were
+    revoked since (another ``session_version``). One read by primary key.
 
     The role is the row's, so a changed role applies to open sessions at once.
     """
     with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT role, session_version, disabled FROM users"
-                                   " WHERE username = :u"), {"u": username}).first()
-    if row is None or row.disabled or row.session_version != session_version:
+        row = conn.execute(sa.text("SELECT username, role, session_version, disabled FROM users"
+                                   " WHERE id = :i"), {"i": user_id}).first()
+    if row is None or row.username != username or row.disabled \
+            or row.session_version != session_version:
         return None
-    return User(username, row.role, row.session_version)
+    return User(user_id, username, row.role, row.session_version)
 
 
 def _bump(engine: Engine, username: str, also_set: str = "", values: dict[str, Any] | None = None
@@ -221,11 +229,3 @@ def set_disabled(engine: Engine, username: str, disabled: bool = True) -> None:
     """
     _bump(engine, username, ", disabled = :d", {"d": disabled})
 
-
-def audit(engine: Engine, actor: str, action: str, target: str = "",
-          details: dict[str, Any] | None = None) -> None:
-    """Append one row to ``audit_log``."""
-    with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO audit_log (actor, action, target, details)"
-                             " VALUES (:a, :act, :t, CAST(:d AS jsonb))"),
-                     {"a": actor, "act": action, "t": target, "d": json.dumps(details or {})})

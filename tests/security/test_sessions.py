@@ -5,8 +5,10 @@ cookie is no session, never a 500."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,6 +29,7 @@ from tests.security.signin import (
 )
 from web import auth, sessions
 from web.cli import app as cli
+from web.users import create_user
 
 EXPORT = f"/officer/rounds/{ROUND}/applicants.csv"
 
@@ -59,9 +62,12 @@ def _with_cookie(client: TestClient, value: str, url: str = "/officer") -> int:
     return client.get(url).status_code
 
 
-def _cookie_of(username: str, version: int, issued_at: float, last_seen: float) -> str:
-    return sessions.session_value(sessions.SessionClaims(username, version, int(issued_at),
-                                                         int(last_seen)))
+def _cookie_of(cookie: str, issued_at: float, last_seen: float) -> str:
+    """The session ``cookie`` signed in at ``issued_at`` and last renewed at ``last_seen``."""
+    claims = sessions.read_session(cookie)
+    assert claims is not None
+    return sessions.session_value(replace(claims, issued_at=int(issued_at),
+                                          last_seen=int(last_seen)))
 
 
 # ---- revocation --------------------------------------------------------------------------------
@@ -90,6 +96,28 @@ def test_a_deleted_user_gets_no_access(staff_client: TestClient, engine: Engine)
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM users WHERE username = 'admin1'"))
     assert _with_cookie(staff_client, cookie, EXPORT) == 401
+
+
+def test_a_user_deleted_and_created_again_under_the_same_name_gets_no_old_session(
+        staff_client: TestClient, engine: Engine) -> None:
+    """The new account starts at session_version 1 again, like the old one's cookie: only the
+    user id in the cookie tells them apart."""
+    cookie = _signed_in(staff_client, "admin1")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users WHERE username = 'admin1'"))
+    create_user(engine, "admin1", PASSWORD, "admin")
+    assert _with_cookie(staff_client, cookie, EXPORT) == 401
+    assert _with_cookie(staff_client, cookie, "/planner") == 401
+    staff_client.cookies.clear()
+    assert login(staff_client, "admin1").status_code == 303  # the new account signs in anew
+
+
+def test_a_cookie_without_the_user_id_is_no_session(staff_client: TestClient) -> None:
+    claims = sessions.read_session(_signed_in(staff_client))
+    assert claims is not None
+    body = {"u": claims.username, "v": claims.session_version, "iat": claims.issued_at,
+            "seen": claims.last_seen}
+    assert _with_cookie(staff_client, signed_body(json.dumps(body).encode()), EXPORT) == 401
 
 
 def test_disabling_a_user_ends_their_sessions_and_sign_ins(staff_client: TestClient,
@@ -157,20 +185,22 @@ def test_only_requests_with_a_session_read_the_users_table(staff_client: TestCli
 
 
 def test_an_idle_session_ends_after_30_minutes(staff_client: TestClient) -> None:
-    _signed_in(staff_client)
+    signed = _signed_in(staff_client)
     idle_s = get_settings().session_idle_s
     assert idle_s == 30 * 60
     now = time.time()
-    assert _with_cookie(staff_client, _cookie_of("officer1", 1, now - 3600, now - idle_s - 1)) == 401
-    assert _with_cookie(staff_client, _cookie_of("officer1", 1, now - 3600, now - idle_s + 60)) == 200
+    idle = _cookie_of(signed, now - 3600, now - idle_s - 1)
+    active = _cookie_of(signed, now - 3600, now - idle_s + 60)
+    assert _with_cookie(staff_client, idle) == 401
+    assert _with_cookie(staff_client, active) == 200
 
 
 def test_a_session_in_use_slides_but_ends_8_hours_after_sign_in(staff_client: TestClient) -> None:
-    _signed_in(staff_client)
+    signed = _signed_in(staff_client)
     now = time.time()
     max_s = get_settings().session_max_s
     assert max_s == 8 * 3600
-    _use_cookie(staff_client, _cookie_of("officer1", 1, now - 3600, now - 600))
+    _use_cookie(staff_client, _cookie_of(signed, now - 3600, now - 600))
     response = staff_client.get("/officer")
     assert response.status_code == 200
     renewed = sessions.read_session(response.cookies.get(sessions.SESSION_COOKIE))
@@ -179,14 +209,14 @@ def test_a_session_in_use_slides_but_ends_8_hours_after_sign_in(staff_client: Te
     assert "Max-Age=1800" in response.headers["set-cookie"]
     # renewed at most once a minute, not on every answer
     assert "set-cookie" not in staff_client.get("/officer").headers
-    busy_all_day = _cookie_of("officer1", 1, now - max_s - 1, now - 5)
+    busy_all_day = _cookie_of(signed, now - max_s - 1, now - 5)
     assert _with_cookie(staff_client, busy_all_day) == 401
 
 
 def test_sign_out_is_not_undone_by_the_renewal(staff_client: TestClient) -> None:
     now = time.time()
-    _signed_in(staff_client)
-    _use_cookie(staff_client, _cookie_of("officer1", 1, now - 600, now - 300))
+    signed = _signed_in(staff_client)
+    _use_cookie(staff_client, _cookie_of(signed, now - 600, now - 300))
     response = staff_client.post("/logout", data={
         "csrf_token": staff_client.cookies.get(auth.CSRF_COOKIE)}, follow_redirects=False)
     assert response.status_code == 303

@@ -78,7 +78,7 @@ def test_password_hash_is_salted_scrypt_and_verifies() -> None:
 
 
 def test_create_user_refuses_bad_input_and_duplicates(engine: Engine) -> None:
-    create_user(engine, "ana", PASSWORD, "officer")
+    ana_id = create_user(engine, "ana", PASSWORD, "officer")
     with pytest.raises(ValueError, match="already exists"):
         create_user(engine, "ana", PASSWORD, "planner")
     with pytest.raises(ValueError, match="role"):
@@ -87,7 +87,7 @@ def test_create_user_refuses_bad_input_and_duplicates(engine: Engine) -> None:
         create_user(engine, "bao", "short", "officer")
     with pytest.raises(ValueError, match="spaces"):
         create_user(engine, "b ao", PASSWORD, "officer")
-    assert authenticate(engine, "ana", PASSWORD) == User("ana", "officer")
+    assert authenticate(engine, "ana", PASSWORD) == User(ana_id, "ana", "officer")
     assert authenticate(engine, "ana", "wrong password!") is None
     assert authenticate(engine, "nobody", PASSWORD) is None
 
@@ -96,11 +96,11 @@ def test_create_user_refuses_bad_input_and_duplicates(engine: Engine) -> None:
 
 
 def test_session_cookie_is_signed_and_expires(empty_client: TestClient) -> None:
-    claims = sessions.new_session("ana", 1)
+    claims = sessions.new_session(7, "ana", 1)
     value = sessions.session_value(claims)
     assert sessions.read_session(value) == claims
     payload, signature = value.rsplit(".", 1)
-    forged_payload = sessions.b64(b'{"u":"ana","v":1,"iat":9999999999,"seen":9999999999}')
+    forged_payload = sessions.b64(b'{"id":7,"u":"ana","v":1,"iat":9999999999,"seen":9999999999}')
     assert sessions.read_session(f"{forged_payload}.{signature}") is None
     other = "B" if signature.endswith("A") else "A"
     assert sessions.read_session(f"{payload}.{signature[:-1]}{other}") is None
