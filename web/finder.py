@@ -16,18 +16,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import routing
 from basemaps.fetch import current_basemap, load_road_layer
 from basemaps.road_layer import RoadLayer
 from gis_service.changes import DataVersions
+from gis_service.directory import place_names, school_points
 from gis_service.errors import InputError
 from gis_service.models import SCHOOL_LEVELS
 from gis_service.spatial import nearest_schools_crow
-from web.deps import ApiError, BadRequestError
-from web.i18n import fold, matches
+from gis_service.text_search import fold, matches
+from web.errors import ApiError, BadRequestError
 
 LOG = logging.getLogger(__name__)
 FINDER_MODES = ("motorbike", "walk", "bicycle")
@@ -226,7 +226,7 @@ class FinderState:
         """Named streets and wards with a representative point, for address search."""
         with self._lock:
             if self._places is None:
-                self._places = _load_places(engine)
+                self._places = place_names(engine)
             return self._places
 
     def follow(self, engine: Engine) -> threading.Thread | None:
@@ -268,7 +268,7 @@ class FinderState:
                 for mode, level in list(old.prepared):
                     network.prepared[mode, level] = _prepare(network, _mode_graph(network, mode),
                                                              level)
-            places = _load_places(engine) if self._places is not None else None
+            places = place_names(engine) if self._places is not None else None
         except Exception:  # keep answering from the old data
             LOG.exception("could not reload the finder's data; the previous data stays in use "
                           "and the reload is tried again in %d s", RELOAD_RETRY_S)
@@ -307,27 +307,9 @@ def _load_network(engine: Engine) -> RoadNetwork | None:
     layer = load_road_layer(engine, basemap)
     if layer.edges.empty:
         return None
-    with engine.connect() as conn:
-        schools = pd.read_sql(sa.text("SELECT code, name, level, ownership, address,"
-                                      " ST_X(geom) AS lon, ST_Y(geom) AS lat FROM schools"
-                                      " ORDER BY code"), conn)
+    schools = school_points(engine)
     by_code = {row["code"]: row for row in schools.to_dict("records")}
     return RoadNetwork(basemap=basemap, layer=layer, graphs={}, schools=schools, by_code=by_code)
-
-
-def _load_places(engine: Engine) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        streets = conn.execute(sa.text(
-            "SELECT name, ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT name,"
-            " ST_ClosestPoint(ST_Collect(geom), ST_Centroid(ST_Collect(geom))) AS p"
-            " FROM road_edges WHERE name <> '' GROUP BY name) s ORDER BY name")).all()
-        wards = conn.execute(sa.text(
-            "SELECT w.name || coalesce(', ' || d.name, '') AS name, ST_X(ST_PointOnSurface(w.geom)),"
-            " ST_Y(ST_PointOnSurface(w.geom)) FROM admin_units w LEFT JOIN admin_units d"
-            " ON d.code = w.parent_code WHERE w.level = 'ward'"
-            " AND (w.valid_to IS NULL OR w.valid_to > now()) ORDER BY 1")).all()
-    return ([{"label": n, "kind": "street", "lon": x, "lat": y, "folded": fold(n)} for n, x, y in streets]
-            + [{"label": n, "kind": "ward", "lon": x, "lat": y, "folded": fold(n)} for n, x, y in wards])
 
 
 def geocode(state: FinderState, engine: Engine, query: str, limit: int = 10) -> list[dict[str, Any]]:
