@@ -1,7 +1,9 @@
-"""Reads of the stored planning results: forecasts, capacity gaps, proposed sites, rounds.
+"""What planning reads from PostGIS: its inputs (population, births, enrolment, wards, road
+nodes, cut-off history) and its stored results (forecasts, capacity gaps, proposed sites).
 
-Framework-free: an ``Engine`` (or an open ``Connection``) in, data frames or plain values
-out. The planners' pages (``web.planner``) only parse the request, call these and render.
+Framework-free: an ``Engine`` (or an open ``Connection``) in, data frames, dataclasses or
+plain values out. :mod:`forecasting.service` computes and stores around these; the
+planners' pages (``web.planner``) only parse the request, call them and render.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from forecasting.enrolment import EnrolmentData, ward_enrolment
 from gis_service.errors import NotFoundError
+from gis_service.levels import capacity_column
 
 Bind = Engine | Connection
 
@@ -76,8 +80,8 @@ def site_runs(bind: Bind) -> pd.DataFrame:
 
 def sites_of(bind: Bind, run_id: str) -> pd.DataFrame:
     """The proposed sites of one run, best first:
-    ``rank, ward_code, ward_name, model, method, lon, lat`` (empty for an unknown run)."""
-    return _frame(bind, "SELECT p.rank, p.ward_code, w.name AS ward_name, p.model, p.method,"
+    ``rank, level, ward_code, ward_name, model, method, lon, lat`` (empty for an unknown run)."""
+    return _frame(bind, "SELECT p.rank, p.level, p.ward_code, w.name AS ward_name, p.model, p.method,"
                         " ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat FROM proposed_sites p"
                         " LEFT JOIN admin_units w ON w.code = p.ward_code"
                         " WHERE p.run_id = :r ORDER BY p.rank", r=run_id)
@@ -103,3 +107,95 @@ def rounds_with_applicants(bind: Bind) -> pd.DataFrame:
     return _frame(bind, "SELECT r.id, r.grade, r.year FROM admission_rounds r WHERE r.grade IN (1, 6)"
                         " AND EXISTS (SELECT 1 FROM applicants a WHERE a.round_id = r.id)"
                         " ORDER BY r.year DESC, r.id")
+
+
+def enrolment_inputs(bind: Bind) -> EnrolmentData:
+    """Population, births and ward-level enrolment (school enrolment summed into wards).
+
+    Raises
+    ------
+    NotFoundError
+        No population or no enrolment history is stored.
+    """
+    population = _frame(bind, "SELECT ward_code, year, age, count FROM population")
+    births = _frame(bind, "SELECT ward_code, year, births FROM births")
+    enrolment = _frame(bind, "SELECT e.school_code, e.year, e.grade, e.headcount AS count"
+                             " FROM enrolment e")
+    school_wards = _frame(bind, "SELECT code AS school_code, ward_code FROM schools"
+                                " WHERE ward_code IS NOT NULL")
+    areas = _frame(bind, "SELECT code AS ward_code, ST_Area(geom::geography) / 1e6 AS area_km2"
+                         " FROM admin_units WHERE level = 'ward'")
+    if population.empty or enrolment.empty:
+        raise NotFoundError("no population or enrolment history in the database "
+                            "(run `edugis demo-data`, or load them first)")
+    return EnrolmentData(
+        population=population, births=births,
+        enrolment=ward_enrolment(enrolment, school_wards),
+        ward_area_km2=areas.set_index("ward_code")["area_km2"],
+    )
+
+
+def ward_points(bind: Bind) -> pd.DataFrame:
+    """One representative point per ward (inside the polygon): ``ward_code, lon, lat``.
+
+    Raises
+    ------
+    NotFoundError
+        No wards are stored.
+    """
+    frame = _frame(bind, "SELECT code AS ward_code, ST_X(p) AS lon, ST_Y(p) AS lat FROM admin_units,"
+                         " ST_PointOnSurface(geom) AS p WHERE level = 'ward' ORDER BY code")
+    if frame.empty:
+        raise NotFoundError("no wards in the database")
+    return frame
+
+
+def entry_demand(bind: Bind, level: str, year: int) -> pd.DataFrame:
+    """The stored entry-grade forecast of ``level`` in ``year``: ``ward_code, demand``.
+
+    Raises
+    ------
+    NotFoundError
+        No such forecast is stored.
+    """
+    demand = _frame(bind, "SELECT ward_code, predicted AS demand FROM enrolment_forecasts"
+                          " WHERE level = :l AND measure = 'entry' AND year = :y", l=level, y=year)
+    if demand.empty:
+        raise NotFoundError(f"no stored {level} forecast for {year}: run `edugis forecast "
+                            "enrolment` first (years available: the 10 after the last history year)")
+    return demand
+
+
+def short_wards(bind: Bind, level: str, year: int, threshold_min: float) -> list[str]:
+    """The wards with a stored seat shortfall for ``level``, ``year`` and ``threshold_min``."""
+    frame = _frame(bind, "SELECT ward_code FROM capacity_gaps WHERE level = :l AND year = :y"
+                         " AND threshold_min = :t AND shortfall_seats > 0",
+                   l=level, y=year, t=threshold_min)
+    return [str(code) for code in frame["ward_code"]]
+
+
+def road_nodes_in(bind: Bind, wards: list[str], basemap: str | None) -> pd.DataFrame:
+    """The road nodes of ``basemap`` inside ``wards``: ``node_id, lon, lat, ward_code`` (none
+    when no basemap is imported, ``basemap`` ``None``)."""
+    return _frame(bind, "SELECT n.node_id, ST_X(n.geom) AS lon, ST_Y(n.geom) AS lat,"
+                        " w.code AS ward_code FROM road_nodes n JOIN admin_units w"
+                        " ON w.level = 'ward' AND ST_Intersects(w.geom, n.geom)"
+                        " WHERE w.code = ANY(:wards) AND n.basemap = :b ORDER BY n.node_id",
+                  wards=wards, b=basemap)
+
+
+def median_capacity(bind: Bind, level: str, grade: int) -> int:
+    """The median entry-grade places of the schools of ``level`` that have any."""
+    column = capacity_column(grade)  # checked: no other text reaches the SQL
+    frame = _frame(bind, f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) AS median"
+                         f" FROM schools WHERE level = :l AND {column} > 0", l=level)
+    return int(frame["median"].iloc[0])
+
+
+def regular_nv1_cutoffs(bind: Bind) -> pd.DataFrame:
+    """The stored grade-10 cut-offs of the regular programme in round NV1, as the school pages
+    show them: ``school_name, year, cutoff_score`` (the school code as ``school_name``, the
+    column of the cut-off file contract), one row per school and year whatever other
+    programme labels the table also holds."""
+    return _frame(bind, "SELECT school_code AS school_name, year, cutoff_score FROM cutoffs"
+                        " WHERE admission_round = 'NV1' AND programme = 'regular'")

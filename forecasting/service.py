@@ -1,8 +1,9 @@
 """Planning in PostGIS: forecasts, capacity gaps and proposed sites, stored for the web maps.
 
 Thin functions around the pure kernels: they read population, births, enrolment, schools
-and the road network from the database, call the kernels, and store the results in one
-transaction each (``enrolment_forecasts``, ``capacity_gaps``, ``proposed_sites``).
+and the road network from the database (:mod:`forecasting.queries`), call the kernels, and
+store the results in one transaction each (``enrolment_forecasts``, ``capacity_gaps``,
+``proposed_sites``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from basemaps.fetch import current_basemap
+from forecasting import queries
 from forecasting.accessibility import capacity_gaps
 from forecasting.backtest import BacktestReport, forecast_enrolment, run_backtest
-from forecasting.enrolment import EnrolmentData, ward_enrolment
 from forecasting.siting import (
     SitingProblem,
     SitingResult,
@@ -30,7 +31,7 @@ from forecasting.siting import (
     solve_heuristic,
 )
 from forecasting.vocabulary import ModelName
-from gis_service.errors import NotFoundError
+from gis_service.errors import InvalidValueError, NotFoundError
 from gis_service.levels import LEVELS, GeneralLevelName, capacity_column
 
 ENTRY_GRADE: dict[str, int] = {level.name: level.entry_grade for level in LEVELS}
@@ -38,36 +39,14 @@ ENTRY_GRADE: dict[str, int] = {level.name: level.entry_grade for level in LEVELS
 
 def _check_level(level: str) -> None:
     if level not in ENTRY_GRADE:
-        raise ValueError(f"unknown school level {level!r}: choose one of {', '.join(ENTRY_GRADE)}")
-
-
-def load_enrolment_data(engine: Engine) -> EnrolmentData:
-    """Population, births and ward-level enrolment from the database."""
-    with engine.connect() as conn:
-        population = pd.read_sql(sa.text(
-            "SELECT ward_code, year, age, count FROM population"), conn)
-        births = pd.read_sql(sa.text("SELECT ward_code, year, births FROM births"), conn)
-        enrolment = pd.read_sql(sa.text(
-            "SELECT e.school_code, e.year, e.grade, e.headcount AS count FROM enrolment e"), conn)
-        school_wards = pd.read_sql(sa.text(
-            "SELECT code AS school_code, ward_code FROM schools WHERE ward_code IS NOT NULL"), conn)
-        areas = pd.read_sql(sa.text(
-            "SELECT code AS ward_code, ST_Area(geom::geography) / 1e6 AS area_km2"
-            " FROM admin_units WHERE level = 'ward'"), conn)
-    if population.empty or enrolment.empty:
-        raise NotFoundError("no population or enrolment history in the database "
-                            "(run `edugis demo-data`, or load them first)")
-    return EnrolmentData(
-        population=population, births=births,
-        enrolment=ward_enrolment(enrolment, school_wards),
-        ward_area_km2=areas.set_index("ward_code")["area_km2"],
-    )
+        raise InvalidValueError(f"unknown school level {level!r}: choose one of "
+                                f"{', '.join(ENTRY_GRADE)}")
 
 
 def forecast_and_store(engine: Engine, horizon_years: int = 10) -> tuple[pd.DataFrame,
                                                                          BacktestReport]:
     """Backtest, forecast enrolment per ward and level, and replace the stored forecasts."""
-    data = load_enrolment_data(engine)
+    data = queries.enrolment_inputs(engine)
     report = run_backtest(data)
     forecast = forecast_enrolment(data, horizon_years, report)
     with engine.begin() as conn:
@@ -79,29 +58,6 @@ def forecast_and_store(engine: Engine, horizon_years: int = 10) -> tuple[pd.Data
             [{**row, "year": int(row["year"]), "horizon": int(row["horizon"])}
              for row in forecast.to_dict("records")])
     return forecast, report
-
-
-def ward_points(engine: Engine) -> pd.DataFrame:
-    """One representative point per ward (inside the polygon): ``ward_code, lon, lat``."""
-    with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(
-            "SELECT code AS ward_code, ST_X(p) AS lon, ST_Y(p) AS lat FROM admin_units,"
-            " ST_PointOnSurface(geom) AS p WHERE level = 'ward' ORDER BY code"), conn)
-    if frame.empty:
-        raise NotFoundError("no wards in the database")
-    return frame
-
-
-def _stored_demand(engine: Engine, level: str, year: int) -> pd.DataFrame:
-    with engine.connect() as conn:
-        demand = pd.read_sql(sa.text(
-            "SELECT ward_code, predicted AS demand FROM enrolment_forecasts"
-            " WHERE level = :l AND measure = 'entry' AND year = :y"), conn,
-            params={"l": level, "y": year})
-    if demand.empty:
-        raise NotFoundError(f"no stored {level} forecast for {year}: run `edugis forecast "
-                            "enrolment` first (years available: the 10 after the last history year)")
-    return demand
 
 
 def _graph(engine: Engine, mode: str) -> Any:
@@ -124,7 +80,7 @@ def gaps_and_store(engine: Engine, level: GeneralLevelName, year: int, threshold
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         ``level`` is not a known one (the message lists them).
     """
     import routing
@@ -132,8 +88,8 @@ def gaps_and_store(engine: Engine, level: GeneralLevelName, year: int, threshold
 
     _check_level(level)
 
-    demand = _stored_demand(engine, level, year)
-    points = ward_points(engine).merge(demand, on="ward_code")
+    points = queries.ward_points(engine).merge(queries.entry_demand(engine, level, year),
+                                               on="ward_code")
     seats_column = capacity_column(ENTRY_GRADE[level])
     schools = load_schools(engine, level).dropna(subset=[seats_column])
     schools = schools.assign(seats=schools[seats_column].astype(float)).rename(
@@ -179,7 +135,7 @@ def sites_and_store(engine: Engine, level: GeneralLevelName, year: int, p: int, 
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         ``model`` or ``level`` is not a known one (the message lists them).
     """
     import routing
@@ -188,19 +144,12 @@ def sites_and_store(engine: Engine, level: GeneralLevelName, year: int, p: int, 
     _check_level(level)
     threshold_s = threshold_min * 60.0
     siting = siting_model(model, p, threshold_s)
-    demand = _stored_demand(engine, level, year)
-    points = ward_points(engine).merge(demand, on="ward_code")
+    points = queries.ward_points(engine).merge(queries.entry_demand(engine, level, year),
+                                               on="ward_code")
     with engine.connect() as conn:
-        short = pd.read_sql(sa.text(
-            "SELECT ward_code FROM capacity_gaps WHERE level = :l AND year = :y"
-            " AND threshold_min = :t AND shortfall_seats > 0"), conn,
-            params={"l": level, "y": year, "t": threshold_min})["ward_code"].tolist()
-        wards = short or points["ward_code"].tolist()
-        candidates = pd.read_sql(sa.text(
-            "SELECT n.node_id, ST_X(n.geom) AS lon, ST_Y(n.geom) AS lat, w.code AS ward_code"
-            " FROM road_nodes n JOIN admin_units w ON w.level = 'ward'"
-            " AND ST_Intersects(w.geom, n.geom) WHERE w.code = ANY(:wards) AND n.basemap = :b"
-            " ORDER BY n.node_id"), conn, params={"wards": wards, "b": current_basemap(engine)})
+        wards = (queries.short_wards(conn, level, year, threshold_min)
+                 or points["ward_code"].tolist())
+        candidates = queries.road_nodes_in(conn, wards, current_basemap(engine))
     if candidates.empty:
         raise NotFoundError("no candidate road nodes in the under-served wards")
     if len(candidates) > max_candidates:
@@ -265,21 +214,15 @@ def what_if_sites(engine: Engine, run_id: str, round_id: str, mode: str = "motor
     from admissions.service import get_round, load_problem
 
     info = get_round(engine, round_id)
-    with engine.connect() as conn:
-        sites = pd.read_sql(sa.text(
-            "SELECT rank, level, ward_code, ST_X(geom) AS lon, ST_Y(geom) AS lat"
-            " FROM proposed_sites WHERE run_id = :r ORDER BY rank"), conn, params={"r": run_id})
+    sites = queries.sites_of(engine, run_id)
     if sites.empty:
         raise NotFoundError(f"no proposed sites for run {run_id!r}")
     column = capacity_column(info.grade)
     level = str(sites["level"].iloc[0])
     if ENTRY_GRADE[level] != info.grade:
-        raise ValueError(f"sites of {level} cannot take grade {info.grade} applicants")
+        raise InvalidValueError(f"sites of {level} cannot take grade {info.grade} applicants")
     if capacity is None:
-        with engine.connect() as conn:
-            capacity = int(conn.execute(sa.text(
-                f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) FROM schools"
-                f" WHERE level = :l AND {column} > 0"), {"l": level}).scalar_one())
+        capacity = queries.median_capacity(engine, level, info.grade)
     extra = pd.DataFrame({
         "code": [f"NEW-{run_id}-{r}" for r in sites["rank"]],
         "name": [f"Trường mới đề xuất {r} (proposed)" for r in sites["rank"]],
@@ -304,12 +247,7 @@ def cutoff_outlook(engine: Engine, coverage: float = 0.8) -> pd.DataFrame:
     ``school_code, year, predicted_cutoff, lower, upper`` (empty when no history is stored)."""
     from forecasting.cutoffs import FORECAST_COLUMNS, forecast_cutoffs
 
-    # the stored rows of the regular programme, as the school pages show them: one per school
-    # and year (the primary key), whatever other programme labels the table also holds
-    with engine.connect() as conn:
-        history = pd.read_sql(sa.text(
-            "SELECT school_code AS school_name, year, cutoff_score FROM cutoffs"
-            " WHERE admission_round = 'NV1' AND programme = 'regular'"), conn)
+    history = queries.regular_nv1_cutoffs(engine)
     if history.empty:
         return pd.DataFrame(columns=["school_code", *FORECAST_COLUMNS[1:]])
     year = int(history["year"].max()) + 1

@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from forecasting.vocabulary import ModelName
-from gis_service.errors import InputError, Problem
+from gis_service.errors import InputError, InvalidValueError, Problem
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -439,11 +439,11 @@ def siting_model(name: str, p: int, threshold_s: float) -> SitingModel:
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         ``name`` is not one of :data:`MODELS` (the message lists them).
     """
     if name not in MODELS:
-        raise ValueError(f"unknown siting model {name!r}: choose one of {', '.join(MODELS)}")
+        raise InvalidValueError(f"unknown siting model {name!r}: choose one of {', '.join(MODELS)}")
     return MODELS[name].from_options(p, threshold_s)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from basemaps.demo_city import generate_demo_city
 from forecasting import service
 from gis_service import db
+from gis_service.errors import InvalidValueError
 from tests.conftest import _clone
 from web.demo_data import load_demo_city
 
@@ -77,3 +78,18 @@ def test_sites_are_stored_in_underserved_wards_and_help(planned: Engine) -> None
     assert what_if.loc["after", "schools"] == what_if.loc["before", "schools"] + 2
     assert what_if.loc["after", "unplaced"] <= what_if.loc["before", "unplaced"]
     assert what_if.loc["after", "placed"] >= what_if.loc["before", "placed"]
+
+
+@pytest.mark.parametrize(("level", "model", "allowed"), [
+    # an unknown model used to become max_coverage without a word
+    (LEVEL, "max_cover", "choose one of p_median, max_coverage"),
+    ("preschool", "p_median", "choose one of primary, lower_secondary, upper_secondary"),
+])
+def test_an_unknown_model_or_level_is_refused_naming_the_known_ones(
+        planned: Engine, level: str, model: str, allowed: str) -> None:
+    runs = _frame(planned, "SELECT count(*) FROM proposed_sites")
+    with pytest.raises(InvalidValueError, match=allowed):
+        service.sites_and_store(planned, level, YEAR, p=2, model=model)  # type: ignore[arg-type]
+    assert _frame(planned, "SELECT count(*) FROM proposed_sites") == runs
+    with pytest.raises(InvalidValueError, match="choose one of primary"):
+        service.gaps_and_store(planned, "nursery", YEAR)  # type: ignore[arg-type]
