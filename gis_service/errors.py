@@ -69,6 +69,12 @@ class CRSError(EdugisError, ValueError):
     """A layer without a declared CRS, or one edugis cannot transform."""
 
 
+class InvalidValueError(EdugisError, ValueError):
+    """A value a person gave (a command option, a form field, a name) that edugis refuses:
+    an unknown level, mode or role, a name already taken, a limit out of range. Not about
+    a file (that is :class:`InputError`); a plain ``ValueError`` is a bug."""
+
+
 class NotFoundError(EdugisError, LookupError):
     """An unknown school, round, applicant or admin unit."""
 
