@@ -30,11 +30,18 @@ class Settings(BaseSettings):
     ``<data_dir>/secret_key`` (mode 0600), see :meth:`session_secret`.
 
     Sessions end after ``session_idle_s`` without a request (the cookie slides while in use)
-    and ``session_max_s`` after sign-in whatever happens. Sign-in is throttled per account and
-    per client address (see ``web.login_throttle``): after ``login_failures_per_account``
-    (``login_failures_per_address``) failed attempts the key is locked for
-    ``login_backoff_s``, doubled at each further failure up to ``login_backoff_max_s``;
-    counts are forgotten after ``login_forget_s`` without attempts.
+    and ``session_max_s`` after sign-in whatever happens. Sign-in is throttled (see
+    ``gis_service.login_throttle``): after ``login_failures_per_pair`` failures of one account
+    from one address, or attempts at ``login_usernames_per_address`` distinct accounts from
+    one address, that pair (address) is locked for ``login_backoff_s``, doubled at each
+    further failure up to ``login_backoff_max_s``; after ``login_failures_per_account``
+    failures of an account from all addresses together it is slowed down, locked for
+    ``login_account_backoff_s`` at each further failure. Counts are forgotten after
+    ``login_forget_s`` without attempts.
+
+    ``public_origins`` lists the addresses the site is reached at (comma-separated, e.g.
+    ``https://edugis.hcm.edu.vn``): a form post whose ``Origin`` names one of them is
+    same-origin even when a reverse proxy passes another ``Host`` (see ``web.auth``).
     """
 
     model_config = SettingsConfigDict(env_prefix="EDUGIS_", extra="ignore")
@@ -58,11 +65,16 @@ class Settings(BaseSettings):
     #: addresses, ``*`` for any), passed to uvicorn by ``edugis serve``: the rate limit and
     #: the sign-in throttle then count that client. Nobody else's header is believed.
     forwarded_allow_ips: str = "127.0.0.1"
+    #: The site's public origins (``scheme://host[:port]``, comma-separated), for the
+    #: same-origin rule of form posts behind a proxy that rewrites ``Host`` (``web.auth``).
+    public_origins: str = ""
 
     session_idle_s: int = Field(default=30 * 60, gt=0)
     session_max_s: int = Field(default=8 * 3600, gt=0)
-    login_failures_per_account: int = Field(default=5, gt=0)
-    login_failures_per_address: int = Field(default=20, gt=0)
+    login_failures_per_pair: int = Field(default=5, gt=0)
+    login_usernames_per_address: int = Field(default=20, gt=0)
+    login_failures_per_account: int = Field(default=50, gt=0)
+    login_account_backoff_s: float = Field(default=30.0, gt=0)
     login_backoff_s: float = Field(default=30.0, gt=0)
     login_backoff_max_s: float = Field(default=15 * 60.0, gt=0)
     login_forget_s: float = Field(default=3600.0, gt=0)

@@ -92,6 +92,20 @@ def users_enable(username: Annotated[str, typer.Argument(help="login name")]) ->
     typer.echo(f"user {username} enabled")
 
 
+@users_app.command("unlock")
+def users_unlock(username: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Clear the sign-in throttle of an account (its counts and locks from every address),
+    e.g. when a colleague was locked out by someone else's guesses."""
+    from gis_service.db import get_engine
+    from gis_service.login_throttle import unlock
+    from web.users import audit
+
+    engine = get_engine()
+    removed = unlock(engine, username)
+    audit(engine, "cli", "user.unlock", username, {"rows": removed})
+    typer.echo(f"sign-in throttle of {username} cleared ({removed} rows)")
+
+
 @app.command("demo-data")
 def demo_data(
     seed: Annotated[int, typer.Option(help="generator seed (same seed, same city)")] = 2026,

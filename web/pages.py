@@ -28,6 +28,7 @@ from web.charts import line_chart
 from web.deps import EngineDep
 from web.directory import school_filters
 from web.i18n import lang_of, translate
+from web.rate_limit import client_network
 from web.sessions import clear_session, new_session, set_session
 from web.templating import render
 from web.users import audit, authenticate, end_sessions
@@ -118,11 +119,12 @@ def _safe_next(request: Request, value: str | None = None) -> str:
 def login(request: Request, engine: EngineDep, username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=256)], csrf_token: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/") -> Response:
-    """Check the password (throttled per account and per address: 429 with Retry-After while
-    locked, whatever the password), then set a new session and CSRF token and go on."""
+    """Check the password (throttled per account and address, per address and, gently, per
+    account: ``gis_service.login_throttle``; 429 with Retry-After while locked, whatever the
+    password), then set a new session and CSRF token and go on."""
     check_csrf(request, csrf_token)
     settings = get_settings()
-    address = request.client.host if request.client else "unknown"
+    address = client_network(request.client.host) if request.client else "unknown"
     wait_s = claim_attempt(engine, username, address, settings)
     if wait_s is not None:
         refused = render(request, engine, "login.html", {
