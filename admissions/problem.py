@@ -26,12 +26,14 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from gis_service.levels import ENTRY_GRADES, LEVELS
+
 DistanceKind = Literal["road", "straight_line", "none"]
 PreferenceKind = Literal["stated", "nearest"]
 
-#: School level admitting each entry grade (ARCHITECTURE.md §7).
-LEVEL_OF_GRADE: dict[int, str] = {1: "primary", 6: "lower_secondary", 10: "upper_secondary"}
-GRADES: tuple[int, ...] = (1, 6, 10)
+#: School level admitting each entry grade (from :mod:`gis_service.levels`).
+LEVEL_OF_GRADE: dict[int, str] = {level.entry_grade: level.name for level in LEVELS}
+GRADES: tuple[int, ...] = ENTRY_GRADES
 TIERS: tuple[int, ...] = (1, 2, 3)
 
 
