@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from forecasting.enrolment import EnrolmentData, ward_enrolment
-from gis_service.errors import NotFoundError
+from gis_service.errors import NotFoundError, StateError
 from gis_service.levels import capacity_column
 
 Bind = Engine | Connection
@@ -114,8 +114,8 @@ def enrolment_inputs(bind: Bind) -> EnrolmentData:
 
     Raises
     ------
-    NotFoundError
-        No population or no enrolment history is stored.
+    StateError
+        No population or no enrolment history is stored yet.
     """
     population = _frame(bind, "SELECT ward_code, year, age, count FROM population")
     births = _frame(bind, "SELECT ward_code, year, births FROM births")
@@ -126,7 +126,7 @@ def enrolment_inputs(bind: Bind) -> EnrolmentData:
     areas = _frame(bind, "SELECT code AS ward_code, ST_Area(geom::geography) / 1e6 AS area_km2"
                          " FROM admin_units WHERE level = 'ward'")
     if population.empty or enrolment.empty:
-        raise NotFoundError("no population or enrolment history in the database "
+        raise StateError("no population or enrolment history in the database "
                             "(run `edugis demo-data`, or load them first)")
     return EnrolmentData(
         population=population, births=births,
@@ -140,13 +140,13 @@ def ward_points(bind: Bind) -> pd.DataFrame:
 
     Raises
     ------
-    NotFoundError
-        No wards are stored.
+    StateError
+        No wards are stored yet.
     """
     frame = _frame(bind, "SELECT code AS ward_code, ST_X(p) AS lon, ST_Y(p) AS lat FROM admin_units,"
                          " ST_PointOnSurface(geom) AS p WHERE level = 'ward' ORDER BY code")
     if frame.empty:
-        raise NotFoundError("no wards in the database")
+        raise StateError("no wards in the database")
     return frame
 
 
@@ -155,13 +155,13 @@ def entry_demand(bind: Bind, level: str, year: int) -> pd.DataFrame:
 
     Raises
     ------
-    NotFoundError
-        No such forecast is stored.
+    StateError
+        No such forecast is stored (forecast enrolment first).
     """
     demand = _frame(bind, "SELECT ward_code, predicted AS demand FROM enrolment_forecasts"
                           " WHERE level = :l AND measure = 'entry' AND year = :y", l=level, y=year)
     if demand.empty:
-        raise NotFoundError(f"no stored {level} forecast for {year}: run `edugis forecast "
+        raise StateError(f"no stored {level} forecast for {year}: run `edugis forecast "
                             "enrolment` first (years available: the 10 after the last history year)")
     return demand
 

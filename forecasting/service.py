@@ -31,7 +31,7 @@ from forecasting.siting import (
     solve_heuristic,
 )
 from forecasting.vocabulary import ModelName
-from gis_service.errors import InvalidValueError, NotFoundError
+from gis_service.errors import InvalidValueError, NotFoundError, StateError
 from gis_service.levels import LEVELS, GeneralLevelName, capacity_column
 
 ENTRY_GRADE: dict[str, int] = {level.name: level.entry_grade for level in LEVELS}
@@ -151,7 +151,7 @@ def sites_and_store(engine: Engine, level: GeneralLevelName, year: int, p: int, 
                  or points["ward_code"].tolist())
         candidates = queries.road_nodes_in(conn, wards, current_basemap(engine))
     if candidates.empty:
-        raise NotFoundError("no candidate road nodes in the under-served wards")
+        raise StateError("no candidate road nodes in the under-served wards")
     if len(candidates) > max_candidates:
         candidates = candidates.sample(max_candidates, random_state=seed).sort_values("node_id")
     graph = _graph(engine, mode)

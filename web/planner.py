@@ -17,10 +17,11 @@ from sqlalchemy.engine import Engine
 
 from forecasting import queries, service
 from forecasting.vocabulary import Measure, ModelName
-from gis_service.errors import NotFoundError
+from gis_service.errors import EdugisError, NotFoundError, StateError
 from gis_service.levels import GeneralLevelName
 from web.auth import PlannerUser, check_csrf
 from web.deps import EngineDep
+from web.errors import error_answer
 from web.pages import city_bounds, render
 from web.users import User, audit
 
@@ -84,12 +85,21 @@ def _back(level: str, year: int | None = None, threshold_min: float | None = Non
     return RedirectResponse(f"/planner?{urlencode(query)}", status_code=303)
 
 
+#: What a computation refuses, shown on the page again: data it cannot run on yet (a
+#: StateError, e.g. no forecast stored), an unknown run or round (NotFoundError), or a
+#: kernel's refusal of the request (a ValueError, e.g. more sites than candidates).
+REFUSALS = (StateError, NotFoundError, ValueError)
+
+
 def _failed(request: Request, engine: Engine, user: User, action: str, error: Exception,
             level: str = "primary", year: int | None = None,
             threshold_min: float | None = None) -> HTMLResponse:
+    """The page again with ``error``, its status from the one error table
+    (:data:`web.errors.ERROR_ANSWERS`); 409 for an error without an entry there."""
     audit(engine, user.username, action + "_failed", "", {"error": str(error)})
-    return _page(request, engine, level, "entry", year, threshold_min, "", status_code=409,
-                 error=str(error))
+    answer = error_answer(error) if isinstance(error, EdugisError) else None
+    return _page(request, engine, level, "entry", year, threshold_min, "",
+                 status_code=409 if answer is None else answer.status, error=str(error))
 
 
 @router.post("/planner/forecasts", response_model=None)
@@ -100,7 +110,7 @@ def run_forecasts(request: Request, engine: EngineDep, user: PlannerUser,
     check_csrf(request, csrf_token)
     try:
         forecast, _report = service.forecast_and_store(engine, horizon_years)
-    except (NotFoundError, ValueError) as error:
+    except REFUSALS as error:
         return _failed(request, engine, user, "planning.forecast", error)
     audit(engine, user.username, "planning.forecast", "enrolment_forecasts",
           {"horizon_years": horizon_years, "rows": len(forecast)})
@@ -116,7 +126,7 @@ def run_gaps(request: Request, engine: EngineDep, user: PlannerUser,
     check_csrf(request, csrf_token)
     try:
         gaps = service.gaps_and_store(engine, level, year, threshold_min)
-    except (NotFoundError, ValueError) as error:
+    except REFUSALS as error:
         return _failed(request, engine, user, "planning.gaps", error, level, year, threshold_min)
     audit(engine, user.username, "planning.gaps", "capacity_gaps",
           {"level": level, "year": year, "threshold_min": threshold_min, "wards": len(gaps)})
@@ -136,7 +146,7 @@ def run_sites(request: Request, engine: EngineDep, user: PlannerUser,
     try:
         run = service.sites_and_store(engine, level, year, p, threshold_min, model=model,
                                       max_candidates=max_candidates)
-    except (NotFoundError, ValueError) as error:
+    except REFUSALS as error:
         return _failed(request, engine, user, "planning.sites", error, level, year, threshold_min)
     audit(engine, user.username, "planning.sites", run.run_id,
           {"level": level, "year": year, "p": p, "threshold_min": threshold_min, "model": model,
@@ -155,7 +165,7 @@ def run_what_if(request: Request, engine: EngineDep, user: PlannerUser,
     check_csrf(request, csrf_token)
     try:
         table = service.what_if_sites(engine, run_id, round_id)
-    except (NotFoundError, ValueError) as error:
+    except REFUSALS as error:
         return _failed(request, engine, user, "planning.what_if", error)
     audit(engine, user.username, "planning.what_if", run_id, {"round_id": round_id})
     return _page(request, engine, queries.run_level(engine, run_id), "entry", None, None, run_id, what_if={
