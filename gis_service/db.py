@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -129,23 +130,67 @@ def prepare(url: str) -> None:
 
 
 _ENGINES: dict[str, Engine] = {}
-
-
-def _engine_for(url: str) -> Engine:
-    if url not in _ENGINES:
-        prepare(url)
-        _ENGINES[url] = create_engine(url)
-    return _ENGINES[url]
+#: Held while :func:`get_engine` brings a database up and migrates it: Alembic's migration
+#: context is process-global, so two threads (two first web requests) must not migrate at
+#: once, and the second must find the engine the first made.
+_MIGRATION_LOCK = threading.Lock()
 
 
 def reset_engines() -> None:
     """Dispose every cached engine (after the settings changed, and in tests)."""
-    for engine in _ENGINES.values():
-        engine.dispose()
-    _ENGINES.clear()
+    with _MIGRATION_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    """The engine of the configured database, created, migrated and ready."""
-    return _engine_for(server_url(settings))
+    """The engine of the configured database, created, migrated and ready (once per
+    process and database; safe to call from several threads at once)."""
+    with _MIGRATION_LOCK:
+        url = server_url(settings)
+        if url not in _ENGINES:
+            prepare(url)
+            _ENGINES[url] = create_engine(url)
+        return _ENGINES[url]
+
+
+class Database:
+    """The database of a long-running process (the web app), reached on first use.
+
+    Making one connects to nothing, so a process starts whether or not the database is
+    up. :meth:`engine` brings it up (the embedded cluster), migrates it and returns its
+    engine (:func:`get_engine`); when that fails the error is raised (the web maps it to a
+    503) and the next call tries again.
+
+    Parameters
+    ----------
+    settings
+        Where the database is (``database_url``, or the embedded cluster).
+    engine
+        An engine to use as it is, already migrated (tests, an embedding process); it is
+        not disposed by :meth:`dispose`.
+    """
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self._engine = engine
+        self._owned = engine is None
+
+    def engine(self) -> Engine:
+        """The engine, the database brought up and migrated on the first call."""
+        engine = self._engine
+        if engine is None:
+            engine = self._engine = get_engine(self.settings)
+        return engine
+
+    @property
+    def current(self) -> Engine | None:
+        """The engine if :meth:`engine` made it already, else ``None`` (never connects)."""
+        return self._engine
+
+    def dispose(self) -> None:
+        """Close the pooled connections of the engine this object made (it stays usable)."""
+        if self._owned and self._engine is not None:
+            self._engine.dispose()
 

@@ -1,29 +1,42 @@
 """The FastAPI app factory: OGC APIs, public JSON API, pages, auth and security headers.
 
-``web.cli`` runs it with ``uvicorn.run("web.app:create_app", factory=True)``. The database
-is reached on the first request, not at import.
+``web.cli`` runs it with ``uvicorn.run("web.cli:served_app", factory=True)`` (and
+``uvicorn.run("web.app:create_app", factory=True)`` works too). The app's lifespan holds
+what it serves from, on ``app.state``: the settings, the database (:class:`Database`,
+reached, brought up and migrated on the first request, not at start, so the app starts and
+answers 503 while the database is down), the data versions, the tile cache, the finder's
+road graphs and the gate of large pages; at shutdown it waits for their background reads
+and closes the database's connections.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import CapacityLimiter
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
-from gis_service.settings import get_settings
+from gis_service.changes import DataVersions
+from gis_service.db import Database
+from gis_service.settings import Settings, get_settings
 from web import compare, health, officer, ogc_features, pages, parent_api, planner, public_api, tiles
 from web.api_docs import declare_errors
 from web.auth import check_origin
 from web.compression import GzipMiddleware
 from web.deps import install_error_handlers
 from web.fastpath import FastPathMiddleware
+from web.finder import FinderState
 from web.head import HeadMiddleware
 from web.rate_limit import RateLimitMiddleware
 from web.security import SecurityMiddleware
 from web.sessions import SessionRenewalMiddleware
+from web.tiles import TileCache
 
 STATIC = Path(__file__).parent / "static"
 
@@ -43,18 +56,66 @@ class App(FastAPI):
         return SecurityMiddleware(HeadMiddleware(super().build_middleware_stack()))
 
 
-def create_app() -> FastAPI:
+#: Work done once the app's state is ready and before it answers (``edugis serve`` prepares
+#: the finder's searches there).
+StartHook = Callable[[FastAPI], None]
+
+
+def lifespan(settings: Settings | None, engine: Engine | None, on_start: StartHook | None
+             ) -> Callable[[FastAPI], Any]:
+    """The app's lifespan: its state made at start, on ``app.state``, closed at shutdown.
+
+    ``settings`` ``None`` reads the environment's (:func:`get_settings`) at start.
+    """
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings or get_settings(), engine)
+        versions = DataVersions()
+        finder = FinderState(versions)
+        app.state.settings = database.settings
+        app.state.database = database
+        app.state.data_versions = versions
+        app.state.tile_cache = TileCache()
+        app.state.finder = finder
+        # one large page at a time (web.ogc_features); made here, in the app's event loop
+        app.state.large_pages = CapacityLimiter(1)
+        try:
+            if on_start is not None:
+                on_start(app)
+            yield
+        finally:
+            finder.join()  # no background read may outlive the engine
+            versions.join()
+            database.dispose()
+
+    return run
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               on_start: StartHook | None = None) -> FastAPI:
     """Build the app; FastAPI's own (3.1) OpenAPI document lives at
     ``/internal/openapi.json``, the OGC 3.0 one at ``/ogc/api``.
 
     No Swagger UI page: FastAPI's loads its script and style from a CDN, which the CSP
     (rightly) blocks, so it only ever showed a blank page.
+
+    Parameters
+    ----------
+    settings
+        The settings to run with; ``None`` reads the environment's (:func:`get_settings`):
+        the rate limit's now, the database's when the app starts.
+    engine
+        Serve this engine's (migrated) database instead of the configured one (tests).
+    on_start
+        Called with the app once its state is ready, before it answers.
     """
     app = App(title="edugis", version="0.1.0", docs_url=None,
               openapi_url="/internal/openapi.json", redoc_url=None,
-              dependencies=[Depends(check_origin)])  # no cross-site POST (web.auth)
+              dependencies=[Depends(check_origin)],  # no cross-site POST (web.auth)
+              lifespan=lifespan(settings, engine, on_start))
     install_error_handlers(app)
-    settings = get_settings()
+    settings = settings or get_settings()
     app.add_middleware(SessionRenewalMiddleware)  # innermost: sliding session cookies
     app.add_middleware(FastPathMiddleware)  # inside the security headers (App wraps them all)
     # gzip outermost, then the rate limit (it counts the bytes before compression; its 429s

@@ -21,6 +21,7 @@ from routing.cli import app as route_app
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from starlette.types import ASGIApp
 
 app = typer.Typer(help="edugis — education GIS of Ho Chi Minh City.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -141,19 +142,22 @@ def served_app() -> FastAPI:
     worker accepts its first request (so no parent waits seconds for a cold graph)."""
     import numba
 
-    from gis_service.db import get_engine
-    from gis_service.models import SCHOOL_LEVELS
     from web.app import create_app
-    from web.deps import data_versions
-    from web.finder import FinderState
 
     # parallel kernels for a single point only add thread hand-offs: 36 ms -> 0.5 ms measured
     numba.set_num_threads(1)
-    app = create_app()
-    engine = get_engine()
-    app.state.engine = engine
-    state = FinderState(data_versions(app.state))
-    app.state.finder = state
+    return create_app(on_start=warm_up)
+
+
+def warm_up(app: FastAPI) -> None:
+    """Run by the app's lifespan before the worker accepts: the engine made (the database
+    up and migrated, or the worker fails to start) and the finder's searches of
+    :data:`WARM_MODES` prepared."""
+    from gis_service.models import SCHOOL_LEVELS
+    from web.deps import database
+
+    engine = database(app.state).engine()
+    state = app.state.finder
     for mode in WARM_MODES:
         for level in SCHOOL_LEVELS:
             try:
@@ -165,7 +169,16 @@ def served_app() -> FastAPI:
     # collection no longer walks its ~0.7 M objects (a 0.5 s pause of every request measured)
     gc.collect()
     gc.freeze()
-    return app
+
+
+def proxied_app() -> ASGIApp:
+    """:func:`served_app` behind ``web.proxy.ProxyPeerMiddleware``: the proxy headers of
+    ``EDUGIS_FORWARDED_ALLOW_IPS`` applied as uvicorn would, the connection's peer kept for
+    the same-origin rule (uvicorn runs with ``proxy_headers=False``)."""
+    from gis_service.settings import get_settings
+    from web.proxy import ProxyPeerMiddleware
+
+    return ProxyPeerMiddleware(served_app(), get_settings().forwarded_allow_ips)
 
 
 @app.command()
@@ -198,12 +211,13 @@ def serve(
     # preparing a search (numba, pandas) can starve the ping thread for several seconds on a
     # busy machine, and 5 s (uvicorn's default) killed workers in a loop while they warmed.
     # No "server: uvicorn" header: naming the server and its version only helps an attacker
-    uvicorn.run("web.cli:served_app", factory=True, host=host, port=port,
+    uvicorn.run("web.cli:proxied_app", factory=True, host=host, port=port,
                 workers=workers or default_workers(), log_level="info", access_log=access_log,
                 timeout_worker_healthcheck=60, server_header=False,
-                # X-Forwarded-For names the client only from these proxies (the rate limit
-                # and the sign-in throttle count that client); anyone else's is ignored
-                forwarded_allow_ips=get_settings().forwarded_allow_ips)
+                # X-Forwarded-For names the client only from EDUGIS_FORWARDED_ALLOW_IPS (the
+                # rate limit and the sign-in throttle count that client; anyone else's is
+                # ignored), applied by proxied_app, which keeps the peer for web.auth
+                proxy_headers=False)
 
 
 @app.command()

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
+from starlette.datastructures import State
 
 from gis_service.changes import DataVersions
-from gis_service.db import get_engine
+from gis_service.db import Database
 
 if TYPE_CHECKING:  # the moved names below, typed for the modules still importing them here
     from web.errors import RETRY_AFTER_S as RETRY_AFTER_S
@@ -22,39 +22,25 @@ if TYPE_CHECKING:  # the moved names below, typed for the modules still importin
     from web.errors import error_response as error_response
     from web.errors import install_error_handlers as install_error_handlers
 
-_ENGINE_LOCK = threading.Lock()
+
+def database(state: State) -> Database:
+    """The app's database (made by the lifespan of :func:`web.app.create_app`)."""
+    found: Database = state.database
+    return found
 
 
 def app_engine(request: Request) -> Engine:
-    """The database engine, created (and migrated) once, on first use, kept on the app's state.
-
-    The lock matters: Alembic's migration context is process-global, so two first requests
-    in parallel threads must not both run ``get_engine``.
-    """
-    engine: Engine | None = getattr(request.app.state, "engine", None)
-    if engine is None:
-        with _ENGINE_LOCK:
-            engine = getattr(request.app.state, "engine", None)
-            if engine is None:
-                engine = get_engine()
-                request.app.state.engine = engine
-    return engine
+    """The database engine; the first call brings the database up and migrates it
+    (:meth:`gis_service.db.Database.engine`), and raises, for a 503, while it is down."""
+    return database(request.app.state).engine()
 
 
 EngineDep = Annotated[Engine, Depends(app_engine)]
 
 
-_VERSIONS_LOCK = threading.Lock()
-
-
-def data_versions(state: Any) -> DataVersions:
-    """The app's view of the data versions (``request.app.state``), made on first use."""
-    versions: DataVersions | None = getattr(state, "data_versions", None)
-    if versions is None:
-        with _VERSIONS_LOCK:
-            versions = getattr(state, "data_versions", None)
-            if versions is None:
-                versions = state.data_versions = DataVersions()
+def data_versions(state: State) -> DataVersions:
+    """The app's view of the data versions (``request.app.state``)."""
+    versions: DataVersions = state.data_versions
     return versions
 
 

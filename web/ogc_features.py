@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pyproj import CRS, Transformer
 from sqlalchemy.engine import Engine
+from starlette.datastructures import State
 
 from web.collections import (
     COLLECTIONS,
@@ -440,11 +441,9 @@ def _geojson(body: dict[str, Any], request: Request) -> Response:
     return Response(orjson.dumps(body), media_type=GEOJSON, headers=_crs_header(request))
 
 
-def _large_pages(state: Any) -> CapacityLimiter:
-    """The app's gate of large pages: one at a time (made on first use, in the app's loop)."""
-    gate: CapacityLimiter | None = getattr(state, "large_pages", None)
-    if gate is None:
-        gate = state.large_pages = CapacityLimiter(1)
+def _large_pages(state: State) -> CapacityLimiter:
+    """The app's gate of large pages: one at a time (made by its lifespan, web.app)."""
+    gate: CapacityLimiter = state.large_pages
     return gate
 
 

@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 from starlette.types import Scope, Send
 
 from gis_service.csv_cells import csv_text
@@ -35,7 +36,7 @@ from web.api_docs import (
     Lon,
     one_of,
 )
-from web.deps import EngineDep, app_engine, data_versions
+from web.deps import EngineDep, app_engine, database
 from web.directory import school_filters
 from web.errors import ApiError, BadRequestError
 from web.finder import (
@@ -69,13 +70,10 @@ def finder_state(request: Request) -> FinderState:
     return _followed_state(request.app.state)
 
 
-def _followed_state(app_state: Any) -> FinderState:
-    state: FinderState | None = getattr(app_state, "finder", None)
-    if state is None:
-        state = FinderState(data_versions(app_state))
-        app_state.finder = state
-    engine = getattr(app_state, "engine", None)
-    if engine is not None:
+def _followed_state(app_state: State) -> FinderState:
+    state: FinderState = app_state.finder  # made by the app's lifespan (web.app)
+    engine = database(app_state).current
+    if engine is not None:  # never the first connection here (maybe on the event loop)
         state.follow(engine)
     return state
 
@@ -180,8 +178,6 @@ async def nearest_fast(scope: Scope, send: Send) -> bool:
     query string or an invalid value (the route then answers it, errors included).
     """
     app_state = scope["app"].state
-    if getattr(app_state, "finder", None) is None:
-        return False
     parsed = plain_nearest_query(scope["query_string"])
     if parsed is None:
         return False

@@ -16,10 +16,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 from starlette.types import Scope, Send
 
 from web.collections import COLLECTIONS, Collection
-from web.deps import app_engine, data_versions
+from web.deps import app_engine, data_versions, database
 from web.errors import NotFoundHTTPError
 from web.ogc_features import base_url, get_collection
 
@@ -55,6 +56,11 @@ class TileCache:
         self._items: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], bytes]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+
+    def __contains__(self, key: object) -> bool:
+        """Whether a tile is kept for ``key`` (current or not)."""
+        with self._lock:
+            return key in self._items
 
     def get(self, key: tuple[Any, ...], stamp: tuple[int, ...]) -> bytes | None:
         """The cached tile, or ``None`` when absent or rendered from other versions."""
@@ -115,11 +121,9 @@ def render_tile(engine: Engine, layers: tuple[str, ...], z: int, x: int, y: int)
     return bytes(tile or b"")
 
 
-def _cache(state: Any) -> TileCache:
-    cache: TileCache | None = getattr(state, "tile_cache", None)
-    if cache is None:
-        cache = TileCache()
-        state.tile_cache = cache
+def _cache(state: State) -> TileCache:
+    """The app's tile cache (made by its lifespan, :func:`web.app.create_app`)."""
+    cache: TileCache = state.tile_cache
     return cache
 
 
@@ -172,10 +176,12 @@ async def tile_fast(scope: Scope, send: Send) -> bool:
     nothing, on a miss: the route then checks, renders and caches it.
     """
     state = scope["app"].state
-    cache: TileCache | None = getattr(state, "tile_cache", None)
-    engine: Engine | None = getattr(state, "engine", None)
+    cache = _cache(state)
+    engine = database(state).current
     key = _cached_tile_key(scope["path"])
-    if cache is None or engine is None or key is None:
+    # a tile in the cache was rendered by the route, which read the versions first (in a
+    # worker thread): they are never read for the first time here, on the event loop
+    if engine is None or key is None or key not in cache:
         return False
     tile = cache.get(key, data_versions(state).stamp(engine, layer_tables(key[0])))
     if tile is None:

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from gis_service.changes import DataVersions
 from tests.conftest import database_env
 from tests.web.conftest import settle
 from web.app import create_app
@@ -19,7 +18,7 @@ from web.app import create_app
 def fresh_client(demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """A client of a writable demo city whose app sees every committed change at once."""
     with database_env(demo_copy, monkeypatch), TestClient(create_app()) as client:
-        client.app.state.data_versions = DataVersions(max_age_s=0.0)  # type: ignore[attr-defined]
+        client.app.state.data_versions.max_age_s = 0.0  # type: ignore[attr-defined]
         yield client
         settle(client.app)
 

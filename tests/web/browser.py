@@ -40,8 +40,7 @@ class LiveServer:
 
 def serve(engine: Engine) -> Iterator[LiveServer]:
     """Run the app against ``engine`` on a free loopback port until the generator closes."""
-    app = create_app()
-    app.state.engine = engine
+    app = create_app(engine=engine)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -74,9 +74,8 @@ def test_each_collection_names_every_table_it_reads(collection: str) -> None:
 @pytest.fixture
 def fresh_client(demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """A client of a writable demo city whose app reads the data versions on every call."""
-    versions = DataVersions(max_age_s=0.0)
     with database_env(demo_copy, monkeypatch), TestClient(create_app()) as client:
-        client.app.state.data_versions = versions  # type: ignore[attr-defined]
+        client.app.state.data_versions.max_age_s = 0.0  # type: ignore[attr-defined]
         yield client
         settle(client.app)  # no read may outlive the database
 
