@@ -8,9 +8,15 @@ without one cost nothing). A session whose user is gone, disabled or has bumped 
 CSRF uses a signed double-submit token: a cookie and a hidden form field (or the
 ``X-CSRF-Token`` header) that must match; sign-in issues a new token. On top of it,
 :func:`check_origin` refuses any state-changing request whose ``Origin`` (or, lacking one,
-``Referer``) names another host than the request's ``Host``. A request with neither header is
-let through to the CSRF check: browsers send ``Origin`` on every cross-site POST, so only
+``Referer``) names another host than the site's. A request with neither header is let
+through to the CSRF check: browsers send ``Origin`` on every cross-site POST, so only
 non-browser clients (scripts, tests) send neither, and they still need the token.
+
+The site's host is the request's ``Host``, any origin of ``EDUGIS_PUBLIC_ORIGINS``, and the
+``X-Forwarded-Host`` (with ``X-Forwarded-Proto``) sent by a proxy of
+``EDUGIS_FORWARDED_ALLOW_IPS`` (the connection's peer: ``web.proxy``). Behind Apache
+(``ProxyPreserveHost Off``) or nginx's defaults the ``Host`` is the backend's address, so one
+of the latter two is needed; anyone else's ``X-Forwarded-Host`` is ignored.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, Response
 
+from gis_service.settings import get_settings
 from web.deps import app_engine
+from web.proxy import peer_address, trusted_proxy
 from web.sessions import (
     SESSION_COOKIE,
     read_session,
@@ -119,9 +127,29 @@ def _source(header: str) -> tuple[str, int | None] | None:
     return _host_port(parts.netloc, parts.scheme)
 
 
+def _first(header: str | None) -> str:
+    """The first of a comma-separated header's values (a proxy chain appends its own)."""
+    return (header or "").split(",", 1)[0].strip()
+
+
+def site_hosts(request: Request) -> set[tuple[str, int | None]]:
+    """The ``(host, port)`` pairs a same-origin request may name: ``Host``, the public
+    origins of the settings, and ``X-Forwarded-Host`` from a trusted proxy."""
+    settings = get_settings()
+    named = [_host_port(request.headers.get("host", ""), None)]
+    named += [_source(origin.strip()) for origin in settings.public_origins.split(",")
+              if origin.strip()]
+    forwarded_host = _first(request.headers.get("x-forwarded-host"))
+    if forwarded_host and trusted_proxy(peer_address(request.scope), settings.forwarded_allow_ips):
+        scheme = _first(request.headers.get("x-forwarded-proto")).lower()
+        named.append(_host_port(forwarded_host, scheme if scheme in _DEFAULT_PORTS else None))
+    return {host for host in named if host is not None}
+
+
 def check_origin(request: Request) -> None:
     """403 for a state-changing request whose ``Origin`` (else ``Referer``) names another
-    host than ``Host``; requests with neither header pass (see the module notes)."""
+    host than the site's (:func:`site_hosts`); requests with neither header pass (see the
+    module notes)."""
     if request.method not in UNSAFE_METHODS:
         return
     header_name = "origin" if request.headers.get("origin") else "referer"
@@ -129,7 +157,7 @@ def check_origin(request: Request) -> None:
     if not named:
         return
     source = _source(named)
-    if source is None or source != _host_port(request.headers.get("host", ""), None):
+    if source is None or source not in site_hosts(request):
         shown = named[:100]
         raise HTTPException(403, f"{header_name.capitalize()}: yêu cầu đến từ trang khác ({shown})"
                                  f" nên bị từ chối / the request comes from another site"
