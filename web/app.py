@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from anyio import CapacityLimiter
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
@@ -33,6 +32,7 @@ from web.deps import install_error_handlers
 from web.fastpath import FastPathMiddleware
 from web.finder import FinderState
 from web.head import HeadMiddleware
+from web.large_pages import LargePageGate
 from web.rate_limit import RateLimitMiddleware
 from web.security import SecurityMiddleware
 from web.sessions import SessionRenewalMiddleware
@@ -78,8 +78,9 @@ def lifespan(settings: Settings | None, engine: Engine | None, on_start: StartHo
         app.state.data_versions = versions
         app.state.tile_cache = TileCache()
         app.state.finder = finder
-        # one large page at a time (web.ogc_features); made here, in the app's event loop
-        app.state.large_pages = CapacityLimiter(1)
+        # one large page at a time, one queued per client (web.large_pages); made here, in
+        # the app's event loop
+        app.state.large_pages = LargePageGate()
         try:
             if on_start is not None:
                 on_start(app)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import orjson
 import sqlalchemy as sa
-from anyio import CapacityLimiter, to_thread
+from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pyproj import CRS, Transformer
@@ -30,6 +30,7 @@ from web.collections import (
 )
 from web.deps import EngineDep
 from web.errors import BadRequestError, NotFoundHTTPError
+from web.large_pages import LargePageGate
 from web.ogc_openapi import (
     DATETIME_PATTERN,
     DEFAULT_LIMIT,
@@ -37,6 +38,7 @@ from web.ogc_openapi import (
     OPENAPI_MEDIA_TYPE,
     openapi_document,
 )
+from web.rate_limit import client_key
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -441,9 +443,10 @@ def _geojson(body: dict[str, Any], request: Request) -> Response:
     return Response(orjson.dumps(body), media_type=GEOJSON, headers=_crs_header(request))
 
 
-def _large_pages(state: State) -> CapacityLimiter:
-    """The app's gate of large pages: one at a time (made by its lifespan, web.app)."""
-    gate: CapacityLimiter = state.large_pages
+def _large_pages(state: State) -> LargePageGate:
+    """The app's gate of large pages: one at a time, one queued per client (made by its
+    lifespan, web.app)."""
+    gate: LargePageGate = state.large_pages
     return gate
 
 
@@ -458,13 +461,20 @@ async def items(collection_id: str, request: Request, engine: EngineDep) -> Resp
     Read and written in a worker thread. A large page (more than :data:`LARGE_PAGE`
     features asked for) waits for the one before it: ten scripts paging through the roads
     share one thread of the worker, and the event loop and the other requests keep the rest
-    of the CPU (and of the GIL).
+    of the CPU (and of the GIL). A client's large page first waits for that client's
+    previous one (``web.large_pages``): one client cannot queue hundreds ahead of others.
     """
     found = get_collection(collection_id)
     large = min(_requested(request.query_params.get("limit")), found.max_limit) > LARGE_PAGE
-    return await to_thread.run_sync(
-        lambda: _geojson(query_features(engine, found, request), request),
-        limiter=_large_pages(request.app.state) if large else None)
+
+    def page() -> Response:
+        return _geojson(query_features(engine, found, request), request)
+
+    if not large:
+        return await to_thread.run_sync(page)
+    gate = _large_pages(request.app.state)
+    async with gate.client_turn(client_key(request.scope)):
+        return await to_thread.run_sync(page, limiter=gate.limiter)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", include_in_schema=False)
