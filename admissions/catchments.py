@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from admissions.problem import LEVEL_OF_GRADE, AdmissionProblem
 from gis_service.audit import audit
-from gis_service.errors import InputError, NotFoundError, Problem
+from gis_service.errors import InputError, InvalidValueError, NotFoundError, Problem
 
 #: Entry grade of each level that has catchments.
 GRADE_OF_LEVEL = {level: grade for grade, level in LEVEL_OF_GRADE.items() if grade != 10}
@@ -99,7 +99,7 @@ def load_catchments(conn: Connection, level: str) -> dict[str, frozenset[str]]:
 
 def _check_level(level: str) -> int:
     if level not in GRADE_OF_LEVEL:
-        raise ValueError(f"catchments exist for {' and '.join(GRADE_OF_LEVEL)}, not {level!r}")
+        raise InvalidValueError(f"catchments exist for {' and '.join(GRADE_OF_LEVEL)}, not {level!r}")
     return GRADE_OF_LEVEL[level]
 
 

@@ -24,6 +24,7 @@ from admissions.names import COSTS, MECHANISMS, CostKind, MechanismName
 from admissions.priority import Priorities, school_priorities
 from admissions.problem import AdmissionProblem
 from admissions.rank_rounds import penalised_rank_rule, rank_rounds
+from gis_service.errors import InvalidValueError
 
 __all__ = ["COSTS", "MECHANISMS", "REGISTRY", "CostKind", "DeferredAcceptance", "Mechanism",
            "MechanismName", "MinCost", "RankRounds", "mechanism_from", "mechanism_of_run"]
@@ -113,7 +114,7 @@ class MinCost:
 
     def __post_init__(self) -> None:
         if self.cost not in COSTS:
-            raise ValueError(f"cost must be one of {', '.join(COSTS)}, not {self.cost!r}")
+            raise InvalidValueError(f"cost must be one of {', '.join(COSTS)}, not {self.cost!r}")
 
     def parameters(self) -> dict[str, object]:
         """The settings recorded with a run: ``cost``."""
@@ -135,7 +136,7 @@ class MinCost:
         pair_cost = problem.distance_m if self.cost == "distance_m" else problem.time_s
         listed = problem.choices >= 0
         if np.any(listed & ~np.isfinite(pair_cost)):
-            raise ValueError(
+            raise InvalidValueError(
                 f"mincost needs {self.cost} for every listed school; "
                 "give home coordinates (lon, lat) for all applicants"
             )
@@ -161,13 +162,13 @@ def mechanism_from(name: str, **parameters: Any) -> Mechanism:
         take.
     """
     if name not in REGISTRY:
-        raise ValueError(f"mechanism must be one of {', '.join(MECHANISMS)}, not {name!r}")
+        raise InvalidValueError(f"mechanism must be one of {', '.join(MECHANISMS)}, not {name!r}")
     cls = REGISTRY[name]
     given = {key: value for key, value in parameters.items() if value is not None}
     takes = [f.name for f in fields(cls)]
     unknown = sorted(set(given) - set(takes))
     if unknown:
-        raise ValueError(f"the {name} mechanism takes no {', '.join(unknown)} parameter"
+        raise InvalidValueError(f"the {name} mechanism takes no {', '.join(unknown)} parameter"
                          f" (its parameters: {', '.join(takes) or 'none'})")
     return cls(**given)
 
@@ -176,5 +177,5 @@ def mechanism_of_run(name: str, parameters: Mapping[str, Any] | None = None) -> 
     """The mechanism of a stored run: its name and the ``parameters`` its provenance recorded
     (:meth:`DeferredAcceptance.parameters` and the others; other keys are ignored)."""
     if name not in REGISTRY:
-        raise ValueError(f"mechanism must be one of {', '.join(MECHANISMS)}, not {name!r}")
+        raise InvalidValueError(f"mechanism must be one of {', '.join(MECHANISMS)}, not {name!r}")
     return REGISTRY[name].from_parameters(parameters or {})

@@ -36,7 +36,7 @@ from basemaps.boundaries import REASONS as BOUNDARY_REASONS
 from basemaps.boundaries import in_vietnam
 from basemaps.road_layer import RoadLayer
 from basemaps.roads import ReadStats, run_lengths_m
-from gis_service.errors import InputError, Problem
+from gis_service.errors import InputError, InvalidValueError, Problem
 
 #: Vertices closer than this (metres) are one point: digitising noise at a junction.
 DEFAULT_TOLERANCE_M = 0.5
@@ -84,7 +84,7 @@ def read_road_lines(
     """
     path = Path(path)
     if not tolerance_m > 0:
-        raise ValueError("the noding tolerance must be a positive number of metres")
+        raise InvalidValueError("the noding tolerance must be a positive number of metres")
     frame = read_vector(path, crs)
     if frame.empty:
         raise InputError(Problem.of(str(path), None, None, REASONS["no_features"]))

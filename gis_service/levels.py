@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from gis_service.errors import InvalidValueError
+
 #: Every level a school may have (the ``schools.level`` column).
 LevelName = Literal["preschool", "primary", "lower_secondary", "upper_secondary"]
 #: The levels of general education, which have grades and entry grades.
@@ -77,7 +79,7 @@ def school_level(name: str) -> SchoolLevel:
     try:
         return LEVEL_BY_NAME[name]
     except KeyError:
-        raise ValueError(f"unknown level {name!r}; one of {', '.join(SCHOOL_LEVELS)}") from None
+        raise InvalidValueError(f"unknown level {name!r}; one of {', '.join(SCHOOL_LEVELS)}") from None
 
 
 def level_of_grade(grade: int) -> SchoolLevel:
@@ -91,7 +93,7 @@ def level_of_grade(grade: int) -> SchoolLevel:
     for level in LEVELS:
         if grade in level.grades:
             return level
-    raise ValueError(f"grade {grade} is not a grade of general education (1-12)")
+    raise InvalidValueError(f"grade {grade} is not a grade of general education (1-12)")
 
 
 def capacity_column(grade: int) -> str:
@@ -103,5 +105,5 @@ def capacity_column(grade: int) -> str:
         For a grade that admits no new pupils, so that no other text can reach SQL.
     """
     if grade not in ENTRY_GRADES:
-        raise ValueError(f"grade {grade} is not an entry grade; one of 1, 6, 10")
+        raise InvalidValueError(f"grade {grade} is not an entry grade; one of 1, 6, 10")
     return f"capacity_grade{grade}"

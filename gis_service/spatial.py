@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from shapely import Geometry
 from sqlalchemy.engine import Engine
 
-from gis_service.errors import NotFoundError
+from gis_service.errors import InvalidValueError, NotFoundError
 from gis_service.models import SCHOOL_LEVELS
 
 _SCHOOL_COLUMNS = (
@@ -22,7 +22,7 @@ def _level_filter(level: str | None) -> str:
     if level is None:
         return ""
     if level not in SCHOOL_LEVELS:
-        raise ValueError(f"unknown level {level!r}; one of {', '.join(SCHOOL_LEVELS)}")
+        raise InvalidValueError(f"unknown level {level!r}; one of {', '.join(SCHOOL_LEVELS)}")
     return " AND level = :level"
 
 

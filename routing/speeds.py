@@ -49,6 +49,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from gis_service.errors import InvalidValueError
+
 MODES = ("walk", "bicycle", "motorbike", "car")
 #: Points farther than this from every road of a mode are refused when snapped (metres).
 DEFAULT_MAX_OFFROAD_M = 500.0
@@ -182,4 +184,4 @@ def profile_for(mode: str | ModeProfile) -> ModeProfile:
     try:
         return DEFAULT_PROFILES[mode]
     except KeyError:
-        raise ValueError(f"unknown travel mode {mode!r}; choose one of {', '.join(MODES)}") from None
+        raise InvalidValueError(f"unknown travel mode {mode!r}; choose one of {', '.join(MODES)}") from None

@@ -231,10 +231,25 @@ def demo(
     serve(host=host, port=port)
 
 
+def is_user_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is the user's to fix, not a bug: edugis's own errors (bad input, an
+    unknown key, a refused state, a database that cannot be reached) and settings refused at
+    start (pydantic's ``ValidationError``: an ``EDUGIS_`` variable out of range, production
+    without a secret key). A bad option is typer's ``BadParameter``, which click reports
+    itself (usage and exit code 2) before it gets here."""
+    if isinstance(exc, EdugisError):
+        return True
+    pydantic_core = sys.modules.get("pydantic_core")  # loaded when the settings were read
+    return pydantic_core is not None and isinstance(exc, pydantic_core.ValidationError)
+
+
 def main() -> None:
-    """Console entry point: known errors print their message, not a traceback."""
+    """Console entry point: the user's errors print their message and exit with code 2; any
+    other exception, a plain ``ValueError`` included, is a bug and shows its traceback."""
     try:
         app()
-    except (EdugisError, ValueError) as exc:  # bad input, unknown keys, refused state
+    except Exception as exc:
+        if not is_user_error(exc):
+            raise
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

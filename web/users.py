@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gis_service.audit import audit as audit  # one audit function (re-exported here)
-from gis_service.errors import NotFoundError
+from gis_service.errors import InvalidValueError, NotFoundError
 from gis_service.models import ROLES
 
 #: Roles that sign in to the web app ("parent" accounts are not used by the web app yet).
@@ -112,7 +112,7 @@ def password_problem(password: str, username: str = "") -> str | None:
 def _check_password(password: str, username: str) -> None:
     problem = password_problem(password, username)
     if problem:
-        raise ValueError(problem)
+        raise InvalidValueError(problem)
 
 
 def create_user(engine: Engine, username: str, password: str, role: str) -> int:
@@ -131,19 +131,19 @@ def create_user(engine: Engine, username: str, password: str, role: str) -> int:
 
     Raises
     ------
-    ValueError
+    gis_service.errors.InvalidValueError
         On a bad name, a refused password, an unknown role or a name already taken.
     """
     if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise ValueError("username must be 1-64 characters without spaces")
+        raise InvalidValueError("username must be 1-64 characters without spaces")
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise InvalidValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     _check_password(password, username)
     with engine.begin() as conn:
         taken = conn.execute(sa.text("SELECT 1 FROM users WHERE username = :u"),
                              {"u": username}).first()
         if taken:
-            raise ValueError(f"user {username!r} already exists")
+            raise InvalidValueError(f"user {username!r} already exists")
         user_id: int = conn.execute(sa.text(
             "INSERT INTO users (username, password_hash, role) VALUES (:u, :h, :r) RETURNING id"),
             {"u": username, "h": hash_password(password), "r": role}).scalar_one()
