@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from admissions.allocation import Allocation
 from admissions.problem import AdmissionProblem
 
-#: Columns of a result file: the contract of DESIGN.md section 7, then English and the kind of
+#: Columns of a result file: the contract of ARCHITECTURE.md §8, then English and the kind of
 #: distance.
 RESULT_COLUMNS = [
     "applicant_id", "school_code", "choice_rank", "distance_m", "reason", "reason_en",

@@ -1,4 +1,4 @@
-"""Read school files (CSV contract of DESIGN.md section 7, or GeoJSON) with row-level checks."""
+"""Read school files (CSV contract of ARCHITECTURE.md §8, or GeoJSON) with row-level checks."""
 
 from __future__ import annotations
 

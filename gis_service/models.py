@@ -1,4 +1,4 @@
-"""The core tables (DESIGN.md section 4) as SQLAlchemy 2 / GeoAlchemy2 models.
+"""The core tables (ARCHITECTURE.md §7) as SQLAlchemy 2 / GeoAlchemy2 models.
 
 Geometries are stored in EPSG:4326. Natural keys are primary keys wherever one exists
 (school code, admin unit code), so imports upsert by them.

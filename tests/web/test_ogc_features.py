@@ -25,7 +25,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
 EPSG9210 = "http://www.opengis.net/def/crs/EPSG/0/9210"
 REF_LON, REF_LAT = 106.7009, 10.7769
-REF_E, REF_N = 603797.26, 1191942.30  # via EPSG:6960 (DESIGN.md section 3)
+REF_E, REF_N = 603797.26, 1191942.30  # via EPSG:6960 (ARCHITECTURE.md §6)
 REF_E_5194 = 603796.46  # what PROJ/PostGIS would give by default
 
 
