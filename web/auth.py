@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, Response
 
+from gis_service.accounts import User, session_user
 from gis_service.settings import get_settings
 from web.deps import app_engine
 from web.proxy import peer_address, trusted_proxy
@@ -40,7 +41,6 @@ from web.sessions import (
     secure_cookies,
     sign,
 )
-from web.users import User, session_user
 
 CSRF_COOKIE = "edugis_csrf"
 #: Methods that change state: the same-origin rule applies to them.

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 
+from gis_service.accounts import audit, authenticate, end_sessions
 from gis_service.directory import (
     SchoolFilters,
     cutoff_history,
@@ -31,7 +32,6 @@ from web.i18n import lang_of, translate
 from web.rate_limit import client_network
 from web.sessions import clear_session, new_session, set_session
 from web.templating import render
-from web.users import audit, authenticate, end_sessions
 
 __all__ = ["city_bounds", "render", "router"]
 

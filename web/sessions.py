@@ -30,8 +30,8 @@ from typing import Any
 from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gis_service.accounts import b64, unb64
 from gis_service.settings import get_settings
-from web.users import b64, unb64
 
 __all__ = ["SESSION_COOKIE", "SessionClaims", "SessionRenewalMiddleware", "b64", "clear_session",
            "new_session", "read_session", "same_text", "schedule_renewal", "secure_cookies",

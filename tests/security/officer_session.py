@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from gis_service.accounts import create_user
 from tests.conftest import database_env
 from tests.web.conftest import settle
 from tests.web.test_officer import PASSWORD, login
 from web.app import create_app
-from web.users import create_user
 
 
 @contextmanager

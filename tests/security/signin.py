@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from gis_service.accounts import create_user
 from tests.conftest import database_env
 from tests.web.conftest import settle
 from web import sessions
 from web.app import create_app
-from web.users import create_user
 
 PASSWORD = "Ngân hàng đề 2026"
 ROUND = "sec-2026-g1"

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gis_service import db
+from gis_service.accounts import create_user
 from gis_service.health import code_revisions
 from tests.conftest import database_env
 from tests.web.conftest import settle
@@ -27,7 +28,6 @@ from web.errors import RETRY_AFTER_S, database_fault
 from web.health import writable
 from web.i18n import translate
 from web.security import CSP
-from web.users import create_user
 
 PASSWORD = "officer password 1"
 HTML = {"accept": "text/html,application/xhtml+xml"}

@@ -21,12 +21,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from gis_service import settings
+from gis_service.accounts import create_user
 from tests.conftest import database_env
 from tests.web.conftest import settle
 from tests.web.test_officer import PASSWORD, csrf, login
 from web.app import create_app
 from web.security import CSP, HSTS
-from web.users import create_user
 
 #: A value for each path parameter of the app's GET routes (unknown ones answer 404: fine,
 #: what is checked is that HEAD reaches the route as GET does).

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+from gis_service.accounts import authenticate, create_user, password_problem, set_password
 from tests.conftest import database_env
 from web.cli import app as cli
-from web.users import authenticate, create_user, password_problem, set_password
 
 REFUSED = {
     "1234567890": "most used",

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+from gis_service.accounts import create_user
 from gis_service.settings import get_settings
 from tests.security.signin import (
     PASSWORD,
@@ -29,7 +30,6 @@ from tests.security.signin import (
 )
 from web import auth, sessions
 from web.cli import app as cli
-from web.users import create_user
 
 EXPORT = f"/officer/rounds/{ROUND}/applicants.csv"
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from gis_service.accounts import User, authenticate, create_user, hash_password, verify_password
 from gis_service.settings import get_settings
 from web import auth, sessions
-from web.users import User, authenticate, create_user, hash_password, verify_password
 
 PASSWORD = "correct horse battery"
 ROUND = "t-2026-g1"
