@@ -12,14 +12,7 @@ from starlette.datastructures import State
 from gis_service.changes import DataVersions
 from gis_service.db import Database
 
-if TYPE_CHECKING:  # the moved names below, typed for the modules still importing them here
-    from web.errors import RETRY_AFTER_S as RETRY_AFTER_S
-    from web.errors import ApiError as ApiError
-    from web.errors import BadRequestError as BadRequestError
-    from web.errors import NotFoundHTTPError as NotFoundHTTPError
-    from web.errors import database_fault as database_fault
-    from web.errors import database_fault_response as database_fault_response
-    from web.errors import error_response as error_response
+if TYPE_CHECKING:  # the moved name below, typed for web.app, which still imports it here
     from web.errors import install_error_handlers as install_error_handlers
 
 
@@ -44,12 +37,10 @@ def data_versions(state: State) -> DataVersions:
     return versions
 
 
-#: Names that moved to :mod:`web.errors`, still importable from here for the modules that
-#: have not switched yet (:mod:`web.officer`, :mod:`web.planner`, :mod:`web.app`,
-#: :mod:`web.finder`); imported on first use, as :mod:`web.errors` imports this module.
-_MOVED_TO_ERRORS = frozenset({"ApiError", "BadRequestError", "NotFoundHTTPError",
-                              "install_error_handlers", "error_response", "RETRY_AFTER_S",
-                              "database_fault", "database_fault_response"})
+#: Names that moved to :mod:`web.errors`, still importable from here for :mod:`web.app` until
+#: it imports them from there (this block goes then); imported on first use, as
+#: :mod:`web.errors` imports this module.
+_MOVED_TO_ERRORS = frozenset({"install_error_handlers"})
 
 
 def __getattr__(name: str) -> Any:
