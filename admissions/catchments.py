@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from admissions.problem import LEVEL_OF_GRADE, AdmissionProblem
 from gis_service.audit import audit
 from gis_service.errors import InputError, InvalidValueError, NotFoundError, Problem
+from gis_service.levels import capacity_column
 
 #: Entry grade of each level that has catchments.
 GRADE_OF_LEVEL = {level: grade for grade, level in LEVEL_OF_GRADE.items() if grade != 10}
@@ -117,7 +118,7 @@ def derive_catchments(engine: Engine, level: str, mode: str = "motorbike",
             "SELECT s.code, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, w.code AS ward"
             " FROM schools s LEFT JOIN LATERAL (SELECT code FROM admin_units WHERE level = 'ward'"
             " AND valid_to IS NULL AND ST_Intersects(geom, s.geom) ORDER BY code LIMIT 1) w ON true"
-            f" WHERE s.level = :level AND s.ownership = 'public' AND s.capacity_grade{grade} > 0"
+            f" WHERE s.level = :level AND s.ownership = 'public' AND s.{capacity_column(grade)} > 0"
             " ORDER BY s.code"), {"level": level}).all(), columns=["code", "lon", "lat", "ward"])
         wards = pd.DataFrame(conn.execute(sa.text(
             "SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code, ST_PointOnSurface(geom) AS p"

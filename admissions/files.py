@@ -23,8 +23,10 @@ from numpy.typing import NDArray
 
 from admissions.distance import DistanceSource
 from admissions.problem import LEVEL_OF_GRADE, TIERS, AdmissionProblem
+from gis_service import levels
 from gis_service.csv_cells import long_cells
 from gis_service.errors import InputError, Problem
+from gis_service.levels import ALL_LEVELS
 
 SCHOOL_COLUMNS = ("code", "name", "level", "ownership", "lon", "lat")
 SCHOOL_OPTIONAL = (
@@ -41,8 +43,7 @@ _CHOICE = re.compile(r"^choice(\d+)$")
 #: Longest applicant id (the ``applicants.applicant_id`` column).
 MAX_APPLICANT_ID_CHARS = 32
 #: Level names in the Vietnamese reasons (the English ones use the codes).
-_LEVEL_VI = {"preschool": "mầm non", "primary": "tiểu học", "lower_secondary": "THCS",
-             "upper_secondary": "THPT"}
+_LEVEL_VI: dict[str, str] = {level.name: level.in_sentence_vi for level in ALL_LEVELS}
 
 #: Why a file is refused, as (Vietnamese, English) ``str.format`` templates by key.
 REASONS: dict[str, tuple[str, str]] = {
@@ -346,7 +347,7 @@ def _check_choices(
     problems: list[Problem] = []
     columns = _choice_columns(frame)
     level = LEVEL_OF_GRADE[grade]
-    capacity_column = f"capacity_grade{grade}"
+    capacity_column = levels.capacity_column(grade)
     school_level = dict(zip(schools["code"], schools["level"], strict=True))
     has_capacity = dict(
         zip(schools["code"], schools[capacity_column].notna().to_numpy(), strict=True)
@@ -482,7 +483,7 @@ def build_problem(
         applicant_ids=applicants["applicant_id"].to_numpy(dtype=str),
         school_codes=admitting["code"].to_numpy(dtype=str),
         school_names=admitting["name"].to_numpy(dtype=str),
-        capacity=admitting[f"capacity_grade{grade}"].to_numpy(dtype=np.int64),
+        capacity=admitting[levels.capacity_column(grade)].to_numpy(dtype=np.int64),
         choices=choices,
         distance_m=distance_m,
         time_s=time_s,
@@ -496,7 +497,7 @@ def build_problem(
 
 def admitting_schools(schools: pd.DataFrame, grade: int, label: str = "schools") -> pd.DataFrame:
     """Schools of the grade's level with a ``capacity_grade{grade}``, in file order."""
-    column = f"capacity_grade{grade}"
+    column = levels.capacity_column(grade)
     chosen = schools[(schools["level"] == LEVEL_OF_GRADE[grade]) & schools[column].notna()]
     if chosen.empty:
         raise InputError(

@@ -19,6 +19,7 @@ from admissions.problem import LEVEL_OF_GRADE
 from admissions.rounds import RoundStateError, get_round
 from gis_service.audit import audit
 from gis_service.errors import InputError, Problem
+from gis_service.levels import capacity_column
 
 COLUMNS = ("school_code", "capacity")
 #: More places than any school has (a typo guard, and inside PostgreSQL's integer).
@@ -100,7 +101,7 @@ def apply_capacities(conn: Connection, round_id: str, grade: int,
         {"r": round_id}).all())
     if not rows:
         return schools
-    column = f"capacity_grade{grade}"
+    column = capacity_column(grade)
     out = schools.copy()
     own = out["code"].map(rows)
     out[column] = pd.array(own.where(own.notna(), out[column]), dtype="Int64")

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 
 from basemaps.in_use import basemap_in_use
 from basemaps.road_layer import RoadLayer
-from gis_service.errors import InvalidValueError, NotFoundError
-from gis_service.models import SCHOOL_LEVELS
+from gis_service.errors import NotFoundError
+from gis_service.levels import school_level
 
 
 def basemap_names(engine: Engine) -> list[str]:
@@ -63,8 +63,8 @@ def load_road_layer(engine: Engine, basemap: str | None = None) -> RoadLayer:
 
 def load_schools(engine: Engine, level: str | None = None) -> pd.DataFrame:
     """Schools as the school CSV contract (``code,name,level,ownership,lon,lat,...``)."""
-    if level is not None and level not in SCHOOL_LEVELS:
-        raise InvalidValueError(f"unknown level {level!r}; one of {', '.join(SCHOOL_LEVELS)}")
+    if level is not None:
+        school_level(level)  # an unknown level is refused, naming the known ones
     with engine.connect() as conn:
         result = conn.execute(sa.text(
             "SELECT code, name, level, ownership, ST_X(geom) AS lon, ST_Y(geom) AS lat,"

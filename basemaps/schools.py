@@ -10,7 +10,8 @@ import pandas as pd
 from basemaps._frames import parse_float, parse_int, read_csv, read_vector
 from gis_service.crs import parse_crs, to_storage
 from gis_service.errors import InputError, Problem
-from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
+from gis_service.levels import SCHOOL_LEVELS
+from gis_service.models import OWNERSHIPS
 
 REQUIRED = ("code", "name", "level", "ownership")
 OPTIONAL_TEXT = ("district_code", "ward_code", "address")

@@ -15,11 +15,10 @@ from sqlalchemy.engine import Engine
 
 from gis_service.changes import last_changed
 from gis_service.errors import NotFoundError
-from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
+from gis_service.levels import LEVEL_BY_NAME, SCHOOL_LEVELS
+from gis_service.models import OWNERSHIPS
 from gis_service.text_search import fold, matches
 
-ENTRY_CAPACITY = {"primary": "capacity_grade1", "lower_secondary": "capacity_grade6",
-                  "upper_secondary": "capacity_grade10"}
 #: Longest search text and district code a filter accepts.
 MAX_QUERY_LENGTH, MAX_DISTRICT_LENGTH = 100, 16
 
@@ -62,8 +61,8 @@ def list_schools(engine: Engine, filters: SchoolFilters) -> list[dict[str, Any]]
             " LEFT JOIN admin_units d ON d.code = s.district_code"
             f" WHERE {' AND '.join(clauses)} ORDER BY s.name, s.code"), params)]
     for row in rows:
-        entry_column = ENTRY_CAPACITY.get(row["level"])
-        row["entry_capacity"] = row[entry_column] if entry_column else None
+        level = LEVEL_BY_NAME.get(row["level"])
+        row["entry_capacity"] = row[level.capacity_column] if level and level.grades else None
     rows.sort(key=lambda r: (natural_key(r["name"]), r["code"]))
     return [r for r in rows if matches(filters.q, r["name"])] if filters.q else rows
 

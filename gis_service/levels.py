@@ -27,7 +27,7 @@ class SchoolLevel:
     name: LevelName
     label_vi: str
     label_en: str
-    #: The short Vietnamese name used on lists and maps (TH, THCS, THPT, MN).
+    #: The Vietnamese name used on lists, filters and maps (Tiểu học, THCS, THPT, Mầm non).
     short_vi: str
     grades: tuple[int, ...]
     entry_age: int
@@ -46,15 +46,20 @@ class SchoolLevel:
         return self.grades[0]
 
     @property
+    def in_sentence_vi(self) -> str:
+        """The Vietnamese name inside a sentence: acronyms as written, other names in lower case."""
+        return self.short_vi if self.short_vi.isupper() else self.short_vi.lower()
+
+    @property
     def capacity_column(self) -> str:
         """The ``schools`` column holding the level's entry-grade places."""
         return capacity_column(self.entry_grade)
 
 
-PRESCHOOL = SchoolLevel("preschool", "Mầm non", "Preschool", "MN", (), 3)
+PRESCHOOL = SchoolLevel("preschool", "Mầm non", "Preschool", "Mầm non", (), 3)
 #: The levels of general education, youngest first.
 LEVELS: tuple[SchoolLevel, ...] = (
-    SchoolLevel("primary", "Tiểu học", "Primary", "TH", (1, 2, 3, 4, 5), 6),
+    SchoolLevel("primary", "Tiểu học", "Primary", "Tiểu học", (1, 2, 3, 4, 5), 6),
     SchoolLevel("lower_secondary", "Trung học cơ sở", "Lower secondary", "THCS", (6, 7, 8, 9), 11),
     SchoolLevel("upper_secondary", "Trung học phổ thông", "Upper secondary", "THPT",
                 (10, 11, 12), 15),
@@ -73,7 +78,7 @@ def school_level(name: str) -> SchoolLevel:
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         For any other name, listing the known ones.
     """
     try:
@@ -87,7 +92,7 @@ def level_of_grade(grade: int) -> SchoolLevel:
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         For a grade outside general education (1-12).
     """
     for level in LEVELS:
@@ -101,7 +106,7 @@ def capacity_column(grade: int) -> str:
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         For a grade that admits no new pupils, so that no other text can reach SQL.
     """
     if grade not in ENTRY_GRADES:

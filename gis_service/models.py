@@ -29,7 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHOOL_LEVELS = ("preschool", "primary", "lower_secondary", "upper_secondary")
+from gis_service.levels import SCHOOL_LEVELS
+
 OWNERSHIPS = ("public", "private")
 ADMIN_LEVELS = ("city", "district", "ward")
 ROLES = ("parent", "officer", "planner", "admin")

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from shapely import Geometry
 from sqlalchemy.engine import Engine
 
-from gis_service.errors import InvalidValueError, NotFoundError
-from gis_service.models import SCHOOL_LEVELS
+from gis_service.errors import NotFoundError
+from gis_service.levels import school_level
 
 _SCHOOL_COLUMNS = (
     "code, name, level, ownership, address, district_code, ward_code, capacity_grade1,"
@@ -21,8 +21,7 @@ _SCHOOL_COLUMNS = (
 def _level_filter(level: str | None) -> str:
     if level is None:
         return ""
-    if level not in SCHOOL_LEVELS:
-        raise InvalidValueError(f"unknown level {level!r}; one of {', '.join(SCHOOL_LEVELS)}")
+    school_level(level)  # an unknown level is refused, naming the known ones
     return " AND level = :level"
 
 

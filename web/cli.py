@@ -153,7 +153,7 @@ def warm_up(app: FastAPI) -> None:
     """Run by the app's lifespan before the worker accepts: the engine made (the database
     up and migrated, or the worker fails to start) and the finder's searches of
     :data:`WARM_MODES` prepared."""
-    from gis_service.models import SCHOOL_LEVELS
+    from gis_service.levels import SCHOOL_LEVELS
     from web.deps import database
 
     engine = database(app.state).engine()

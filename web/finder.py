@@ -24,7 +24,7 @@ from basemaps.road_layer import RoadLayer
 from gis_service.changes import DataVersions
 from gis_service.directory import place_names, school_points
 from gis_service.errors import InputError
-from gis_service.models import SCHOOL_LEVELS
+from gis_service.levels import SCHOOL_LEVELS
 from gis_service.spatial import nearest_schools_crow
 from gis_service.text_search import fold, matches
 from web.errors import ApiError, BadRequestError

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from gis_service.levels import ALL_LEVELS
 from gis_service.text_search import fold, matches
 
 __all__ = ["LANGUAGES", "LANG_COOKIE", "TEXTS", "fold", "lang_of", "matches", "translate"]
@@ -30,10 +31,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "filter_name": ("Tên trường (có hoặc không dấu)", "School name (with or without diacritics)"),
     "filter_apply": ("Lọc", "Filter"),
     "all": ("Tất cả", "All"),
-    "preschool": ("Mầm non", "Preschool"),
-    "primary": ("Tiểu học", "Primary"),
-    "lower_secondary": ("THCS", "Lower secondary"),
-    "upper_secondary": ("THPT", "Upper secondary"),
+    **{level.name: (level.short_vi, level.label_en) for level in ALL_LEVELS},
     "public": ("Công lập", "Public"),
     "private": ("Tư thục", "Private"),
     "schools_found": ("trường", "schools"),

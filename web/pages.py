@@ -21,8 +21,9 @@ from gis_service.directory import (
     school_detail,
     school_extent,
 )
+from gis_service.levels import SCHOOL_LEVELS
 from gis_service.login_throttle import claim_attempt, record_success
-from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
+from gis_service.models import OWNERSHIPS
 from gis_service.settings import get_settings
 from web.auth import OptionalUser, check_csrf, rotate_csrf
 from web.charts import line_chart

@@ -24,7 +24,8 @@ from gis_service.directory import (
     list_schools,
     school_detail,
 )
-from gis_service.models import OWNERSHIPS, SCHOOL_LEVELS
+from gis_service.levels import SCHOOL_LEVELS
+from gis_service.models import OWNERSHIPS
 from gis_service.spatial import school_counts
 from web.api_docs import (
     NO_ROAD_NETWORK,
