@@ -43,7 +43,7 @@ class ImportReport:
         return text
 
 
-def _ewkb(geoms: Sequence[Any] | np.ndarray) -> np.ndarray:
+def ewkb(geoms: Sequence[Any] | np.ndarray) -> np.ndarray:
     """Hex EWKB with SRID 4326, the fastest text form PostGIS parses in COPY."""
     with_srid = shapely.set_srid(np.asarray(geoms, dtype=object), 4326)
     return np.asarray(shapely.to_wkb(with_srid, hex=True, include_srid=True))
@@ -108,7 +108,7 @@ def store_roads(engine: Engine, layer: RoadLayer, name: str, progress: bool = Fa
                 {"n": name, "v": layer.version, "s": layer.source, "nc": layer.node_count,
                  "ec": layer.edge_count})
             nodes = layer.nodes
-            node_geoms = _ewkb(shapely.points(nodes["lon"].to_numpy(), nodes["lat"].to_numpy()))
+            node_geoms = ewkb(shapely.points(nodes["lon"].to_numpy(), nodes["lat"].to_numpy()))
             copy_rows(conn, "road_nodes", ["basemap", "node_id", "geom"],
                       zip([name] * len(nodes), nodes["node_id"].tolist(), node_geoms, strict=True),
                       total=len(nodes), progress="road nodes" if progress else None)
@@ -122,7 +122,7 @@ def store_roads(engine: Engine, layer: RoadLayer, name: str, progress: bool = Fa
                     edges["v"].tolist(), edges["osm_id"].tolist(), edges["highway"].tolist(),
                     edges["oneway"].tolist(), maxspeed, edges["access"].tolist(),
                     edges["name"].tolist(), edges["length_m"].tolist(),
-                    _ewkb(edges["geometry"].to_numpy()), strict=True),
+                    ewkb(edges["geometry"].to_numpy()), strict=True),
                 total=len(edges), progress="road edges" if progress else None,
             )
         claim_if_none(conn, name, actor)
@@ -164,7 +164,7 @@ def store_boundaries(
         parents = [parents[i] for i in keep]
         copy_rows(conn, "staging_units", ["code", "name", "level", "parent_code", "source", "geom"],
                   zip(units["code"], units["name"], units["level"], parents,
-                      [source] * len(units), _ewkb(units.geometry.to_numpy()), strict=True))
+                      [source] * len(units), ewkb(units.geometry.to_numpy()), strict=True))
         inserted, updated = conn.execute(sa.text(
             "WITH upserted AS ("
             " INSERT INTO admin_units (code, name, level, parent_code, source, geom)"
@@ -212,7 +212,7 @@ def store_schools(
         columns = ["code", "name", "level", "ownership", "address", "district_code", "ward_code",
                    "capacity_grade1", "capacity_grade6", "capacity_grade10", "programmes", "source",
                    "geom", "row_number"]
-        geoms = _ewkb(shapely.points(schools["lon"].to_numpy(float), schools["lat"].to_numpy(float)))
+        geoms = ewkb(shapely.points(schools["lon"].to_numpy(float), schools["lat"].to_numpy(float)))
 
         def nullable(values: pd.Series) -> list[Any]:
             return [None if pd.isna(v) else v for v in values]
