@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from basemaps._frames import parse_float, parse_int, read_csv, read_vector
 from gis_service.crs import parse_crs, to_storage
@@ -77,6 +78,15 @@ def read_schools(path: str | Path, crs: str | None = None) -> tuple[pd.DataFrame
     return _check_rows(path, table, source_crs)
 
 
+#: A refusal found in one row: (field, key of :data:`REASONS`, values of its templates).
+Finding = tuple[str, str, dict[str, object]]
+#: Columns whose value must be one of a vocabulary, with the reason of a value outside it.
+CHOICES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("level", SCHOOL_LEVELS, "unknown_level"),
+    ("ownership", OWNERSHIPS, "unknown_ownership"),
+)
+
+
 def _check_rows(
     path: Path, table: pd.DataFrame, source_crs: str | None
 ) -> tuple[pd.DataFrame, list[Problem]]:
@@ -85,57 +95,77 @@ def _check_rows(
     first_row: dict[str, int] = {}
     crs = parse_crs(source_crs)
     for row_number, row in enumerate(table.to_dict("records"), start=1):
-        row_problems: list[Problem] = []
-
-        def bad(field: str, key: str, row_number: int = row_number,
-                found: list[Problem] = row_problems, **values: object) -> None:
-            found.append(Problem.of(str(path), row_number, field, REASONS[key], **values))
-
         code = row["code"].strip()
-        if not code:
-            bad("code", "missing_code")
-        elif code in first_row:
-            bad("code", "duplicate_code", code=code, first=first_row[code])
-        else:
+        findings = _text_findings(row, code, first_row)
+        if code and code not in first_row:
             first_row[code] = row_number
-        for column, limit in MAX_CHARS.items():
-            text = (row.get(column) or "").strip()
-            if len(text) > limit:
-                bad(column, "too_long", length=len(text), limit=limit)
-        if not row["name"].strip():
-            bad("name", "missing_name")
-        if row["level"].strip() not in SCHOOL_LEVELS:
-            bad("level", "unknown_level", value=row["level"], allowed=", ".join(SCHOOL_LEVELS))
-        if row["ownership"].strip() not in OWNERSHIPS:
-            bad("ownership", "unknown_ownership", value=row["ownership"])
-        x, y = parse_float(row["lon"]), parse_float(row["lat"])
-        if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
-            bad("lon" if x is None else "lat", "bad_coordinates", lon=row["lon"], lat=row["lat"])
-            lon = lat = float("nan")
-        else:
-            lon_a, lat_a = to_storage(x, y, crs)
-            lon, lat = float(lon_a), float(lat_a)
-            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                bad("lon", "coordinates_range", lon=row["lon"], lat=row["lat"])
-        capacities: dict[str, int | None] = {}
-        for column in CAPACITIES:
-            raw = row.get(column, "")
-            value = parse_int(raw) if raw is not None else None
-            if raw and raw.strip() and value is None:
-                bad(column, "not_whole", value=raw)
-            elif value is not None and value < 0:
-                bad(column, "negative_capacity", value=value)
-            capacities[column] = value
-        if row_problems:
-            problems.extend(row_problems)
+        lon, lat, position_findings = _position(row, crs)
+        capacities, capacity_findings = _capacities(row)
+        findings += position_findings + capacity_findings
+        if findings:
+            problems.extend(Problem.of(str(path), row_number, field, REASONS[key], **values)
+                            for field, key, values in findings)
             continue
-        records.append({
-            "code": code, "name": row["name"].strip(), "level": row["level"].strip(),
-            "ownership": row["ownership"].strip(), "lon": lon, "lat": lat,
-            **{c: (row.get(c) or "").strip() or None for c in OPTIONAL_TEXT},
-            **capacities, "row": row_number,
-            "programmes": [p.strip() for p in (row.get("programmes") or "").split(PROGRAMME_SEPARATOR)
-                           if p.strip()],
-        })
+        records.append(_record(row, code, lon, lat, capacities, row_number))
     frame = pd.DataFrame(records, columns=[*SCHOOL_COLUMNS, "row"])
     return frame, problems
+
+
+def _text_findings(row: dict[str, str], code: str, first_row: dict[str, int]) -> list[Finding]:
+    """Check the code (present, not seen before), the coded columns' lengths and the choices."""
+    findings: list[Finding] = []
+    if not code:
+        findings.append(("code", "missing_code", {}))
+    elif code in first_row:
+        findings.append(("code", "duplicate_code", {"code": code, "first": first_row[code]}))
+    for column, limit in MAX_CHARS.items():
+        text = (row.get(column) or "").strip()
+        if len(text) > limit:
+            findings.append((column, "too_long", {"length": len(text), "limit": limit}))
+    if not row["name"].strip():
+        findings.append(("name", "missing_name", {}))
+    for column, allowed, key in CHOICES:
+        if row[column].strip() not in allowed:
+            findings.append((column, key, {"value": row[column], "allowed": ", ".join(allowed)}))
+    return findings
+
+
+def _position(row: dict[str, str], crs: CRS) -> tuple[float, float, list[Finding]]:
+    """Return the row's lon/lat in EPSG:4326 (NaN when unreadable) and what is wrong with them."""
+    x, y = parse_float(row["lon"]), parse_float(row["lat"])
+    raw: dict[str, object] = {"lon": row["lon"], "lat": row["lat"]}
+    if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
+        return float("nan"), float("nan"), [("lon" if x is None else "lat", "bad_coordinates", raw)]
+    lon_a, lat_a = to_storage(x, y, crs)
+    lon, lat = float(lon_a), float(lat_a)
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return lon, lat, [("lon", "coordinates_range", raw)]
+    return lon, lat, []
+
+
+def _capacities(row: dict[str, str]) -> tuple[dict[str, int | None], list[Finding]]:
+    """Return the row's capacities (``None`` when blank) and the cells that are not one."""
+    capacities: dict[str, int | None] = {}
+    findings: list[Finding] = []
+    for column in CAPACITIES:
+        raw = row.get(column, "")
+        value = parse_int(raw) if raw is not None else None
+        if raw and raw.strip() and value is None:
+            findings.append((column, "not_whole", {"value": raw}))
+        elif value is not None and value < 0:
+            findings.append((column, "negative_capacity", {"value": value}))
+        capacities[column] = value
+    return capacities, findings
+
+
+def _record(row: dict[str, str], code: str, lon: float, lat: float,
+            capacities: dict[str, int | None], row_number: int) -> dict[str, object]:
+    """Return the clean record of an accepted row (the columns of :data:`SCHOOL_COLUMNS`)."""
+    return {
+        "code": code, "name": row["name"].strip(), "level": row["level"].strip(),
+        "ownership": row["ownership"].strip(), "lon": lon, "lat": lat,
+        **{c: (row.get(c) or "").strip() or None for c in OPTIONAL_TEXT},
+        **capacities, "row": row_number,
+        "programmes": [p.strip() for p in (row.get("programmes") or "").split(PROGRAMME_SEPARATOR)
+                       if p.strip()],
+    }
