@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -75,58 +76,75 @@ def read_boundaries(
     level = level or detect_level(frame)
     spec = _FIELDS[level] if level in _FIELDS else _FIELDS["generic"]
     code_col, name_col, parent_col = (_pick(frame, options) for options in spec)
-    problems: list[Problem] = []
     if code_col is None:
         raise InputError(Problem.of(str(path), None, "code", REASONS["no_code_column"],
                                     columns=", ".join(spec[0])))
+    columns = (code_col, name_col, parent_col)
+    problems: list[Problem] = []
     rows: list[dict[str, object]] = []
     seen: dict[str, int] = {}
     for index, feature in enumerate(frame.itertuples(index=False), start=1):
-        record = feature._asdict()
-        code = str(record.get(code_col) or "").strip()
-        row_level = str(record.get("level") or level or "").strip()
-        geom = record.get("geometry")
-        if not code:
-            problems.append(Problem.of(str(path), index, code_col, REASONS["missing_code"]))
-            continue
-        if len(code) > MAX_CODE_CHARS:
-            problems.append(Problem.of(str(path), index, code_col, REASONS["code_too_long"],
-                                       length=len(code), limit=MAX_CODE_CHARS))
-            continue
-        if code in seen:
-            problems.append(Problem.of(str(path), index, code_col, REASONS["duplicate_code"],
-                                       code=code, first=seen[code]))
-            continue
-        seen[code] = index
-        if row_level not in ("district", "ward"):
-            problems.append(Problem.of(str(path), index, "level", REASONS["unknown_level"],
-                                       value=row_level))
-            continue
-        multipolygon = _as_multipolygon(geom)
-        if multipolygon is None:
-            problems.append(Problem.of(str(path), index, "geometry", REASONS["not_a_polygon"]))
-            continue
-        lon, lat = multipolygon.representative_point().coords[0]
-        if not in_vietnam(lon, lat):
-            problems.append(Problem.of(str(path), index, "geometry", REASONS["outside_vietnam"],
-                                       lon=lon, lat=lat))
-            continue
-        parent = str(record.get(parent_col) or "").strip() if parent_col else ""
-        if len(parent) > MAX_CODE_CHARS:
-            problems.append(Problem.of(str(path), index, parent_col, REASONS["code_too_long"],
-                                       length=len(parent), limit=MAX_CODE_CHARS))
-            continue
-        rows.append({
-            "code": code,
-            "name": str(record.get(name_col) or code) if name_col else code,
-            "level": row_level,
-            "parent_code": parent if row_level == "ward" and parent else None,
-            "geometry": multipolygon,
-        })
+        unit = _unit(feature._asdict(), index, level, columns, seen)
+        if isinstance(unit, dict):
+            rows.append(unit)
+        else:
+            field, key, values = unit
+            problems.append(Problem.of(str(path), index, field, REASONS[key], **values))
     result = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else \
         gpd.GeoDataFrame(columns=["code", "name", "level", "parent_code", "geometry"],
                          geometry="geometry", crs="EPSG:4326")
     return result, problems
+
+
+#: A refusal of one feature: (field, key of :data:`REASONS`, values of its templates).
+Finding = tuple[str | None, str, dict[str, object]]
+
+
+def _unit(
+    record: dict[str, Any], index: int, level: str | None,
+    columns: tuple[str, str | None, str | None], seen: dict[str, int],
+) -> dict[str, object] | Finding:
+    """Return feature ``index`` as a clean row, or the first thing wrong with it.
+
+    ``columns`` are the code, name and parent-code columns; a code that passes its own checks
+    enters ``seen`` (code to feature number), so a later feature with it is a duplicate.
+    """
+    code_col, name_col, parent_col = columns
+    code = str(record.get(code_col) or "").strip()
+    row_level = str(record.get("level") or level or "").strip()
+    finding = _code_finding(code, code_col, seen)
+    if finding is not None:
+        return finding
+    seen[code] = index
+    if row_level not in ("district", "ward"):
+        return "level", "unknown_level", {"value": row_level}
+    multipolygon = _as_multipolygon(record.get("geometry"))
+    if multipolygon is None:
+        return "geometry", "not_a_polygon", {}
+    lon, lat = multipolygon.representative_point().coords[0]
+    if not in_vietnam(lon, lat):
+        return "geometry", "outside_vietnam", {"lon": lon, "lat": lat}
+    parent = str(record.get(parent_col) or "").strip() if parent_col else ""
+    if len(parent) > MAX_CODE_CHARS:
+        return parent_col, "code_too_long", {"length": len(parent), "limit": MAX_CODE_CHARS}
+    return {
+        "code": code,
+        "name": str(record.get(name_col) or code) if name_col else code,
+        "level": row_level,
+        "parent_code": parent if row_level == "ward" and parent else None,
+        "geometry": multipolygon,
+    }
+
+
+def _code_finding(code: str, code_col: str, seen: dict[str, int]) -> Finding | None:
+    """Return what is wrong with a unit's code (missing, too long, seen before), if anything."""
+    if not code:
+        return code_col, "missing_code", {}
+    if len(code) > MAX_CODE_CHARS:
+        return code_col, "code_too_long", {"length": len(code), "limit": MAX_CODE_CHARS}
+    if code in seen:
+        return code_col, "duplicate_code", {"code": code, "first": seen[code]}
+    return None
 
 
 def _as_multipolygon(geom: object) -> MultiPolygon | None:
