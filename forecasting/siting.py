@@ -58,6 +58,7 @@ class SitingProblem:
     candidate_ids: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        """Check the shapes and values, and label rows and columns by position if unlabelled."""
         n_demand, n_candidates = self.time_s.shape
         if self.weights.shape != (n_demand,) or self.existing_time_s.shape != (n_demand,):
             raise ValueError("weights and existing_time_s must have one value per demand point")
@@ -333,8 +334,11 @@ class PMedian:
 
     @classmethod
     def from_options(cls, p: int, threshold_s: float) -> PMedian:
-        """The model from the options every siting run has; the threshold only reports
-        coverage (:func:`siting_summary`), the p-median does not use it."""
+        """Build the model from the options every siting run has.
+
+        The threshold only reports coverage (:func:`siting_summary`); the p-median does not
+        use it.
+        """
         return cls(p)
 
     def objective(self, problem: SitingProblem, sites: IntArray) -> float:
@@ -342,17 +346,24 @@ class PMedian:
         return p_median_cost(problem, sites)
 
     def at_least_as_good(self, value: float, other: float) -> bool:
-        """True when objective ``value`` is as good as ``other`` or better."""
+        """Return whether objective ``value`` is as good as ``other`` or better."""
         return value <= other
 
-    def _strictly_better(self, value: float, other: float) -> bool:
+    def strictly_better(self, value: float, other: float) -> bool:
+        """Return whether objective ``value`` beats ``other`` by more than rounding."""
         return value < other - 1e-9
 
-    def _local_search(self, problem: SitingProblem) -> tuple[IntArray, Search]:
+    def local_search(self, problem: SitingProblem) -> tuple[IntArray, Search]:
+        """Return the greedy start and the swap search :func:`solve_heuristic` runs from it."""
         return _greedy_p_median(problem, self.p), lambda start: _swap_p_median(problem, start)
 
-    def _exact(self, problem: SitingProblem, time_limit_s: float,
-               backend: str) -> tuple[IntArray, float, float | None, bool, str]:
+    def exact_solution(self, problem: SitingProblem, time_limit_s: float,
+                       backend: str) -> tuple[IntArray, float, float | None, bool, str]:
+        """Solve exactly for :func:`solve_exact`: sites, objective, bound, optimality, method.
+
+        A Lagrangian bound that meets the heuristic's objective proves it optimal without a
+        MILP; otherwise the MILP is built on the candidates the relaxation keeps.
+        """
         from forecasting._lagrangian import p_median_lagrangian
         from forecasting._milp import solve_p_median_milp
 
@@ -396,7 +407,7 @@ class MaxCoverage:
 
     @classmethod
     def from_options(cls, p: int, threshold_s: float) -> MaxCoverage:
-        """The model from the options every siting run has."""
+        """Build the model from the options every siting run has."""
         return cls(p, threshold_s)
 
     def objective(self, problem: SitingProblem, sites: IntArray) -> float:
@@ -404,19 +415,22 @@ class MaxCoverage:
         return covered_demand(problem, sites, self.threshold_s)
 
     def at_least_as_good(self, value: float, other: float) -> bool:
-        """True when objective ``value`` is as good as ``other`` or better."""
+        """Return whether objective ``value`` is as good as ``other`` or better."""
         return value >= other
 
-    def _strictly_better(self, value: float, other: float) -> bool:
+    def strictly_better(self, value: float, other: float) -> bool:
+        """Return whether objective ``value`` beats ``other`` by more than rounding."""
         return value > other + 1e-9
 
-    def _local_search(self, problem: SitingProblem) -> tuple[IntArray, Search]:
+    def local_search(self, problem: SitingProblem) -> tuple[IntArray, Search]:
+        """Return the greedy start and the swap search :func:`solve_heuristic` runs from it."""
         cover = _coverage_matrix(problem, self.threshold_s)
         start = _greedy_coverage(problem, cover, self.p, self.threshold_s)
         return start, lambda sites: _swap_coverage(problem, cover, self.threshold_s, sites)
 
-    def _exact(self, problem: SitingProblem, time_limit_s: float,
-               backend: str) -> tuple[IntArray, float, float | None, bool, str]:
+    def exact_solution(self, problem: SitingProblem, time_limit_s: float,
+                       backend: str) -> tuple[IntArray, float, float | None, bool, str]:
+        """Solve exactly for :func:`solve_exact`: sites, objective, bound, optimality, method."""
         from forecasting._milp import solve_coverage_milp
 
         sites, _, bound, optimal = solve_coverage_milp(
@@ -435,7 +449,7 @@ MODELS: dict[str, type[PMedian] | type[MaxCoverage]] = {
 
 
 def siting_model(name: str, p: int, threshold_s: float) -> SitingModel:
-    """The model called ``name`` with ``p`` new sites and the run's coverage threshold.
+    """Return the model called ``name`` with ``p`` new sites and the run's coverage threshold.
 
     Raises
     ------
@@ -471,12 +485,12 @@ def solve_heuristic(
     rng = np.random.default_rng(seed)
     if random_starts is None:
         random_starts = model.random_starts
-    greedy, search = model._local_search(problem)
+    greedy, search = model.local_search(problem)
     best_sites, best_value = search(greedy)
     for _ in range(random_starts):
         start = rng.choice(problem.n_candidates, size=model.p, replace=False).astype(np.int64)
         sites, value = search(start)
-        if model._strictly_better(value, best_value):
+        if model.strictly_better(value, best_value):
             best_sites, best_value = sites, value
     return SitingResult(
         model=model.name,
@@ -513,7 +527,7 @@ def solve_exact(
     """
     _check_p(problem, model.p)
     started = time.perf_counter()
-    sites, objective, bound, optimal, certificate = model._exact(problem, time_limit_s, backend)
+    sites, objective, bound, optimal, certificate = model.exact_solution(problem, time_limit_s, backend)
     return SitingResult(
         model=model.name,
         method=certificate,
@@ -526,8 +540,10 @@ def solve_exact(
 
 
 def best_of(model: SitingModel, exact: SitingResult, heuristic: SitingResult) -> SitingResult:
-    """The exact solver's answer unless the heuristic found a strictly better one (the exact
-    one stopped at its time limit)."""
+    """Return the exact solver's answer unless the heuristic found a strictly better one.
+
+    The heuristic can only be better when the exact solver stopped at its time limit.
+    """
     return exact if model.at_least_as_good(exact.objective, heuristic.objective) else heuristic
 
 
