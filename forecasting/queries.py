@@ -1,5 +1,7 @@
-"""What planning reads from PostGIS: its inputs (population, births, enrolment, wards, road
-nodes, cut-off history) and its stored results (forecasts, capacity gaps, proposed sites).
+"""What planning reads from PostGIS: its inputs and its stored results.
+
+The inputs are population, births, enrolment, wards, road nodes and the cut-off history; the
+results are forecasts, capacity gaps and proposed sites.
 
 Framework-free: an ``Engine`` (or an open ``Connection``) in, data frames, dataclasses or
 plain values out. :mod:`forecasting.service` computes and stores around these; the
@@ -35,16 +37,20 @@ def forecast_years(bind: Bind) -> list[int]:
 
 
 def forecast_methods(bind: Bind) -> pd.DataFrame:
-    """Which method the backtest chose, per level and measure, and for how many wards:
-    ``level, measure, method, wards``."""
+    """Return which method the backtest chose, per level and measure, and for how many wards.
+
+    Columns ``level, measure, method, wards``.
+    """
     return _frame(bind, "SELECT level, measure, method, count(DISTINCT ward_code) AS wards"
                         " FROM enrolment_forecasts GROUP BY level, measure, method"
                         " ORDER BY level, measure, method")
 
 
 def forecast_table(bind: Bind, level: str, measure: str, year: int) -> pd.DataFrame:
-    """Stored forecast of one level, measure and year per ward, with its interval:
-    ``ward_code, name, horizon, method, predicted, lower, upper``."""
+    """Return the stored forecast of one level, measure and year per ward, with its interval.
+
+    Columns ``ward_code, name, horizon, method, predicted, lower, upper``.
+    """
     return _frame(bind, "SELECT f.ward_code, w.name, f.horizon, f.method, f.predicted, f.lower,"
                         " f.upper FROM enrolment_forecasts f"
                         " LEFT JOIN admin_units w ON w.code = f.ward_code"
@@ -53,9 +59,11 @@ def forecast_table(bind: Bind, level: str, measure: str, year: int) -> pd.DataFr
 
 
 def gap_table(bind: Bind, level: str, year: int, threshold_min: float) -> pd.DataFrame:
-    """Stored capacity gaps of one level, year and threshold, largest shortfall first:
-    ``ward_code, name, demand, seats_within_threshold, seats_per_child, accessible_seats,
-    shortfall_seats, nearest_time_s``."""
+    """Return the stored capacity gaps of one level, year and threshold, largest shortfall first.
+
+    Columns ``ward_code, name, demand, seats_within_threshold, seats_per_child,
+    accessible_seats, shortfall_seats, nearest_time_s``.
+    """
     return _frame(bind, "SELECT g.ward_code, w.name, g.demand, g.seats_within_threshold,"
                         " g.seats_per_child, g.accessible_seats, g.shortfall_seats, g.nearest_time_s"
                         " FROM capacity_gaps g LEFT JOIN admin_units w ON w.code = g.ward_code"
@@ -65,22 +73,26 @@ def gap_table(bind: Bind, level: str, year: int, threshold_min: float) -> pd.Dat
 
 
 def gap_choices(bind: Bind) -> pd.DataFrame:
-    """The stored (level, year, threshold) combinations:
-    ``level, year, threshold_min, wards, shortfall``."""
+    """Return the stored (level, year, threshold) combinations of capacity gaps.
+
+    Columns ``level, year, threshold_min, wards, shortfall``.
+    """
     return _frame(bind, "SELECT level, year, threshold_min, count(*) AS wards,"
                         " sum(shortfall_seats) AS shortfall FROM capacity_gaps"
                         " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
 
 
 def site_runs(bind: Bind) -> pd.DataFrame:
-    """Stored siting runs: ``run_id, level, model, method, sites``."""
+    """Return the stored siting runs: ``run_id, level, model, method, sites``."""
     return _frame(bind, "SELECT run_id, level, model, method, count(*) AS sites FROM proposed_sites"
                         " GROUP BY run_id, level, model, method ORDER BY run_id")
 
 
 def sites_of(bind: Bind, run_id: str) -> pd.DataFrame:
-    """The proposed sites of one run, best first:
-    ``rank, level, ward_code, ward_name, model, method, lon, lat`` (empty for an unknown run)."""
+    """Return the proposed sites of one run, best first (none for an unknown run).
+
+    Columns ``rank, level, ward_code, ward_name, model, method, lon, lat``.
+    """
     return _frame(bind, "SELECT p.rank, p.level, p.ward_code, w.name AS ward_name, p.model, p.method,"
                         " ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat FROM proposed_sites p"
                         " LEFT JOIN admin_units w ON w.code = p.ward_code"
@@ -88,7 +100,7 @@ def sites_of(bind: Bind, run_id: str) -> pd.DataFrame:
 
 
 def run_level(bind: Bind, run_id: str) -> str:
-    """The school level of a stored siting run.
+    """Return the school level of a stored siting run.
 
     Raises
     ------
@@ -102,15 +114,17 @@ def run_level(bind: Bind, run_id: str) -> str:
 
 
 def rounds_with_applicants(bind: Bind) -> pd.DataFrame:
-    """Grade-1 and grade-6 admission rounds with applicants, latest first (the rounds a
-    what-if can rerun): ``id, grade, year``."""
+    """Return the grade-1 and grade-6 admission rounds with applicants, latest first.
+
+    These are the rounds a what-if can rerun; columns ``id, grade, year``.
+    """
     return _frame(bind, "SELECT r.id, r.grade, r.year FROM admission_rounds r WHERE r.grade IN (1, 6)"
                         " AND EXISTS (SELECT 1 FROM applicants a WHERE a.round_id = r.id)"
                         " ORDER BY r.year DESC, r.id")
 
 
 def enrolment_inputs(bind: Bind) -> EnrolmentData:
-    """Population, births and ward-level enrolment (school enrolment summed into wards).
+    """Read population, births and ward-level enrolment (school enrolment summed into wards).
 
     Raises
     ------
@@ -151,7 +165,7 @@ def ward_points(bind: Bind) -> pd.DataFrame:
 
 
 def entry_demand(bind: Bind, level: str, year: int) -> pd.DataFrame:
-    """The stored entry-grade forecast of ``level`` in ``year``: ``ward_code, demand``.
+    """Return the stored entry-grade forecast of ``level`` in ``year``: ``ward_code, demand``.
 
     Raises
     ------
@@ -167,7 +181,7 @@ def entry_demand(bind: Bind, level: str, year: int) -> pd.DataFrame:
 
 
 def short_wards(bind: Bind, level: str, year: int, threshold_min: float) -> list[str]:
-    """The wards with a stored seat shortfall for ``level``, ``year`` and ``threshold_min``."""
+    """Return the wards with a stored seat shortfall for ``level``, ``year`` and ``threshold_min``."""
     frame = _frame(bind, "SELECT ward_code FROM capacity_gaps WHERE level = :l AND year = :y"
                          " AND threshold_min = :t AND shortfall_seats > 0",
                    l=level, y=year, t=threshold_min)
@@ -175,8 +189,10 @@ def short_wards(bind: Bind, level: str, year: int, threshold_min: float) -> list
 
 
 def road_nodes_in(bind: Bind, wards: list[str], basemap: str | None) -> pd.DataFrame:
-    """The road nodes of ``basemap`` inside ``wards``: ``node_id, lon, lat, ward_code`` (none
-    when no basemap is imported, ``basemap`` ``None``)."""
+    """Return the road nodes of ``basemap`` inside ``wards``: ``node_id, lon, lat, ward_code``.
+
+    There are none when no basemap is imported (``basemap`` ``None``).
+    """
     return _frame(bind, "SELECT n.node_id, ST_X(n.geom) AS lon, ST_Y(n.geom) AS lat,"
                         " w.code AS ward_code FROM road_nodes n JOIN admin_units w"
                         " ON w.level = 'ward' AND ST_Intersects(w.geom, n.geom)"
@@ -185,7 +201,7 @@ def road_nodes_in(bind: Bind, wards: list[str], basemap: str | None) -> pd.DataF
 
 
 def median_capacity(bind: Bind, level: str, grade: int) -> int:
-    """The median entry-grade places of the schools of ``level`` that have any."""
+    """Return the median entry-grade places of the schools of ``level`` that have any."""
     column = capacity_column(grade)  # checked: no other text reaches the SQL
     frame = _frame(bind, f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) AS median"
                          f" FROM schools WHERE level = :l AND {column} > 0", l=level)
@@ -193,9 +209,11 @@ def median_capacity(bind: Bind, level: str, grade: int) -> int:
 
 
 def regular_nv1_cutoffs(bind: Bind) -> pd.DataFrame:
-    """The stored grade-10 cut-offs of the regular programme in round NV1, as the school pages
-    show them: ``school_name, year, cutoff_score`` (the school code as ``school_name``, the
-    column of the cut-off file contract), one row per school and year whatever other
-    programme labels the table also holds."""
+    """Return the stored grade-10 cut-offs of the regular programme in round NV1.
+
+    As the school pages show them: ``school_name, year, cutoff_score`` (the school code as
+    ``school_name``, the column of the cut-off file contract), one row per school and year
+    whatever other programme labels the table also holds.
+    """
     return _frame(bind, "SELECT school_code AS school_name, year, cutoff_score FROM cutoffs"
                         " WHERE admission_round = 'NV1' AND programme = 'regular'")
