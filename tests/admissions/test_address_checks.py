@@ -18,8 +18,7 @@ from typer.testing import CliRunner
 
 from admissions.address_checks import CheckLimits, address_flags
 from tests.conftest import database_env
-from tests.web.conftest import settle
-from tests.web.test_officer import PASSWORD, login
+from tests.support.web import PASSWORD, login, settle
 from web.app import create_app
 from web.cli import app as cli_app
 from web.users import create_user

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from admissions_cases import blocking_pairs, grade10, problems
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from admissions import allocate, comparison_table, justified_envy, summary
 from admissions.problem import AdmissionProblem
+from tests.support.admissions_cases import blocking_pairs, grade10, problems
 
 
 @settings(max_examples=200, deadline=None)

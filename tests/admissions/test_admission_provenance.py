@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from admissions_cases import grade10
 
 from admissions import RankRounds, allocate, code_version, problem_checksum
+from tests.support.admissions_cases import grade10
 
 
 def test_checksum_changes_with_any_input_array() -> None:

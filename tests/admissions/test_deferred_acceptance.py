@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from admissions_cases import blocking_pairs, grade1, grade10, problems
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from admissions import allocate, deferred_acceptance, school_priorities, serial_dictatorship
 from admissions.problem import AdmissionProblem
+from tests.support.admissions_cases import blocking_pairs, grade1, grade10, problems
 
 
 @settings(max_examples=300, deadline=None)

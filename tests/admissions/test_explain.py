@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from admissions_cases import grade1, grade10
 
 from admissions import RankRounds, allocate, explain, school_cutoffs
+from tests.support.admissions_cases import grade1, grade10
 
 
 def test_grade10_reason_names_the_full_choice_and_its_cutoff() -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from admissions_cases import grade10
-from test_admissions_cli import GRADE10, SCHOOLS
 from typer.testing import CliRunner
 
 from admissions import DeferredAcceptance, MinCost, RankRounds, allocate, mechanism_from
 from admissions.cli import app
 from admissions.mechanisms import REGISTRY, mechanism_of_run
 from admissions.names import MECHANISMS
+from tests.support.admissions_cases import GRADE10, SCHOOLS, grade10
 
 
 def test_every_name_has_a_class_of_that_name() -> None:

@@ -6,12 +6,12 @@ import itertools
 
 import numpy as np
 import pytest
-from admissions_cases import grade10, problems
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from admissions import allocate
 from admissions.problem import AdmissionProblem
+from tests.support.admissions_cases import grade10, problems
 
 
 def _brute_force(problem: AdmissionProblem) -> tuple[int, float]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from admissions_cases import grade10
 
 from admissions import Override, allocate, apply_overrides, explain
 from gis_service.errors import InputError
+from tests.support.admissions_cases import grade10
 
 
 def _problem_and_result():  # type: ignore[no-untyped-def]

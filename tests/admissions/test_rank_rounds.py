@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from admissions_cases import grade1, grade10, grade10_problems, problems
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from admissions import RankRounds, allocate, justified_envy
 from admissions.problem import AdmissionProblem
+from tests.support.admissions_cases import grade1, grade10, grade10_problems, problems
 
 
 def _worked_example(s3_score: float = 22.75) -> AdmissionProblem:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from admissions_cases import grade10
 
 from admissions import allocate, seats_left, second_round
+from tests.support.admissions_cases import grade10
 
 
 def test_second_round_uses_only_the_seats_left() -> None:

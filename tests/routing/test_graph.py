@@ -9,7 +9,7 @@ from basemaps.demo_city import generate_road_layer
 from basemaps.road_layer import RoadLayer
 from routing import build_graph, compile_graph, profile_for
 from routing.speeds import MODES, ModeProfile
-from tests.routing.reference import random_layer
+from tests.support.routing import random_layer
 
 
 @pytest.fixture(scope="module")

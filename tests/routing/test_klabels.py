@@ -14,7 +14,7 @@ from basemaps.demo_city import generate_road_layer
 from routing import _klabels, build_graph, snap_points
 from routing._kernels import counting_order
 from routing.nearest import Targets, reverse_weights
-from tests.routing.reference import random_points
+from tests.support.routing import random_points
 
 
 def random_csr(rng: np.random.Generator, n: int, n_arcs: int, zero_share: float,

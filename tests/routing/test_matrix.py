@@ -13,7 +13,7 @@ from routing import build_graph, od_matrix
 from routing.matrix import od_matrix_snapped
 from routing.snap import snap_points
 from routing.speeds import MODES
-from tests.routing.reference import random_layer, random_points, reference_costs
+from tests.support.routing import random_layer, random_points, reference_costs
 
 
 @settings(max_examples=12, deadline=None)

@@ -13,7 +13,7 @@ from routing import build_graph, nearest_schools
 from routing.nearest import Targets, k_nearest_arrays
 from routing.snap import snap_points
 from routing.speeds import MODES
-from tests.routing.reference import random_layer, random_points, reference_costs
+from tests.support.routing import oneway_street, random_layer, random_points, reference_costs
 
 
 def check_k_nearest(layer: RoadLayer, mode: str, weight: str, seed: int, k: int,
@@ -75,24 +75,6 @@ def test_k_nearest_equals_networkx_on_hcmc(hcmc_layer: RoadLayer, seed: int, mod
     (ties are possible there, so only the searched cost is compared)."""
     check_k_nearest(hcmc_layer, mode, weight, seed, 10, n_origins=5, n_schools=300,
                     component="largest", with_other=False)
-
-
-def oneway_street() -> RoadLayer:
-    """Three nodes in a row, west to east: a one-way A->B->C street and nothing else."""
-    import pandas as pd
-    import shapely
-
-    lon = np.array([106.700, 106.702, 106.704])
-    lat = np.full(3, 10.78)
-    nodes = pd.DataFrame({"node_id": [1, 2, 3], "lon": lon, "lat": lat})
-    geoms = [shapely.LineString([(lon[0], lat[0]), (lon[1], lat[1])]),
-             shapely.LineString([(lon[1], lat[1]), (lon[2], lat[2])])]
-    edges = pd.DataFrame({
-        "u": [1, 2], "v": [2, 3], "osm_id": [1, 1], "highway": ["residential"] * 2,
-        "oneway": [True, True], "maxspeed_kmh": [np.nan, np.nan], "access": ["", ""],
-        "name": ["Một Chiều", "Một Chiều"], "length_m": [218.6, 218.6], "geometry": geoms,
-    })
-    return RoadLayer(nodes=nodes, edges=edges, source="oneway test")
 
 
 def test_oneway_is_honoured_for_motorbike_and_ignored_for_walk() -> None:

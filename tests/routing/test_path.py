@@ -13,7 +13,7 @@ from gis_service.errors import InputError
 from routing import build_graph, route
 from routing.snap import snap_points
 from routing.speeds import MODES
-from tests.routing.reference import random_layer, random_points, reference_costs
+from tests.support.routing import random_layer, random_points, reference_costs
 
 
 @settings(max_examples=15, deadline=None)
@@ -57,7 +57,7 @@ def test_route_on_district1_is_drawn_along_its_length(quan1_layer: RoadLayer) ->
 
 
 def test_unreachable_destination_is_an_error() -> None:
-    from tests.routing.test_nearest import oneway_street
+    from tests.support.routing import oneway_street
 
     graph = build_graph(oneway_street(), "motorbike", component="all", use_cache=False)
     with pytest.raises(InputError, match="cannot be reached"):

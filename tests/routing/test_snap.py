@@ -13,7 +13,7 @@ from basemaps.demo_city import RIVER_HALF_WIDTH_M, generate_road_layer, river_ce
 from basemaps.road_layer import RoadLayer
 from gis_service.errors import InputError
 from routing import build_graph, nearest_schools, snap_points
-from tests.routing.reference import random_layer
+from tests.support.routing import random_layer
 
 
 def straight_road(length_deg: float = 0.004) -> RoadLayer:

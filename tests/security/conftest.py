@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.conftest import database_env
-from tests.web.conftest import settle
+from tests.support.web import settle
 from web.app import create_app
 
 
@@ -21,11 +20,3 @@ def fresh_client(demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator
         client.app.state.data_versions.max_age_s = 0.0  # type: ignore[attr-defined]
         yield client
         settle(client.app)
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 90.0) -> None:
-    """Poll ``condition`` until true; fail after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "the change was not seen in time"
-        time.sleep(0.2)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from tests.security.conftest import wait_for
+from tests.support.web import wait_for
 from web.cli import app as cli
 
 HOME = {"lon": 106.65, "lat": 10.75, "level": "primary", "k": 3}

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from admissions import service
 from gis_service.csv_cells import safe_cell, safe_frame
 from tests.conftest import database_env
-from tests.security.officer_session import officer_session
-from tests.web.conftest import settle
+from tests.support.officer_session import officer_session
+from tests.support.web import settle
 from web.app import create_app
 from web.cli import app
 

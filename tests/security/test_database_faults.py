@@ -22,7 +22,7 @@ from gis_service import db
 from gis_service.accounts import create_user
 from gis_service.health import code_revisions
 from tests.conftest import database_env
-from tests.web.conftest import settle
+from tests.support.web import settle
 from web.app import create_app
 from web.errors import RETRY_AFTER_S, database_fault
 from web.health import writable

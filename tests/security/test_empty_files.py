@@ -20,8 +20,8 @@ from admissions.catchments import import_catchments
 from admissions.round_capacities import import_capacities
 from gis_service.errors import InputError
 from tests.conftest import database_env, table_counts
-from tests.security.officer_session import officer_session
-from tests.web.test_officer import csrf
+from tests.support.officer_session import officer_session
+from tests.support.web import csrf
 from web.cli import app
 
 FIRST, SECOND = "DM-THPT-001", "DM-THPT-002"

@@ -20,8 +20,8 @@ from admissions import service
 from basemaps.boundaries import read_boundaries
 from gis_service.errors import InputError
 from tests.conftest import database_env, table_counts
-from tests.security.officer_session import officer_session
-from tests.web.test_officer import csrf
+from tests.support.officer_session import officer_session
+from tests.support.web import csrf
 from web.cli import app
 from web.officer import MAX_FILENAME_BYTES, upload_name
 

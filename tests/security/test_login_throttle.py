@@ -26,8 +26,8 @@ from gis_service.login_throttle import (
     unlock,
 )
 from gis_service.settings import Settings
-from tests.security.signin import PASSWORD, login, staff_app
-from tests.web.conftest import settle
+from tests.support.signin import PASSWORD, login, staff_app
+from tests.support.web import settle
 from web import sessions
 from web.app import create_app
 from web.cli import app as cli

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.security.signin import PASSWORD, form_token, login, staff_app
+from tests.support.signin import PASSWORD, form_token, login, staff_app
 from web import auth, sessions
 from web.proxy import ProxyPeerMiddleware, trusted_proxy
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tests.conftest import database_env
-from tests.web.conftest import settle
+from tests.support.web import settle
 from web.app import create_app
 from web.rate_limit import BYTES_PER_TOKEN, FREE_BYTES, TokenBuckets, client_network
 from web.security import HEADERS

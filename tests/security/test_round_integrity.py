@@ -28,8 +28,8 @@ from admissions.round_inputs import InputsChangedError, RunDiscardError, change_
 from gis_service.errors import ConflictError
 from gis_service.transactions import write_transaction
 from tests.conftest import database_env
-from tests.security.officer_session import officer_session
-from tests.web.test_officer import csrf
+from tests.support.officer_session import officer_session
+from tests.support.web import csrf
 from web.cli import app
 
 FIRST, SECOND = "DM-THPT-001", "DM-THPT-002"

@@ -24,8 +24,8 @@ from gis_service.errors import ConfigurationError
 from gis_service.secret_key import load_or_create_secret
 from gis_service.settings import Settings
 from tests.conftest import database_env
-from tests.security.signin import ROUND, add_staff, login, session_cookie
-from tests.web.conftest import settle
+from tests.support.signin import ROUND, add_staff, login, session_cookie
+from tests.support.web import settle
 from web import sessions
 from web.app import create_app
 

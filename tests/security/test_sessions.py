@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from gis_service.accounts import create_user
 from gis_service.settings import get_settings
-from tests.security.signin import (
+from tests.support.signin import (
     PASSWORD,
     ROUND,
     login,

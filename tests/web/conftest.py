@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.conftest import database_env
+from tests.support.web import settle
 from web.app import create_app
-
-
-def settle(app: Any) -> None:
-    """Wait for the app's background reads (data versions, finder reload) to end, so none
-    outlives the test's database."""
-    finder = getattr(app.state, "finder", None)
-    if finder is not None:
-        finder.join()
-    versions = getattr(app.state, "data_versions", None)
-    if versions is not None:
-        versions.join()
 
 
 @pytest.fixture

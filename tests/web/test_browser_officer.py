@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy.engine import Engine
 
-from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, Watch, require_chromium, serve
-from tests.web.test_officer import FIRST, PASSWORD, grade10_rows
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, Watch, require_chromium, serve
+from tests.support.web import FIRST, PASSWORD, grade10_rows
 from web.users import create_user
 
 

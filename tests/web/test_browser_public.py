@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.engine import Engine
 
-from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, Watch, require_chromium, serve
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, Watch, require_chromium, serve
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.conftest import database_env
-from tests.web.conftest import settle
+from tests.support.web import settle
 from web import compression
 from web.app import create_app
 from web.compression import accepts_gzip

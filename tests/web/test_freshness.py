@@ -4,8 +4,7 @@ within seconds, whoever wrote it, and never a change that was rolled back."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import mapbox_vector_tile
 import pytest
@@ -15,8 +14,7 @@ from sqlalchemy.engine import Engine
 
 from gis_service.changes import WATCHED_TABLES, DataVersions, read_versions
 from tests.conftest import database_env
-from tests.web.conftest import settle
-from tests.web.test_ogc_tiles import tile_of
+from tests.support.web import settle, tile_of, wait_for
 from web.app import create_app
 from web.collections import COLLECTIONS
 
@@ -125,13 +123,6 @@ def test_a_cached_tile_shows_a_new_school_and_forgets_a_deleted_one(
     assert fresh_client.get(roads).content == road_tile
     assert rendered.count(("roads",)) == 1
     assert rendered.count(("schools",)) >= 3  # rendered for each state of the schools
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "the change was not seen in time"
-        time.sleep(0.2)
 
 
 def test_the_finder_ranks_a_new_school_first_once_stored(fresh_client: TestClient,

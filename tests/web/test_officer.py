@@ -17,35 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from admissions import service
-from web import auth
+from tests.support.web import FIRST, PASSWORD, SECOND, csrf, grade10_rows, login
 from web.users import create_user
-
-PASSWORD = "officer password 1"
-FIRST, SECOND = "DM-THPT-001", "DM-THPT-002"
-
-
-def login(client: TestClient, username: str) -> None:
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           "csrf_token": token.group(1)}, follow_redirects=False)
-    assert response.status_code == 303
-
-
-def csrf(client: TestClient) -> str:
-    token = client.cookies.get(auth.CSRF_COOKIE)
-    assert token
-    return token
-
-
-def grade10_rows(engine: Engine) -> list[str]:
-    """Applicants, best score first, all asking for FIRST then SECOND: FIRST overflows by 10."""
-    with engine.connect() as conn:
-        capacity = conn.execute(sa.text("SELECT capacity_grade10 FROM schools WHERE code = :c"),
-                                {"c": FIRST}).scalar_one()
-    return [f"W{i:04d},{round(29.9 - 0.05 * i, 2)},{FIRST},{SECOND},"
-            for i in range(int(capacity) + 10)]
 
 
 @pytest.fixture

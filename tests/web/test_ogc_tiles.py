@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import mapbox_vector_tile
@@ -11,16 +10,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from tests.support.web import tile_of
+
 MVT = "application/vnd.mapbox-vector-tile"
 CENTRE_LON, CENTRE_LAT = 106.64, 10.74  # inside the demo city
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    """(x, y) of the WebMercatorQuad tile holding lon/lat."""
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def _schools_in_tile(engine: Engine, z: int, x: int, y: int) -> set[str]:

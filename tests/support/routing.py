@@ -172,3 +172,21 @@ def random_points(layer: RoadLayer | ModeGraph, rng: np.random.Generator, n: int
         lonlat = layer.nodes[["lon", "lat"]].to_numpy()
     base = lonlat[rng.integers(0, len(lonlat), n)]
     return base + rng.uniform(-spread_deg, spread_deg, (n, 2))
+
+
+def oneway_street() -> RoadLayer:
+    """Three nodes in a row, west to east: a one-way A->B->C street and nothing else."""
+    import pandas as pd
+    import shapely
+
+    lon = np.array([106.700, 106.702, 106.704])
+    lat = np.full(3, 10.78)
+    nodes = pd.DataFrame({"node_id": [1, 2, 3], "lon": lon, "lat": lat})
+    geoms = [shapely.LineString([(lon[0], lat[0]), (lon[1], lat[1])]),
+             shapely.LineString([(lon[1], lat[1]), (lon[2], lat[2])])]
+    edges = pd.DataFrame({
+        "u": [1, 2], "v": [2, 3], "osm_id": [1, 1], "highway": ["residential"] * 2,
+        "oneway": [True, True], "maxspeed_kmh": [np.nan, np.nan], "access": ["", ""],
+        "name": ["Một Chiều", "Một Chiều"], "length_m": [218.6, 218.6], "geometry": geoms,
+    })
+    return RoadLayer(nodes=nodes, edges=edges, source="oneway test")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from gis_service.accounts import create_user
 from tests.conftest import database_env
-from tests.web.conftest import settle
+from tests.support.web import settle
 from web import sessions
 from web.app import create_app
 

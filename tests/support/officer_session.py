@@ -12,8 +12,7 @@ from sqlalchemy.engine import Engine
 
 from gis_service.accounts import create_user
 from tests.conftest import database_env
-from tests.web.conftest import settle
-from tests.web.test_officer import PASSWORD, login
+from tests.support.web import PASSWORD, login, settle
 from web.app import create_app
 
 

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from sqlalchemy.engine import Engine
 
-from tests.web.conftest import settle
+from tests.support.web import settle
 from web.app import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -153,3 +153,29 @@ def grade1_problems(draw: st.DrawFn, max_applicants: int = 12) -> AdmissionProbl
 def problems() -> st.SearchStrategy[AdmissionProblem]:
     """Grade 10 or grade 1 problems."""
     return st.one_of(grade10_problems(), grade1_problems())
+
+
+#: Small files of the CLI tests: six schools, six grade-10 and five grade-1 applicants.
+SCHOOLS = """code,name,level,ownership,lon,lat,capacity_grade1,capacity_grade6,capacity_grade10
+P1,TH Lê Văn Tám,primary,public,106.700,10.770,2,,
+P2,TH Nguyễn Du,primary,public,106.705,10.772,1,,
+P3,TH Kim Đồng,primary,public,106.720,10.780,5,,
+H1,THPT Bùi Thị Xuân,upper_secondary,public,106.690,10.770,,,2
+H2,THPT Trưng Vương,upper_secondary,public,106.700,10.760,,,2
+H3,THPT Lương Thế Vinh,upper_secondary,public,106.710,10.750,,,3
+"""
+GRADE10 = """applicant_id,score,choice1,choice2,choice3,bonus,lon,lat
+s1,25,H1,H2,,0,106.69,10.77
+s2,24.5,H1,H3,,0.5,106.70,10.76
+s3,22.75,H1,H2,H3,,106.70,10.765
+s4,22,H2,H1,,,106.71,10.75
+s5,21,H2,H3,,,106.70,10.76
+s6,20,H1,H2,H3,,106.695,10.77
+"""
+GRADE1 = """applicant_id,lon,lat,tier
+a1,106.7001,10.7701,1
+a2,106.7010,10.7705,1
+a3,106.7020,10.7710,2
+a4,106.7030,10.7712,3
+a5,106.7040,10.7715,1
+"""
