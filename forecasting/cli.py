@@ -1,5 +1,6 @@
-"""``edugis forecast ...`` and ``edugis plan ...``: :data:`forecast_app` and :data:`plan_app`,
-mounted under the main command by :mod:`web.cli`.
+"""The ``edugis forecast ...`` and ``edugis plan ...`` commands: :data:`forecast_app`, :data:`plan_app`.
+
+:mod:`web.cli` mounts them under the main command.
 
 With the CSV options a command reads files and writes ``--out`` (file mode); without them
 ``forecast enrolment``, ``plan gaps`` and ``plan sites`` read the database through
@@ -64,7 +65,7 @@ def _fail(error: Exception) -> NoReturn:
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:
-    """An ``--out`` file, its text cells safe to open in a spreadsheet."""
+    """Write ``frame`` to the ``--out`` file, its text cells safe to open in a spreadsheet."""
     from gis_service.csv_cells import write_frame
 
     write_frame(frame, out)

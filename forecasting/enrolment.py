@@ -47,7 +47,7 @@ class EnrolmentData:
         return int(max(self.population["year"].min(), self.enrolment["year"].min()))
 
     def truncate(self, last_year: int) -> EnrolmentData:
-        """The same data without any row after ``last_year`` (what a forecaster then knew)."""
+        """Return the same data without any row after ``last_year`` (what a forecaster then knew)."""
         return replace(
             self,
             population=self.population[self.population["year"] <= last_year],

@@ -117,6 +117,8 @@ def gaps_and_store(engine: Engine, level: GeneralLevelName, year: int, threshold
 
 @dataclass(frozen=True)
 class SitingRun:
+    """A stored siting run: its id, sites, coverage before and after, method and gap to bound."""
+
     run_id: str
     sites: pd.DataFrame  # rank, node_id, lon, lat, ward_code
     summary: pd.DataFrame  # before / after
@@ -243,8 +245,11 @@ def what_if_sites(engine: Engine, run_id: str, round_id: str, mode: str = "motor
 
 
 def cutoff_outlook(engine: Engine, coverage: float = 0.8) -> pd.DataFrame:
-    """Next year's NV1 regular-programme cut-off forecast of every school with history:
-    ``school_code, year, predicted_cutoff, lower, upper`` (empty when no history is stored)."""
+    """Forecast next year's NV1 regular-programme cut-off of every school with history.
+
+    Columns ``school_code, year, predicted_cutoff, lower, upper`` (none when no history is
+    stored).
+    """
     from forecasting.cutoffs import FORECAST_COLUMNS, forecast_cutoffs
 
     history = queries.regular_nv1_cutoffs(engine)
