@@ -28,7 +28,7 @@ from web import compare, health, officer, ogc_features, pages, parent_api, plann
 from web.api_docs import declare_errors
 from web.auth import check_origin
 from web.compression import GzipMiddleware
-from web.deps import install_error_handlers
+from web.errors import install_error_handlers
 from web.fastpath import FastPathMiddleware
 from web.finder import FinderState
 from web.head import HeadMiddleware

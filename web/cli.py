@@ -45,8 +45,8 @@ def users_create(
                                           help="password (asked when not given)")],
 ) -> None:
     """Create an account; only the scrypt hash of the password is stored."""
+    from gis_service.accounts import create_user
     from gis_service.db import get_engine
-    from web.users import create_user
 
     user_id = create_user(get_engine(), username, password, role)
     typer.echo(f"user {username} ({role}) created with id {user_id}")
@@ -60,8 +60,8 @@ def users_set_password(
                                           help="new password (asked when not given)")],
 ) -> None:
     """Set a new password; every open session of the user ends at once."""
+    from gis_service.accounts import audit, set_password
     from gis_service.db import get_engine
-    from web.users import audit, set_password
 
     engine = get_engine()
     set_password(engine, username, password)
@@ -72,8 +72,8 @@ def users_set_password(
 @users_app.command("disable")
 def users_disable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
     """Disable an account: it cannot sign in and its open sessions end at once."""
+    from gis_service.accounts import audit, set_disabled
     from gis_service.db import get_engine
-    from web.users import audit, set_disabled
 
     engine = get_engine()
     set_disabled(engine, username, True)
@@ -84,8 +84,8 @@ def users_disable(username: Annotated[str, typer.Argument(help="login name")]) -
 @users_app.command("enable")
 def users_enable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
     """Enable a disabled account again (it signs in anew)."""
+    from gis_service.accounts import audit, set_disabled
     from gis_service.db import get_engine
-    from web.users import audit, set_disabled
 
     engine = get_engine()
     set_disabled(engine, username, False)
@@ -97,9 +97,9 @@ def users_enable(username: Annotated[str, typer.Argument(help="login name")]) ->
 def users_unlock(username: Annotated[str, typer.Argument(help="login name")]) -> None:
     """Clear the sign-in throttle of an account (its counts and locks from every address),
     e.g. when a colleague was locked out by someone else's guesses."""
+    from gis_service.accounts import audit
     from gis_service.db import get_engine
     from gis_service.login_throttle import unlock
-    from web.users import audit
 
     engine = get_engine()
     removed = unlock(engine, username)

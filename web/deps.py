@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
@@ -11,9 +11,6 @@ from starlette.datastructures import State
 
 from gis_service.changes import DataVersions
 from gis_service.db import Database
-
-if TYPE_CHECKING:  # the moved name below, typed for web.app, which still imports it here
-    from web.errors import install_error_handlers as install_error_handlers
 
 
 def database(state: State) -> Database:
@@ -35,17 +32,3 @@ def data_versions(state: State) -> DataVersions:
     """The app's view of the data versions (``request.app.state``)."""
     versions: DataVersions = state.data_versions
     return versions
-
-
-#: Names that moved to :mod:`web.errors`, still importable from here for :mod:`web.app` until
-#: it imports them from there (this block goes then); imported on first use, as
-#: :mod:`web.errors` imports this module.
-_MOVED_TO_ERRORS = frozenset({"install_error_handlers"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED_TO_ERRORS:
-        import web.errors
-
-        return getattr(web.errors, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ from gis_service.errors import (
     DatabaseError,
     EdugisError,
     InputError,
+    InvalidValueError,
     NotFoundError,
     StateError,
 )
@@ -90,6 +91,8 @@ ERROR_ANSWERS: dict[type[EdugisError], ErrorAnswer] = {
     StateError: ErrorAnswer(409, "Conflict"),
     InputError: ErrorAnswer(422, "InvalidInput", page=False),
     CRSError: ErrorAnswer(400, "InvalidParameterValue", page=False),
+    # a value a person gave that edugis refuses (an unknown level, mode, name): their mistake
+    InvalidValueError: ErrorAnswer(400, "InvalidParameterValue"),
 }
 
 

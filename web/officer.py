@@ -27,6 +27,7 @@ from admissions.names import MECHANISMS, MechanismName
 from admissions.queries import APPLICANT_COLUMNS
 from admissions.round_capacities import import_capacities
 from admissions.round_inputs import run_summary
+from gis_service.accounts import User, audit
 from gis_service.csv_cells import csv_text
 from gis_service.errors import EdugisError, InputError, NotFoundError, StateError
 from gis_service.levels import EntryGrade
@@ -34,7 +35,6 @@ from web.auth import AdminUser, OfficerUser, check_csrf
 from web.deps import EngineDep
 from web.errors import ApiError, BadRequestError, error_answer
 from web.pages import city_bounds, render
-from web.users import User, audit
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100

@@ -451,7 +451,9 @@ def _large_pages(state: State) -> LargePageGate:
 
 
 def _requested(raw: str | None) -> int:
-    return int(raw) if raw is not None and raw.isascii() and raw.isdigit() else DEFAULT_LIMIT
+    # at most 9 digits: int() refuses strings of over 4,300 digits with a ValueError (a 500)
+    usable = raw is not None and len(raw) <= 9 and raw.isascii() and raw.isdigit()
+    return int(raw) if usable and raw is not None else DEFAULT_LIMIT
 
 
 @router.get("/collections/{collection_id}/items", include_in_schema=False)

@@ -17,13 +17,13 @@ from sqlalchemy.engine import Engine
 
 from forecasting import queries, service
 from forecasting.vocabulary import Measure, ModelName
+from gis_service.accounts import User, audit
 from gis_service.errors import EdugisError, NotFoundError, StateError
 from gis_service.levels import GeneralLevelName
 from web.auth import PlannerUser, check_csrf
 from web.deps import EngineDep
 from web.errors import error_answer
 from web.pages import city_bounds, render
-from web.users import User, audit
 
 router = APIRouter(include_in_schema=False)
 LEVELS: tuple[GeneralLevelName, ...] = get_args(GeneralLevelName)

@@ -162,7 +162,7 @@ def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
     else:
         return None
     tms, z, y, x = parts[-4:]
-    if tms != TMS_ID or not all(p.isascii() and p.isdigit() for p in (z, y, x)):
+    if tms != TMS_ID or not all(len(p) <= 10 and p.isascii() and p.isdigit() for p in (z, y, x)):
         return None
     return layers, int(z), int(x), int(y)
 

@@ -17,11 +17,11 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from admissions.address_checks import CheckLimits, address_flags
+from gis_service.accounts import create_user
 from tests.conftest import database_env
 from tests.support.web import PASSWORD, login, settle
 from web.app import create_app
 from web.cli import app as cli_app
-from web.users import create_user
 
 ROUND = "demo-2026-g1"
 MOVED, UNKNOWN_WARD = "G1-000001", "G1-000002"

@@ -26,3 +26,33 @@ def test_security_headers_on_every_answer(client: TestClient) -> None:
 def test_oversized_body_is_refused_with_413(client: TestClient) -> None:
     response = client.post("/healthz", content=b"x" * (21 * 1024 * 1024))
     assert response.status_code == 413
+
+
+def test_every_edugis_error_has_its_status_not_a_500(empty_client: TestClient) -> None:
+    """One table (web.errors.ERROR_ANSWERS) answers each kind of edugis error."""
+    from gis_service.errors import (
+        ConflictError,
+        InputError,
+        InvalidValueError,
+        NotFoundError,
+        Problem,
+        StateError,
+    )
+
+    errors = {
+        "invalid": (InvalidValueError("unknown level 'college'"), 400),
+        "missing": (NotFoundError("no such school"), 404),
+        "state": (StateError("round r is published"), 409),
+        "conflict": (ConflictError("the inputs changed"), 409),
+        "input": (InputError([Problem("f.csv", 2, "lon", "not a number")]), 422),
+    }
+    app = empty_client.app
+
+    @app.get("/api/raise/{kind}")
+    def raising(kind: str) -> None:
+        raise errors[kind][0]
+
+    for kind, (error, status) in errors.items():
+        answer = empty_client.get(f"/api/raise/{kind}")
+        assert answer.status_code == status, kind
+        assert str(error).split(";")[0][:20] in answer.json()["description"], kind

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy.engine import Engine
 
+from gis_service.accounts import create_user
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, Watch, require_chromium, serve
 from tests.support.web import FIRST, PASSWORD, grade10_rows
-from web.users import create_user
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy.engine import Engine
 
+from gis_service.accounts import create_user
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, Watch, require_chromium, serve
 from tests.support.web import PASSWORD
-from web.users import create_user
 
 SQUARE = "ST_Multi(ST_MakeEnvelope({x}, 10.70, {x} + 0.05, 10.75, 4326))"
 

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from admissions import service
+from gis_service.accounts import create_user
 from tests.support.web import FIRST, PASSWORD, SECOND, csrf, grade10_rows, login
-from web.users import create_user
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine
 
 from basemaps.demo_city import generate_demo_city
 from gis_service import db
+from gis_service.accounts import create_user
 from tests.conftest import _clone, database_env
 from tests.support.web import PASSWORD, csrf, login, settle
 from web.app import create_app
 from web.demo_data import load_demo_city
-from web.users import create_user
 
 LEVEL, MINUTES = "primary", 10
 
