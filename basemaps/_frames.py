@@ -14,8 +14,11 @@ from gis_service.errors import CRSError, InputError, Problem
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    """A UTF-8 CSV as strings (no type guessing), or an InputError naming the file (and the
-    row and field of each cell longer than :data:`gis_service.csv_cells.MAX_CELL_CHARS`)."""
+    """Read a UTF-8 CSV as strings (no type guessing), or raise an InputError naming the file.
+
+    The error also names the row and field of each cell longer than
+    :data:`gis_service.csv_cells.MAX_CELL_CHARS`.
+    """
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -28,7 +31,7 @@ def read_csv(path: Path) -> pd.DataFrame:
 
 
 def read_vector(path: Path, declared_crs: str | None) -> gpd.GeoDataFrame:
-    """A GeoJSON / GeoPackage / Shapefile in storage CRS, refusing files with no CRS.
+    """Read a GeoJSON / GeoPackage / Shapefile in storage CRS, refusing files with no CRS.
 
     A ``declared_crs`` that disagrees with the file's own CRS is an error, not a choice.
     """

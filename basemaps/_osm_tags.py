@@ -1,5 +1,7 @@
-"""OSM road tags read the same way by every road reader: usable classes, speed, access,
-direction (OSM files, GraphML and the city basemap's lines)."""
+"""OSM road tags read the same way by every road reader: usable classes, speed, access, direction.
+
+The readers are those of OSM files, GraphML and the city basemap's lines.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def parse_maxspeed(value: object) -> float:
 
 
 def combine_access(tags: dict[str, str]) -> str:
-    """The most restrictive of ``access``, ``vehicle`` and ``motor_vehicle`` ("" if none)."""
+    """Return the most restrictive of ``access``, ``vehicle`` and ``motor_vehicle`` ("" if none)."""
     values = [tags.get(k, "") for k in ("access", "vehicle", "motor_vehicle")]
     values = [v for v in values if v]
     if not values:

@@ -50,8 +50,11 @@ def roads(
         help="GIS lines: vertices closer than this many metres are one junction")] = 0.5,
     skip_invalid: SkipOpt = False,
 ) -> None:
-    """Import a road network: OSM PBF / XML, osmnx GraphML, or the city basemap's road lines
-    (GeoPackage, Shapefile, GeoJSON in any declared CRS, e.g. VN-2000), noded at junctions."""
+    """Import a road network: OSM PBF / XML, osmnx GraphML, or the city basemap's road lines.
+
+    Road lines are read from GeoPackage, Shapefile or GeoJSON in any declared CRS (e.g.
+    VN-2000) and noded at junctions.
+    """
     from basemaps.roads import directed_edge_count, is_line_file, read_roads
     from basemaps.store import refuse_if_problems, store_roads
     from gis_service.db import get_engine
@@ -132,7 +135,7 @@ basemap_app = typer.Typer(help="The road networks imported and the one the city 
 
 @basemap_app.command("list")
 def basemap_list() -> None:
-    """The imported basemaps, newest first; the one in use is marked with *."""
+    """List the imported basemaps, newest first; the one in use is marked with *."""
     import sqlalchemy as sa
 
     from basemaps.in_use import basemap_in_use
@@ -155,8 +158,10 @@ def basemap_use(
     name: Annotated[str, typer.Argument(help="an imported basemap (see edugis basemap list)")],
     actor: Annotated[str, typer.Option(help="who asks (written to the audit log)")] = "cli",
 ) -> None:
-    """Route the city on basemap NAME: the finder, tiles, admissions and planning follow
-    within seconds (audited)."""
+    """Route the city on basemap NAME (audited).
+
+    The finder, tiles, admissions and planning follow within seconds.
+    """
     from basemaps.in_use import use_basemap
     from gis_service.db import get_engine
 

@@ -64,12 +64,12 @@ def _grid_size(target_nodes: int) -> tuple[int, int]:
 
 
 def river_centre_y(x_m: np.ndarray, height_m: float, width_m: float) -> np.ndarray:
-    """The river's centre line: a meander across the city, west to east."""
+    """Return the river's centre line: a meander across the city, west to east."""
     return height_m * 0.46 + height_m * 0.07 * np.sin(2 * np.pi * x_m / width_m * 1.5)
 
 
 def generate_road_layer(target_nodes: int = 60_000, seed: int = 7) -> RoadLayer:
-    """A perturbed street grid of about ``target_nodes`` nodes with a river and 4 bridges."""
+    """Generate a perturbed street grid of about ``target_nodes`` nodes with a river and 4 bridges."""
     rng = np.random.default_rng(seed)
     ncols, nrows = _grid_size(target_nodes)
     width, height = (ncols - 1) * SPACING_M, (nrows - 1) * SPACING_M

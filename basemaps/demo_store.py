@@ -1,6 +1,8 @@
-"""Store the generated demo city (replacing any earlier one): its roads, wards, schools,
-population, enrolment, cut-offs, admission rounds and applicants, all marked as synthetic
-(codes start with ``DM``)."""
+"""Store the generated demo city, replacing any earlier one.
+
+Its roads, wards, schools, population, enrolment, cut-offs, admission rounds and applicants
+are all marked as synthetic (codes start with ``DM``).
+"""
 
 from __future__ import annotations
 

@@ -15,20 +15,20 @@ from gis_service.levels import school_level
 
 
 def basemap_names(engine: Engine) -> list[str]:
-    """Imported basemaps, newest first."""
+    """Return the names of the imported basemaps, newest first."""
     with engine.connect() as conn:
         return list(conn.execute(sa.text(
             "SELECT name FROM basemaps ORDER BY imported_at DESC, name")).scalars())
 
 
 def current_basemap(engine: Engine) -> str | None:
-    """The basemap in use (:mod:`basemaps.in_use`); ``None`` when no road network is imported."""
+    """Return the basemap in use (:mod:`basemaps.in_use`); ``None`` when no road network is imported."""
     with engine.connect() as conn:
         return basemap_in_use(conn)
 
 
 def load_road_layer(engine: Engine, basemap: str | None = None) -> RoadLayer:
-    """The stored road layer ``basemap`` (default: the basemap in use).
+    """Load the stored road layer ``basemap`` (default: the basemap in use).
 
     The layer's ``version`` is the digest of what is stored now: the one recorded at import
     when the rows are as imported (so routing caches built from the file and from the

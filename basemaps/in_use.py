@@ -1,5 +1,4 @@
-"""Which imported road network the city routes on: pinned in the database, changed only on
-purpose.
+"""Which imported road network the city routes on: pinned in the database, changed only on purpose.
 
 Importing a basemap never changes the one in use (a small test file must not replace the
 city's routing); only the first basemap imported into an empty database is put in use, so
@@ -20,7 +19,7 @@ SETTING = "basemap"
 
 
 def basemap_in_use(conn: Connection) -> str | None:
-    """The name of the basemap in use, or ``None`` before any road network is imported."""
+    """Return the name of the basemap in use, or ``None`` before any road network is imported."""
     name: str | None = conn.execute(sa.text(
         "SELECT value FROM app_settings WHERE key = :k"), {"k": SETTING}).scalar()
     return name

@@ -54,6 +54,7 @@ class RoadLayer:
     version: str = field(default="")
 
     def __post_init__(self) -> None:
+        """Refuse missing columns; compute the content version unless one is given."""
         missing_n = set(NODE_COLUMNS) - set(self.nodes.columns)
         missing_e = set(EDGE_COLUMNS) - set(self.edges.columns)
         if missing_n or missing_e:
@@ -63,10 +64,12 @@ class RoadLayer:
 
     @property
     def node_count(self) -> int:
+        """Number of road nodes."""
         return len(self.nodes)
 
     @property
     def edge_count(self) -> int:
+        """Number of road edges."""
         return len(self.edges)
 
 
