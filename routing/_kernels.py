@@ -24,8 +24,9 @@ Array = Any
 
 @njit(nogil=True, cache=True)
 def counting_order(key: Array, n_bins: int) -> Array:
-    """Indices that sort ``key`` (integers in ``[0, n_bins)``: the caller's promise, not
-    checked), stably, in one counting pass over the bins.
+    """Return the indices that sort ``key`` stably, in one counting pass over the bins.
+
+    ``key`` holds integers in ``[0, n_bins)``: the caller's promise, not checked.
 
     Used to visit points in memory order (by grid cell, by graph node): 20-30x faster
     than an argsort of 200,000 keys.

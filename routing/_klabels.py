@@ -118,8 +118,10 @@ def _empty_rows(n: int, k: int) -> tuple[Array, Array, Array, Array, Array]:
 def _push(p_cost: Array, p_node: Array, p_label: Array, p_next: Array, free: Array,
           head: Array, queued: Array, n_free: int, used: int, slot: int, cost: float,
           node: int, label: int) -> tuple[int, int]:
-    """Chain ``(cost, node, label)`` into ring ``slot``, in a recycled pool entry if there
-    is one; the pool must have room. Returns the new ``(n_free, used)``."""
+    """Chain ``(cost, node, label)`` into ring ``slot``; return the new ``(n_free, used)``.
+
+    The entry is a recycled pool entry if there is one; the pool must have room.
+    """
     if n_free > 0:
         n_free -= 1
         e = free[n_free]
@@ -144,7 +146,7 @@ def _grown(pool: Array, size: int) -> Array:
 @njit(nogil=True, cache=True)
 def _grown_pool(p_cost: Array, p_node: Array, p_label: Array, p_next: Array, free: Array,
                 size: int) -> tuple[Array, Array, Array, Array, Array]:
-    """The entry pool's five arrays grown to ``size`` entries (rare: once per bucket at most)."""
+    """Return the entry pool's five arrays grown to ``size`` entries (rare: once per bucket at most)."""
     return (_grown(p_cost, size), _grown(p_node, size), _grown(p_label, size),
             _grown(p_next, size), _grown(free, size))
 
@@ -406,7 +408,7 @@ def combine_k(
     se_indptr: Array, se_label: Array, se_frac: Array, se_off1: Array, se_off2: Array,
     k: int, cutoff: float,
 ) -> tuple[Array, Array, Array]:
-    """The ``k`` best labels of every origin from the labels of its edge's two end nodes.
+    """Return the ``k`` best labels of every origin from the labels of its edge's two end nodes.
 
     An origin on edge ``e`` at fraction ``o_frac`` leaves it towards ``u`` against the
     edge and towards ``v`` along it, each after its off-road leg ``o_off*``, as in

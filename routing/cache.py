@@ -26,9 +26,11 @@ _FORMAT = "2"
 
 
 def default_cache_dir() -> Path:
-    """The one folder of compiled graphs, :attr:`Settings.graph_cache_path
-    <gis_service.settings.Settings.graph_cache_path>` (``EDUGIS_ROUTING_CACHE``, default
-    ``<data_dir>/cache/graphs``), shared by the web finder and the services."""
+    """Return the one folder of compiled graphs, shared by the web finder and the services.
+
+    It is :attr:`Settings.graph_cache_path <gis_service.settings.Settings.graph_cache_path>`
+    (``EDUGIS_ROUTING_CACHE``, default ``<data_dir>/cache/graphs``).
+    """
     return get_settings().graph_cache_path
 
 

@@ -149,7 +149,7 @@ def nearest(
     crs: CrsOpt = None,
     max_offroad_m: OffroadOpt = DEFAULT_MAX_OFFROAD_M,
 ) -> None:
-    """k nearest schools of every origin -> origin_id,rank,school_code,distance_m,time_s."""
+    """K nearest schools of every origin -> origin_id,rank,school_code,distance_m,time_s."""
     _check_choice(weight, ("time", "distance"), "--weight")
 
     def action() -> None:

@@ -17,8 +17,9 @@ Weights are float64 seconds and metres, so path sums stay exact to well below 1 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,7 @@ Component = Literal["largest", "all"]
 IntArray = NDArray[np.int32]
 Int64Array = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+_T = TypeVar("_T")
 
 
 @dataclass(eq=False)
@@ -97,7 +99,7 @@ class ModeGraph:
         return sum(int(getattr(self, name).nbytes) for name in names)
 
     def array_fields(self) -> dict[str, np.ndarray[Any, Any]]:
-        """The arrays of the graph by name (what the disk cache stores)."""
+        """Return the arrays of the graph by name (what the disk cache stores)."""
         return {
             f.name: getattr(self, f.name)
             for f in fields(self)
@@ -120,6 +122,16 @@ class ModeGraph:
             return self.edge_length_m, self.edge_time_s
         raise ValueError(f"weight must be 'time' or 'distance', not {weight!r}")
 
+    def cached(self, key: str, build: Callable[[], _T]) -> _T:
+        """Return the value kept with the graph under ``key``, built by ``build`` on first use.
+
+        Derived structures (segment grid, reverse weights, ...) live as long as the graph
+        and are built at most once.
+        """
+        if key not in self._cache:
+            self._cache[key] = build()
+        return cast(_T, self._cache[key])
+
     def edge_directions(self) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
         """Whether each edge can be driven u->v and v->u by the mode (computed once)."""
         pair: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None = self._cache.get("directions")
@@ -139,11 +151,11 @@ class ModeGraph:
         return np.asarray(geoms, dtype=object)
 
     def to_metric(self) -> pyproj.Transformer:
-        """Transformer WGS84 lon/lat -> metric x/y of this graph."""
+        """Return the transformer WGS84 lon/lat -> metric x/y of this graph."""
         return _transformer(4326, self.metric_epsg)
 
     def to_lonlat(self) -> pyproj.Transformer:
-        """Transformer metric x/y -> WGS84 lon/lat."""
+        """Return the transformer metric x/y -> WGS84 lon/lat."""
         return _transformer(self.metric_epsg, 4326)
 
     @classmethod

@@ -71,31 +71,26 @@ class Targets:
 
 def forward_arc_ids(graph: ModeGraph) -> IntArray:
     """``arange(arc_count)``: the arc ids of the forward CSR, kept once per graph."""
-    ids = graph._cache.get("arc_ids")
-    if ids is None:
-        ids = np.arange(graph.arc_count, dtype=np.int32)
-        graph._cache["arc_ids"] = ids
+    ids = graph.cached("arc_ids", lambda: np.arange(graph.arc_count, dtype=np.int32))
     assert isinstance(ids, np.ndarray)
     return ids
 
 
 def reverse_weights(graph: ModeGraph, weight: str) -> tuple[FloatArray, FloatArray]:
     """Arc weights in reverse-CSR order (so a search reads them sequentially), kept once."""
-    key = f"rev_{weight}"
-    pair = graph._cache.get(key)
-    if pair is None:
+
+    def build() -> tuple[FloatArray, FloatArray]:
         w1, w2 = graph.weights(weight)
-        pair = (w1[graph.rev_arc], w2[graph.rev_arc])
-        graph._cache[key] = pair
-    assert isinstance(pair, tuple)
-    return pair
+        return w1[graph.rev_arc], w2[graph.rev_arc]
+
+    return graph.cached(f"rev_{weight}", build)
 
 
 Labels = tuple[IntArray, FloatArray, FloatArray]
 
 
 def node_labels(graph: ModeGraph, targets: Targets, k: int, cutoff: float = np.inf) -> Labels:
-    """The ``k`` best targets of every node: the origin-independent half of a query."""
+    """Return the ``k`` best targets of every node: the origin-independent half of a query."""
     if k < 1:
         raise ValueError("k must be at least 1")
     w1, w2 = reverse_weights(graph, targets.weight)
@@ -108,7 +103,7 @@ def node_labels(graph: ModeGraph, targets: Targets, k: int, cutoff: float = np.i
 
 def combine_labels(graph: ModeGraph, origins: Snap, targets: Targets, labels: Labels, k: int,
                    cutoff: float = np.inf) -> Labels:
-    """The ``k`` best targets of each origin from the labels of its edge's two ends."""
+    """Return the ``k`` best targets of each origin from the labels of its edge's two ends."""
     weight = targets.weight
     o_off1, o_off2 = origins.offroad_costs(graph, weight)
     e1, e2 = graph.edge_weights(weight)
@@ -124,7 +119,7 @@ def combine_labels(graph: ModeGraph, origins: Snap, targets: Targets, labels: La
 def k_nearest_arrays(
     graph: ModeGraph, origins: Snap, targets: Targets, k: int, cutoff: float = np.inf
 ) -> Labels:
-    """The ``k`` best targets of every origin.
+    """Return the ``k`` best targets of every origin.
 
     Returns
     -------
@@ -196,7 +191,7 @@ def nearest_schools(
     max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
     cutoff: float = np.inf,
 ) -> pd.DataFrame:
-    """The ``k`` nearest schools by road of every origin.
+    """Return the ``k`` nearest schools by road of every origin.
 
     Parameters
     ----------

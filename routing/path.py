@@ -29,7 +29,7 @@ class Route:
     mode: str
 
     def to_geojson(self) -> dict[str, Any]:
-        """The route as a GeoJSON Feature (WGS84)."""
+        """Return the route as a GeoJSON Feature (WGS84)."""
         return {
             "type": "Feature",
             "geometry": shapely.geometry.mapping(self.geometry),
@@ -132,9 +132,11 @@ def route(
 
 def _arrival(graph: ModeGraph, start: Snap, end: Snap, dist1: FloatArray, dist2: FloatArray,
              weight: str) -> tuple[float, float, int]:
-    """The cheapest way into ``end`` after the search from ``start``: ``(cost1, cost2,
-    via)`` where ``via`` is 0 (from the edge's ``u``), 1 (from ``v``) or 2 (along the edge
-    both points lie on); ``inf`` costs when it cannot be reached."""
+    """Return the cheapest way into ``end`` after the search from ``start``.
+
+    ``(cost1, cost2, via)`` where ``via`` is 0 (from the edge's ``u``), 1 (from ``v``) or 2
+    (along the edge both points lie on); ``inf`` costs when it cannot be reached.
+    """
     a1, a2, b1, b2 = end.arrive_costs(graph, weight)
     e_end = int(end.edge[0])
     options: list[tuple[float, float, int]] = [
@@ -163,9 +165,10 @@ def trips(
     *,
     max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
 ) -> list[tuple[float, float] | None]:
-    """``(distance_m, time_s)`` of the fastest route from one point to each destination,
-    from one search (the costs :func:`route` gives, without the geometry); ``None`` for a
-    destination off the roads or out of reach.
+    """Return ``(distance_m, time_s)`` of the fastest route from one point to each destination.
+
+    One search gives them all (the costs :func:`route` gives, without the geometry); ``None``
+    for a destination off the roads or out of reach.
 
     Raises
     ------

@@ -42,6 +42,7 @@ class Snap:
     offroad_m: FloatArray
 
     def __len__(self) -> int:
+        """Return the number of snapped points."""
         return len(self.edge)
 
     def offroad_costs(self, graph: ModeGraph, weight: str) -> tuple[FloatArray, FloatArray]:
@@ -64,8 +65,11 @@ class Snap:
     def _end_costs(
         self, graph: ModeGraph, weight: str, u_side_arc: IntArray, v_side_arc: IntArray
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """Off-road leg plus the partial edge to ``u`` and to ``v``, ``inf`` where the arc
-        that would carry the partial edge in the needed direction does not exist."""
+        """Return the off-road leg plus the partial edge to ``u`` and to ``v``.
+
+        ``inf`` where the arc that would carry the partial edge in the needed direction does
+        not exist.
+        """
         w1, w2 = graph.edge_weights(weight)
         off1, off2 = self.offroad_costs(graph, weight)
         e, f = self.edge, self.frac
@@ -79,13 +83,8 @@ class Snap:
 
 
 def segment_grid(graph: ModeGraph) -> SegmentGrid:
-    """The segment index of ``graph``'s edges, built on first use and kept with the graph."""
-    grid = graph._cache.get("grid")
-    if grid is None:
-        grid = build_grid(graph.edge_coords, graph.edge_coord_offsets)
-        graph._cache["grid"] = grid
-    assert isinstance(grid, SegmentGrid)
-    return grid
+    """Return the segment index of ``graph``'s edges, built on first use and kept with the graph."""
+    return graph.cached("grid", lambda: build_grid(graph.edge_coords, graph.edge_coord_offsets))
 
 
 def snap_points(

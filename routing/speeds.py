@@ -84,6 +84,7 @@ class ModeProfile:
     excluded_access: frozenset[str] = field(default_factory=lambda: frozenset({"private"}))
 
     def __post_init__(self) -> None:
+        """Refuse a speed that is not positive and freeze ``speeds_kmh``."""
         bad = {k: v for k, v in self.speeds_kmh.items() if not v > 0}
         if bad or not self.max_speed_kmh > 0 or not self.offroad_speed_kmh > 0:
             raise ValueError(f"speeds must be positive in mode {self.name!r}: {bad}")
