@@ -9,6 +9,7 @@ Straight-line distances are always labelled as such.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ class Reasons:
 
 
 def school_cutoffs(problem: AdmissionProblem, allocation: Allocation) -> pd.DataFrame:
-    """The last admitted applicant of each school under the priorities the mechanism used.
+    """Return the last admitted applicant of each school under the priorities the mechanism used.
 
     Columns: ``school_code, school_name, capacity, admitted, seats_left, full,
     last_choice_rank, last_tier, last_distance_m, last_score, last_effective_score,
@@ -102,7 +103,7 @@ def _km(distance_m: float, lang: str, straight: bool) -> str:
 
 
 def explain(problem: AdmissionProblem, allocation: Allocation) -> Reasons:
-    """A reason per applicant: which listed schools above the result were full and why.
+    """Return a reason per applicant: which listed schools above the result were full and why.
 
     Parameters
     ----------
@@ -114,127 +115,187 @@ def explain(problem: AdmissionProblem, allocation: Allocation) -> Reasons:
     Reasons
         ``vi`` and ``en`` lists aligned with the applicants.
     """
-    cut = school_cutoffs(problem, allocation)
-    names = problem.school_names
-    straight = problem.distance_kind == "straight_line"
-    total = problem.total_score() if problem.score is not None else None
-    effective = allocation.admission_priorities.effective_score
-    penalised = allocation.admission_priorities is not allocation.priorities
-    strict_rounds = allocation.mechanism == "hcmc" and not penalised
-    capacity = problem.capacity
-    last_score = cut["last_score"].to_numpy()
-    last_eff = cut["last_effective_score"].to_numpy()
-    last_tier = cut["last_tier"].to_numpy()
-    last_dist = cut["last_distance_m"].to_numpy()
-    highest = cut["highest_choice_rank_admitted"].to_numpy()
-    full = cut["full"].to_numpy()
+    run = _Run.of(problem, allocation)
     vi: list[str] = []
     en: list[str] = []
-    nearest = problem.preference_kind == "nearest"
-
     for a in range(problem.n_applicants):
-        if a in allocation.overrides:
-            note = allocation.overrides[a]
-            vi.append(f"Điều chỉnh của cán bộ tuyển sinh: {note}")
-            en.append(f"Officer override: {note}")
-            continue
-        s_got = int(allocation.assigned[a])
-        j_got = int(allocation.choice_index[a])
-        listed = int(np.sum(problem.choices[a] >= 0))
-        upto = j_got if s_got >= 0 else listed
-        parts_vi: list[str] = []
-        parts_en: list[str] = []
-        for j in range(upto):
-            s = int(problem.choices[a, j])
-            if allocation.mechanism == "mincost":
-                continue
-            label_en = f"NV{j + 1} {names[s]}" if not nearest else (
-                f"{names[s]} ({_km(problem.distance_m[a, j], 'en', straight)})"
-            )
-            label_vi = f"NV{j + 1} {names[s]}" if not nearest else (
-                f"{names[s]} ({_km(problem.distance_m[a, j], 'vi', straight)})"
-            )
-            if capacity[s] == 0:
-                parts_en.append(f"{label_en}: no seats for this grade")
-                parts_vi.append(f"{label_vi}: không có chỉ tiêu cho khối lớp này")
-                continue
-            if not full[s]:
-                # The mechanisms leave no seat empty that a rejected applicant asked for, so
-                # the seat was released afterwards (an officer override); say it plainly.
-                parts_en.append(f"{label_en}: a seat is free now (released after the allocation)")
-                parts_vi.append(f"{label_vi}: hiện còn chỗ (trống ra sau khi xét tuyển)")
-                continue
-            if total is not None:
-                score_en = f"last admitted score {_num(last_score[s], 'en')}"
-                score_vi = f"điểm chuẩn {_num(last_score[s], 'vi')}"
-                if penalised and effective is not None:
-                    score_en += f" (ranked at {_num(last_eff[s], 'en')} after rank penalties;"
-                    score_en += f" yours at NV{j + 1}: {_num(effective[a, j], 'en')})"
-                    score_vi += f" (điểm xét sau trừ điểm nguyện vọng {_num(last_eff[s], 'vi')};"
-                    score_vi += f" của bạn ở NV{j + 1}: {_num(effective[a, j], 'vi')})"
-                elif total[a] == last_score[s] and not (strict_rounds and highest[s] < j + 1):
-                    score_en += ", tie broken by lottery"
-                    score_vi += ", bằng điểm, xét theo bốc thăm"
-            else:
-                score_en = (
-                    f"last admitted: tier {int(last_tier[s])}, "
-                    f"{_km(last_dist[s], 'en', straight)}"
-                )
-                score_vi = (
-                    f"người cuối cùng được nhận: diện {int(last_tier[s])}, "
-                    f"{_km(last_dist[s], 'vi', straight)}"
-                )
-            if strict_rounds and highest[s] < j + 1:
-                score_en += f"; filled by NV{int(highest[s])} applicants before NV{j + 1}"
-                score_vi += f"; đã đủ bằng thí sinh NV{int(highest[s])} trước khi xét NV{j + 1}"
-            if nearest:
-                # "Nearer schools were full: A (0.6 km; last admitted: tier 1, 0.5 km)"
-                parts_en.append(f"{label_en[:-1]}; {score_en})")
-                parts_vi.append(f"{label_vi[:-1]}; {score_vi})")
-            else:
-                parts_en.append(f"{label_en} full: {score_en}")
-                parts_vi.append(f"{label_vi} đã đủ chỉ tiêu: {score_vi}")
-        if s_got >= 0:
-            where_en = f"{names[s_got]} ({_km(allocation.distance_m[a], 'en', straight)})"
-            where_vi = f"{names[s_got]} ({_km(allocation.distance_m[a], 'vi', straight)})"
-            if not np.isfinite(allocation.distance_m[a]):
-                where_en = where_vi = str(names[s_got])
-            if allocation.mechanism == "mincost":
-                head_en = "Planning run (minimum total travel): "
-                head_vi = "Phương án quy hoạch (tổng quãng đường nhỏ nhất): "
-                en.append(f"{head_en}placed at choice {j_got + 1}, {where_en}")
-                vi.append(f"{head_vi}xếp vào nguyện vọng {j_got + 1}, {where_vi}")
-                continue
-            if nearest:
-                done_en = f"Admitted at {where_en}, nearest school no. {j_got + 1}"
-                done_vi = f"Trúng tuyển {where_vi}, trường gần thứ {j_got + 1}"
-            else:
-                done_en = f"admitted at NV{j_got + 1}, {where_en}"
-                done_vi = f"trúng tuyển NV{j_got + 1}, {where_vi}"
-            if nearest and j_got > 0:
-                en.append("Nearer schools were full: " + "; ".join(parts_en) + f". {done_en}")
-                vi.append(
-                    "Các trường gần hơn đã đủ chỉ tiêu: " + "; ".join(parts_vi) + f". {done_vi}"
-                )
-            else:
-                en.append("; ".join([*parts_en, done_en]))
-                vi.append("; ".join([*parts_vi, done_vi]))
-            continue
-        if listed == 0:
-            en.append("Not placed: no school listed")
-            vi.append("Chưa trúng tuyển: không có nguyện vọng")
-        elif allocation.mechanism == "mincost":
-            en.append("Planning run (minimum total travel): not placed, listed schools are full")
-            vi.append("Phương án quy hoạch (tổng quãng đường nhỏ nhất): chưa xếp được, "
-                      "các trường đã đủ chỉ tiêu")
-        else:
-            en.append("Not placed: " + "; ".join(parts_en))
-            vi.append("Chưa trúng tuyển: " + "; ".join(parts_vi))
+        reason_en, reason_vi = _reason(run, a)
+        en.append(reason_en)
+        vi.append(reason_vi)
     return Reasons(vi=vi, en=en)
 
 
+#: A text in English and in Vietnamese.
+_Text = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What :func:`explain` reads for every applicant: the run and its schools' cut-offs."""
+
+    problem: AdmissionProblem
+    allocation: Allocation
+    straight: bool
+    nearest: bool
+    total: NDArray[np.float64] | None
+    effective: NDArray[np.float64] | None
+    penalised: bool
+    strict_rounds: bool
+    last_score: NDArray[Any]
+    last_eff: NDArray[Any]
+    last_tier: NDArray[Any]
+    last_dist: NDArray[Any]
+    highest: NDArray[Any]
+    full: NDArray[Any]
+
+    @classmethod
+    def of(cls, problem: AdmissionProblem, allocation: Allocation) -> _Run:
+        """Return the run with the cut-offs of :func:`school_cutoffs`."""
+        cut = school_cutoffs(problem, allocation)
+        penalised = allocation.admission_priorities is not allocation.priorities
+        return cls(
+            problem=problem,
+            allocation=allocation,
+            straight=problem.distance_kind == "straight_line",
+            nearest=problem.preference_kind == "nearest",
+            total=problem.total_score() if problem.score is not None else None,
+            effective=allocation.admission_priorities.effective_score,
+            penalised=penalised,
+            strict_rounds=allocation.mechanism == "hcmc" and not penalised,
+            last_score=cut["last_score"].to_numpy(),
+            last_eff=cut["last_effective_score"].to_numpy(),
+            last_tier=cut["last_tier"].to_numpy(),
+            last_dist=cut["last_distance_m"].to_numpy(),
+            highest=cut["highest_choice_rank_admitted"].to_numpy(),
+            full=cut["full"].to_numpy(),
+        )
+
+    def filled_earlier(self, s: int, j: int) -> bool:
+        """Return whether school ``s`` was full of earlier choices before choice ``j`` was read."""
+        return bool(self.strict_rounds and self.highest[s] < j + 1)
+
+
+def _reason(run: _Run, a: int) -> _Text:
+    """Return the reason of applicant ``a``."""
+    allocation = run.allocation
+    if a in allocation.overrides:
+        note = allocation.overrides[a]
+        return f"Officer override: {note}", f"Điều chỉnh của cán bộ tuyển sinh: {note}"
+    s_got = int(allocation.assigned[a])
+    listed = int(np.sum(run.problem.choices[a] >= 0))
+    upto = int(allocation.choice_index[a]) if s_got >= 0 else listed
+    refused = [] if allocation.mechanism == "mincost" else [
+        _refused_choice(run, a, j) for j in range(upto)
+    ]
+    parts_en = [en for en, _ in refused]
+    parts_vi = [vi for _, vi in refused]
+    if s_got >= 0:
+        return _placed_reason(run, a, parts_en, parts_vi)
+    return _unplaced_reason(run, listed, parts_en, parts_vi)
+
+
+def _choice_label(run: _Run, a: int, j: int, lang: str) -> str:
+    """Return how choice ``j`` of applicant ``a`` is named: ``NV2 name`` or ``name (0.6 km)``."""
+    s = int(run.problem.choices[a, j])
+    name = run.problem.school_names[s]
+    if not run.nearest:
+        return f"NV{j + 1} {name}"
+    return f"{name} ({_km(run.problem.distance_m[a, j], lang, run.straight)})"
+
+
+def _refused_choice(run: _Run, a: int, j: int) -> _Text:
+    """Return why applicant ``a`` was not admitted at choice ``j``."""
+    s = int(run.problem.choices[a, j])
+    label_en = _choice_label(run, a, j, "en")
+    label_vi = _choice_label(run, a, j, "vi")
+    if run.problem.capacity[s] == 0:
+        return (f"{label_en}: no seats for this grade",
+                f"{label_vi}: không có chỉ tiêu cho khối lớp này")
+    if not run.full[s]:
+        # The mechanisms leave no seat empty that a rejected applicant asked for, so
+        # the seat was released afterwards (an officer override); say it plainly.
+        return (f"{label_en}: a seat is free now (released after the allocation)",
+                f"{label_vi}: hiện còn chỗ (trống ra sau khi xét tuyển)")
+    score_en, score_vi = _cutoff(run, a, j, s)
+    if run.nearest:
+        # "Nearer schools were full: A (0.6 km; last admitted: tier 1, 0.5 km)"
+        return f"{label_en[:-1]}; {score_en})", f"{label_vi[:-1]}; {score_vi})"
+    return f"{label_en} full: {score_en}", f"{label_vi} đã đủ chỉ tiêu: {score_vi}"
+
+
+def _cutoff(run: _Run, a: int, j: int, s: int) -> _Text:
+    """Return the last admitted at full school ``s`` as met by applicant ``a``'s choice ``j``."""
+    if run.total is not None:
+        score_en, score_vi = _score_cutoff(run, run.total, a, j, s)
+    else:
+        score_en = (
+            f"last admitted: tier {int(run.last_tier[s])}, "
+            f"{_km(run.last_dist[s], 'en', run.straight)}"
+        )
+        score_vi = (
+            f"người cuối cùng được nhận: diện {int(run.last_tier[s])}, "
+            f"{_km(run.last_dist[s], 'vi', run.straight)}"
+        )
+    if run.filled_earlier(s, j):
+        highest = int(run.highest[s])
+        score_en += f"; filled by NV{highest} applicants before NV{j + 1}"
+        score_vi += f"; đã đủ bằng thí sinh NV{highest} trước khi xét NV{j + 1}"
+    return score_en, score_vi
+
+
+def _score_cutoff(run: _Run, total: NDArray[np.float64], a: int, j: int, s: int) -> _Text:
+    """Return the last admitted score at school ``s`` (grade 10), with penalties or a tie."""
+    score_en = f"last admitted score {_num(run.last_score[s], 'en')}"
+    score_vi = f"điểm chuẩn {_num(run.last_score[s], 'vi')}"
+    if run.penalised and run.effective is not None:
+        score_en += f" (ranked at {_num(run.last_eff[s], 'en')} after rank penalties;"
+        score_en += f" yours at NV{j + 1}: {_num(run.effective[a, j], 'en')})"
+        score_vi += f" (điểm xét sau trừ điểm nguyện vọng {_num(run.last_eff[s], 'vi')};"
+        score_vi += f" của bạn ở NV{j + 1}: {_num(run.effective[a, j], 'vi')})"
+    elif total[a] == run.last_score[s] and not run.filled_earlier(s, j):
+        score_en += ", tie broken by lottery"
+        score_vi += ", bằng điểm, xét theo bốc thăm"
+    return score_en, score_vi
+
+
+def _placed_reason(run: _Run, a: int, parts_en: list[str], parts_vi: list[str]) -> _Text:
+    """Return the reason of placed applicant ``a`` after its refused choices ``parts``."""
+    allocation, names, straight = run.allocation, run.problem.school_names, run.straight
+    s_got = int(allocation.assigned[a])
+    j_got = int(allocation.choice_index[a])
+    where_en = f"{names[s_got]} ({_km(allocation.distance_m[a], 'en', straight)})"
+    where_vi = f"{names[s_got]} ({_km(allocation.distance_m[a], 'vi', straight)})"
+    if not np.isfinite(allocation.distance_m[a]):
+        where_en = where_vi = str(names[s_got])
+    if allocation.mechanism == "mincost":
+        return (f"Planning run (minimum total travel): placed at choice {j_got + 1}, {where_en}",
+                "Phương án quy hoạch (tổng quãng đường nhỏ nhất): "
+                f"xếp vào nguyện vọng {j_got + 1}, {where_vi}")
+    if run.nearest:
+        done_en = f"Admitted at {where_en}, nearest school no. {j_got + 1}"
+        done_vi = f"Trúng tuyển {where_vi}, trường gần thứ {j_got + 1}"
+    else:
+        done_en = f"admitted at NV{j_got + 1}, {where_en}"
+        done_vi = f"trúng tuyển NV{j_got + 1}, {where_vi}"
+    if run.nearest and j_got > 0:
+        return ("Nearer schools were full: " + "; ".join(parts_en) + f". {done_en}",
+                "Các trường gần hơn đã đủ chỉ tiêu: " + "; ".join(parts_vi) + f". {done_vi}")
+    return "; ".join([*parts_en, done_en]), "; ".join([*parts_vi, done_vi])
+
+
+def _unplaced_reason(run: _Run, listed: int, parts_en: list[str], parts_vi: list[str]) -> _Text:
+    """Return the reason of an applicant who listed ``listed`` schools and was not placed."""
+    if listed == 0:
+        return "Not placed: no school listed", "Chưa trúng tuyển: không có nguyện vọng"
+    if run.allocation.mechanism == "mincost":
+        return ("Planning run (minimum total travel): not placed, listed schools are full",
+                "Phương án quy hoạch (tổng quãng đường nhỏ nhất): chưa xếp được, "
+                "các trường đã đủ chỉ tiêu")
+    return "Not placed: " + "; ".join(parts_en), "Chưa trúng tuyển: " + "; ".join(parts_vi)
+
+
 def result_frame(problem: AdmissionProblem, allocation: Allocation) -> pd.DataFrame:
-    """The output CSV rows: ``applicant_id,school_code,choice_rank,distance_m,reason,...``.
+    """Return the output CSV rows: ``applicant_id,school_code,choice_rank,distance_m,reason,...``.
 
     ``reason`` is Vietnamese, ``reason_en`` English; ``distance_kind`` says whether distances
     are by road or straight-line.

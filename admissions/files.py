@@ -89,7 +89,7 @@ REASONS: dict[str, tuple[str, str]] = {
 
 
 def _problem(label: str, row: int | None, field: str | None, key: str, **values: object) -> Problem:
-    """The :class:`Problem` with the reason ``key`` of :data:`REASONS`, in both languages."""
+    """Return the :class:`Problem` with the reason ``key`` of :data:`REASONS`, in both languages."""
     return Problem.of(label, row, field, REASONS[key], **values)
 
 
@@ -99,9 +99,11 @@ def _rows(mask: NDArray[np.bool_]) -> list[int]:
 
 
 def _read_csv(path: Path, label: str) -> pd.DataFrame:
-    """The CSV as stripped strings, refusing a file without data rows and any cell (or
-    column name) longer than :data:`gis_service.csv_cells.MAX_CELL_CHARS`, each named by
-    row and field."""
+    """Read the CSV as stripped strings.
+
+    A file without data rows is refused, and so is any cell (or column name) longer than
+    :data:`gis_service.csv_cells.MAX_CELL_CHARS`, each named by row and field.
+    """
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -117,8 +119,11 @@ def _read_csv(path: Path, label: str) -> pd.DataFrame:
 
 
 def read_table(path: str | Path, columns: tuple[str, ...]) -> tuple[str, pd.DataFrame]:
-    """A small CSV with the given ``columns`` and at least one row, as stripped strings, and
-    the file's name for problems; InputError naming each missing column otherwise."""
+    """Read a small CSV with the given ``columns`` and at least one row, as stripped strings.
+
+    Return it with the file's name for problems; raise InputError naming each missing column
+    otherwise.
+    """
     label = Path(path).name
     frame = _read_csv(Path(path), label)
     missing = [c for c in columns if c not in frame.columns]
@@ -128,7 +133,7 @@ def read_table(path: str | Path, columns: tuple[str, ...]) -> tuple[str, pd.Data
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Parsed values (NaN when empty or bad) and a mask of non-empty unparsable cells."""
+    """Return parsed values (NaN when empty or bad) and a mask of non-empty unparsable cells."""
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
     bad = (raw != "").to_numpy() & ~np.isfinite(values)
@@ -179,6 +184,26 @@ def read_schools(path: str | Path) -> pd.DataFrame:
     missing = [c for c in SCHOOL_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError([_problem(label, None, c, "missing_column") for c in missing])
+    problems = _check_school_identity(frame, label)
+    lon, lat = _check_coordinates(frame, label, problems, required=True)
+    out = pd.DataFrame(
+        {c: frame[c] for c in ("code", "name", "level", "ownership")}
+    )
+    out["lon"], out["lat"] = lon, lat
+    for column in SCHOOL_OPTIONAL:
+        if not column.startswith("capacity_"):
+            out[column] = frame[column] if column in frame.columns else ""
+        elif column not in frame.columns:
+            out[column] = pd.array([pd.NA] * len(frame), dtype="Int64")
+        else:
+            out[column] = _read_capacity(frame, column, label, problems)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _check_school_identity(frame: pd.DataFrame, label: str) -> list[Problem]:
+    """Return the problems of the schools' codes, names, levels and ownerships."""
     problems: list[Problem] = []
     for column in ("code", "name"):
         for i in _rows((frame[column] == "").to_numpy()):
@@ -195,31 +220,21 @@ def read_schools(path: str | Path) -> pd.DataFrame:
             problems.append(
                 _problem(label, i + 1, column, "not_one_of", value=frame[column].iat[i], allowed=allowed)
             )
-    lon, lat = _check_coordinates(frame, label, problems, required=True)
-    out = pd.DataFrame(
-        {c: frame[c] for c in ("code", "name", "level", "ownership")}
-    )
-    out["lon"], out["lat"] = lon, lat
-    for column in SCHOOL_OPTIONAL:
-        if not column.startswith("capacity_"):
-            out[column] = frame[column] if column in frame.columns else ""
-            continue
-        if column not in frame.columns:
-            out[column] = pd.array([pd.NA] * len(frame), dtype="Int64")
-            continue
-        values, bad = _numbers(frame, column)
-        for i in _rows(bad):
-            problems.append(_problem(label, i + 1, column, "not_a_number", value=frame[column].iat[i]))
-        for i in _rows(values < 0):
-            problems.append(_problem(label, i + 1, column, "negative_capacity", value=values[i]))
-        for i in _rows(np.isfinite(values) & (values != np.round(values))):
-            problems.append(_problem(label, i + 1, column, "fractional_capacity", value=values[i]))
-        out[column] = pd.array(
-            [pd.NA if not np.isfinite(v) else int(v) for v in values], dtype="Int64"
-        )
-    if problems:
-        raise InputError(problems)
-    return out
+    return problems
+
+
+def _read_capacity(
+    frame: pd.DataFrame, column: str, label: str, problems: list[Problem]
+) -> pd.api.extensions.ExtensionArray:
+    """Read a capacity column as whole numbers (``<NA>`` when empty), adding its problems."""
+    values, bad = _numbers(frame, column)
+    for i in _rows(bad):
+        problems.append(_problem(label, i + 1, column, "not_a_number", value=frame[column].iat[i]))
+    for i in _rows(values < 0):
+        problems.append(_problem(label, i + 1, column, "negative_capacity", value=values[i]))
+    for i in _rows(np.isfinite(values) & (values != np.round(values))):
+        problems.append(_problem(label, i + 1, column, "fractional_capacity", value=values[i]))
+    return pd.array([pd.NA if not np.isfinite(v) else int(v) for v in values], dtype="Int64")
 
 
 def _choice_columns(frame: pd.DataFrame) -> list[tuple[int, str]]:
@@ -266,18 +281,46 @@ def read_applicants(
     path = Path(path)
     label = path.name
     frame = _read_csv(path, label)
-    limit = GRADE10_CHOICES if grade == 10 else (max_choices or DEFAULT_MAX_CHOICES)
-    if grade == 10 and max_choices is not None:
-        limit = min(max_choices, GRADE10_CHOICES)
+    limit = _choice_limit(grade, max_choices)
     required = ["applicant_id", "lon", "lat", "tier"] if grade != 10 else [
         "applicant_id", "score", "choice1", "choice2", "choice3"
     ]
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InputError([_problem(label, None, c, "missing_column") for c in missing])
-    problems: list[Problem] = []
+    problems = _check_applicant_ids(frame, label)
     out = pd.DataFrame({"applicant_id": frame["applicant_id"]})
 
+    has_coordinates = "lon" in frame.columns and "lat" in frame.columns
+    if grade == 10 and ("lon" in frame.columns) != ("lat" in frame.columns):
+        problems.append(_problem(label, None, "lon/lat", "half_coordinate_columns"))
+    if has_coordinates:
+        out["lon"], out["lat"] = _check_coordinates(frame, label, problems, required=grade != 10)
+    else:
+        out["lon"], out["lat"] = np.nan, np.nan
+
+    if grade != 10:
+        out["tier"] = _read_tiers(frame, label, problems)
+    else:
+        out["score"] = _read_scores(frame, label, problems)
+        out["bonus"] = _read_bonuses(frame, label, problems) if "bonus" in frame.columns else 0.0
+
+    problems.extend(_check_choices(frame, label, grade, schools, limit, out))
+    if problems:
+        raise InputError(sorted(problems, key=lambda p: (p.row or 0, p.field or "")))
+    return out
+
+
+def _choice_limit(grade: int, max_choices: int | None) -> int:
+    """Return the most choices an applicant of ``grade`` may state."""
+    if grade == 10:
+        return GRADE10_CHOICES if max_choices is None else min(max_choices, GRADE10_CHOICES)
+    return max_choices or DEFAULT_MAX_CHOICES
+
+
+def _check_applicant_ids(frame: pd.DataFrame, label: str) -> list[Problem]:
+    """Return the problems of empty, too long and repeated applicant ids."""
+    problems: list[Problem] = []
     first_row: dict[str, int] = {}
     for i, applicant in enumerate(frame["applicant_id"].tolist()):
         if not applicant:
@@ -291,49 +334,43 @@ def read_applicants(
                          first=first_row[applicant])
             )
         first_row.setdefault(applicant, i + 1)
+    return problems
 
-    has_coordinates = "lon" in frame.columns and "lat" in frame.columns
-    if grade == 10 and ("lon" in frame.columns) != ("lat" in frame.columns):
-        problems.append(_problem(label, None, "lon/lat", "half_coordinate_columns"))
-    if has_coordinates:
-        out["lon"], out["lat"] = _check_coordinates(frame, label, problems, required=grade != 10)
-    else:
-        out["lon"], out["lat"] = np.nan, np.nan
 
-    if grade != 10:
-        tier, bad = _numbers(frame, "tier")
-        for i in _rows(~np.isin(tier, TIERS) | bad):
-            problems.append(
-                _problem(label, i + 1, "tier", "bad_tier", value=frame["tier"].iat[i])
-            )
-        out["tier"] = np.where(np.isin(tier, TIERS), tier, 3).astype(np.int8)
-    else:
-        score, bad = _numbers(frame, "score")
-        for i in _rows(bad):
-            problems.append(_problem(label, i + 1, "score", "not_a_number", value=frame["score"].iat[i]))
-        for i in _rows((frame["score"] == "").to_numpy()):
-            problems.append(_problem(label, i + 1, "score", "missing_score"))
-        for i in _rows((score < 0) | (score > GRADE10_MAX_SCORE)):
-            problems.append(
-                _problem(label, i + 1, "score", "score_range", value=score[i], top=GRADE10_MAX_SCORE)
-            )
-        out["score"] = score
-        if "bonus" in frame.columns:
-            bonus, bad = _numbers(frame, "bonus")
-            for i in _rows(bad):
-                problems.append(
-                    _problem(label, i + 1, "bonus", "not_a_number", value=frame["bonus"].iat[i])
-                )
-            for i in _rows(bonus < 0):
-                problems.append(_problem(label, i + 1, "bonus", "negative_bonus", value=bonus[i]))
-            out["bonus"] = np.where(np.isfinite(bonus), bonus, 0.0)
-        else:
-            out["bonus"] = 0.0
+def _read_tiers(frame: pd.DataFrame, label: str, problems: list[Problem]) -> NDArray[np.int8]:
+    """Read the priority tiers (3 where bad), adding the problems of bad cells."""
+    tier, bad = _numbers(frame, "tier")
+    for i in _rows(~np.isin(tier, TIERS) | bad):
+        problems.append(
+            _problem(label, i + 1, "tier", "bad_tier", value=frame["tier"].iat[i])
+        )
+    return np.where(np.isin(tier, TIERS), tier, 3).astype(np.int8)
 
-    problems.extend(_check_choices(frame, label, grade, schools, limit, out))
-    if problems:
-        raise InputError(sorted(problems, key=lambda p: (p.row or 0, p.field or "")))
-    return out
+
+def _read_scores(frame: pd.DataFrame, label: str, problems: list[Problem]) -> NDArray[np.float64]:
+    """Read the grade 10 scores (NaN where bad), adding the problems of bad or missing cells."""
+    score, bad = _numbers(frame, "score")
+    for i in _rows(bad):
+        problems.append(_problem(label, i + 1, "score", "not_a_number", value=frame["score"].iat[i]))
+    for i in _rows((frame["score"] == "").to_numpy()):
+        problems.append(_problem(label, i + 1, "score", "missing_score"))
+    for i in _rows((score < 0) | (score > GRADE10_MAX_SCORE)):
+        problems.append(
+            _problem(label, i + 1, "score", "score_range", value=score[i], top=GRADE10_MAX_SCORE)
+        )
+    return score
+
+
+def _read_bonuses(frame: pd.DataFrame, label: str, problems: list[Problem]) -> NDArray[np.float64]:
+    """Read the grade 10 bonus points (0 where empty or bad), adding the problems of bad cells."""
+    bonus, bad = _numbers(frame, "bonus")
+    for i in _rows(bad):
+        problems.append(
+            _problem(label, i + 1, "bonus", "not_a_number", value=frame["bonus"].iat[i])
+        )
+    for i in _rows(bonus < 0):
+        problems.append(_problem(label, i + 1, "bonus", "negative_bonus", value=bonus[i]))
+    return np.where(np.isfinite(bonus), bonus, 0.0)
 
 
 def _check_choices(
@@ -344,9 +381,34 @@ def _check_choices(
     limit: int,
     out: pd.DataFrame,
 ) -> list[Problem]:
-    problems: list[Problem] = []
+    """Check the choice columns, add ``choice1..choiceK`` to ``out`` and return the problems."""
     columns = _choice_columns(frame)
-    level = LEVEL_OF_GRADE[grade]
+    problems = _check_choice_cells(frame, label, grade, schools, limit, columns)
+    # Columns may skip numbers (choice1, choice3): a missing column is an empty choice.
+    numbered = {number: column for number, column in columns if number <= limit}
+    width = max(numbered) if numbered else 0
+    grid = np.full((len(frame), width), "", dtype=object)
+    for number, column in numbered.items():
+        grid[:, number - 1] = frame[column].to_numpy(dtype=object)
+    for i in range(len(frame)):
+        problems.extend(_check_choice_order(grid[i], label, i + 1))
+        if grade == 10 and width and grid[i][0] == "":
+            problems.append(_problem(label, i + 1, "choice1", "needs_nv1"))
+    for number in range(1, width + 1):
+        out[f"choice{number}"] = grid[:, number - 1].astype(str) if width else ""
+    return problems
+
+
+def _check_choice_cells(
+    frame: pd.DataFrame,
+    label: str,
+    grade: int,
+    schools: pd.DataFrame,
+    limit: int,
+    columns: list[tuple[int, str]],
+) -> list[Problem]:
+    """Return the problems of choices past ``limit`` and of schools that cannot admit the grade."""
+    problems: list[Problem] = []
     capacity_column = levels.capacity_column(grade)
     school_level = dict(zip(schools["code"], schools["level"], strict=True))
     has_capacity = dict(
@@ -362,47 +424,45 @@ def _check_choices(
             continue
         for i in _rows(filled):
             code = frame[column].iat[i]
-            if code not in school_level:
-                problems.append(_problem(label, i + 1, column, "unknown_school", code=code))
-            elif school_level[code] != level:
-                problems.append(
-                    _problem(label, i + 1, column, "wrong_level", code=code, level=school_level[code],
-                             level_vi=_LEVEL_VI[school_level[code]], wanted=level,
-                             wanted_vi=_LEVEL_VI[level], grade=grade)
-                )
-            elif not has_capacity[code]:
-                problems.append(
-                    _problem(label, i + 1, column, "no_capacity", code=code, column=capacity_column,
-                             grade=grade)
-                )
-    # Columns may skip numbers (choice1, choice3): a missing column is an empty choice.
-    numbered = {number: column for number, column in columns if number <= limit}
-    width = max(numbered) if numbered else 0
-    grid = np.full((len(frame), width), "", dtype=object)
-    for number, column in numbered.items():
-        grid[:, number - 1] = frame[column].to_numpy(dtype=object)
-    for i in range(len(frame)):
-        row = grid[i]
-        seen: set[str] = set()
-        gap = False
-        for j, code in enumerate(row):
-            if code == "":
-                gap = True
-                continue
-            if gap:
-                problems.append(
-                    _problem(label, i + 1, f"choice{j + 1}", "choice_after_gap")
-                )
-                gap = False
-            if code in seen:
-                problems.append(
-                    _problem(label, i + 1, f"choice{j + 1}", "listed_twice", code=code)
-                )
-            seen.add(code)
-        if grade == 10 and width and row[0] == "":
-            problems.append(_problem(label, i + 1, "choice1", "needs_nv1"))
-    for number in range(1, width + 1):
-        out[f"choice{number}"] = grid[:, number - 1].astype(str) if width else ""
+            problem = _school_choice_problem(
+                code, school_level.get(code), has_capacity.get(code, False), grade
+            )
+            if problem is not None:
+                key, values = problem
+                problems.append(_problem(label, i + 1, column, key, code=code, **values))
+    return problems
+
+
+def _school_choice_problem(
+    code: str, school_level: str | None, has_capacity: bool, grade: int
+) -> tuple[str, dict[str, object]] | None:
+    """Return the reason key and values why school ``code`` cannot be chosen, or ``None``."""
+    level = LEVEL_OF_GRADE[grade]
+    if school_level is None:
+        return "unknown_school", {}
+    if school_level != level:
+        return "wrong_level", {"level": school_level, "level_vi": _LEVEL_VI[school_level],
+                               "wanted": level, "wanted_vi": _LEVEL_VI[level], "grade": grade}
+    if not has_capacity:
+        return "no_capacity", {"column": levels.capacity_column(grade), "grade": grade}
+    return None
+
+
+def _check_choice_order(row: NDArray[np.object_], label: str, row_number: int) -> list[Problem]:
+    """Return the problems of one applicant's choices: a choice after a gap, a school twice."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    gap = False
+    for j, code in enumerate(row):
+        if code == "":
+            gap = True
+            continue
+        if gap:
+            problems.append(_problem(label, row_number, f"choice{j + 1}", "choice_after_gap"))
+            gap = False
+        if code in seen:
+            problems.append(_problem(label, row_number, f"choice{j + 1}", "listed_twice", code=code))
+        seen.add(code)
     return problems
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.typing import NDArray
 
 from admissions.allocation import Allocation
 from admissions.problem import AdmissionProblem
@@ -31,6 +32,54 @@ class Override:
     reason: str
     force: bool = False
     distance_m: float | None = None
+
+
+def _checked_override(
+    problem: AdmissionProblem,
+    override: Override,
+    applicant_index: dict[str, int],
+    school_index: dict[str, int],
+    assigned: NDArray[np.int32],
+    occupied: NDArray[np.int64],
+    label: str,
+    row: int,
+) -> tuple[int, int] | Problem:
+    """Return ``(applicant, school)`` of an acceptable override (school -1: withdraw), or a refusal."""
+    if len(override.reason.strip()) < MIN_REASON_CHARS:
+        return Problem(label, row, "reason",
+                       f"a written reason of at least {MIN_REASON_CHARS} characters is required")
+    a = applicant_index.get(override.applicant_id)
+    if a is None:
+        return Problem(label, row, "applicant_id", f"unknown applicant {override.applicant_id!r}")
+    if override.school_code is None:
+        return a, -1
+    target = school_index.get(override.school_code)
+    if target is None:
+        return Problem(label, row, "school_code", f"unknown school {override.school_code!r}")
+    already_there = assigned[a] == target
+    if not already_there and occupied[target] >= problem.capacity[target] and not override.force:
+        return Problem(
+            label, row, "school_code",
+            f"school {override.school_code!r} is full "
+            f"({occupied[target]}/{problem.capacity[target]}); use force to exceed",
+        )
+    return a, target
+
+
+def _choice_and_distance(
+    problem: AdmissionProblem, a: int, target: int, override: Override
+) -> tuple[int, float]:
+    """Return the choice index and distance of applicant ``a`` placed at school ``target``.
+
+    The listed pair's distance when ``a`` listed the school, else the override's own
+    ``distance_m`` (NaN when not given or when the placement is withdrawn).
+    """
+    if target < 0:
+        return -1, np.nan
+    listed = np.flatnonzero(problem.choices[a] == target)
+    if len(listed):
+        return int(listed[0]), problem.distance_m[a, int(listed[0])]
+    return -1, np.nan if override.distance_m is None else float(override.distance_m)
 
 
 def apply_overrides(
@@ -57,47 +106,16 @@ def apply_overrides(
     notes = dict(allocation.overrides)
     problems: list[Problem] = []
     for row, override in enumerate(overrides, start=1):
-        if len(override.reason.strip()) < MIN_REASON_CHARS:
-            problems.append(Problem(label, row, "reason",
-                                    f"a written reason of at least {MIN_REASON_CHARS} characters "
-                                    "is required"))
+        checked = _checked_override(problem, override, applicant_index, school_index,
+                                    assigned, occupied, label, row)
+        if isinstance(checked, Problem):
+            problems.append(checked)
             continue
-        a = applicant_index.get(override.applicant_id)
-        if a is None:
-            problems.append(Problem(label, row, "applicant_id",
-                                    f"unknown applicant {override.applicant_id!r}"))
-            continue
-        target = -1
-        if override.school_code is not None:
-            found = school_index.get(override.school_code)
-            if found is None:
-                problems.append(Problem(label, row, "school_code",
-                                        f"unknown school {override.school_code!r}"))
-                continue
-            target = found
-            already_there = assigned[a] == target
-            if not already_there and occupied[target] >= problem.capacity[target] and not (
-                override.force
-            ):
-                problems.append(Problem(
-                    label, row, "school_code",
-                    f"school {override.school_code!r} is full "
-                    f"({occupied[target]}/{problem.capacity[target]}); use force to exceed",
-                ))
-                continue
+        a, target = checked
         if assigned[a] >= 0:
             occupied[assigned[a]] -= 1
         assigned[a] = target
-        listed = (
-            np.flatnonzero(problem.choices[a] == target) if target >= 0 else np.empty(0, np.intp)
-        )
-        choice_index[a] = int(listed[0]) if len(listed) else -1
-        if target < 0:
-            distance[a] = np.nan
-        elif len(listed):
-            distance[a] = problem.distance_m[a, int(listed[0])]
-        else:
-            distance[a] = np.nan if override.distance_m is None else float(override.distance_m)
+        choice_index[a], distance[a] = _choice_and_distance(problem, a, target, override)
         if target >= 0:
             occupied[target] += 1
         notes[a] = override.reason.strip()

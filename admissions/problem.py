@@ -82,6 +82,7 @@ class AdmissionProblem:
     bonus: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
+        """Refuse an inconsistent problem (see :func:`check_problem`)."""
         check_problem(self)
 
     @property
@@ -107,11 +108,11 @@ class AdmissionProblem:
         return np.asarray(self.score + bonus, dtype=np.float64)
 
     def with_capacity(self, capacity: NDArray[np.int64]) -> AdmissionProblem:
-        """The same problem with other capacities (e.g. the seats left for round 2)."""
+        """Return the same problem with other capacities (e.g. the seats left for round 2)."""
         return _replace(self, capacity=np.asarray(capacity, dtype=np.int64))
 
     def subset(self, applicants: NDArray[np.intp]) -> AdmissionProblem:
-        """The problem restricted to some applicants, in the given order."""
+        """Return the problem restricted to some applicants, in the given order."""
         idx = np.asarray(applicants, dtype=np.intp)
         return _replace(
             self,
@@ -145,6 +146,20 @@ def check_problem(problem: AdmissionProblem) -> None:
     """
     if problem.grade not in GRADES:
         raise ValueError(f"grade must be one of {GRADES}, not {problem.grade}")
+    n = _check_shapes(problem)
+    listed = _check_choice_lists(problem.choices, problem.capacity.shape[0])
+    if problem.grade in (1, 6):
+        _check_residence_priorities(problem, listed)
+    else:
+        _check_scores(problem)
+    if len(set(problem.applicant_ids.tolist())) != n:
+        raise ValueError("applicant ids must be unique")
+    if len(set(problem.school_codes.tolist())) != problem.capacity.shape[0]:
+        raise ValueError("school codes must be unique")
+
+
+def _check_shapes(problem: AdmissionProblem) -> int:
+    """Refuse arrays whose shapes do not match ``choices``; return the number of applicants."""
     n, k = problem.choices.shape if problem.choices.ndim == 2 else (-1, -1)
     if n < 0:
         raise ValueError("choices must be a 2-D array (applicants x ranks)")
@@ -158,7 +173,12 @@ def check_problem(problem: AdmissionProblem) -> None:
             raise ValueError(f"{name} must have the shape of choices {(n, k)}")
     if np.any(problem.capacity < 0):
         raise ValueError("capacity must be non-negative")
-    choices = problem.choices
+    return int(n)
+
+
+def _check_choice_lists(choices: NDArray[np.int32], m: int) -> NDArray[np.bool_]:
+    """Refuse choices that are not prefixes of distinct school indices; return the listed mask."""
+    k = choices.shape[1]
     if choices.size and (choices.min() < -1 or choices.max() >= m):
         raise ValueError("choices must be school indices or -1")
     listed = choices >= 0
@@ -168,21 +188,25 @@ def check_problem(problem: AdmissionProblem) -> None:
         ordered = np.sort(np.where(listed, choices, -1 - np.arange(k)), axis=1)
         if np.any(ordered[:, 1:] == ordered[:, :-1]):
             raise ValueError("an applicant lists the same school twice")
-    if problem.grade in (1, 6):
-        if problem.tier is None or problem.tier.shape != (n, k):
-            raise ValueError("grades 1 and 6 need a tier per (applicant, choice) pair")
-        if np.any(listed & ~np.isin(problem.tier, TIERS)):
-            raise ValueError("tier must be 1, 2 or 3")
-        if np.any(listed & np.isnan(problem.distance_m)):
-            raise ValueError("grades 1 and 6 need a distance for every listed school")
-    else:
-        if problem.score is None or problem.score.shape != (n,):
-            raise ValueError("grade 10 needs a score per applicant")
-        if problem.bonus is not None and problem.bonus.shape != (n,):
-            raise ValueError("bonus must have one entry per applicant")
-        if np.any(~np.isfinite(problem.total_score())):
-            raise ValueError("scores must be finite")
-    if len(set(problem.applicant_ids.tolist())) != n:
-        raise ValueError("applicant ids must be unique")
-    if len(set(problem.school_codes.tolist())) != m:
-        raise ValueError("school codes must be unique")
+    return listed
+
+
+def _check_residence_priorities(problem: AdmissionProblem, listed: NDArray[np.bool_]) -> None:
+    """Refuse a grade 1/6 problem without a valid tier and a distance for every listed pair."""
+    if problem.tier is None or problem.tier.shape != problem.choices.shape:
+        raise ValueError("grades 1 and 6 need a tier per (applicant, choice) pair")
+    if np.any(listed & ~np.isin(problem.tier, TIERS)):
+        raise ValueError("tier must be 1, 2 or 3")
+    if np.any(listed & np.isnan(problem.distance_m)):
+        raise ValueError("grades 1 and 6 need a distance for every listed school")
+
+
+def _check_scores(problem: AdmissionProblem) -> None:
+    """Refuse a grade 10 problem without a finite score (plus bonus) per applicant."""
+    n = problem.choices.shape[0]
+    if problem.score is None or problem.score.shape != (n,):
+        raise ValueError("grade 10 needs a score per applicant")
+    if problem.bonus is not None and problem.bonus.shape != (n,):
+        raise ValueError("bonus must have one entry per applicant")
+    if np.any(~np.isfinite(problem.total_score())):
+        raise ValueError("scores must be finite")
