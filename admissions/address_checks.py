@@ -41,6 +41,7 @@ class CheckLimits:
     shared_limit: int = DEFAULT_SHARED_LIMIT
 
     def __post_init__(self) -> None:
+        """Refuse a negative tolerance or a shared-home limit below 1."""
         if not self.tolerance_m >= 0:
             raise ValueError("the ward tolerance must be a number of metres >= 0")
         if self.shared_limit < 1:
@@ -73,9 +74,11 @@ _SHARED_HOME = sa.text("""
 
 def address_flags(engine: Engine, round_id: str, limits: CheckLimits | None = None, *,
                   applicant_id: str | None = None) -> pd.DataFrame:
-    """The flagged applicants of ``round_id`` (or the flags of one applicant), one row per
-    applicant and check, with the columns :data:`FLAG_COLUMNS` and the reason in Vietnamese
-    and English."""
+    """Return the flagged applicants of ``round_id`` (or the flags of one applicant).
+
+    One row per applicant and check, with the columns :data:`FLAG_COLUMNS` and the reason in
+    Vietnamese and English.
+    """
     limits = limits or CheckLimits()
     with engine.connect() as conn:
         mismatch = pd.DataFrame(conn.execute(_WARD_MISMATCH, {

@@ -51,7 +51,7 @@ REASONS = {
 
 def assign_wards(wards: list[str], school_wards: Mapping[str, str | None],
                  nearest: Mapping[str, str]) -> pd.DataFrame:
-    """The derived catchments as ``school_code, ward_code`` rows.
+    """Return the derived catchments as ``school_code, ward_code`` rows.
 
     Parameters
     ----------
@@ -76,8 +76,11 @@ def assign_wards(wards: list[str], school_wards: Mapping[str, str | None],
 def catchment_tiers(problem: AdmissionProblem, residence_tier: NDArray[np.int8],
                     applicant_wards: list[str | None],
                     catchments: Mapping[str, frozenset[str]]) -> NDArray[np.int8]:
-    """Priority per (applicant, choice): the residence tier where the home ward is in the
-    chosen school's catchment, :data:`OUTSIDE_TIER` elsewhere (and for unlisted choices)."""
+    """Return the priority tier per (applicant, choice).
+
+    The residence tier where the home ward is in the chosen school's catchment,
+    :data:`OUTSIDE_TIER` elsewhere (and for unlisted choices).
+    """
     tiers = np.full(problem.choices.shape, OUTSIDE_TIER, dtype=np.int8)
     codes = problem.school_codes
     for a, ward in enumerate(applicant_wards):
@@ -90,7 +93,7 @@ def catchment_tiers(problem: AdmissionProblem, residence_tier: NDArray[np.int8],
 
 
 def load_catchments(conn: Connection, level: str) -> dict[str, frozenset[str]]:
-    """Stored catchments of the schools of ``level``: school code -> ward codes."""
+    """Return the stored catchments of the schools of ``level``: school code -> ward codes."""
     rows = conn.execute(sa.text(
         "SELECT c.school_code, array_agg(c.ward_code ORDER BY c.ward_code) FROM catchments c"
         " JOIN schools s ON s.code = c.school_code WHERE s.level = :level GROUP BY 1"),
@@ -106,8 +109,10 @@ def _check_level(level: str) -> int:
 
 def derive_catchments(engine: Engine, level: str, mode: str = "motorbike",
                       actor: str = "system") -> pd.DataFrame:
-    """Derive and store the catchments of the public schools of ``level`` (replacing every
-    catchment of that level); return the stored rows."""
+    """Derive and store the catchments of the public schools of ``level``; return the rows.
+
+    Every stored catchment of that level is replaced.
+    """
     import routing
     from admissions.road_distance import RoadNetwork
     from basemaps.fetch import load_road_layer
@@ -150,8 +155,10 @@ def derive_catchments(engine: Engine, level: str, mode: str = "motorbike",
 
 
 def import_catchments(engine: Engine, path: str | Path, actor: str = "system") -> pd.DataFrame:
-    """Store the catchments listed in a CSV ``school_code,ward_code`` (one row per pair),
-    replacing those of the schools it names. Nothing is stored when any row is bad."""
+    """Store the catchments listed in a CSV ``school_code,ward_code`` (one row per pair).
+
+    They replace those of the schools it names. Nothing is stored when any row is bad.
+    """
     from admissions.files import read_table
 
     label, frame = read_table(path, ("school_code", "ward_code"))
@@ -201,8 +208,10 @@ def _replace(conn: Connection, rows: pd.DataFrame, source: str, level: str | Non
 
 
 def catchments_at(engine: Engine, lon: float, lat: float, level: str) -> dict[str, Any]:
-    """The ward at a point and the schools of ``level`` whose catchment holds it (GeoJSON-ready:
-    each school with its catchment outline)."""
+    """Return the ward at a point and the schools of ``level`` whose catchment holds it.
+
+    GeoJSON-ready: each school comes with its catchment outline.
+    """
     _check_level(level)
     with engine.connect() as conn:
         ward = conn.execute(sa.text(

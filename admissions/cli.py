@@ -1,5 +1,6 @@
-"""``edugis admissions ...``: run and compare mechanisms, on CSV files or on rounds stored in
-PostGIS (``--round``, through :mod:`admissions.service`).
+"""``edugis admissions ...``: run and compare mechanisms, on CSV files or stored rounds.
+
+The rounds are stored in PostGIS (``--round``, through :mod:`admissions.service`).
 
 :data:`app` is mounted under the main ``edugis`` command. Names given on the command line
 (grade, mechanism, cost) are checked here against their :class:`typing.Literal` types and
@@ -115,8 +116,10 @@ def _penalties(text: str | None) -> tuple[float, ...] | None:
 
 
 def _mechanism(name: str, penalties: str | None, cost: str | None) -> Mechanism:
-    """The mechanism ``name`` with the options given; an option of another mechanism is a
-    bad parameter."""
+    """Return the mechanism ``name`` with the options given.
+
+    An option of another mechanism is a bad parameter.
+    """
     from admissions.mechanisms import mechanism_from
 
     try:
@@ -131,7 +134,7 @@ def _fail(error: InputError) -> None:
 
 
 def _refuse_discard(error: Exception) -> None:
-    """An import that would discard a stored run, without ``--discard-run``: say what."""
+    """Refuse an import that would discard a stored run without ``--discard-run``: say what."""
     typer.echo(f"error: {error}\n(pass --discard-run to import and discard the run)", err=True)
     raise typer.Exit(code=2) from error
 
@@ -287,8 +290,11 @@ def import_(
     actor: ActorOption = "cli",
     discard_run: DiscardRunOption = False,
 ) -> None:
-    """Load applicants into an unpublished round (replacing earlier ones); bad rows store
-    nothing. A round that has been run keeps its result unless ``--discard-run`` is given."""
+    """Load applicants into an unpublished round (replacing earlier ones).
+
+    Bad rows store nothing. A round that has been run keeps its result unless
+    ``--discard-run`` is given.
+    """
     from admissions import service
     from admissions.round_inputs import RunDiscardError
     from gis_service.db import get_engine
@@ -343,7 +349,7 @@ def override(
     force: Annotated[bool, typer.Option("--force", help="Allow a school with no seat left.")] = False,
     actor: ActorOption = "cli",
 ) -> None:
-    """An officer's decision for one applicant, with its reason (audited)."""
+    """Record an officer's decision for one applicant, with its reason (audited)."""
     from admissions import service
     from gis_service.db import get_engine
 
@@ -362,8 +368,11 @@ LevelArgument = Annotated[str, typer.Option("--level", help="primary, lower_seco
 @catchments_app.command("derive")
 def catchments_derive(level: LevelArgument = "all", mode: ModeOption = "motorbike",
                       actor: ActorOption = "cli") -> None:
-    """Derive catchments from wards and road times (each public school serves its own ward, a
-    ward without one the school nearest by road), replacing the stored ones of the level."""
+    """Derive catchments from wards and road times, replacing the stored ones of the level.
+
+    Each public school serves its own ward; a ward without one is served by the school
+    nearest by road.
+    """
     from admissions.catchments import GRADE_OF_LEVEL, derive_catchments
     from gis_service.db import get_engine
 
@@ -411,8 +420,10 @@ def capacities(
     actor: ActorOption = "cli",
     discard_run: DiscardRunOption = False,
 ) -> None:
-    """Set an unpublished round's places per school (overriding the schools' stored
-    capacity). A round that has been run keeps its result unless ``--discard-run`` is given."""
+    """Set an unpublished round's places per school (overriding the schools' stored capacity).
+
+    A round that has been run keeps its result unless ``--discard-run`` is given.
+    """
     from admissions.round_capacities import import_capacities
     from admissions.round_inputs import RunDiscardError
     from gis_service.db import get_engine
@@ -436,8 +447,10 @@ def check_addresses(
     out: Annotated[Path | None, typer.Option("--out", help="Write the flags as CSV here.")] = None,
     actor: ActorOption = "cli",
 ) -> None:
-    """Flag applicants whose home lies outside their declared ward, or at a home shared by
-    many applicants (for an officer to check; the allocation is not changed)."""
+    """Flag applicants whose home lies outside their declared ward or is shared by many.
+
+    The flags are for an officer to check; the allocation is not changed.
+    """
     from admissions.address_checks import CheckLimits, address_flags
     from admissions.rounds import get_round
     from gis_service.audit import audit

@@ -75,7 +75,7 @@ class StraightLine:
     def nearest(
         self, lon: NDArray[np.float64], lat: NDArray[np.float64], k: int
     ) -> tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]:
-        """The ``k`` nearest schools by great-circle distance."""
+        """Return the ``k`` nearest schools by great-circle distance."""
         n, m = lon.shape[0], self.school_lon.shape[0]
         kk = min(k, m)
         school = np.full((n, k), -1, dtype=np.int32)

@@ -41,12 +41,12 @@ class DeferredAcceptance:
     name: ClassVar[MechanismName] = "da"
 
     def parameters(self) -> dict[str, object]:
-        """The settings recorded with a run (none)."""
+        """Return the settings recorded with a run (none)."""
         return {}
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> DeferredAcceptance:
-        """The mechanism that :meth:`parameters` recorded."""
+        """Return the mechanism that :meth:`parameters` recorded."""
         return cls()
 
     def assign(self, problem: AdmissionProblem, seed: int, priorities: Priorities) -> Assignment:
@@ -72,16 +72,17 @@ class RankRounds:
     penalties: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        """Keep ``penalties`` as a tuple, so the mechanism stays hashable."""
         if self.penalties is not None:  # a list is accepted and kept as a (hashable) tuple
             object.__setattr__(self, "penalties", tuple(self.penalties))
 
     def parameters(self) -> dict[str, object]:
-        """The settings recorded with a run: ``rank_penalties`` (a list, or ``None``)."""
+        """Return the settings recorded with a run: ``rank_penalties`` (a list, or ``None``)."""
         return {"rank_penalties": None if self.penalties is None else list(self.penalties)}
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> RankRounds:
-        """The mechanism that :meth:`parameters` recorded."""
+        """Return the mechanism that :meth:`parameters` recorded."""
         penalties = parameters.get("rank_penalties")
         return cls(None if penalties is None else tuple(penalties))
 
@@ -113,16 +114,17 @@ class MinCost:
     cost: CostKind = "distance_m"
 
     def __post_init__(self) -> None:
+        """Refuse an unknown ``cost``."""
         if self.cost not in COSTS:
             raise InvalidValueError(f"cost must be one of {', '.join(COSTS)}, not {self.cost!r}")
 
     def parameters(self) -> dict[str, object]:
-        """The settings recorded with a run: ``cost``."""
+        """Return the settings recorded with a run: ``cost``."""
         return {"cost": self.cost}
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> MinCost:
-        """The mechanism that :meth:`parameters` recorded."""
+        """Return the mechanism that :meth:`parameters` recorded."""
         return cls(parameters.get("cost", "distance_m"))
 
     def assign(self, problem: AdmissionProblem, seed: int, priorities: Priorities) -> Assignment:
@@ -151,8 +153,10 @@ REGISTRY: dict[str, type[Mechanism]] = {cls.name: cls for cls in (DeferredAccept
 
 
 def mechanism_from(name: str, **parameters: Any) -> Mechanism:
-    """The mechanism called ``name`` with the ``parameters`` given (``None`` values are left
-    out: those keep their defaults), e.g. ``mechanism_from("hcmc", penalties=(0, 1, 2))``.
+    """Return the mechanism called ``name`` with the ``parameters`` given.
+
+    ``None`` values are left out: those keep their defaults. For example
+    ``mechanism_from("hcmc", penalties=(0, 1, 2))``.
 
     Raises
     ------
@@ -174,8 +178,11 @@ def mechanism_from(name: str, **parameters: Any) -> Mechanism:
 
 
 def mechanism_of_run(name: str, parameters: Mapping[str, Any] | None = None) -> Mechanism:
-    """The mechanism of a stored run: its name and the ``parameters`` its provenance recorded
-    (:meth:`DeferredAcceptance.parameters` and the others; other keys are ignored)."""
+    """Return the mechanism of a stored run from its name and recorded ``parameters``.
+
+    The parameters are those its provenance recorded (:meth:`DeferredAcceptance.parameters`
+    and the others); other keys are ignored.
+    """
     if name not in REGISTRY:
         raise InvalidValueError(f"mechanism must be one of {', '.join(MECHANISMS)}, not {name!r}")
     return REGISTRY[name].from_parameters(parameters or {})

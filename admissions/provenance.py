@@ -46,7 +46,7 @@ class Provenance:
     code_version: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dictionary."""
+        """Return a JSON-compatible dictionary."""
         return {
             "input_sha256": self.input_sha256,
             "seed": self.seed,

@@ -1,5 +1,7 @@
-"""What the officers' pages read about rounds: applicants with their placements, placements
-per school, the rounds an officer sees, the schools of a round, the results map.
+"""What the officers' pages read about rounds.
+
+Applicants with their placements, placements per school, the rounds an officer sees, the
+schools of a round, the results map.
 
 Read-only and framework-free: each function takes an engine and returns rows (mappings in
 column order) or a dataclass; the web renders them and audits who saw what.
@@ -23,8 +25,11 @@ APPLICANT_COLUMNS = ("applicant_id", "ward_code", "residence_type", "tier", "sco
 
 def round_applicants(engine: Engine, round_id: str, limit: int | None = None,
                      offset: int = 0) -> list[dict[str, Any]]:
-    """The round's applicants by id with their stored placement (:data:`APPLICANT_COLUMNS`;
-    placement columns empty before a run); every one, or ``limit`` from ``offset``."""
+    """Return the round's applicants by id with their stored placement.
+
+    Columns :data:`APPLICANT_COLUMNS` (placement columns empty before a run); every
+    applicant, or ``limit`` from ``offset``.
+    """
     sql = ("SELECT a.applicant_id, a.ward_code, a.residence_type, a.tier, a.score, a.bonus,"
            " array_to_string(a.choices, ' ') AS choices, l.school_code, l.choice_rank, l.distance_m,"
            " l.reason_vi FROM applicants a LEFT JOIN allocations l ON l.round_id = a.round_id"
@@ -34,15 +39,18 @@ def round_applicants(engine: Engine, round_id: str, limit: int | None = None,
         sql += " LIMIT :limit OFFSET :offset"
         params.update(limit=limit, offset=offset)
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(sql), params)]
+        return [r._asdict() for r in conn.execute(sa.text(sql), params)]
 
 
 def placements_per_school(engine: Engine, round_id: str, grade: int) -> list[dict[str, Any]]:
-    """Placed applicants per school of the stored run: ``school_code, name, places, placed,
-    worst_choice`` (the highest choice rank it admitted), ``mean_distance_m``."""
+    """Return the placed applicants per school of the stored run.
+
+    Columns ``school_code, name, places, placed, worst_choice`` (the highest choice rank it
+    admitted), ``mean_distance_m``.
+    """
     column = capacity_column(grade)
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
+        return [r._asdict() for r in conn.execute(sa.text(
             f"SELECT l.school_code, s.name, coalesce(c.capacity, s.{column}) AS places,"
             " count(*) AS placed, max(l.choice_rank) AS worst_choice,"
             " round(avg(l.distance_m)) AS mean_distance_m"
@@ -54,10 +62,13 @@ def placements_per_school(engine: Engine, round_id: str, grade: int) -> list[dic
 
 
 def officer_rounds(engine: Engine, username: str, every_round: bool = False) -> list[dict[str, Any]]:
-    """The rounds ``username`` is an officer of (``every_round`` for admins), newest year
-    first: ``id, grade, year, mechanism, status, applicants, placed``."""
+    """Return the rounds ``username`` is an officer of (``every_round`` for admins).
+
+    Newest year first, with the columns ``id, grade, year, mechanism, status, applicants,
+    placed``.
+    """
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
+        return [r._asdict() for r in conn.execute(sa.text(
             "SELECT r.id, r.grade, r.year, r.mechanism, r.status,"
             " (SELECT count(*) FROM applicants a WHERE a.round_id = r.id) AS applicants,"
             " (SELECT count(*) FROM allocations l WHERE l.round_id = r.id"
@@ -68,11 +79,14 @@ def officer_rounds(engine: Engine, username: str, every_round: bool = False) -> 
 
 
 def round_schools(engine: Engine, round_id: str, grade: int) -> list[dict[str, Any]]:
-    """``code, name`` of every school with places in the round (its own numbers or the
-    school's stored capacity for ``grade``), by code: where an officer may place someone."""
+    """Return ``code, name`` of every school with places in the round, by code.
+
+    Places are the round's own numbers or the school's stored capacity for ``grade``: these
+    are the schools where an officer may place someone.
+    """
     column = capacity_column(grade)
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
+        return [r._asdict() for r in conn.execute(sa.text(
             f"SELECT code, name FROM schools s WHERE {column} IS NOT NULL OR EXISTS (SELECT 1"
             " FROM round_capacities c WHERE c.round_id = :r AND c.school_code = s.code)"
             " ORDER BY code"), {"r": round_id})]
@@ -80,15 +94,21 @@ def round_schools(engine: Engine, round_id: str, grade: int) -> list[dict[str, A
 
 @dataclass(frozen=True)
 class ResultsMap:
-    """The stored run on a map: ``schools`` as ``(code, name, places, placed, lon, lat)``
-    and the homes of unplaced applicants as ``(applicant_id, lon, lat)``."""
+    """The stored run on a map.
+
+    ``schools`` as ``(code, name, places, placed, lon, lat)`` and the homes of unplaced
+    applicants as ``(applicant_id, lon, lat)``.
+    """
 
     schools: list[tuple[str, str, int | None, int, float, float]]
     unplaced: list[tuple[str, float, float]]
 
     def feature_collection(self) -> dict[str, Any]:
-        """A GeoJSON FeatureCollection: one point per school (``kind: school``, keyed by its
-        code), then one per unplaced applicant's home (``kind: unplaced``)."""
+        """Return a GeoJSON FeatureCollection of the schools and the unplaced homes.
+
+        One point per school (``kind: school``, keyed by its code), then one per unplaced
+        applicant's home (``kind: unplaced``).
+        """
         features: list[dict[str, Any]] = [
             {"type": "Feature", "id": code, "geometry": {"type": "Point", "coordinates": [x, y]},
              "properties": {"kind": "school", "code": code, "name": name, "places": places,
@@ -101,8 +121,11 @@ class ResultsMap:
 
 
 def results_map(engine: Engine, round_id: str, grade: int) -> ResultsMap:
-    """Every school of the grade's level with places in the round and its placed count, and
-    the homes of the applicants the stored run left unplaced."""
+    """Return the round's schools with their placed counts and the unplaced applicants' homes.
+
+    Every school of the grade's level with places in the round, and the homes of the
+    applicants the stored run left unplaced.
+    """
     column = capacity_column(grade)
     with engine.connect() as conn:
         schools = conn.execute(sa.text(

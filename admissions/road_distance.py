@@ -42,7 +42,7 @@ class RoadNetwork:
     def nearest(
         self, lon: NDArray[np.float64], lat: NDArray[np.float64], k: int
     ) -> tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]:
-        """The ``k`` schools nearest by road time, with distance and time along that path."""
+        """Return the ``k`` schools nearest by road time, with distance and time along that path."""
         n = lon.shape[0]
         school = np.full((n, k), -1, dtype=np.int32)
         distance = np.full((n, k), np.nan)

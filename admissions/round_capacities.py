@@ -39,8 +39,9 @@ REASONS = {
 
 def import_capacities(engine: Engine, round_id: str, path: str | Path,
                       actor: str = "system", discard_run: bool = False) -> int:
-    """Store the places of the schools listed in ``path`` for ``round_id`` (replacing the
-    round's earlier numbers for those schools); return how many rows were stored.
+    """Store the places of the schools listed in ``path`` for ``round_id``; return the row count.
+
+    They replace the round's earlier numbers for those schools.
 
     A stored run of the round is dropped (the round is a draft again) only when
     ``discard_run`` confirms it (:class:`admissions.round_inputs.RunDiscardError` otherwise); a

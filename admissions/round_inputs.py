@@ -65,8 +65,11 @@ class RunDiscardError(ConflictError):
 
 
 def lock_round(conn: Connection, round_id: str) -> sa.Row[Any]:
-    """The round's row, locked until the transaction ends: ``status, mechanism, parameters,
-    inputs_version``. Every write of a round's data takes this lock first."""
+    """Return the round's row, locked until the transaction ends.
+
+    Columns ``status, mechanism, parameters, inputs_version``. Every write of a round's data
+    takes this lock first.
+    """
     row = conn.execute(sa.text(
         "SELECT status, mechanism, parameters, inputs_version FROM admission_rounds"
         " WHERE id = :r FOR UPDATE"), {"r": round_id}).one_or_none()
@@ -120,8 +123,10 @@ def change_round_inputs(conn: Connection, round_id: str, discard_run: bool,
 
 
 def run_summary(engine: Engine, round_id: str) -> dict[str, int] | None:
-    """What discarding the stored run of ``round_id`` would drop: ``{"placements": n,
-    "overrides": m}``, or ``None`` when the round has no stored run."""
+    """Return what discarding the stored run of ``round_id`` would drop.
+
+    ``{"placements": n, "overrides": m}``, or ``None`` when the round has no stored run.
+    """
     with engine.connect() as conn:
         row = conn.execute(sa.text(
             "SELECT r.status, r.parameters, (SELECT count(*) FROM allocations l"
@@ -133,8 +138,11 @@ def run_summary(engine: Engine, round_id: str) -> dict[str, int] | None:
 
 
 def input_versions(conn: Connection, round_id: str) -> dict[str, int]:
-    """The round's ``inputs_version`` (as ``"round"``) and the versions of
-    :data:`RUN_INPUT_TABLES`: a run reads them before its inputs and compares when it stores."""
+    """Return the round's ``inputs_version`` and the versions of its input tables.
+
+    The round's is keyed ``"round"``, the others by the tables of :data:`RUN_INPUT_TABLES`:
+    a run reads them before its inputs and compares when it stores.
+    """
     versions = {"round": int(conn.execute(sa.text(
         "SELECT inputs_version FROM admission_rounds WHERE id = :r"), {"r": round_id}).scalar_one())}
     versions.update((str(name), int(version)) for name, version in conn.execute(sa.text(

@@ -51,7 +51,7 @@ class RoundInfo:
 
 
 def get_round(engine: Engine | Connection, round_id: str) -> RoundInfo:
-    """The round ``round_id``; :class:`~gis_service.errors.NotFoundError` when unknown."""
+    """Return the round ``round_id``; :class:`~gis_service.errors.NotFoundError` when unknown."""
     query = sa.text("SELECT id, grade, year, mechanism, seed, status, parameters"
                     " FROM admission_rounds WHERE id = :r")
     if isinstance(engine, Engine):

@@ -120,7 +120,7 @@ def _schools(engine: Engine | Connection) -> pd.DataFrame:
 
 
 def _round_schools(engine: Engine, info: RoundInfo) -> pd.DataFrame:
-    """The stored schools with the round's own places (see :mod:`admissions.round_capacities`)."""
+    """Return the stored schools with the round's own places (see :mod:`admissions.round_capacities`)."""
     with engine.connect() as conn:
         return apply_capacities(conn, info.id, info.grade, _schools(engine))
 
@@ -229,7 +229,7 @@ def road_source(engine: Engine, schools: pd.DataFrame, grade: int,
 
 def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
                  extra_schools: pd.DataFrame | None = None) -> AdmissionProblem:
-    """The round's applicants and the stored schools as an :class:`AdmissionProblem`.
+    """Return the round's applicants and the stored schools as an :class:`AdmissionProblem`.
 
     ``extra_schools`` (same columns as the stored ones) are added for "what if" runs. For
     grades 1 and 6 with stored catchments, an applicant's residence tier holds at the schools
@@ -413,9 +413,10 @@ class Comparison:
 
 
 def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> Comparison:
-    """Every mechanism of :data:`~admissions.mechanisms.MECHANISMS` on the round's input,
-    with its defaults and the round's seed; a mechanism that cannot run is left out of the
-    table and named in :attr:`Comparison.skipped` with its reason.
+    """Run every mechanism of :data:`~admissions.mechanisms.MECHANISMS` on the round's input.
+
+    Each runs with its defaults and the round's seed; a mechanism that cannot run is left out
+    of the table and named in :attr:`Comparison.skipped` with its reason.
 
     Raises
     ------
@@ -439,7 +440,7 @@ def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> Com
 
 
 def explain_applicant(engine: Engine, round_id: str, applicant_id: str) -> dict[str, Any]:
-    """The stored outcome of one applicant with its reasons (officers only)."""
+    """Return the stored outcome of one applicant with its reasons (officers only)."""
     with engine.connect() as conn:
         row = conn.execute(sa.text(
             "SELECT a.applicant_id, a.school_code, s.name AS school_name, a.choice_rank,"
@@ -451,7 +452,7 @@ def explain_applicant(engine: Engine, round_id: str, applicant_id: str) -> dict[
         get_round(engine, round_id)
         raise NotFoundError(f"no result for applicant {applicant_id!r} in round {round_id}"
                             " (unknown applicant, or the round has not been run)")
-    return dict(row._mapping)
+    return row._asdict()
 
 
 def publish_round(engine: Engine, round_id: str, actor: str = "system") -> None:
@@ -471,7 +472,7 @@ def publish_round(engine: Engine, round_id: str, actor: str = "system") -> None:
 
 
 def results_frame(engine: Engine, round_id: str) -> pd.DataFrame:
-    """Stored results as the output CSV contract (plus ``reason_en``, ``time_s``)."""
+    """Return the stored results as the output CSV contract (plus ``reason_en``, ``time_s``)."""
     get_round(engine, round_id)
     with engine.connect() as conn:
         result = conn.execute(sa.text(
