@@ -1,5 +1,4 @@
-"""Read a road layer drawn as GIS lines (the environment department's basemap) into a
-:class:`RoadLayer`.
+"""Read a road layer drawn as GIS lines (the environment department's basemap) into a :class:`RoadLayer`.
 
 The city's basemap arrives as a GeoPackage, Shapefile or GeoJSON of road centre lines in
 VN-2000 (EPSG:9210), not as a graph: nothing says where two roads meet. Lines are noded
@@ -72,8 +71,10 @@ def read_road_lines(
     class_map: Mapping[str, str] | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
 ) -> tuple[RoadLayer, ReadStats, list[Problem]]:
-    """Read and node the road lines of ``path``; the layer, what was read, and the problems
-    of the features left out (1-based feature numbers).
+    """Read and node the road lines of ``path``.
+
+    Return the layer, what was read, and the problems of the features left out (1-based
+    feature numbers).
 
     Raises
     ------
@@ -205,11 +206,14 @@ def node_lines(lonlat: np.ndarray, sizes: np.ndarray, meta: pd.DataFrame, *,
 
 
 def _clusters(xy: np.ndarray, line_of: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, int]:
-    """A cluster number per point: points of different lines closer than ``tolerance_m``
-    share one (and so do points at exactly one place). Vertices of one line are never
-    merged with each other, so a curve digitised densely keeps its shape and a chain of close
-    vertices cannot pull far points together. Numbers follow the points' sorted coordinates,
-    so they do not depend on the order of the lines in the file."""
+    """Assign each point a cluster number; return the numbers and the count of clusters.
+
+    Points of different lines closer than ``tolerance_m`` share one (and so do points at
+    exactly one place). Vertices of one line are never merged with each other, so a curve
+    digitised densely keeps its shape and a chain of close vertices cannot pull far points
+    together. Numbers follow the points' sorted coordinates, so they do not depend on the
+    order of the lines in the file.
+    """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
@@ -238,9 +242,12 @@ def _clusters(xy: np.ndarray, line_of: np.ndarray, tolerance_m: float) -> tuple[
 
 def _line_parts(geoms: np.ndarray, reverse: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The parts of (Multi)LineStrings as runs of lon/lat vertices, without repeated
-    vertices, reversed where ``reverse``; parts of fewer than two vertices are dropped.
-    Returns ``(lonlat, sizes, the index in geoms of each part)``."""
+    """Split (Multi)LineStrings into runs of lon/lat vertices, one per part.
+
+    Repeated vertices are dropped, parts are reversed where ``reverse``, and parts of fewer
+    than two vertices are dropped. Returns ``(lonlat, sizes, the index in geoms of each
+    part)``.
+    """
     parts, owner = shapely.get_parts(geoms, return_index=True)
     coords, part = shapely.get_coordinates(parts, return_index=True)
     repeated = np.r_[False, (part[1:] == part[:-1]) & np.all(coords[1:] == coords[:-1], axis=1)]
@@ -258,8 +265,11 @@ def _line_parts(geoms: np.ndarray, reverse: np.ndarray
 
 
 def _texts(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """A column as stripped text ('' where missing; an integral float from an integer
-    column with gaps without ".0"); all '' when the column is absent."""
+    """Return a column as stripped text; all '' when the column is absent.
+
+    Missing values are '', and an integral float (from an integer column with gaps) is
+    written without ".0".
+    """
     if column not in frame.columns:
         return np.full(len(frame), "", dtype=object)
     return np.array([_text(v) for v in frame[column].to_numpy(object)], dtype=object)

@@ -42,10 +42,13 @@ def is_line_file(path: str | Path) -> bool:
 
 
 def read_roads(path: str | Path) -> tuple[RoadLayer, ReadStats]:
-    """Read a road file by its extension: ``.osm.pbf``/``.pbf``, ``.osm``/``.xml``,
-    ``.graphml[.gz]``, or GIS lines (``.gpkg``, ``.shp``, ``.geojson``, ``.fgb``) with OSM
-    classes in ``highway`` and a declared CRS, where any bad feature is an error (the import
-    command offers the class mapping, the CRS and ``--skip-invalid``)."""
+    """Read a road file by its extension.
+
+    The extensions are ``.osm.pbf``/``.pbf``, ``.osm``/``.xml``, ``.graphml[.gz]``, or GIS
+    lines (``.gpkg``, ``.shp``, ``.geojson``, ``.fgb``) with OSM classes in ``highway`` and a
+    declared CRS, where any bad feature is an error (the import command offers the class
+    mapping, the CRS and ``--skip-invalid``).
+    """
     path = Path(path)
     name = path.name.lower()
     if not path.exists():
@@ -254,7 +257,7 @@ def _read_graphml(path: Path) -> tuple[RoadLayer, ReadStats]:
 
 
 def directed_edge_count(layer: RoadLayer) -> int:
-    """Number of directed arcs: one per one-way edge, two per two-way edge."""
+    """Count the directed arcs: one per one-way edge, two per two-way edge."""
     oneway = layer.edges["oneway"].to_numpy(bool)
     return int(oneway.sum() + 2 * (~oneway).sum())
 

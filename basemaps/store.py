@@ -36,6 +36,7 @@ class ImportReport:
     details: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
+        """Return the counts and time on one line, then one line per detail."""
         text = (f"{self.kind} from {self.source}: {self.inserted} inserted, {self.updated} updated, "
                 f"{self.unchanged} unchanged, {self.rejected} rejected in {self.seconds:.1f} s")
         for key, value in self.details.items():
