@@ -42,7 +42,7 @@ REASONS: dict[str, tuple[str, str]] = {
 
 
 def in_vietnam(lon: float, lat: float) -> bool:
-    """Whether a point lies in Vietnam's box: a point outside means a wrongly declared CRS."""
+    """Return whether a point lies in Vietnam's box: a point outside means a wrongly declared CRS."""
     return 100 < lon < 112 and 6 < lat < 25
 
 
@@ -51,7 +51,7 @@ def _pick(frame: pd.DataFrame, options: tuple[str, ...]) -> str | None:
 
 
 def detect_level(frame: pd.DataFrame) -> str | None:
-    """"ward" when the file has ward codes, "district" when it has district codes only."""
+    """Return "ward" when the file has ward codes, "district" when it has district codes only."""
     if "level" in frame.columns:
         return None  # per-row levels
     if "ward_code" in frame.columns:

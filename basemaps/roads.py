@@ -37,7 +37,7 @@ LINE_FILE_ENDINGS = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
 
 
 def is_line_file(path: str | Path) -> bool:
-    """Whether ``path`` is a GIS line file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf)."""
+    """Return whether ``path`` is a GIS line file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf)."""
     return Path(path).name.lower().endswith(LINE_FILE_ENDINGS)
 
 
