@@ -52,8 +52,8 @@ def roads(
 ) -> None:
     """Import a road network: OSM PBF / XML, osmnx GraphML, or the city basemap's road lines.
 
-    Road lines are read from GeoPackage, Shapefile or GeoJSON in any declared CRS (e.g.
-    VN-2000) and noded at junctions.
+    Road lines are read from GeoPackage, Shapefile or GeoJSON in any declared CRS
+    (e.g. VN-2000) and noded at junctions.
     """
     from basemaps.roads import directed_edge_count, is_line_file, read_roads
     from basemaps.store import refuse_if_problems, store_roads
