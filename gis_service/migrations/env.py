@@ -12,11 +12,12 @@ target_metadata = Base.metadata
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    # PostGIS and its tiger/topology tables are not ours
+    """Compare only our tables: PostGIS and its tiger/topology tables are not ours."""
     return not (type_ == "table" and reflected and compare_to is None)
 
 
 def run_migrations_online() -> None:
+    """Migrate the database of the configured URL in one transaction."""
     url = config.get_main_option("sqlalchemy.url")
     assert url is not None
     engine = create_engine(url, poolclass=pool.NullPool)
