@@ -195,77 +195,90 @@ def database_fault_response(request: Request, kind: str) -> Response:
                         headers=headers)
 
 
+async def _api_error(request: Request, exc: ApiError) -> Response:
+    """Answer an :class:`ApiError` with its status, code and description."""
+    return error_response(request, exc.status, exc.code, exc.description)
+
+
+async def _edugis_error(request: Request, exc: Exception) -> Response:
+    """Answer an edugis error of :data:`ERROR_ANSWERS` (input problems listed)."""
+    answer = error_answer(exc) if isinstance(exc, EdugisError) else None
+    if answer is None:  # registered for the table's classes only
+        raise exc
+    if answer.page:
+        return error_response(request, answer.status, answer.code, str(exc))
+    body = _error_body(answer.code, str(exc))
+    if isinstance(exc, InputError):
+        body["problems"] = [str(p) for p in exc.problems]
+    return JSONResponse(body, status_code=answer.status)
+
+
+async def _nul_in_text(request: Request, exc: sa_exc.DataError) -> Response:
+    """Answer a NUL character in text sent to SQL with 400; re-raise other data errors."""
+    # PostgreSQL text cannot hold NUL, so a "%00" in a parameter that reaches SQL is the
+    # client's mistake (a 400), whichever endpoint it came through; any other DataError
+    # is a bug and stays a 500.
+    if "0x00" not in str(exc.orig):
+        raise exc
+    return error_response(request, 400, "InvalidParameterValue",
+                          "a parameter contains a NUL character (%00), which no text here can hold")
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """Answer invalid parameters with 400, one ``location: message`` per problem."""
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return JSONResponse(_error_body("InvalidParameterValue", "; ".join(parts)), status_code=400)
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    """Answer an HTTP exception with its status and a code naming it."""
+    code = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+            413: "PayloadTooLarge"}.get(exc.status_code, "HTTPError")
+    return error_response(request, exc.status_code, code, str(exc.detail), exc.headers)
+
+
+async def _too_large(request: Request, exc: BodyTooLargeError) -> Response:
+    """Answer a body over the limit with 413."""
+    # raised by SecurityMiddleware's reading of a body sent without a length
+    return error_response(request, 413, "PayloadTooLarge", "request body too large")
+
+
+async def _database_fault(request: Request, exc: Exception) -> Response:
+    """Answer a lost race with 409 and a database fault with 503; re-raise other errors."""
+    if is_lost_race(exc):  # a deadlock or serialization failure outside write_transaction
+        vi, en = TEXTS["lost_race"]
+        return error_response(request, 409, "Conflict", f"{vi} / {en}")
+    kind = database_fault(exc)
+    if kind is None:  # e.g. an InternalError that is not about read-only: a bug, a 500
+        raise exc
+    # answered, so the server does not log it: one line says what the clients met
+    logger.warning("database %s: 503 for %s %s (%s)", kind, request.method,
+                   request.url.path, str(exc).partition("\n")[0])
+    return database_fault_response(request, kind)
+
+
+def _server_error(request: Request, exc: Exception) -> Response:
+    """Answer what no other handler took: a database fault, a body too large or a 500."""
+    # Starlette's ServerErrorMiddleware calls this for what no handler above took, errors
+    # raised in a middleware included; it re-raises afterwards, so the server logs them
+    kind = database_fault(exc)
+    if kind is not None:
+        return database_fault_response(request, kind)
+    if isinstance(exc, BodyTooLargeError):  # a middleware read the body
+        return error_response(request, 413, "PayloadTooLarge", "request body too large")
+    vi, en = TEXTS["server_error"]
+    return error_response(request, 500, "InternalServerError", f"{vi} / {en}")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map edugis and API errors to JSON answers with the right status, in one place."""
-
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> Response:
-        return error_response(request, exc.status, exc.code, exc.description)
-
-    async def _edugis_error(request: Request, exc: Exception) -> Response:
-        answer = error_answer(exc) if isinstance(exc, EdugisError) else None
-        if answer is None:  # registered for the table's classes only
-            raise exc
-        if answer.page:
-            return error_response(request, answer.status, answer.code, str(exc))
-        body = _error_body(answer.code, str(exc))
-        if isinstance(exc, InputError):
-            body["problems"] = [str(p) for p in exc.problems]
-        return JSONResponse(body, status_code=answer.status)
-
+    app.exception_handler(ApiError)(_api_error)
     for error_type in ERROR_ANSWERS:
         app.add_exception_handler(error_type, _edugis_error)
-
-    @app.exception_handler(sa_exc.DataError)
-    async def _nul_in_text(request: Request, exc: sa_exc.DataError) -> Response:
-        # PostgreSQL text cannot hold NUL, so a "%00" in a parameter that reaches SQL is the
-        # client's mistake (a 400), whichever endpoint it came through; any other DataError
-        # is a bug and stays a 500.
-        if "0x00" not in str(exc.orig):
-            raise exc
-        return error_response(request, 400, "InvalidParameterValue",
-                              "a parameter contains a NUL character (%00), which no text here can hold")
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        return JSONResponse(_error_body("InvalidParameterValue", "; ".join(parts)), status_code=400)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-                413: "PayloadTooLarge"}.get(exc.status_code, "HTTPError")
-        return error_response(request, exc.status_code, code, str(exc.detail), exc.headers)
-
-    @app.exception_handler(BodyTooLargeError)
-    async def _too_large(request: Request, exc: BodyTooLargeError) -> Response:
-        # raised by SecurityMiddleware's reading of a body sent without a length
-        return error_response(request, 413, "PayloadTooLarge", "request body too large")
-
-    async def _database_fault(request: Request, exc: Exception) -> Response:
-        if is_lost_race(exc):  # a deadlock or serialization failure outside write_transaction
-            vi, en = TEXTS["lost_race"]
-            return error_response(request, 409, "Conflict", f"{vi} / {en}")
-        kind = database_fault(exc)
-        if kind is None:  # e.g. an InternalError that is not about read-only: a bug, a 500
-            raise exc
-        # answered, so the server does not log it: one line says what the clients met
-        logger.warning("database %s: 503 for %s %s (%s)", kind, request.method,
-                       request.url.path, str(exc).partition("\n")[0])
-        return database_fault_response(request, kind)
-
+    app.exception_handler(sa_exc.DataError)(_nul_in_text)
+    app.exception_handler(RequestValidationError)(_validation)
+    app.exception_handler(StarletteHTTPException)(_http)
+    app.exception_handler(BodyTooLargeError)(_too_large)
     for fault in (*UNAVAILABLE_ERRORS, sa_exc.InternalError, psycopg.InternalError):
         app.add_exception_handler(fault, _database_fault)
-
-    def _server_error(request: Request, exc: Exception) -> Response:
-        # Starlette's ServerErrorMiddleware calls this for what no handler above took, errors
-        # raised in a middleware included; it re-raises afterwards, so the server logs them
-        kind = database_fault(exc)
-        if kind is not None:
-            return database_fault_response(request, kind)
-        if isinstance(exc, BodyTooLargeError):  # a middleware read the body
-            return error_response(request, 413, "PayloadTooLarge", "request body too large")
-        vi, en = TEXTS["server_error"]
-        return error_response(request, 500, "InternalServerError", f"{vi} / {en}")
-
     app.add_exception_handler(Exception, _server_error)

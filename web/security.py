@@ -40,13 +40,15 @@ class BodyTooLargeError(Exception):
 
 
 def no_store(path: str) -> bool:
-    """True for the paths whose answers carry ``Cache-Control: no-store``."""
+    """Tell whether answers to ``path`` carry ``Cache-Control: no-store``."""
     return any(path == prefix or path.startswith(prefix + "/") for prefix in NO_STORE_PREFIXES)
 
 
 class SecurityMiddleware:
-    """Add security headers, ``Cache-Control: no-store`` on staff and sign-in paths, and
-    refuse bodies larger than ``max_body_bytes`` with 413.
+    """Add security headers and refuse bodies over a limit.
+
+    ``Cache-Control: no-store`` goes on staff and sign-in paths; bodies larger than
+    ``max_body_bytes`` are refused with 413.
 
     ``hsts`` adds :data:`HSTS`; by default it is on in the production environment only.
     """
@@ -59,14 +61,29 @@ class SecurityMiddleware:
             hsts = get_settings().environment == "production"
         self.headers = [*HEADERS, HSTS] if hsts else list(HEADERS)
 
+    def _declares_too_large(self, scope: Scope) -> bool:
+        """Tell whether the request's ``Content-Length`` is over the limit."""
+        return any(name == b"content-length" and value.isdigit()
+                   and int(value) > self.max_body_bytes
+                   for name, value in scope.get("headers", []))
+
+    def _response_headers(self, headers: list[tuple[bytes, bytes]],
+                          private: bool) -> list[tuple[bytes, bytes]]:
+        """Return an answer's headers with ours added (and ``no-store`` if ``private``)."""
+        if private:
+            headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+            headers.append((b"cache-control", b"no-store"))
+        present = {k.lower() for k, _ in headers}
+        return headers + [(k, v) for k, v in self.headers if k not in present]
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer an ASGI call: headers added, bodies over the limit refused with 413."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
-                await self._too_large(send)
-                return
+        if self._declares_too_large(scope):
+            await self._too_large(send)
+            return
         received = 0
         started = False
         private = no_store(scope["path"])
@@ -84,12 +101,8 @@ class SecurityMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = list(message.get("headers", []))
-                if private:
-                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
-                    headers.append((b"cache-control", b"no-store"))
-                present = {k.lower() for k, _ in headers}
-                message["headers"] = headers + [(k, v) for k, v in self.headers if k not in present]
+                message["headers"] = self._response_headers(list(message.get("headers", [])),
+                                                             private)
             await send(message)
 
         try:
