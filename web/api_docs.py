@@ -78,7 +78,8 @@ TOO_MANY_REQUESTS = {**_error("Too many requests from this client address: retry
 def declare_errors(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` with FastAPI's 422 "Validation Error" replaced by :data:`BAD_REQUEST` on
     every operation that has parameters or a body, :data:`TOO_MANY_REQUESTS` on the
-    rate-limited ones, and the error bodies' schemas added."""
+    rate-limited ones, and the error bodies' schemas added.
+    """
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():

@@ -45,6 +45,7 @@ class App(FastAPI):
     """FastAPI whose OpenAPI document declares the error answers really sent (web.api_docs)."""
 
     def openapi(self) -> dict[str, Any]:
+        """Return the OpenAPI document, built once, with the error answers declared."""
         if self.openapi_schema is None:
             self.openapi_schema = declare_errors(super().openapi())
         return self.openapi_schema
@@ -52,7 +53,8 @@ class App(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         """The security headers wrap everything, Starlette's ``ServerErrorMiddleware``
         included (``add_middleware`` would put them inside it, and a 500 or a 503 answered
-        there would go out bare); HEAD is answered as GET before any route or fast lane."""
+        there would go out bare); HEAD is answered as GET before any route or fast lane.
+        """
         return SecurityMiddleware(HeadMiddleware(super().build_middleware_stack()))
 
 

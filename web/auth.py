@@ -82,7 +82,8 @@ def ensure_csrf_cookie(request: Request, response: Response) -> None:
 
 def rotate_csrf(response: Response) -> None:
     """Give the browser a new CSRF token (at sign-in and sign-out), so a token planted or read
-    before cannot be used in the new session."""
+    before cannot be used in the new session.
+    """
     _set_csrf_cookie(response, _new_csrf())
 
 
@@ -104,7 +105,8 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 
 def _host_port(netloc: str, scheme: str | None) -> tuple[str, int | None] | None:
     """``(host, port)`` of a ``host[:port]``, the port ``None`` when it is the scheme's default
-    (or, for a bare Host header, 80 or 443: a TLS proxy may hide the scheme)."""
+    (or, for a bare Host header, 80 or 443: a TLS proxy may hide the scheme).
+    """
     try:
         parts = urlsplit(f"//{netloc}")
         host, port = parts.hostname, parts.port
@@ -134,7 +136,8 @@ def _first(header: str | None) -> str:
 
 def site_hosts(request: Request) -> set[tuple[str, int | None]]:
     """The ``(host, port)`` pairs a same-origin request may name: ``Host``, the public
-    origins of the settings, and ``X-Forwarded-Host`` from a trusted proxy."""
+    origins of the settings, and ``X-Forwarded-Host`` from a trusted proxy.
+    """
     settings = get_settings()
     named = [_host_port(request.headers.get("host", ""), None)]
     named += [_source(origin.strip()) for origin in settings.public_origins.split(",")
@@ -149,7 +152,8 @@ def site_hosts(request: Request) -> set[tuple[str, int | None]]:
 def check_origin(request: Request) -> None:
     """403 for a state-changing request whose ``Origin`` (else ``Referer``) names another
     host than the site's (:func:`site_hosts`); requests with neither header pass (see the
-    module notes)."""
+    module notes).
+    """
     if request.method not in UNSAFE_METHODS:
         return
     header_name = "origin" if request.headers.get("origin") else "referer"
@@ -169,7 +173,8 @@ def check_origin(request: Request) -> None:
 
 def optional_user(request: Request) -> User | None:
     """The signed-in user, if any: a valid cookie whose user still exists, is enabled and has
-    the cookie's session version. Read once per request; schedules the sliding renewal."""
+    the cookie's session version. Read once per request; schedules the sliding renewal.
+    """
     known = getattr(request.state, "session_user", _UNREAD)
     if known is not _UNREAD:
         return cast(User | None, known)

@@ -110,7 +110,8 @@ def _places(column: str) -> str:
 
 def _census_gaps(level: str, age: int, column: str) -> str:
     """The fallback rows of one level: children of entry age in the ward against the places of
-    the ward's own schools (no travel time), for the latest population year."""
+    the ward's own schools (no travel time), for the latest population year.
+    """
     return (
         f"SELECT w.code || '.{level}' AS fid, w.geom, w.code, w.name, w.parent_code AS district_code,"
         f" CAST('{level}' AS text) AS level, (SELECT max(year) FROM population) AS year,"

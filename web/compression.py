@@ -66,7 +66,8 @@ def gzip_bytes(body: bytes, level: int = LEVEL) -> bytes:
 
 def _compressible(headers: list[tuple[bytes, bytes]]) -> bool:
     """True for an answer of a compressible media type not already encoded (raw ASGI
-    headers: this runs for every answer, Starlette's header classes cost more)."""
+    headers: this runs for every answer, Starlette's header classes cost more).
+    """
     compressible = False
     for name, value in headers:
         name = name.lower()
@@ -116,6 +117,7 @@ class GzipMiddleware:
         self.level = level
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer an ASGI call, compressing the answer when the client accepts gzip."""
         if scope["type"] != "http" or no_store(scope["path"]):  # no_store: BREACH, see above
             await self.app(scope, receive, send)
             return
@@ -132,7 +134,8 @@ class GzipMiddleware:
 
 class _GzipSender:
     """The ``send`` of one answer: holds the start message until the first body part tells
-    whether (and how) to compress."""
+    whether (and how) to compress.
+    """
 
     def __init__(self, middleware: GzipMiddleware, send: Send) -> None:
         self.middleware = middleware

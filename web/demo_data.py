@@ -18,7 +18,8 @@ from basemaps.demo_store import store_demo_city
 
 def load_demo_city(engine: Engine, city: DemoCity) -> dict[str, float]:
     """Store every table of ``city`` and derive its catchments; return row counts and the
-    seconds taken."""
+    seconds taken.
+    """
     started = time.perf_counter()
     store_demo_city(engine, city)
     # The demo city has no official catchment lists: derive them as a district would start.

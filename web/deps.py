@@ -1,5 +1,6 @@
 """Shared FastAPI dependencies (``Annotated`` aliases); errors are mapped to HTTP answers in
-:mod:`web.errors`."""
+:mod:`web.errors`.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def database(state: State) -> Database:
 
 def app_engine(request: Request) -> Engine:
     """The database engine; the first call brings the database up and migrates it
-    (:meth:`gis_service.db.Database.engine`), and raises, for a 503, while it is down."""
+    (:meth:`gis_service.db.Database.engine`), and raises, for a 503, while it is down.
+    """
     return database(request.app.state).engine()
 
 

@@ -1,5 +1,6 @@
 """The web side of the school directory (:mod:`gis_service.directory`): filters parsed from
-a request, refused with a 400."""
+a request, refused with a 400.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from web.errors import BadRequestError
 def school_filters(q: str = "", level: str = "", ownership: str = "", district: str = ""
                    ) -> SchoolFilters:
     """The filters of a request (``q`` stripped); 400 when :meth:`SchoolFilters.problem`
-    refuses them."""
+    refuses them.
+    """
     filters = SchoolFilters(q=q.strip(), level=level, ownership=ownership, district=district)
     problem = filters.problem()
     if problem is not None:

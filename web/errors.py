@@ -73,7 +73,8 @@ class NotFoundHTTPError(ApiError):
 
 class ErrorAnswer(NamedTuple):
     """How an edugis error is answered: HTTP status, ``code``, and whether a browser gets a
-    page (else JSON, whoever asks)."""
+    page (else JSON, whoever asks).
+    """
 
     status: int
     code: str
@@ -146,7 +147,8 @@ def _error_page(request: Request, status: int, title: str, message: str,
 
 def _page_without_database(request: Request, context: dict[str, Any]) -> Response:
     """The error page drawn from the request alone: no signed-in user and no data date, as
-    both read the database, which may be what failed."""
+    both read the database, which may be what failed.
+    """
     return TEMPLATES.TemplateResponse(request, "error.html", {
         **language_context(request), "user": None, "csrf": "", "data_date": None,
         **context}, status_code=context["status"])
@@ -167,7 +169,8 @@ FAULT_CODES = {"read_only": "DatabaseReadOnly", "unavailable": "DatabaseUnavaila
 
 def database_fault(exc: BaseException) -> str | None:
     """``"read_only"`` or ``"unavailable"`` when ``exc``, or an error it was raised from, is
-    a fault of the database rather than of the request or the code; ``None`` otherwise."""
+    a fault of the database rather than of the request or the code; ``None`` otherwise.
+    """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -184,7 +187,8 @@ def database_fault(exc: BaseException) -> str | None:
 def database_fault_response(request: Request, kind: str) -> Response:
     """The 503 of a database fault (``kind`` from :func:`database_fault`), with
     ``Retry-After``: a page in the user's language for browsers, drawn without the database;
-    ``{"code", "description"}`` in Vietnamese then English for the APIs."""
+    ``{"code", "description"}`` in Vietnamese then English for the APIs.
+    """
     headers = {"Retry-After": str(RETRY_AFTER_S)}
     if wants_html(request):
         lang = lang_of(request)

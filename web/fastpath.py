@@ -25,6 +25,7 @@ class FastPathMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer an ASGI call from the fast path when it can, else pass it to the app."""
         if scope["type"] == "http" and scope["method"] == "GET":
             path: str = scope["path"]
             if path == "/api/nearest":

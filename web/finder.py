@@ -204,7 +204,8 @@ class FinderState:
     def prepared(self, engine: Engine, mode: str, level: str | None
                  ) -> tuple[RoadNetwork, PreparedSearch] | None:
         """The prepared search of ``level``'s schools on ``mode`` (built on first use), with
-        the network it belongs to (its schools name the search's answers)."""
+        the network it belongs to (its schools name the search's answers).
+        """
         found = self.graph(engine, mode)
         if found is None:
             return None
@@ -217,7 +218,8 @@ class FinderState:
 
     def warm(self, mode: str, level: str | None) -> tuple[RoadNetwork, PreparedSearch] | None:
         """The prepared search when it is built already; never waits for the lock, so the
-        event loop can answer warm requests while another thread builds a search."""
+        event loop can answer warm requests while another thread builds a search.
+        """
         network = self._network  # one read: the search and its schools belong together
         search = network.prepared.get((mode, level)) if network is not None else None
         return (network, search) if search is not None and network is not None else None
@@ -257,7 +259,8 @@ class FinderState:
 
     def _reload(self, engine: Engine) -> None:
         """Load the network again with what was prepared before, then swap it in; after a
-        failure, keep the old data and try again in :data:`RELOAD_RETRY_S` seconds."""
+        failure, keep the old data and try again in :data:`RELOAD_RETRY_S` seconds.
+        """
         try:
             stamp = self._versions.stamp(engine, FINDER_TABLES, fresh=True)
             network = _load_network(engine)

@@ -1,5 +1,6 @@
 """Vietnamese-first interface texts with English, and diacritic-insensitive name matching
-(:mod:`gis_service.text_search`, re-exported here for the web modules)."""
+(:mod:`gis_service.text_search`, re-exported here for the web modules).
+"""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ class LargePageGate:
     @asynccontextmanager
     async def client_turn(self, client: str) -> AsyncIterator[None]:
         """Wait until ``client`` has no other large page queued or being written (first come,
-        first served among its own pages)."""
+        first served among its own pages).
+        """
         lock, waiting = self._turns.get(client) or (Lock(), 0)
         self._turns[client] = (lock, waiting + 1)
         try:

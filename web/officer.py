@@ -3,7 +3,8 @@ export and publish. Every route checks the role and every form the CSRF token, t
 calls :mod:`admissions.service` (actions) or :mod:`admissions.queries` (reads) and renders;
 the admissions service writes the audit log of each action, this module that of each view of
 personal data. A refused action shows its page again with the reason, answered with the
-status of :data:`web.errors.ERROR_ANSWERS` (409 for a round's state)."""
+status of :data:`web.errors.ERROR_ANSWERS` (409 for a round's state).
+"""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 def refusal_status(error: EdugisError) -> int:
     """The status of a page shown again with ``error``: its answer in the one error table
-    (:data:`web.errors.ERROR_ANSWERS`), 400 for an error without one."""
+    (:data:`web.errors.ERROR_ANSWERS`), 400 for an error without one.
+    """
     answer = error_answer(error)
     return 400 if answer is None else answer.status
 
@@ -112,7 +114,8 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
 @router.get("/officer", response_class=HTMLResponse)
 def officer_home(request: Request, engine: EngineDep, user: OfficerUser) -> HTMLResponse:
     """The user's admission rounds (every round for admins) with their applicant and placement
-    counts, and the new-round form."""
+    counts, and the new-round form.
+    """
     return _home(request, engine, user)
 
 
@@ -161,7 +164,8 @@ async def import_file(round_id: str, request: Request, engine: EngineDep, user: 
                       discard_run: Annotated[bool, Form()] = False) -> HTMLResponse:
     """Replace the round's applicants by an uploaded CSV; a file with any problem stores
     nothing and every problem is listed with its row and field. A round that has been run
-    keeps its result unless ``discard_run`` (the form's confirmation box) is ticked."""
+    keeps its result unless ``discard_run`` (the form's confirmation box) is ticked.
+    """
     return await _upload(request, engine, user, round_id, file, csrf_token, "applicants",
                          discard_run)
 
@@ -172,7 +176,8 @@ async def import_capacity_file(round_id: str, request: Request, engine: EngineDe
                                csrf_token: Annotated[str, Form()] = "",
                                discard_run: Annotated[bool, Form()] = False) -> HTMLResponse:
     """Set the round's places per school from a CSV ``school_code,capacity``; all rows or
-    none. A round that has been run keeps its result unless ``discard_run`` is ticked."""
+    none. A round that has been run keeps its result unless ``discard_run`` is ticked.
+    """
     return await _upload(request, engine, user, round_id, file, csrf_token, "capacities",
                          discard_run)
 
@@ -180,7 +185,8 @@ async def import_capacity_file(round_id: str, request: Request, engine: EngineDe
 def upload_name(filename: str | None, default: str) -> str:
     """A safe name for an uploaded file: its last path part without control characters, cut
     to :data:`MAX_FILENAME_BYTES` (keeping the extension, ``…`` where cut); ``default``
-    when nothing is left."""
+    when nothing is left.
+    """
     name = "".join(ch for ch in re.split(r"[/\\]", filename or "")[-1] if ch.isprintable())
     name = name.strip()
     if name in ("", ".", ".."):
@@ -233,7 +239,8 @@ def run(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
         mechanism: Annotated[MechanismName | Literal[""], Form()] = "",
         csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
     """Allocate the round with the chosen mechanism (the round's own when none is chosen);
-    show its metrics."""
+    show its metrics.
+    """
     check_csrf(request, csrf_token)
     try:
         figures = service.run_round(engine, round_id, mechanism or None, actor=user.username)
@@ -340,7 +347,8 @@ def publish(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
 
 def _csv(frame_rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...], filename: str) -> Response:
     """The rows as a CSV download; text cells a spreadsheet would run as formulas are
-    neutralised (:mod:`gis_service.csv_cells`)."""
+    neutralised (:mod:`gis_service.csv_cells`).
+    """
     return Response(csv_text(frame_rows, columns), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
@@ -355,7 +363,8 @@ def _frame_csv(frame: pd.DataFrame, filename: str) -> Response:
 @router.get("/officer/rounds/{round_id}/results.geojson")
 def results_map(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
     """The stored run on a map: every school of the grade with its places and placed count, and
-    the homes of unplaced applicants (personal data: officers of the round only, audited)."""
+    the homes of unplaced applicants (personal data: officers of the round only, audited).
+    """
     info = service.get_round(engine, round_id)
     results = queries.results_map(engine, round_id, info.grade)
     audit(engine, user.username, "view_results_map", round_id, {"unplaced": len(results.unplaced)})
@@ -375,7 +384,8 @@ def export_applicants(round_id: str, engine: EngineDep, user: RoundUser) -> Resp
 @router.get("/officer/rounds/{round_id}/address-checks.csv")
 def export_address_checks(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
     """Every address flag of the round (home outside the declared ward, shared home), as
-    CSV; the export is audited."""
+    CSV; the export is audited.
+    """
     service.get_round(engine, round_id)
     flags = address_flags(engine, round_id)
     audit(engine, user.username, "export_address_checks", round_id, {"rows": len(flags)})

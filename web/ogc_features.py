@@ -104,7 +104,8 @@ def check_params(request: Request, allowed: set[str]) -> None:
 
 def parse_limit(raw: str | None, maximum: int) -> int:
     """``limit`` as an int in 1..``maximum`` (larger values are served as ``maximum``, as
-    /req/core/fc-limit-response-1 asks: never an error)."""
+    /req/core/fc-limit-response-1 asks: never an error).
+    """
     if raw is None:
         return min(DEFAULT_LIMIT, maximum)
     try:
@@ -133,7 +134,8 @@ def parse_offset(raw: str | None) -> int:
 
 def parse_crs(raw: str | None, name: str) -> OutputCrs:
     """A supported CRS URI (``crs`` / ``bbox-crs``), CRS84 when absent; 400 for any other value,
-    the empty one included (the document lists the URIs as an ``enum``)."""
+    the empty one included (the document lists the URIs as an ``enum``).
+    """
     try:
         return output_crs(CRS84 if raw is None else raw)
     except KeyError:
@@ -147,7 +149,8 @@ Box = tuple[float, float, float, float]
 @lru_cache(maxsize=8)
 def projected_bounds(uri: str) -> Box:
     """(minx, miny, maxx, maxy) of a projected CRS's area of use widened by
-    :data:`AREA_MARGIN_DEG`, in that CRS: where its coordinates still mean something."""
+    :data:`AREA_MARGIN_DEG`, in that CRS: where its coordinates still mean something.
+    """
     crs = CRS.from_user_input(f"EPSG:{uri.rsplit('/', 1)[1]}")
     area = crs.area_of_use
     assert area is not None, uri  # every supported projected CRS has one
@@ -208,7 +211,8 @@ def _parse_instant(text: str) -> datetime | None:
 def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
     """``datetime`` as an instant or an interval (open ends as ``None``), in the RFC 3339 grammar
     of :data:`web.ogc_openapi.DATETIME_PATTERN`. An interval that ends before it starts is
-    kept as it is: it holds no instant, so nothing valid in time matches it."""
+    kept as it is: it holds no instant, so nothing valid in time matches it.
+    """
     if raw is None:
         return None
     if not DATETIME_RE.fullmatch(raw):
@@ -304,7 +308,7 @@ def query_features(engine: Engine, collection: Collection, request: Request) -> 
     with engine.connect() as conn:
         matched = conn.execute(sa.text(f"SELECT count(*) FROM {collection.source} WHERE {where}"),
                                params).scalar_one()
-        rows = [dict(r._mapping) for r in conn.execute(sa.text(
+        rows = [r._asdict() for r in conn.execute(sa.text(
             f"SELECT fid, {columns}, {_geometry_sql(crs)} AS geometry FROM {collection.source}"
             f" WHERE {where} ORDER BY {collection.order_by} LIMIT :limit OFFSET :offset"), params)]
     base = base_url(request)
@@ -347,7 +351,7 @@ def get_feature(engine: Engine, collection: Collection, feature_id: str,
                 " WHERE fid = :fid"), {"fid": feature_id}).first()
     if row is None:
         raise NotFoundHTTPError(f"no feature {feature_id!r} in collection {collection.id!r}")
-    return _feature(collection, dict(row._mapping), base_url(request))
+    return _feature(collection, row._asdict(), base_url(request))
 
 
 def collection_metadata(engine: Engine, collection: Collection, base: str) -> dict[str, Any]:
@@ -439,13 +443,15 @@ def _crs_header(request: Request) -> dict[str, str]:
 
 def _geojson(body: dict[str, Any], request: Request) -> Response:
     """``body`` written by orjson here, in the route's worker thread (a page of features is
-    the heaviest JSON this app writes: never on the event loop)."""
+    the heaviest JSON this app writes: never on the event loop).
+    """
     return Response(orjson.dumps(body), media_type=GEOJSON, headers=_crs_header(request))
 
 
 def _large_pages(state: State) -> LargePageGate:
     """The app's gate of large pages: one at a time, one queued per client (made by its
-    lifespan, web.app)."""
+    lifespan, web.app).
+    """
     gate: LargePageGate = state.large_pages
     return gate
 

@@ -122,7 +122,8 @@ def login(request: Request, engine: EngineDep, username: Annotated[str, Form(max
           next: Annotated[str, Form()] = "/") -> Response:
     """Check the password (throttled per account and address, per address and, gently, per
     account: ``gis_service.login_throttle``; 429 with Retry-After while locked, whatever the
-    password), then set a new session and CSRF token and go on."""
+    password), then set a new session and CSRF token and go on.
+    """
     check_csrf(request, csrf_token)
     settings = get_settings()
     address = client_network(request.client.host) if request.client else "unknown"
@@ -152,7 +153,8 @@ def logout(request: Request, engine: EngineDep, user: OptionalUser,
            csrf_token: Annotated[str, Form()] = "") -> Response:
     """Sign out everywhere: the user's session version is bumped, so every cookie of theirs,
     on any device or copied anywhere, stops working (CSRF-protected so another site cannot
-    sign a user out)."""
+    sign a user out).
+    """
     check_csrf(request, csrf_token)
     if user is not None:
         end_sessions(engine, user.username)

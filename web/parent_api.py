@@ -37,7 +37,8 @@ def catchment_api(engine: EngineDep, lon: Lon, lat: Lat,
                   level: Annotated[str, Query(pattern=one_of(GRADE_OF_LEVEL))] = "primary",
                   ) -> GeoJSONResponse:
     """The ward at a home and the schools of ``level`` (primary or lower_secondary) whose
-    catchment holds it, each with its catchment outline, as GeoJSON."""
+    catchment holds it, each with its catchment outline, as GeoJSON.
+    """
     check_point(lon, lat)
     if level not in GRADE_OF_LEVEL:
         raise BadRequestError(f"level must be one of {', '.join(GRADE_OF_LEVEL)}: only they have "
@@ -103,7 +104,8 @@ _OUTLOOK = _Outlook()
 def school_outlooks(engine: Engine, codes: list[str], score: float | None) -> list[dict[str, Any]]:
     """Per school code: its NV1 regular-programme cut-off ``history``, next year's
     ``forecast`` interval and, given a total ``score``, the ``chance`` band (``None`` where
-    there is no history)."""
+    there is no history).
+    """
     forecast = _OUTLOOK.get(engine)
     history = nv1_cutoff_history(engine, codes)
     answer = []
@@ -127,7 +129,8 @@ def outlook_api(engine: EngineDep,
                 schools: Annotated[str, Query(min_length=1, max_length=700, pattern=OUTLOOK_SCHOOLS)],
                 score: Annotated[float | None, Query(ge=0, le=40)] = None) -> dict[str, Any]:
     """For grade-10 schools (comma-separated codes): the NV1 cut-off history, next year's
-    forecast interval and, given a total ``score``, the chance band (a range, never a promise)."""
+    forecast interval and, given a total ``score``, the chance band (a range, never a promise).
+    """
     codes = [c.strip() for c in schools.split(",") if c.strip()]
     if len(codes) > MAX_OUTLOOK_SCHOOLS:
         raise BadRequestError(f"give at most {MAX_OUTLOOK_SCHOOLS} school codes")

@@ -95,7 +95,8 @@ def _failed(request: Request, engine: Engine, user: User, action: str, error: Ex
             level: str = "primary", year: int | None = None,
             threshold_min: float | None = None) -> HTMLResponse:
     """The page again with ``error``, its status from the one error table
-    (:data:`web.errors.ERROR_ANSWERS`); 409 for an error without an entry there."""
+    (:data:`web.errors.ERROR_ANSWERS`); 409 for an error without an entry there.
+    """
     audit(engine, user.username, action + "_failed", "", {"error": str(error)})
     answer = error_answer(error) if isinstance(error, EdugisError) else None
     return _page(request, engine, level, "entry", year, threshold_min, "",

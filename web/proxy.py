@@ -23,7 +23,8 @@ PEER_SCOPE_KEY = "edugis.peer"
 
 def trusted_proxy(peer: str | None, allowed: str) -> bool:
     """True when ``peer`` is one of ``allowed`` (comma-separated addresses or networks, ``*``
-    for any: the syntax of ``EDUGIS_FORWARDED_ALLOW_IPS``)."""
+    for any: the syntax of ``EDUGIS_FORWARDED_ALLOW_IPS``).
+    """
     if not peer:
         return False
     try:
@@ -44,7 +45,8 @@ def trusted_proxy(peer: str | None, allowed: str) -> bool:
 
 def peer_address(scope: Scope) -> str | None:
     """The address of the connection's peer: the one :class:`ProxyPeerMiddleware` noted, else
-    the ASGI client (no proxy headers applied)."""
+    the ASGI client (no proxy headers applied).
+    """
     noted = scope.get(PEER_SCOPE_KEY)
     if isinstance(noted, str):
         return noted
@@ -54,12 +56,14 @@ def peer_address(scope: Scope) -> str | None:
 
 class ProxyPeerMiddleware:
     """Note the peer (:data:`PEER_SCOPE_KEY`), then apply uvicorn's ``X-Forwarded-For`` and
-    ``X-Forwarded-Proto`` from ``trusted_hosts`` (run uvicorn with ``proxy_headers=False``)."""
+    ``X-Forwarded-Proto`` from ``trusted_hosts`` (run uvicorn with ``proxy_headers=False``).
+    """
 
     def __init__(self, app: ASGIApp, trusted_hosts: str) -> None:
         self.app = ProxyHeadersMiddleware(app, trusted_hosts=trusted_hosts)  # type: ignore[arg-type]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer an ASGI call after noting the peer and applying trusted proxy headers."""
         if scope["type"] in ("http", "websocket"):
             client = scope.get("client")
             scope[PEER_SCOPE_KEY] = str(client[0]) if client else ""

@@ -67,7 +67,8 @@ CSV_COLUMNS = ("code", "name", "level", "ownership", "address", "district_code",
 
 def finder_state(request: Request) -> FinderState:
     """The app's finder cache (road graphs and place names), reloading in the background
-    when the data it was loaded from changed."""
+    when the data it was loaded from changed.
+    """
     return _followed_state(request.app.state)
 
 
@@ -226,7 +227,8 @@ def download_geojson(engine: EngineDep) -> Response:
 @router.get("/download/schools.csv", response_class=CSVResponse)
 def download_csv(engine: EngineDep) -> CSVResponse:
     """Every school as UTF-8 CSV; licence and data date in leading ``#`` comment lines. Text
-    cells a spreadsheet would run as formulas are neutralised (:mod:`gis_service.csv_cells`)."""
+    cells a spreadsheet would run as formulas are neutralised (:mod:`gis_service.csv_cells`).
+    """
     rows = list_schools(engine, SchoolFilters())
     preamble = f"# licence: {LICENCE}\n# attribution: {ATTRIBUTION}\n# data date: {data_date(engine)}\n"
     return CSVResponse(csv_text(rows, CSV_COLUMNS, preamble),

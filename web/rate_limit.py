@@ -77,7 +77,8 @@ class TokenBuckets:
 
     def take(self, key: str, tokens: float = 1.0) -> float:
         """Take ``tokens`` from ``key``'s bucket when it holds them; return 0.0, or the
-        seconds to wait until it will (nothing taken then)."""
+        seconds to wait until it will (nothing taken then).
+        """
         now = self.clock()
         held = self._tokens(key, now)
         if held < tokens:
@@ -118,7 +119,8 @@ def limited(path: str) -> bool:
 def client_network(address: str) -> str:
     """The key of a client address: an IPv4 address as it is, an IPv6 one as its /64
     (``2001:db8:1:2::/64``; an IPv4-mapped one as its IPv4 address), anything else (a test
-    client's name) as it is. Used by the rate limit and the sign-in throttle alike."""
+    client's name) as it is. Used by the rate limit and the sign-in throttle alike.
+    """
     if ":" not in address:  # IPv4 or a name: no parsing on the hot path
         return address
     try:
@@ -132,7 +134,8 @@ def client_network(address: str) -> str:
 
 def client_key(scope: Scope) -> str:
     """The client of a request as :func:`client_network` keys it (``""`` when the server
-    gives no address)."""
+    gives no address).
+    """
     client = scope.get("client")
     return client_network(str(client[0])) if client else ""
 
@@ -168,6 +171,7 @@ class RateLimitMiddleware:
         self.buckets = TokenBuckets(rate_per_s, burst, clock) if rate_per_s > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer an ASGI call, with 429 when the client's bucket is empty."""
         buckets = self.buckets
         if buckets is None or scope["type"] != "http" or not limited(scope["path"]):
             await self.app(scope, receive, send)

@@ -55,7 +55,8 @@ def sign(purpose: str, payload: str) -> str:
 
 def same_text(left: str, right: str) -> bool:
     """Constant-time equality that, unlike ``hmac.compare_digest`` on ``str``, does not raise
-    on non-ASCII text (a cookie or form field may hold anything)."""
+    on non-ASCII text (a cookie or form field may hold anything).
+    """
     return hmac.compare_digest(left.encode("utf-8", "surrogateescape"),
                                right.encode("utf-8", "surrogateescape"))
 
@@ -109,7 +110,8 @@ def _claims(body: Any) -> SessionClaims | None:
 
 def read_session(value: str | None, now: float | None = None) -> SessionClaims | None:
     """The claims of a session cookie, or ``None`` when absent, forged, malformed or expired
-    (idle or absolute limit). Does not look at the database."""
+    (idle or absolute limit). Does not look at the database.
+    """
     if not value or "." not in value:
         return None
     payload, signature = value.rsplit(".", 1)
@@ -132,7 +134,8 @@ def secure_cookies() -> bool:
 
 def set_session(response: Response, claims: SessionClaims, now: float | None = None) -> None:
     """Put the session cookie on ``response`` (HttpOnly, SameSite=Lax, Secure in production);
-    the browser drops it when the session would end."""
+    the browser drops it when the session would end.
+    """
     moment = int(time.time() if now is None else now)
     response.set_cookie(SESSION_COOKIE, session_value(claims),
                         max_age=max(0, claims.expires_at() - moment),
@@ -156,12 +159,14 @@ def schedule_renewal(request: Request, claims: SessionClaims, now: float | None 
 
 class SessionRenewalMiddleware:
     """Add the session cookie scheduled by :func:`schedule_renewal` to the answer, unless the
-    answer sets or clears that cookie itself (sign-in, sign-out)."""
+    answer sets or clears that cookie itself (sign-in, sign-out).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer an ASGI call, adding the scheduled session cookie to the answer."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

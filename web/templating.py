@@ -1,5 +1,6 @@
 """The Jinja environment of the pages and :func:`render`, which every page and the error
-pages draw through (its own module so that the error handlers need not import the pages)."""
+pages draw through (its own module so that the error handlers need not import the pages).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 def language_context(request: Request) -> dict[str, Any]:
     """The language part of every page's context: ``lang``, the other language and the
-    query that switches to it, and ``t`` (the translation of a text key)."""
+    query that switches to it, and ``t`` (the translation of a text key).
+    """
     lang = lang_of(request)
     other = "en" if lang == "vi" else "vi"
     query = {k: v for k, v in request.query_params.items() if k != "lang"}

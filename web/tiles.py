@@ -50,7 +50,8 @@ class TileCache:
     """A small thread-safe LRU of rendered tiles, each kept with the data versions
     (:mod:`gis_service.changes`) it was rendered from: a tile is only served while the
     versions of its tables are the same, so a change is visible within seconds and an
-    unchanged tile is never rendered twice."""
+    unchanged tile is never rendered twice.
+    """
 
     def __init__(self, size: int = 4096) -> None:
         self._items: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], bytes]] = OrderedDict()
@@ -73,7 +74,8 @@ class TileCache:
 
     def put(self, key: tuple[Any, ...], stamp: tuple[int, ...], tile: bytes) -> None:
         """Store a tile rendered from the data versions ``stamp``, evicting the least
-        recently used one when full."""
+        recently used one when full.
+        """
         with self._lock:
             self._items[key] = (stamp, tile)
             self._items.move_to_end(key)
@@ -136,7 +138,8 @@ async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: i
                          y: int) -> Response:
     """The tile from the cache when its data is unchanged, else rendered by PostGIS in a
     worker thread (and cached with the versions read before rendering: a change committed
-    while it renders makes it stale at once, never a stale tile look current)."""
+    while it renders makes it stale at once, never a stale tile look current).
+    """
     cache = _cache(request.app.state)
     engine = await run_in_threadpool(app_engine, request)
     # the first call of a process reads the versions: in a worker thread, not on the loop
