@@ -33,7 +33,7 @@ Lat = Annotated[float, Query(ge=-90, le=90, description="Latitude (WGS84)")]
 
 
 def one_of(values: Iterable[str], empty: bool = False) -> str:
-    """A pattern admitting exactly ``values`` (and the empty text when ``empty``)."""
+    """Return a pattern admitting exactly ``values`` (and the empty text when ``empty``)."""
     choices = [re.escape(v) for v in values] + ([""] if empty else [])
     return f"^(?:{'|'.join(choices)})$"
 
@@ -76,9 +76,11 @@ TOO_MANY_REQUESTS = {**_error("Too many requests from this client address: retry
 
 
 def declare_errors(document: dict[str, Any]) -> dict[str, Any]:
-    """``document`` with FastAPI's 422 "Validation Error" replaced by :data:`BAD_REQUEST` on
-    every operation that has parameters or a body, :data:`TOO_MANY_REQUESTS` on the
-    rate-limited ones, and the error bodies' schemas added.
+    """Return ``document`` with the error answers really sent declared.
+
+    FastAPI's 422 "Validation Error" is replaced by :data:`BAD_REQUEST` on every operation
+    that has parameters or a body, :data:`TOO_MANY_REQUESTS` is added on the rate-limited
+    ones, and the error bodies' schemas are added.
     """
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for path, operations in document.get("paths", {}).items():

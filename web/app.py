@@ -51,9 +51,11 @@ class App(FastAPI):
         return self.openapi_schema
 
     def build_middleware_stack(self) -> ASGIApp:
-        """The security headers wrap everything, Starlette's ``ServerErrorMiddleware``
-        included (``add_middleware`` would put them inside it, and a 500 or a 503 answered
-        there would go out bare); HEAD is answered as GET before any route or fast lane.
+        """Wrap the middleware stack in the security headers, then answer HEAD as GET.
+
+        The security headers wrap everything, Starlette's ``ServerErrorMiddleware`` included
+        (``add_middleware`` would put them inside it, and a 500 or a 503 answered there would
+        go out bare); HEAD is answered as GET before any route or fast lane.
         """
         return SecurityMiddleware(HeadMiddleware(super().build_middleware_stack()))
 
@@ -65,7 +67,7 @@ StartHook = Callable[[FastAPI], None]
 
 def lifespan(settings: Settings | None, engine: Engine | None, on_start: StartHook | None
              ) -> Callable[[FastAPI], Any]:
-    """The app's lifespan: its state made at start, on ``app.state``, closed at shutdown.
+    """Return the app's lifespan: its state made at start, on ``app.state``, closed at shutdown.
 
     ``settings`` ``None`` reads the environment's (:func:`get_settings`) at start.
     """
@@ -97,11 +99,11 @@ def lifespan(settings: Settings | None, engine: Engine | None, on_start: StartHo
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
                on_start: StartHook | None = None) -> FastAPI:
-    """Build the app; FastAPI's own (3.1) OpenAPI document lives at
-    ``/internal/openapi.json``, the OGC 3.0 one at ``/ogc/api``.
+    """Build the app.
 
-    No Swagger UI page: FastAPI's loads its script and style from a CDN, which the CSP
-    (rightly) blocks, so it only ever showed a blank page.
+    FastAPI's own (3.1) OpenAPI document lives at ``/internal/openapi.json``, the OGC 3.0 one
+    at ``/ogc/api``. No Swagger UI page: FastAPI's loads its script and style from a CDN,
+    which the CSP (rightly) blocks, so it only ever showed a blank page.
 
     Parameters
     ----------

@@ -58,7 +58,7 @@ def _new_csrf() -> str:
 
 
 def csrf_token(request: Request) -> str:
-    """The request's CSRF token (the cookie's, or a new one that ``ensure_csrf_cookie`` sets)."""
+    """Return the request's CSRF token (the cookie's, or a new one ``ensure_csrf_cookie`` sets)."""
     existing = request.cookies.get(CSRF_COOKIE)
     if existing and _valid_csrf(existing):
         return existing
@@ -81,8 +81,9 @@ def ensure_csrf_cookie(request: Request, response: Response) -> None:
 
 
 def rotate_csrf(response: Response) -> None:
-    """Give the browser a new CSRF token (at sign-in and sign-out), so a token planted or read
-    before cannot be used in the new session.
+    """Give the browser a new CSRF token (at sign-in and sign-out).
+
+    A token planted or read before then cannot be used in the new session.
     """
     _set_csrf_cookie(response, _new_csrf())
 
@@ -104,8 +105,10 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 
 
 def _host_port(netloc: str, scheme: str | None) -> tuple[str, int | None] | None:
-    """``(host, port)`` of a ``host[:port]``, the port ``None`` when it is the scheme's default
-    (or, for a bare Host header, 80 or 443: a TLS proxy may hide the scheme).
+    """Split a ``host[:port]`` into ``(host, port)``.
+
+    The port is ``None`` when it is the scheme's default (or, for a bare Host header, 80 or
+    443: a TLS proxy may hide the scheme).
     """
     try:
         parts = urlsplit(f"//{netloc}")
@@ -130,13 +133,15 @@ def _source(header: str) -> tuple[str, int | None] | None:
 
 
 def _first(header: str | None) -> str:
-    """The first of a comma-separated header's values (a proxy chain appends its own)."""
+    """Return the first of a comma-separated header's values (a proxy chain appends its own)."""
     return (header or "").split(",", 1)[0].strip()
 
 
 def site_hosts(request: Request) -> set[tuple[str, int | None]]:
-    """The ``(host, port)`` pairs a same-origin request may name: ``Host``, the public
-    origins of the settings, and ``X-Forwarded-Host`` from a trusted proxy.
+    """Return the ``(host, port)`` pairs a same-origin request may name.
+
+    They are those of ``Host``, of the public origins of the settings, and of
+    ``X-Forwarded-Host`` from a trusted proxy.
     """
     settings = get_settings()
     named = [_host_port(request.headers.get("host", ""), None)]
@@ -150,9 +155,10 @@ def site_hosts(request: Request) -> set[tuple[str, int | None]]:
 
 
 def check_origin(request: Request) -> None:
-    """403 for a state-changing request whose ``Origin`` (else ``Referer``) names another
-    host than the site's (:func:`site_hosts`); requests with neither header pass (see the
-    module notes).
+    """Refuse with 403 a state-changing request from another site.
+
+    That is one whose ``Origin`` (else ``Referer``) names another host than the site's
+    (:func:`site_hosts`); requests with neither header pass (see the module notes).
     """
     if request.method not in UNSAFE_METHODS:
         return
@@ -172,8 +178,10 @@ def check_origin(request: Request) -> None:
 
 
 def optional_user(request: Request) -> User | None:
-    """The signed-in user, if any: a valid cookie whose user still exists, is enabled and has
-    the cookie's session version. Read once per request; schedules the sliding renewal.
+    """Return the signed-in user, if any.
+
+    That is the user of a valid cookie who still exists, is enabled and has the cookie's
+    session version. Read once per request; schedules the sliding renewal.
     """
     known = getattr(request.state, "session_user", _UNREAD)
     if known is not _UNREAD:
@@ -194,7 +202,7 @@ OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
 def require_roles(*roles: str) -> Callable[[Request], User]:
-    """A dependency that lets through only users of ``roles`` (admins always pass).
+    """Return a dependency that lets through only users of ``roles`` (admins always pass).
 
     Anonymous requests (and revoked or expired sessions) get 401, signed-in users of another
     role 403.

@@ -10,7 +10,7 @@ COLOURS = ("#1b6ac9", "#d9480f", "#2b8a3e", "#862e9c")
 
 
 def line_chart(series: dict[str, Sequence[tuple[int, float]]], title: str) -> str:
-    """An accessible SVG line chart of ``series`` (name -> [(year, value)]).
+    """Draw an accessible SVG line chart of ``series`` (name -> [(year, value)]).
 
     Returns
     -------

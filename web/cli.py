@@ -95,8 +95,9 @@ def users_enable(username: Annotated[str, typer.Argument(help="login name")]) ->
 
 @users_app.command("unlock")
 def users_unlock(username: Annotated[str, typer.Argument(help="login name")]) -> None:
-    """Clear the sign-in throttle of an account (its counts and locks from every address),
-    e.g. when a colleague was locked out by someone else's guesses.
+    """Clear the sign-in throttle of an account (its counts and locks from every address).
+
+    E.g. when a colleague was locked out by someone else's guesses.
     """
     from gis_service.accounts import audit
     from gis_service.db import get_engine
@@ -138,9 +139,11 @@ def default_workers() -> int:
 
 
 def served_app() -> FastAPI:
-    """The app as ``edugis serve`` runs it, built in each worker process: one numba thread
-    per request, the database engine and the finder's prepared searches ready before the
-    worker accepts its first request (so no parent waits seconds for a cold graph).
+    """Build the app as ``edugis serve`` runs it, in each worker process.
+
+    One numba thread per request; the database engine and the finder's prepared searches
+    are ready before the worker accepts its first request (so no parent waits seconds for
+    a cold graph).
     """
     import numba
 
@@ -152,9 +155,10 @@ def served_app() -> FastAPI:
 
 
 def warm_up(app: FastAPI) -> None:
-    """Run by the app's lifespan before the worker accepts: the engine made (the database
-    up and migrated, or the worker fails to start) and the finder's searches of
-    :data:`WARM_MODES` prepared.
+    """Make the engine and prepare the finder, before the worker accepts (app lifespan).
+
+    The engine is made (the database up and migrated, or the worker fails to start) and the
+    finder's searches of :data:`WARM_MODES` are prepared.
     """
     from gis_service.levels import SCHOOL_LEVELS
     from web.deps import database
@@ -175,9 +179,11 @@ def warm_up(app: FastAPI) -> None:
 
 
 def proxied_app() -> ASGIApp:
-    """:func:`served_app` behind ``web.proxy.ProxyPeerMiddleware``: the proxy headers of
-    ``EDUGIS_FORWARDED_ALLOW_IPS`` applied as uvicorn would, the connection's peer kept for
-    the same-origin rule (uvicorn runs with ``proxy_headers=False``).
+    """Return :func:`served_app` behind ``web.proxy.ProxyPeerMiddleware``.
+
+    The proxy headers of ``EDUGIS_FORWARDED_ALLOW_IPS`` are applied as uvicorn would, and the
+    connection's peer is kept for the same-origin rule (uvicorn runs with
+    ``proxy_headers=False``).
     """
     from gis_service.settings import get_settings
     from web.proxy import ProxyPeerMiddleware
@@ -236,11 +242,13 @@ def demo(
 
 
 def is_user_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is the user's to fix, not a bug: edugis's own errors (bad input, an
-    unknown key, a refused state, a database that cannot be reached) and settings refused at
-    start (pydantic's ``ValidationError``: an ``EDUGIS_`` variable out of range, production
-    without a secret key). A bad option is typer's ``BadParameter``, which click reports
-    itself (usage and exit code 2) before it gets here.
+    """Tell whether ``exc`` is the user's to fix, not a bug.
+
+    These are edugis's own errors (bad input, an unknown key, a refused state, a database
+    that cannot be reached) and settings refused at start (pydantic's ``ValidationError``:
+    an ``EDUGIS_`` variable out of range, production without a secret key). A bad option is
+    typer's ``BadParameter``, which click reports itself (usage and exit code 2) before it
+    gets here.
     """
     if isinstance(exc, EdugisError):
         return True
@@ -249,8 +257,10 @@ def is_user_error(exc: BaseException) -> bool:
 
 
 def main() -> None:
-    """Console entry point: the user's errors print their message and exit with code 2; any
-    other exception, a plain ``ValueError`` included, is a bug and shows its traceback.
+    """Run the console entry point.
+
+    The user's errors print their message and exit with code 2; any other exception, a plain
+    ``ValueError`` included, is a bug and shows its traceback.
     """
     try:
         app()

@@ -44,7 +44,7 @@ class OutputCrs:
 
 
 def output_crs(uri: str) -> OutputCrs:
-    """The :class:`OutputCrs` of a supported CRS URI; ``KeyError`` when it is not supported."""
+    """Return the :class:`OutputCrs` of a supported CRS URI; ``KeyError`` when unsupported."""
     if uri not in SUPPORTED_CRS:
         raise KeyError(uri)
     if uri == CRS84:
@@ -109,8 +109,10 @@ def _places(column: str) -> str:
 
 
 def _census_gaps(level: str, age: int, column: str) -> str:
-    """The fallback rows of one level: children of entry age in the ward against the places of
-    the ward's own schools (no travel time), for the latest population year.
+    """Return the SQL of the fallback rows of one level, for the latest population year.
+
+    Children of entry age in the ward are set against the places of the ward's own schools
+    (no travel time).
     """
     return (
         f"SELECT w.code || '.{level}' AS fid, w.geom, w.code, w.name, w.parent_code AS district_code,"

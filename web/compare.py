@@ -30,7 +30,7 @@ MAX_COMPARED = 4
 
 
 def compared_codes(schools: str) -> list[str]:
-    """The distinct codes of a comma-separated list, in order; 1 to :data:`MAX_COMPARED`."""
+    """Return the distinct codes of a comma-separated list, in order; 1 to :data:`MAX_COMPARED`."""
     codes = list(dict.fromkeys(c.strip() for c in schools.split(",") if c.strip()))
     if not 1 <= len(codes) <= MAX_COMPARED:
         raise BadRequestError(f"compare 1 to {MAX_COMPARED} schools (schools=A,B,...), "
@@ -40,8 +40,9 @@ def compared_codes(schools: str) -> list[str]:
 
 def trips_from_home(request: Request, engine: Engine, schools: list[dict[str, Any]],
                     home: tuple[float, float], mode: str) -> list[dict[str, float] | None] | None:
-    """Road distance and time from ``home`` to each school, from one search (``None``
-    where it cannot be reached); ``None`` when no road network is loaded.
+    """Return road distance and time from ``home`` to each school, from one search.
+
+    ``None`` where a school cannot be reached; ``None`` when no road network is loaded.
 
     Raises
     ------

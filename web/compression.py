@@ -39,7 +39,7 @@ LEVEL = 4
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
-    """True when an ``Accept-Encoding`` value allows gzip (``gzip`` or ``*``, not ``q=0``)."""
+    """Tell whether an ``Accept-Encoding`` value allows gzip (``gzip`` or ``*``, not ``q=0``)."""
     allowed = False
     for item in accept_encoding.lower().split(","):
         coding, _, params = item.strip().partition(";")
@@ -65,8 +65,9 @@ def gzip_bytes(body: bytes, level: int = LEVEL) -> bytes:
 
 
 def _compressible(headers: list[tuple[bytes, bytes]]) -> bool:
-    """True for an answer of a compressible media type not already encoded (raw ASGI
-    headers: this runs for every answer, Starlette's header classes cost more).
+    """Tell whether an answer is of a compressible media type and not already encoded.
+
+    Reads raw ASGI headers: this runs for every answer, Starlette's header classes cost more.
     """
     compressible = False
     for name, value in headers:
@@ -133,8 +134,9 @@ class GzipMiddleware:
 
 
 class _GzipSender:
-    """The ``send`` of one answer: holds the start message until the first body part tells
-    whether (and how) to compress.
+    """Be the ``send`` of one answer, compressing it when it should be.
+
+    Holds the start message until the first body part tells whether (and how) to compress.
     """
 
     def __init__(self, middleware: GzipMiddleware, send: Send) -> None:

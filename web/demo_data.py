@@ -1,6 +1,6 @@
-"""Load the generated demo city into PostGIS (replacing any earlier demo city), with its
-admission rounds and the catchments derived from its wards and roads.
+"""Load the generated demo city into PostGIS (replacing any earlier demo city).
 
+With the city come its admission rounds and the catchments derived from its wards and roads.
 This orchestrates several packages (basemaps stores the layers, admissions derives the
 catchments), so it lives above both, next to the ``edugis demo`` commands.
 """
@@ -17,8 +17,9 @@ from basemaps.demo_store import store_demo_city
 
 
 def load_demo_city(engine: Engine, city: DemoCity) -> dict[str, float]:
-    """Store every table of ``city`` and derive its catchments; return row counts and the
-    seconds taken.
+    """Store every table of ``city`` and derive its catchments.
+
+    Returns the row counts and the seconds taken.
     """
     started = time.perf_counter()
     store_demo_city(engine, city)

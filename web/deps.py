@@ -1,5 +1,6 @@
-"""Shared FastAPI dependencies (``Annotated`` aliases); errors are mapped to HTTP answers in
-:mod:`web.errors`.
+"""Shared FastAPI dependencies (``Annotated`` aliases).
+
+Errors are mapped to HTTP answers in :mod:`web.errors`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from gis_service.db import Database
 
 
 def database(state: State) -> Database:
-    """The app's database (made by the lifespan of :func:`web.app.create_app`)."""
+    """Return the app's database (made by the lifespan of :func:`web.app.create_app`)."""
     found: Database = state.database
     return found
 
 
 def app_engine(request: Request) -> Engine:
-    """The database engine; the first call brings the database up and migrates it
+    """Return the database engine.
+
+    The first call brings the database up and migrates it
     (:meth:`gis_service.db.Database.engine`), and raises, for a 503, while it is down.
     """
     return database(request.app.state).engine()
@@ -31,6 +34,6 @@ EngineDep = Annotated[Engine, Depends(app_engine)]
 
 
 def data_versions(state: State) -> DataVersions:
-    """The app's view of the data versions (``request.app.state``)."""
+    """Return the app's view of the data versions (``request.app.state``)."""
     versions: DataVersions = state.data_versions
     return versions

@@ -1,5 +1,6 @@
-"""The web side of the school directory (:mod:`gis_service.directory`): filters parsed from
-a request, refused with a 400.
+"""The web side of the school directory (:mod:`gis_service.directory`).
+
+Filters are parsed from a request, and refused with a 400.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from web.errors import BadRequestError
 
 def school_filters(q: str = "", level: str = "", ownership: str = "", district: str = ""
                    ) -> SchoolFilters:
-    """The filters of a request (``q`` stripped); 400 when :meth:`SchoolFilters.problem`
-    refuses them.
+    """Return the filters of a request (``q`` stripped).
+
+    400 when :meth:`SchoolFilters.problem` refuses them.
     """
     filters = SchoolFilters(q=q.strip(), level=level, ownership=ownership, district=district)
     problem = filters.problem()

@@ -1,6 +1,8 @@
-"""Errors mapped to HTTP answers, in one place: the web's own errors (:class:`ApiError` and
-its kinds), the table of edugis errors (:data:`ERROR_ANSWERS`), database faults (503 with
-``Retry-After``) and :func:`install_error_handlers`, which wires them into the app.
+"""Errors mapped to HTTP answers, in one place.
+
+Here are the web's own errors (:class:`ApiError` and its kinds), the table of edugis errors
+(:data:`ERROR_ANSWERS`), database faults (503 with ``Retry-After``) and
+:func:`install_error_handlers`, which wires them into the app.
 
 Every error is answered as ``{"code", "description"}`` JSON, or as a page in the user's
 language for a browser asking for a page.
@@ -72,8 +74,9 @@ class NotFoundHTTPError(ApiError):
 
 
 class ErrorAnswer(NamedTuple):
-    """How an edugis error is answered: HTTP status, ``code``, and whether a browser gets a
-    page (else JSON, whoever asks).
+    """Say how an edugis error is answered.
+
+    By HTTP status, ``code``, and whether a browser gets a page (else JSON, whoever asks).
     """
 
     status: int
@@ -98,7 +101,7 @@ ERROR_ANSWERS: dict[type[EdugisError], ErrorAnswer] = {
 
 
 def error_answer(exc: EdugisError) -> ErrorAnswer | None:
-    """The answer of ``exc`` in :data:`ERROR_ANSWERS`, or ``None`` when it has none."""
+    """Return the answer of ``exc`` in :data:`ERROR_ANSWERS`, or ``None`` when it has none."""
     for cls in type(exc).__mro__:
         if issubclass(cls, EdugisError) and cls in ERROR_ANSWERS:
             return ERROR_ANSWERS[cls]
@@ -114,7 +117,7 @@ MACHINE_PREFIXES = ("/api/", "/ogc", "/download/", "/static/", "/healthz", "/rea
 
 
 def wants_html(request: Request) -> bool:
-    """True for page requests from a browser (JSON for the APIs, whatever they accept)."""
+    """Tell whether this is a page request from a browser (JSON for the APIs, whatever they accept)."""
     if request.url.path.startswith(MACHINE_PREFIXES) or request.url.path.endswith(".csv"):
         return False
     return "text/html" in request.headers.get("accept", "")
@@ -122,7 +125,7 @@ def wants_html(request: Request) -> bool:
 
 def error_response(request: Request, status: int, code: str, description: str,
                    headers: Mapping[str, str] | None = None) -> Response:
-    """The error as JSON, or as a page in the user's language for browsers."""
+    """Answer the error as JSON, or as a page in the user's language for browsers."""
     if wants_html(request):
         return _error_page(request, status, code, description, headers)
     return JSONResponse(_error_body(code, description), status_code=status,
@@ -146,8 +149,9 @@ def _error_page(request: Request, status: int, title: str, message: str,
 
 
 def _page_without_database(request: Request, context: dict[str, Any]) -> Response:
-    """The error page drawn from the request alone: no signed-in user and no data date, as
-    both read the database, which may be what failed.
+    """Draw the error page from the request alone.
+
+    No signed-in user and no data date: both read the database, which may be what failed.
     """
     return TEMPLATES.TemplateResponse(request, "error.html", {
         **language_context(request), "user": None, "csrf": "", "data_date": None,
@@ -168,8 +172,10 @@ FAULT_CODES = {"read_only": "DatabaseReadOnly", "unavailable": "DatabaseUnavaila
 
 
 def database_fault(exc: BaseException) -> str | None:
-    """``"read_only"`` or ``"unavailable"`` when ``exc``, or an error it was raised from, is
-    a fault of the database rather than of the request or the code; ``None`` otherwise.
+    """Classify ``exc`` as a fault of the database rather than of the request or the code.
+
+    ``"read_only"`` or ``"unavailable"`` when ``exc``, or an error it was raised from, is
+    such a fault; ``None`` otherwise.
     """
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -185,9 +191,11 @@ def database_fault(exc: BaseException) -> str | None:
 
 
 def database_fault_response(request: Request, kind: str) -> Response:
-    """The 503 of a database fault (``kind`` from :func:`database_fault`), with
-    ``Retry-After``: a page in the user's language for browsers, drawn without the database;
-    ``{"code", "description"}`` in Vietnamese then English for the APIs.
+    """Answer a database fault with 503 and ``Retry-After``.
+
+    ``kind`` comes from :func:`database_fault`. Browsers get a page in the user's language,
+    drawn without the database; the APIs get ``{"code", "description"}`` in Vietnamese
+    then English.
     """
     headers = {"Retry-After": str(RETRY_AFTER_S)}
     if wants_html(request):

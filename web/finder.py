@@ -96,7 +96,7 @@ class PreparedSearch:
                                                   k=MAX_K))
 
     def nearest(self, lon: float, lat: float, k: int) -> Ranked:
-        """The ``k`` nearest schools as (code, time_s, distance_m), by time."""
+        """Return the ``k`` nearest schools as (code, time_s, distance_m), by time."""
         return self.nearest_many([(lon, lat)], k)[0]
 
     def nearest_many(self, points: list[tuple[float, float]], k: int) -> list[Ranked]:
@@ -185,7 +185,7 @@ class FinderState:
         self._places: list[dict[str, Any]] | None = None
 
     def network(self, engine: Engine) -> RoadNetwork | None:
-        """The basemap in use as a road network, or ``None`` when no roads are loaded."""
+        """Return the basemap in use as a road network, or ``None`` when no roads are loaded."""
         with self._lock:
             if not self._loaded:
                 self._stamp = self._versions.stamp(engine, FINDER_TABLES, fresh=True)
@@ -194,7 +194,7 @@ class FinderState:
             return self._network
 
     def graph(self, engine: Engine, mode: str) -> tuple[RoadNetwork, routing.ModeGraph] | None:
-        """The mode graph (compiled on first use)."""
+        """Return the mode graph (compiled on first use)."""
         network = self.network(engine)
         if network is None:
             return None
@@ -203,8 +203,9 @@ class FinderState:
 
     def prepared(self, engine: Engine, mode: str, level: str | None
                  ) -> tuple[RoadNetwork, PreparedSearch] | None:
-        """The prepared search of ``level``'s schools on ``mode`` (built on first use), with
-        the network it belongs to (its schools name the search's answers).
+        """Return the prepared search of ``level``'s schools on ``mode`` (built on first use).
+
+        It comes with the network it belongs to (its schools name the search's answers).
         """
         found = self.graph(engine, mode)
         if found is None:
@@ -217,8 +218,10 @@ class FinderState:
             return network, network.prepared[key]
 
     def warm(self, mode: str, level: str | None) -> tuple[RoadNetwork, PreparedSearch] | None:
-        """The prepared search when it is built already; never waits for the lock, so the
-        event loop can answer warm requests while another thread builds a search.
+        """Return the prepared search when it is built already, else ``None``.
+
+        Never waits for the lock, so the event loop can answer warm requests while another
+        thread builds a search.
         """
         network = self._network  # one read: the search and its schools belong together
         search = network.prepared.get((mode, level)) if network is not None else None
@@ -232,9 +235,10 @@ class FinderState:
             return self._places
 
     def follow(self, engine: Engine) -> threading.Thread | None:
-        """Start reloading in the background when the finder's tables changed since they
-        were loaded (seen within :attr:`DataVersions.max_age_s`); the thread, or ``None``.
+        """Start reloading in the background when the finder's tables changed; return the thread.
 
+        Changes are those since the tables were loaded (seen within
+        :attr:`DataVersions.max_age_s`); the thread is ``None`` when nothing is reloaded.
         Never blocks: safe on the event loop.
         """
         if not self._loaded or self._reloading or time.monotonic() < self._retry_at:
@@ -258,8 +262,9 @@ class FinderState:
         self._versions.join()
 
     def _reload(self, engine: Engine) -> None:
-        """Load the network again with what was prepared before, then swap it in; after a
-        failure, keep the old data and try again in :data:`RELOAD_RETRY_S` seconds.
+        """Load the network again with what was prepared before, then swap it in.
+
+        After a failure, keep the old data and try again in :data:`RELOAD_RETRY_S` seconds.
         """
         try:
             stamp = self._versions.stamp(engine, FINDER_TABLES, fresh=True)
@@ -288,14 +293,14 @@ class FinderState:
 
 
 def _mode_graph(network: RoadNetwork, mode: str) -> routing.ModeGraph:
-    """The network's graph of ``mode``, compiled (or read from the disk cache) on first use."""
+    """Return the network's graph of ``mode``, compiled (or read from the disk cache) on first use."""
     if mode not in network.graphs:
         network.graphs[mode] = routing.build_graph(network.layer, mode)
     return network.graphs[mode]
 
 
 def _prepare(network: RoadNetwork, graph: routing.ModeGraph, level: str | None) -> PreparedSearch:
-    """The prepared search of ``level``'s schools (every school for ``None``) on ``graph``."""
+    """Return the prepared search of ``level``'s schools (every school for ``None``) on ``graph``."""
     schools = network.schools
     if level is not None:
         schools = schools[schools["level"] == level]
@@ -303,7 +308,7 @@ def _prepare(network: RoadNetwork, graph: routing.ModeGraph, level: str | None) 
 
 
 def _load_network(engine: Engine) -> RoadNetwork | None:
-    """The basemap in use (:mod:`basemaps.in_use`) and the schools."""
+    """Load the basemap in use (:mod:`basemaps.in_use`) and the schools."""
     basemap = current_basemap(engine)
     if basemap is None:
         return None
@@ -337,7 +342,7 @@ def check_point(lon: float, lat: float) -> None:
 
 def nearest(state: FinderState, engine: Engine, lon: float, lat: float, level: str | None,
             mode: str, k: int) -> dict[str, Any]:
-    """The ``k`` nearest schools of ``level`` from a home, by road time for ``mode``.
+    """Find the ``k`` nearest schools of ``level`` from a home, by road time for ``mode``.
 
     Returns
     -------
@@ -365,13 +370,13 @@ def nearest(state: FinderState, engine: Engine, lon: float, lat: float, level: s
 
 def road_answer(basemap: str, search: PreparedSearch, by_code: dict[str, dict[str, Any]],
                 lon: float, lat: float, mode: str, k: int) -> dict[str, Any]:
-    """The JSON answer of :func:`nearest` from a prepared search (no database access)."""
+    """Return the JSON answer of :func:`nearest` from a prepared search (no database access)."""
     return road_body(basemap, by_code, mode, search.nearest(lon, lat, k))
 
 
 def road_body(basemap: str, by_code: dict[str, dict[str, Any]], mode: str,
               ranked: Ranked) -> dict[str, Any]:
-    """The JSON answer of :func:`nearest` from the ranked schools of a prepared search."""
+    """Return the JSON answer of :func:`nearest` from the ranked schools of a prepared search."""
     result = []
     for rank, (code, time_s, distance_m) in enumerate(ranked, start=1):
         school = by_code[code]

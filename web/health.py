@@ -22,8 +22,9 @@ writable = SharedCheck(check_writable)
 
 @router.get("/healthz")
 def healthz(engine: EngineDep) -> Response:
-    """200 when a write to the database succeeds (it is rolled back; one write a second is
-    shared by every probe).
+    """Answer 200 when a write to the database succeeds.
+
+    The write is rolled back; one write a second is shared by every probe.
     """
     writable(engine)
     return JSONResponse({"status": "ok"})

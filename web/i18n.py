@@ -1,5 +1,6 @@
-"""Vietnamese-first interface texts with English, and diacritic-insensitive name matching
-(:mod:`gis_service.text_search`, re-exported here for the web modules).
+"""Vietnamese-first interface texts with English, and diacritic-insensitive name matching.
+
+The matching is :mod:`gis_service.text_search`'s, re-exported here for the web modules.
 """
 
 from __future__ import annotations
@@ -244,12 +245,12 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 
 def lang_of(request: Request) -> str:
-    """The language of a request: ``?lang=`` first, then the cookie, then Vietnamese."""
+    """Return the language of a request: ``?lang=`` first, then the cookie, then Vietnamese."""
     asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "vi"
     return asked if asked in LANGUAGES else "vi"
 
 
 def translate(key: str, lang: str) -> str:
-    """The text of ``key`` in ``lang``; an unknown key is a bug and raises ``KeyError``."""
+    """Return the text of ``key`` in ``lang``; an unknown key is a bug and raises ``KeyError``."""
     vi, en = TEXTS[key]
     return en if lang == "en" else vi

@@ -1,5 +1,4 @@
-"""The gate of large OGC pages: one written at a time per worker, at most one waiting per
-client.
+"""The gate of large OGC pages: one written at a time per worker, one waiting per client.
 
 A page of 1,000 roads takes a worker thread ~0.1 s of CPU (and of the GIL). Writing one large
 page at a time keeps the event loop and the small requests going while scripts page through
@@ -22,8 +21,10 @@ __all__ = ["LargePageGate"]
 
 
 class LargePageGate:
-    """One large page at a time (:attr:`limiter`, for ``to_thread.run_sync``), entered by at
-    most one page per client at a time (:meth:`client_turn`).
+    """Let one large page be written at a time, and at most one page per client wait.
+
+    Pages are written one at a time through :attr:`limiter` (for ``to_thread.run_sync``),
+    entered by at most one page per client at a time (:meth:`client_turn`).
 
     Parameters
     ----------
@@ -37,8 +38,9 @@ class LargePageGate:
 
     @asynccontextmanager
     async def client_turn(self, client: str) -> AsyncIterator[None]:
-        """Wait until ``client`` has no other large page queued or being written (first come,
-        first served among its own pages).
+        """Wait until ``client`` has no other large page queued or being written.
+
+        First come, first served among its own pages.
         """
         lock, waiting = self._turns.get(client) or (Lock(), 0)
         self._turns[client] = (lock, waiting + 1)

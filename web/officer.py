@@ -1,9 +1,11 @@
-"""Officers' workspace: create a round, import applicants, run, compare, explain, override,
-export and publish. Every route checks the role and every form the CSRF token, then parses,
-calls :mod:`admissions.service` (actions) or :mod:`admissions.queries` (reads) and renders;
-the admissions service writes the audit log of each action, this module that of each view of
-personal data. A refused action shows its page again with the reason, answered with the
-status of :data:`web.errors.ERROR_ANSWERS` (409 for a round's state).
+"""Officers' workspace: create a round, import applicants, run, compare, explain and the rest.
+
+The rest is override, export and publish. Every route checks the role and every form the
+CSRF token, then parses, calls :mod:`admissions.service` (actions) or
+:mod:`admissions.queries` (reads) and renders; the admissions service writes the audit log
+of each action, this module that of each view of personal data. A refused action shows its
+page again with the reason, answered with the status of :data:`web.errors.ERROR_ANSWERS`
+(409 for a round's state).
 """
 
 from __future__ import annotations
@@ -53,15 +55,17 @@ ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def refusal_status(error: EdugisError) -> int:
-    """The status of a page shown again with ``error``: its answer in the one error table
-    (:data:`web.errors.ERROR_ANSWERS`), 400 for an error without one.
+    """Return the status of a page shown again with ``error``.
+
+    That is its answer in the one error table (:data:`web.errors.ERROR_ANSWERS`), 400 for an
+    error without one.
     """
     answer = error_answer(error)
     return 400 if answer is None else answer.status
 
 
 def _round_user(round_id: str, engine: EngineDep, user: OfficerUser) -> User:
-    """The signed-in user when they are an officer of ``round_id`` (admins always are)."""
+    """Return the signed-in user when they are an officer of ``round_id`` (admins always are)."""
     if user.role == "admin" or service.is_round_officer(engine, round_id, user.username):
         return user
     service.get_round(engine, round_id)  # an unknown round is a 404
@@ -86,7 +90,7 @@ def _flat_metrics(figures: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _round_page(request: Request, engine: Engine, user: User, round_id: str, page: int = 1,
                 status_code: int = 200, **extra: Any) -> HTMLResponse:
-    """The round page: state, forms (unless published), per-school results, applicants."""
+    """Show the round page: state, forms (unless published), per-school results, applicants."""
     info = service.get_round(engine, round_id)
     rows = queries.round_applicants(engine, round_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     # the address checks scan the whole round: on its first page only (the CSV has them all)
@@ -113,8 +117,9 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
 
 @router.get("/officer", response_class=HTMLResponse)
 def officer_home(request: Request, engine: EngineDep, user: OfficerUser) -> HTMLResponse:
-    """The user's admission rounds (every round for admins) with their applicant and placement
-    counts, and the new-round form.
+    """List the user's admission rounds (every round for admins), with the new-round form.
+
+    Each round comes with its applicant and placement counts.
     """
     return _home(request, engine, user)
 
@@ -162,9 +167,11 @@ async def import_file(round_id: str, request: Request, engine: EngineDep, user: 
                       file: Annotated[UploadFile, File()],
                       csrf_token: Annotated[str, Form()] = "",
                       discard_run: Annotated[bool, Form()] = False) -> HTMLResponse:
-    """Replace the round's applicants by an uploaded CSV; a file with any problem stores
-    nothing and every problem is listed with its row and field. A round that has been run
-    keeps its result unless ``discard_run`` (the form's confirmation box) is ticked.
+    """Replace the round's applicants by an uploaded CSV.
+
+    A file with any problem stores nothing and every problem is listed with its row and
+    field. A round that has been run keeps its result unless ``discard_run`` (the form's
+    confirmation box) is ticked.
     """
     return await _upload(request, engine, user, round_id, file, csrf_token, "applicants",
                          discard_run)
@@ -175,17 +182,20 @@ async def import_capacity_file(round_id: str, request: Request, engine: EngineDe
                                user: RoundUser, file: Annotated[UploadFile, File()],
                                csrf_token: Annotated[str, Form()] = "",
                                discard_run: Annotated[bool, Form()] = False) -> HTMLResponse:
-    """Set the round's places per school from a CSV ``school_code,capacity``; all rows or
-    none. A round that has been run keeps its result unless ``discard_run`` is ticked.
+    """Set the round's places per school from a CSV ``school_code,capacity``; all rows or none.
+
+    A round that has been run keeps its result unless ``discard_run`` is ticked.
     """
     return await _upload(request, engine, user, round_id, file, csrf_token, "capacities",
                          discard_run)
 
 
 def upload_name(filename: str | None, default: str) -> str:
-    """A safe name for an uploaded file: its last path part without control characters, cut
-    to :data:`MAX_FILENAME_BYTES` (keeping the extension, ``…`` where cut); ``default``
-    when nothing is left.
+    """Return a safe name for an uploaded file.
+
+    That is its last path part without control characters, cut to
+    :data:`MAX_FILENAME_BYTES` (keeping the extension, ``…`` where cut); ``default`` when
+    nothing is left.
     """
     name = "".join(ch for ch in re.split(r"[/\\]", filename or "")[-1] if ch.isprintable())
     name = name.strip()
@@ -238,8 +248,9 @@ async def _upload(request: Request, engine: Engine, user: User, round_id: str, f
 def run(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
         mechanism: Annotated[MechanismName | Literal[""], Form()] = "",
         csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
-    """Allocate the round with the chosen mechanism (the round's own when none is chosen);
-    show its metrics.
+    """Allocate the round with the chosen mechanism and show its metrics.
+
+    The round's own mechanism is used when none is chosen.
     """
     check_csrf(request, csrf_token)
     try:
@@ -270,7 +281,7 @@ def compare(round_id: str, request: Request, engine: EngineDep, user: RoundUser)
 
 @router.get("/officer/rounds/{round_id}/find")
 def find_applicant(round_id: str, user: RoundUser, applicant_id: str = "") -> RedirectResponse:
-    """The search box of the round page: go to one applicant's explanation."""
+    """Answer the search box of the round page: go to one applicant's explanation."""
     if not applicant_id.strip():
         raise BadRequestError("give an applicant id")
     return RedirectResponse(f"/officer/rounds/{quote(round_id)}/applicants/{quote(applicant_id.strip())}",
@@ -346,8 +357,10 @@ def publish(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
 
 
 def _csv(frame_rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...], filename: str) -> Response:
-    """The rows as a CSV download; text cells a spreadsheet would run as formulas are
-    neutralised (:mod:`gis_service.csv_cells`).
+    """Return the rows as a CSV download.
+
+    Text cells a spreadsheet would run as formulas are neutralised
+    (:mod:`gis_service.csv_cells`).
     """
     return Response(csv_text(frame_rows, columns), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
@@ -362,8 +375,10 @@ def _frame_csv(frame: pd.DataFrame, filename: str) -> Response:
 
 @router.get("/officer/rounds/{round_id}/results.geojson")
 def results_map(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
-    """The stored run on a map: every school of the grade with its places and placed count, and
-    the homes of unplaced applicants (personal data: officers of the round only, audited).
+    """Show the stored run on a map.
+
+    Every school of the grade is shown with its places and placed count, and the homes of
+    unplaced applicants (personal data: officers of the round only, audited).
     """
     info = service.get_round(engine, round_id)
     results = queries.results_map(engine, round_id, info.grade)
@@ -383,8 +398,9 @@ def export_applicants(round_id: str, engine: EngineDep, user: RoundUser) -> Resp
 
 @router.get("/officer/rounds/{round_id}/address-checks.csv")
 def export_address_checks(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
-    """Every address flag of the round (home outside the declared ward, shared home), as
-    CSV; the export is audited.
+    """Export every address flag of the round as CSV; the export is audited.
+
+    Flags are a home outside the declared ward and a shared home.
     """
     service.get_round(engine, round_id)
     flags = address_flags(engine, round_id)
@@ -394,7 +410,7 @@ def export_address_checks(round_id: str, engine: EngineDep, user: RoundUser) -> 
 
 @router.get("/officer/rounds/{round_id}/results.csv")
 def export_results(round_id: str, engine: EngineDep, user: RoundUser) -> Response:
-    """The stored results in the output CSV contract; the export is audited."""
+    """Export the stored results in the output CSV contract; the export is audited."""
     frame = service.results_frame(engine, round_id)
     audit(engine, user.username, "export_results", round_id, {"rows": len(frame)})
     return _frame_csv(frame, f"{round_id}-results.csv")

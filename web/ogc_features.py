@@ -69,7 +69,7 @@ router = APIRouter(prefix="/ogc", tags=["OGC API"])
 
 
 def base_url(request: Request) -> str:
-    """The absolute URL of ``/ogc`` for this request (no trailing slash)."""
+    """Return the absolute URL of ``/ogc`` for this request (no trailing slash)."""
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
@@ -78,7 +78,7 @@ def _json(body: Any, media_type: str = JSON, headers: dict[str, str] | None = No
 
 
 def get_collection(collection_id: str) -> Collection:
-    """The collection called ``collection_id``; 404 when unknown."""
+    """Return the collection called ``collection_id``; 404 when unknown."""
     try:
         return COLLECTIONS[collection_id]
     except KeyError:
@@ -103,8 +103,10 @@ def check_params(request: Request, allowed: set[str]) -> None:
 
 
 def parse_limit(raw: str | None, maximum: int) -> int:
-    """``limit`` as an int in 1..``maximum`` (larger values are served as ``maximum``, as
-    /req/core/fc-limit-response-1 asks: never an error).
+    """Return ``limit`` as an int in 1..``maximum``.
+
+    Larger values are served as ``maximum``, as /req/core/fc-limit-response-1 asks: never an
+    error.
     """
     if raw is None:
         return min(DEFAULT_LIMIT, maximum)
@@ -133,8 +135,10 @@ def parse_offset(raw: str | None) -> int:
 
 
 def parse_crs(raw: str | None, name: str) -> OutputCrs:
-    """A supported CRS URI (``crs`` / ``bbox-crs``), CRS84 when absent; 400 for any other value,
-    the empty one included (the document lists the URIs as an ``enum``).
+    """Return a supported CRS URI (``crs`` / ``bbox-crs``), CRS84 when absent.
+
+    400 for any other value, the empty one included (the document lists the URIs as an
+    ``enum``).
     """
     try:
         return output_crs(CRS84 if raw is None else raw)
@@ -148,8 +152,10 @@ Box = tuple[float, float, float, float]
 
 @lru_cache(maxsize=8)
 def projected_bounds(uri: str) -> Box:
-    """(minx, miny, maxx, maxy) of a projected CRS's area of use widened by
-    :data:`AREA_MARGIN_DEG`, in that CRS: where its coordinates still mean something.
+    """Return the bounds where a projected CRS's coordinates still mean something.
+
+    That is (minx, miny, maxx, maxy) of its area of use widened by :data:`AREA_MARGIN_DEG`,
+    in that CRS.
     """
     crs = CRS.from_user_input(f"EPSG:{uri.rsplit('/', 1)[1]}")
     area = crs.area_of_use
@@ -160,15 +166,14 @@ def projected_bounds(uri: str) -> Box:
 
 
 def parse_bbox(raw: str | None, crs: OutputCrs) -> list[Box] | None:
-    """``bbox`` as the boxes (minx, miny, maxx, maxy) it covers, x = lon/easting; ``None``
-    when absent.
+    """Parse ``bbox`` into the boxes (minx, miny, maxx, maxy) it covers; ``None`` when absent.
 
-    Every 4 or 6 finite numbers are a box, as the document says (a third and sixth number,
-    heights, are ignored). In CRS84/EPSG:4326 a west edge east of the east edge crosses the
-    antimeridian (two boxes, as the standard allows) and coordinates beyond the poles or
-    ±180° are taken at them; in a projected CRS they are taken at the edge of its area of
-    use (:func:`projected_bounds`). A box whose south edge lies north of its north edge (or,
-    projected, whose lower corner exceeds the upper one) holds nothing: no boxes.
+    x is lon/easting. Every 4 or 6 finite numbers are a box, as the document says (a third
+    and sixth number, heights, are ignored). In CRS84/EPSG:4326 a west edge east of the east
+    edge crosses the antimeridian (two boxes, as the standard allows) and coordinates beyond
+    the poles or ±180° are taken at them; in a projected CRS they are taken at the edge of
+    its area of use (:func:`projected_bounds`). A box whose south edge lies north of its north
+    edge (or, projected, whose lower corner exceeds the upper one) holds nothing: no boxes.
     """
     if raw is None:
         return None
@@ -209,9 +214,11 @@ def _parse_instant(text: str) -> datetime | None:
 
 
 def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
-    """``datetime`` as an instant or an interval (open ends as ``None``), in the RFC 3339 grammar
-    of :data:`web.ogc_openapi.DATETIME_PATTERN`. An interval that ends before it starts is
-    kept as it is: it holds no instant, so nothing valid in time matches it.
+    """Parse ``datetime`` into an instant or an interval (open ends as ``None``).
+
+    The grammar is RFC 3339's, as in :data:`web.ogc_openapi.DATETIME_PATTERN`. An interval
+    that ends before it starts is kept as it is: it holds no instant, so nothing valid in
+    time matches it.
     """
     if raw is None:
         return None
@@ -288,11 +295,11 @@ def _feature(collection: Collection, row: dict[str, Any], base: str) -> dict[str
 
 
 def query_features(engine: Engine, collection: Collection, request: Request) -> dict[str, Any]:
-    """Answer ``/items``: a GeoJSON FeatureCollection with paging links and counts (its
-    geometries as :class:`orjson.Fragment`: write it with :func:`orjson.dumps`).
+    """Answer ``/items``: a GeoJSON FeatureCollection with paging links and counts.
 
-    A ``limit`` above the collection's ``max_limit`` is served as ``max_limit`` (the links
-    say the limit served); ``bbox-crs`` without ``bbox`` has nothing to apply to.
+    Its geometries are :class:`orjson.Fragment` (write it with :func:`orjson.dumps`). A
+    ``limit`` above the collection's ``max_limit`` is served as ``max_limit`` (the links say
+    the limit served); ``bbox-crs`` without ``bbox`` has nothing to apply to.
     """
     check_params(request, ITEMS_PARAMS | set(collection.filters))
     qp = request.query_params
@@ -355,7 +362,7 @@ def get_feature(engine: Engine, collection: Collection, feature_id: str,
 
 
 def collection_metadata(engine: Engine, collection: Collection, base: str) -> dict[str, Any]:
-    """Collection description with its CRS84 extent, CRS list and links."""
+    """Describe a collection with its CRS84 extent, CRS list and links."""
     with engine.connect() as conn:
         extent = conn.execute(sa.text(
             f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
@@ -404,14 +411,14 @@ def landing_page(request: Request) -> JSONResponse:
 
 @router.get("/api", include_in_schema=False)
 def api_definition(request: Request) -> JSONResponse:
-    """The hand-built OpenAPI 3.0 document of the OGC API."""
+    """Return the hand-built OpenAPI 3.0 document of the OGC API."""
     check_params(request, {"f"})
     return _json(openapi_document(base_url(request)), media_type=OPENAPI_MEDIA_TYPE)
 
 
 @router.get("/conformance", include_in_schema=False)
 def conformance(request: Request) -> JSONResponse:
-    """The conformance classes implemented."""
+    """List the conformance classes implemented."""
     check_params(request, {"f"})
     return _json({"conformsTo": CONFORMANCE})
 
@@ -442,15 +449,17 @@ def _crs_header(request: Request) -> dict[str, str]:
 
 
 def _geojson(body: dict[str, Any], request: Request) -> Response:
-    """``body`` written by orjson here, in the route's worker thread (a page of features is
-    the heaviest JSON this app writes: never on the event loop).
+    """Answer ``body`` written by orjson here, in the route's worker thread.
+
+    A page of features is the heaviest JSON this app writes: never on the event loop.
     """
     return Response(orjson.dumps(body), media_type=GEOJSON, headers=_crs_header(request))
 
 
 def _large_pages(state: State) -> LargePageGate:
-    """The app's gate of large pages: one at a time, one queued per client (made by its
-    lifespan, web.app).
+    """Return the app's gate of large pages: one at a time, one queued per client.
+
+    It is made by the app's lifespan (web.app).
     """
     gate: LargePageGate = state.large_pages
     return gate

@@ -47,7 +47,7 @@ _ERRORS = {"400": _ref("responses", "InvalidParameter"), "429": _ref("responses"
 
 
 def limit_parameter(maximum: int) -> dict[str, Any]:
-    """The ``limit`` parameter of a collection whose pages hold at most ``maximum`` features."""
+    """Return the ``limit`` parameter of a collection whose pages hold at most ``maximum`` features."""
     return {
         "name": "limit", "in": "query", "required": False, "style": "form", "explode": False,
         "description": f"Maximum number of features returned, at most {maximum} (a larger value "
@@ -224,7 +224,7 @@ def _collection_paths() -> dict[str, Any]:
 
 
 def openapi_document(base: str) -> dict[str, Any]:
-    """The OpenAPI 3.0.3 document of the OGC API served under ``base`` (``.../ogc``)."""
+    """Return the OpenAPI 3.0.3 document of the OGC API served under ``base`` (``.../ogc``)."""
     tile_params = [_ref("parameters", p) for p in ("tileMatrixSetId", "tileMatrix", "tileRow", "tileCol")]
     paths: dict[str, Any] = {
         "/": {"get": _op("Landing page", "getLandingPage",

@@ -46,7 +46,7 @@ def _filter_context(engine: Engine, filters: SchoolFilters) -> dict[str, Any]:
 
 
 def city_bounds(engine: Engine) -> str:
-    """The schools' extent as Leaflet bounds (JSON ``[[lat, lon], [lat, lon]]``)."""
+    """Return the schools' extent as Leaflet bounds (JSON ``[[lat, lon], [lat, lon]]``)."""
     box = school_extent(engine)
     if box is None:
         return json.dumps([[10.6, 106.5], [11.0, 106.9]])  # HCMC centre when no school is loaded
@@ -56,7 +56,7 @@ def city_bounds(engine: Engine) -> str:
 @router.get("/", response_class=HTMLResponse)
 def map_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
              ownership: str = "", district: str = "") -> HTMLResponse:
-    """The public map of all schools with filters."""
+    """Show the public map of all schools with filters."""
     filters = school_filters(q, level, ownership, district)
     count = len(list_schools(engine, filters))
     return render(request, engine, "map.html", {**_filter_context(engine, filters), "count": count,
@@ -66,7 +66,7 @@ def map_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
 @router.get("/schools", response_class=HTMLResponse)
 def list_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
               ownership: str = "", district: str = "") -> HTMLResponse:
-    """The accessible list view: the same schools as the map, as a table."""
+    """Show the accessible list view: the same schools as the map, as a table."""
     filters = school_filters(q, level, ownership, district)
     return render(request, engine, "schools.html", {**_filter_context(engine, filters),
                                                     "schools": list_schools(engine, filters)})
@@ -120,9 +120,11 @@ def _safe_next(request: Request, value: str | None = None) -> str:
 def login(request: Request, engine: EngineDep, username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=256)], csrf_token: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/") -> Response:
-    """Check the password (throttled per account and address, per address and, gently, per
-    account: ``gis_service.login_throttle``; 429 with Retry-After while locked, whatever the
-    password), then set a new session and CSRF token and go on.
+    """Check the password, then set a new session and CSRF token and go on.
+
+    Sign-in is throttled per account and address, per address and, gently, per account
+    (``gis_service.login_throttle``): 429 with Retry-After while locked, whatever the
+    password.
     """
     check_csrf(request, csrf_token)
     settings = get_settings()
@@ -151,9 +153,10 @@ def login(request: Request, engine: EngineDep, username: Annotated[str, Form(max
 @router.post("/logout")
 def logout(request: Request, engine: EngineDep, user: OptionalUser,
            csrf_token: Annotated[str, Form()] = "") -> Response:
-    """Sign out everywhere: the user's session version is bumped, so every cookie of theirs,
-    on any device or copied anywhere, stops working (CSRF-protected so another site cannot
-    sign a user out).
+    """Sign out everywhere.
+
+    The user's session version is bumped, so every cookie of theirs, on any device or copied
+    anywhere, stops working (CSRF-protected so another site cannot sign a user out).
     """
     check_csrf(request, csrf_token)
     if user is not None:

@@ -1,8 +1,8 @@
-"""What the parents' finder asks besides the ranking: the route to a school, the catchment the
-home falls in, and the grade-10 cut-off outlook with a chance band.
+"""What the parents' finder asks besides the ranking.
 
-All public: schools, wards and forecasts only; the home point a parent sends is used for the
-answer and not stored.
+That is the route to a school, the catchment the home falls in, and the grade-10 cut-off
+outlook with a chance band. All public: schools, wards and forecasts only; the home point a
+parent sends is used for the answer and not stored.
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ OUTLOOK_SCHOOLS = f"^[^,\\x00]*(?:,[^,\\x00]*){{0,{MAX_OUTLOOK_SCHOOLS - 1}}}$"
 def catchment_api(engine: EngineDep, lon: Lon, lat: Lat,
                   level: Annotated[str, Query(pattern=one_of(GRADE_OF_LEVEL))] = "primary",
                   ) -> GeoJSONResponse:
-    """The ward at a home and the schools of ``level`` (primary or lower_secondary) whose
-    catchment holds it, each with its catchment outline, as GeoJSON.
+    """Find the ward at a home and the schools of ``level`` whose catchment holds it.
+
+    ``level`` is primary or lower_secondary; each school comes with its catchment outline,
+    as GeoJSON.
     """
     check_point(lon, lat)
     if level not in GRADE_OF_LEVEL:
@@ -59,7 +61,7 @@ def route_api(request: Request, engine: EngineDep, lon: Lon, lat: Lat,
               school: Annotated[str, Query(min_length=1, max_length=32, pattern=TEXT)],
               mode: Annotated[str, Query(pattern=one_of(FINDER_MODES))] = "motorbike",
               ) -> GeoJSONResponse:
-    """The fastest road route from a home to a school, as a GeoJSON Feature.
+    """Find the fastest road route from a home to a school, as a GeoJSON Feature.
 
     Answers as ``/api/nearest`` and ``/api/isochrone`` do: 409 when no road network is
     loaded, or when it does not reach the home (or the school from it).
@@ -102,9 +104,10 @@ _OUTLOOK = _Outlook()
 
 
 def school_outlooks(engine: Engine, codes: list[str], score: float | None) -> list[dict[str, Any]]:
-    """Per school code: its NV1 regular-programme cut-off ``history``, next year's
-    ``forecast`` interval and, given a total ``score``, the ``chance`` band (``None`` where
-    there is no history).
+    """Return the cut-off outlook per school code.
+
+    That is its NV1 regular-programme cut-off ``history``, next year's ``forecast`` interval
+    and, given a total ``score``, the ``chance`` band (``None`` where there is no history).
     """
     forecast = _OUTLOOK.get(engine)
     history = nv1_cutoff_history(engine, codes)
@@ -128,8 +131,10 @@ def school_outlooks(engine: Engine, codes: list[str], score: float | None) -> li
 def outlook_api(engine: EngineDep,
                 schools: Annotated[str, Query(min_length=1, max_length=700, pattern=OUTLOOK_SCHOOLS)],
                 score: Annotated[float | None, Query(ge=0, le=40)] = None) -> dict[str, Any]:
-    """For grade-10 schools (comma-separated codes): the NV1 cut-off history, next year's
-    forecast interval and, given a total ``score``, the chance band (a range, never a promise).
+    """Give grade-10 schools' NV1 cut-off history, forecast interval and chance band.
+
+    For comma-separated school codes: the NV1 cut-off history, next year's forecast interval
+    and, given a total ``score``, the chance band (a range, never a promise).
     """
     codes = [c.strip() for c in schools.split(",") if c.strip()]
     if len(codes) > MAX_OUTLOOK_SCHOOLS:

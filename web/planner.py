@@ -1,6 +1,8 @@
-"""Planners' workspace: stored enrolment forecasts with their intervals and methods, the
-capacity-gap map (stored ``capacity_gaps``, through the OGC collection), proposed sites with
-their before/after summary, and the what-if of a round with the sites added.
+"""Planners' workspace: forecasts, the capacity-gap map, proposed sites and what-ifs.
+
+Stored enrolment forecasts come with their intervals and methods, the capacity-gap map
+shows the stored ``capacity_gaps`` (through the OGC collection), proposed sites come with
+their before/after summary, and the what-if is a round with the sites added.
 
 Every route checks the role and every form the CSRF token; each computation is audited.
 """
@@ -94,8 +96,10 @@ REFUSALS = (StateError, NotFoundError, ValueError)
 def _failed(request: Request, engine: Engine, user: User, action: str, error: Exception,
             level: str = "primary", year: int | None = None,
             threshold_min: float | None = None) -> HTMLResponse:
-    """The page again with ``error``, its status from the one error table
-    (:data:`web.errors.ERROR_ANSWERS`); 409 for an error without an entry there.
+    """Show the page again with ``error``.
+
+    Its status comes from the one error table (:data:`web.errors.ERROR_ANSWERS`); 409 for an
+    error without an entry there.
     """
     audit(engine, user.username, action + "_failed", "", {"error": str(error)})
     answer = error_answer(error) if isinstance(error, EdugisError) else None
@@ -162,7 +166,7 @@ def run_sites(request: Request, engine: EngineDep, user: PlannerUser,
 def run_what_if(request: Request, engine: EngineDep, user: PlannerUser,
                 run_id: Annotated[str, Form(max_length=64)], round_id: Annotated[str, Form(max_length=64)],
                 csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
-    """A round's allocation before and after adding a run's sites as schools (nothing stored)."""
+    """Compare a round's allocation before and after adding a run's sites as schools (nothing stored)."""
     check_csrf(request, csrf_token)
     try:
         table = service.what_if_sites(engine, run_id, round_id)
@@ -176,7 +180,7 @@ def run_what_if(request: Request, engine: EngineDep, user: PlannerUser,
 
 @router.get("/planner/sites.geojson")
 def sites_geojson(engine: EngineDep, user: PlannerUser, run_id: str) -> JSONResponse:
-    """The proposed sites of one run as GeoJSON points, for the planner's map."""
+    """Return the proposed sites of one run as GeoJSON points, for the planner's map."""
     sites = _records(queries.sites_of(engine, run_id))
     if not sites:
         raise NotFoundError(f"no proposed sites for run {run_id!r}")

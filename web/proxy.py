@@ -22,8 +22,10 @@ PEER_SCOPE_KEY = "edugis.peer"
 
 
 def trusted_proxy(peer: str | None, allowed: str) -> bool:
-    """True when ``peer`` is one of ``allowed`` (comma-separated addresses or networks, ``*``
-    for any: the syntax of ``EDUGIS_FORWARDED_ALLOW_IPS``).
+    """Tell whether ``peer`` is one of ``allowed``.
+
+    ``allowed`` holds comma-separated addresses or networks, ``*`` for any: the syntax of
+    ``EDUGIS_FORWARDED_ALLOW_IPS``.
     """
     if not peer:
         return False
@@ -44,8 +46,10 @@ def trusted_proxy(peer: str | None, allowed: str) -> bool:
 
 
 def peer_address(scope: Scope) -> str | None:
-    """The address of the connection's peer: the one :class:`ProxyPeerMiddleware` noted, else
-    the ASGI client (no proxy headers applied).
+    """Return the address of the connection's peer.
+
+    That is the one :class:`ProxyPeerMiddleware` noted, else the ASGI client (no proxy
+    headers applied).
     """
     noted = scope.get(PEER_SCOPE_KEY)
     if isinstance(noted, str):
@@ -55,8 +59,11 @@ def peer_address(scope: Scope) -> str | None:
 
 
 class ProxyPeerMiddleware:
-    """Note the peer (:data:`PEER_SCOPE_KEY`), then apply uvicorn's ``X-Forwarded-For`` and
-    ``X-Forwarded-Proto`` from ``trusted_hosts`` (run uvicorn with ``proxy_headers=False``).
+    """Note the peer, then apply uvicorn's proxy headers from trusted hosts.
+
+    The peer goes in :data:`PEER_SCOPE_KEY`; uvicorn's ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` are applied from ``trusted_hosts`` (run uvicorn with
+    ``proxy_headers=False``).
     """
 
     def __init__(self, app: ASGIApp, trusted_hosts: str) -> None:

@@ -66,8 +66,9 @@ CSV_COLUMNS = ("code", "name", "level", "ownership", "address", "district_code",
 
 
 def finder_state(request: Request) -> FinderState:
-    """The app's finder cache (road graphs and place names), reloading in the background
-    when the data it was loaded from changed.
+    """Return the app's finder cache (road graphs and place names).
+
+    It reloads in the background when the data it was loaded from changed.
     """
     return _followed_state(request.app.state)
 
@@ -125,7 +126,7 @@ async def nearest_api(request: Request, lon: Lon, lat: Lat,
                       = None,
                       mode: Annotated[str, Query(pattern=one_of(FINDER_MODES))] = "motorbike",
                       k: Annotated[int, Query(ge=1, le=MAX_K)] = 5) -> Response:
-    """The ``k`` nearest schools by road time from a point (crow-flies when no roads).
+    """Find the ``k`` nearest schools by road time from a point (crow-flies when no roads).
 
     Once the search for (mode, level) is prepared an answer is well under a millisecond of
     array work, done on the event loop (and a plain query is answered by
@@ -226,8 +227,10 @@ def download_geojson(engine: EngineDep) -> Response:
 
 @router.get("/download/schools.csv", response_class=CSVResponse)
 def download_csv(engine: EngineDep) -> CSVResponse:
-    """Every school as UTF-8 CSV; licence and data date in leading ``#`` comment lines. Text
-    cells a spreadsheet would run as formulas are neutralised (:mod:`gis_service.csv_cells`).
+    """Download every school as UTF-8 CSV; licence and data date in leading ``#`` comment lines.
+
+    Text cells a spreadsheet would run as formulas are neutralised
+    (:mod:`gis_service.csv_cells`).
     """
     rows = list_schools(engine, SchoolFilters())
     preamble = f"# licence: {LICENCE}\n# attribution: {ATTRIBUTION}\n# data date: {data_date(engine)}\n"

@@ -76,8 +76,10 @@ class TokenBuckets:
         return min(self.burst, tokens + (now - at) * self.rate_per_s)
 
     def take(self, key: str, tokens: float = 1.0) -> float:
-        """Take ``tokens`` from ``key``'s bucket when it holds them; return 0.0, or the
-        seconds to wait until it will (nothing taken then).
+        """Take ``tokens`` from ``key``'s bucket when it holds them; return the seconds to wait.
+
+        0.0 when they were taken, else the seconds to wait until the bucket will hold them
+        (nothing taken then).
         """
         now = self.clock()
         held = self._tokens(key, now)
@@ -94,11 +96,12 @@ class TokenBuckets:
         self._buckets[key] = (self._tokens(key, now) - tokens, now)
 
     def _forget_fullest(self, now: float) -> None:
-        """Forget buckets down to half of :data:`MAX_CLIENTS`, the fullest (then the oldest)
-        first, never one in debt: forgetting it would let its client start afresh.
+        """Forget buckets down to half of :data:`MAX_CLIENTS`, never one in debt.
 
-        When the debts alone hold more, they are all kept and the next scan waits for another
-        ``MAX_CLIENTS // 2`` new keys (so a flood of addresses does not scan at every request).
+        The fullest (then the oldest) go first; forgetting one in debt would let its client
+        start afresh. When the debts alone hold more, they are all kept and the next scan
+        waits for another ``MAX_CLIENTS // 2`` new keys (so a flood of addresses does not scan
+        at every request).
         """
         half = MAX_CLIENTS // 2
         by_fullness = sorted(self._buckets.items(),
@@ -112,14 +115,15 @@ class TokenBuckets:
 
 
 def limited(path: str) -> bool:
-    """True for the paths whose requests are counted."""
+    """Tell whether requests to ``path`` are counted."""
     return path.startswith(LIMITED_PREFIXES)
 
 
 def client_network(address: str) -> str:
-    """The key of a client address: an IPv4 address as it is, an IPv6 one as its /64
-    (``2001:db8:1:2::/64``; an IPv4-mapped one as its IPv4 address), anything else (a test
-    client's name) as it is. Used by the rate limit and the sign-in throttle alike.
+    """Return the key of a client address; used by the rate limit and the sign-in throttle alike.
+
+    An IPv4 address is kept as it is, an IPv6 one becomes its /64 (``2001:db8:1:2::/64``; an
+    IPv4-mapped one its IPv4 address), anything else (a test client's name) is kept as it is.
     """
     if ":" not in address:  # IPv4 or a name: no parsing on the hot path
         return address
@@ -133,15 +137,16 @@ def client_network(address: str) -> str:
 
 
 def client_key(scope: Scope) -> str:
-    """The client of a request as :func:`client_network` keys it (``""`` when the server
-    gives no address).
+    """Return the client of a request as :func:`client_network` keys it.
+
+    ``""`` when the server gives no address.
     """
     client = scope.get("client")
     return client_network(str(client[0])) if client else ""
 
 
 def too_many_requests(wait_s: float) -> tuple[Message, Message]:
-    """The 429 answer (start and body messages) asking to come back in ``wait_s`` seconds."""
+    """Return the 429 answer (start and body messages) asking to come back in ``wait_s`` seconds."""
     retry_after = max(1, math.ceil(wait_s))
     body = orjson.dumps({"code": "TooManyRequests",
                          "description": f"too many requests from this address; retry after "

@@ -49,13 +49,15 @@ def _key(purpose: str) -> bytes:
 
 
 def sign(purpose: str, payload: str) -> str:
-    """The HMAC-SHA256 of ``payload`` with the key of ``purpose`` (``session``, ``csrf``)."""
+    """Return the HMAC-SHA256 of ``payload`` with the key of ``purpose`` (``session``, ``csrf``)."""
     return b64(hmac.new(_key(purpose), payload.encode(), hashlib.sha256).digest())
 
 
 def same_text(left: str, right: str) -> bool:
-    """Constant-time equality that, unlike ``hmac.compare_digest`` on ``str``, does not raise
-    on non-ASCII text (a cookie or form field may hold anything).
+    """Compare two texts in constant time.
+
+    Unlike ``hmac.compare_digest`` on ``str``, this does not raise on non-ASCII text (a
+    cookie or form field may hold anything).
     """
     return hmac.compare_digest(left.encode("utf-8", "surrogateescape"),
                                right.encode("utf-8", "surrogateescape"))
@@ -77,19 +79,19 @@ class SessionClaims:
         return min(self.last_seen + settings.session_idle_s, self.issued_at + settings.session_max_s)
 
     def renewal_due(self, now: float) -> bool:
-        """True when the cookie should be re-issued to slide the idle limit."""
+        """Tell whether the cookie should be re-issued to slide the idle limit."""
         return now - self.last_seen >= RENEW_AFTER_S
 
 
 def new_session(user_id: int, username: str, session_version: int, now: float | None = None
                 ) -> SessionClaims:
-    """The claims of a session of user ``user_id`` (``username``) starting ``now``."""
+    """Return the claims of a session of user ``user_id`` (``username``) starting ``now``."""
     moment = int(time.time() if now is None else now)
     return SessionClaims(user_id, username, session_version, moment, moment)
 
 
 def session_value(claims: SessionClaims) -> str:
-    """The signed cookie value of ``claims``."""
+    """Return the signed cookie value of ``claims``."""
     body = {"id": claims.user_id, "u": claims.username, "v": claims.session_version, "iat": claims.issued_at,
             "seen": claims.last_seen}
     payload = b64(json.dumps(body, separators=(",", ":")).encode())
@@ -109,8 +111,10 @@ def _claims(body: Any) -> SessionClaims | None:
 
 
 def read_session(value: str | None, now: float | None = None) -> SessionClaims | None:
-    """The claims of a session cookie, or ``None`` when absent, forged, malformed or expired
-    (idle or absolute limit). Does not look at the database.
+    """Return the claims of a session cookie, or ``None`` when it is not valid.
+
+    ``None`` when absent, forged, malformed or expired (idle or absolute limit). Does not
+    look at the database.
     """
     if not value or "." not in value:
         return None
@@ -133,8 +137,9 @@ def secure_cookies() -> bool:
 
 
 def set_session(response: Response, claims: SessionClaims, now: float | None = None) -> None:
-    """Put the session cookie on ``response`` (HttpOnly, SameSite=Lax, Secure in production);
-    the browser drops it when the session would end.
+    """Put the session cookie on ``response`` (HttpOnly, SameSite=Lax, Secure in production).
+
+    The browser drops it when the session would end.
     """
     moment = int(time.time() if now is None else now)
     response.set_cookie(SESSION_COOKIE, session_value(claims),
@@ -158,8 +163,9 @@ def schedule_renewal(request: Request, claims: SessionClaims, now: float | None 
 
 
 class SessionRenewalMiddleware:
-    """Add the session cookie scheduled by :func:`schedule_renewal` to the answer, unless the
-    answer sets or clears that cookie itself (sign-in, sign-out).
+    """Add the session cookie scheduled by :func:`schedule_renewal` to the answer.
+
+    Not when the answer sets or clears that cookie itself (sign-in, sign-out).
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -1,5 +1,7 @@
-"""The Jinja environment of the pages and :func:`render`, which every page and the error
-pages draw through (its own module so that the error handlers need not import the pages).
+"""The Jinja environment of the pages and :func:`render`, which every page draws through.
+
+The error pages draw through it too; it is its own module so that the error handlers need
+not import the pages.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def language_context(request: Request) -> dict[str, Any]:
-    """The language part of every page's context: ``lang``, the other language and the
-    query that switches to it, and ``t`` (the translation of a text key).
+    """Return the language part of every page's context.
+
+    That is ``lang``, the other language and the query that switches to it, and ``t`` (the
+    translation of a text key).
     """
     lang = lang_of(request)
     other = "en" if lang == "vi" else "vi"

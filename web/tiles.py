@@ -47,8 +47,9 @@ def road_classes_filter(zoom: int) -> str:
 
 
 class TileCache:
-    """A small thread-safe LRU of rendered tiles, each kept with the data versions
-    (:mod:`gis_service.changes`) it was rendered from: a tile is only served while the
+    """A small thread-safe LRU of rendered tiles, each with the data versions it came from.
+
+    The versions are those of :mod:`gis_service.changes`: a tile is only served while the
     versions of its tables are the same, so a change is visible within seconds and an
     unchanged tile is never rendered twice.
     """
@@ -64,7 +65,7 @@ class TileCache:
             return key in self._items
 
     def get(self, key: tuple[Any, ...], stamp: tuple[int, ...]) -> bytes | None:
-        """The cached tile, or ``None`` when absent or rendered from other versions."""
+        """Return the cached tile, or ``None`` when absent or rendered from other versions."""
         with self._lock:
             hit = self._items.get(key)
             if hit is None or hit[0] != stamp:
@@ -73,8 +74,9 @@ class TileCache:
             return hit[1]
 
     def put(self, key: tuple[Any, ...], stamp: tuple[int, ...], tile: bytes) -> None:
-        """Store a tile rendered from the data versions ``stamp``, evicting the least
-        recently used one when full.
+        """Store a tile rendered from the data versions ``stamp``.
+
+        The least recently used one is evicted when full.
         """
         with self._lock:
             self._items[key] = (stamp, tile)
@@ -84,7 +86,7 @@ class TileCache:
 
 
 def layer_tables(layers: tuple[str, ...]) -> tuple[str, ...]:
-    """The tables the collections ``layers`` read, each once."""
+    """Return the tables the collections ``layers`` read, each once."""
     return tuple(dict.fromkeys(t for name in layers for t in COLLECTIONS[name].tables))
 
 
@@ -124,7 +126,7 @@ def render_tile(engine: Engine, layers: tuple[str, ...], z: int, x: int, y: int)
 
 
 def _cache(state: State) -> TileCache:
-    """The app's tile cache (made by its lifespan, :func:`web.app.create_app`)."""
+    """Return the app's tile cache (made by its lifespan, :func:`web.app.create_app`)."""
     cache: TileCache = state.tile_cache
     return cache
 
@@ -136,9 +138,11 @@ TILE_HEADERS = [(b"content-type", MVT.encode()), (b"cache-control", TILE_CACHE_C
 
 async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: int,
                          y: int) -> Response:
-    """The tile from the cache when its data is unchanged, else rendered by PostGIS in a
-    worker thread (and cached with the versions read before rendering: a change committed
-    while it renders makes it stale at once, never a stale tile look current).
+    """Answer a tile from the cache when its data is unchanged, else render it.
+
+    It is rendered by PostGIS in a worker thread, and cached with the versions read before
+    rendering: a change committed while it renders makes it stale at once, never a stale
+    tile look current.
     """
     cache = _cache(request.app.state)
     engine = await run_in_threadpool(app_engine, request)
@@ -154,7 +158,7 @@ async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: i
 
 
 def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
-    """The cache key of a tile path (base map or one collection), ``None`` for other paths."""
+    """Return the cache key of a tile path (base map or one collection), ``None`` for other paths."""
     parts = path.split("/")
     # "", "ogc", "tiles", tms, z, y, x  or  "", "ogc", "collections", id, "tiles", tms, z, y, x
     if len(parts) == 7 and parts[2] == "tiles":
@@ -171,8 +175,7 @@ def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
 
 
 async def tile_fast(scope: Scope, send: Send) -> bool:
-    """Answer ``GET`` of a tile that is in the cache and current, as pure ASGI (no FastAPI
-    routing).
+    """Answer ``GET`` of a tile that is in the cache and current, as pure ASGI (no routing).
 
     Only a tile the route rendered and checked before is cached, so a hit is a valid tile
     (same bytes and headers as :func:`_tile_response`). Returns ``False``, having sent
@@ -196,7 +199,7 @@ async def tile_fast(scope: Scope, send: Send) -> bool:
 
 
 def tile_matrix_set() -> dict[str, Any]:
-    """The WebMercatorQuad definition (OGC 2D Tile Matrix Set 2.0 JSON)."""
+    """Return the WebMercatorQuad definition (OGC 2D Tile Matrix Set 2.0 JSON)."""
     matrices = []
     for z in range(MAX_ZOOM + 1):
         cell_m = 2 * EARTH_HALF_CIRCUMFERENCE_M / 256 / 2**z
@@ -243,7 +246,7 @@ def _tileset_list(base: str, path: str, title: str, layers: tuple[str, ...]) -> 
 
 @router.get("/tileMatrixSets", include_in_schema=False)
 def tile_matrix_sets(request: Request) -> JSONResponse:
-    """The tile matrix sets offered (only WebMercatorQuad)."""
+    """List the tile matrix sets offered (only WebMercatorQuad)."""
     base = base_url(request)
     return JSONResponse({"tileMatrixSets": [{
         "id": TMS_ID, "title": "WebMercatorQuad", "uri": TMS_URI,
@@ -253,7 +256,7 @@ def tile_matrix_sets(request: Request) -> JSONResponse:
 
 @router.get("/tileMatrixSets/{tms}", include_in_schema=False)
 def tile_matrix_set_definition(tms: str) -> JSONResponse:
-    """The definition of one tile matrix set; 404 for any but WebMercatorQuad."""
+    """Return the definition of one tile matrix set; 404 for any but WebMercatorQuad."""
     if tms != TMS_ID:
         raise NotFoundHTTPError(f"unknown tile matrix set {tms!r}")
     return JSONResponse(tile_matrix_set())
@@ -274,7 +277,7 @@ def basemap_tileset(tms: str, request: Request) -> JSONResponse:
 
 @router.get("/tiles/{tms}/{z}/{y}/{x}", include_in_schema=False)
 async def basemap_tile(tms: str, z: int, y: int, x: int, request: Request) -> Response:
-    """A base map vector tile with layers roads, wards and schools."""
+    """Return a base map vector tile with layers roads, wards and schools."""
     check_tile(tms, z, y, x)
     return await _tile_response(request, BASEMAP_LAYERS, z, x, y)
 
@@ -299,7 +302,7 @@ def collection_tileset(collection_id: str, tms: str, request: Request) -> JSONRe
 @router.get("/collections/{collection_id}/tiles/{tms}/{z}/{y}/{x}", include_in_schema=False)
 async def collection_tile(collection_id: str, tms: str, z: int, y: int, x: int,
                           request: Request) -> Response:
-    """A vector tile of one collection (one layer named after it)."""
+    """Return a vector tile of one collection (one layer named after it)."""
     found = get_collection(collection_id)
     check_tile(tms, z, y, x)
     return await _tile_response(request, (found.id,), z, x, y)
