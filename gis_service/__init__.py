@@ -1,0 +1,1 @@
+"""Shared services of edugis: settings, database and migrations, models, accounts, errors."""

@@ -1,7 +1,10 @@
-"""Staff accounts: scrypt password hashes, the password policy, creation, authentication,
+"""Staff accounts: passwords, creation, authentication and revocation of sessions.
+
+Scrypt password hashes, the password policy, creation, authentication,
 revocation of sessions (``session_version``, ``disabled``); :func:`audit` is
 ``gis_service.audit.audit``. Framework-free: the web keeps the cookies and sign-in pages
-(:mod:`web.sessions`, :mod:`web.auth`, :mod:`web.pages`)."""
+(:mod:`web.sessions`, :mod:`web.auth`, :mod:`web.pages`).
+"""
 
 from __future__ import annotations
 
@@ -57,7 +60,7 @@ def b64(raw: bytes) -> str:
 
 
 def unb64(text: str) -> bytes:
-    """The bytes of :func:`b64`'s text (raises ``ValueError`` on bad base64)."""
+    """Return the bytes of :func:`b64`'s text (raises ``ValueError`` on bad base64)."""
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -70,7 +73,7 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, stored: str) -> bool:
-    """True when ``password`` matches the ``stored`` hash (constant-time comparison)."""
+    """Tell whether ``password`` matches the ``stored`` hash (constant-time comparison)."""
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
     except ValueError:
@@ -152,8 +155,10 @@ def create_user(engine: Engine, username: str, password: str, role: str) -> int:
 
 
 def authenticate(engine: Engine, username: str, password: str) -> User | None:
-    """The user when the password is right and the account enabled, else ``None`` (same work
-    either way: a disabled or unknown account cannot be told from a wrong password)."""
+    """Return the user when the password is right and the account enabled, else ``None``.
+
+    Same work either way: a disabled or unknown account cannot be told from a wrong password.
+    """
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT id, username, password_hash, role, session_version,"
                                    " disabled FROM users WHERE username = :u"),
@@ -168,9 +173,11 @@ def authenticate(engine: Engine, username: str, password: str) -> User | None:
 
 def session_user(engine: Engine, user_id: int, username: str, session_version: int
                  ) -> User | None:
-    """The user of a session: ``None`` when the account is gone (or its id now has another
-    name, or its name another id: deleted and created again), disabled, or its sessions were
-    revoked since (another ``session_version``). One read by primary key.
+    """Return the user of a session, or ``None`` when it no longer stands.
+
+    ``None`` when the account is gone (or its id now has another name, or its name another id:
+    deleted and created again), disabled, or its sessions were revoked since (another
+    ``session_version``). One read by primary key.
 
     The role is the row's, so a changed role applies to open sessions at once.
     """
@@ -185,8 +192,10 @@ def session_user(engine: Engine, user_id: int, username: str, session_version: i
 
 def _bump(engine: Engine, username: str, also_set: str = "", values: dict[str, Any] | None = None
           ) -> None:
-    """Bump ``username``'s session version (ending all its sessions), setting the fixed
-    columns of ``also_set`` (``", column = :param"``) in the same statement."""
+    """Bump ``username``'s session version, ending all its sessions.
+
+    Sets the fixed columns of ``also_set`` (``", column = :param"``) in the same statement.
+    """
     with engine.begin() as conn:
         found = conn.execute(sa.text(
             f"UPDATE users SET session_version = session_version + 1{also_set}"

@@ -11,9 +11,12 @@ from sqlalchemy.engine import Connection, Engine
 
 def audit(db: Connection | Engine, actor: str, action: str, target: str = "",
           details: dict[str, Any] | None = None) -> None:
-    """Append one row to ``audit_log``: inside the caller's transaction (it lands with it)
-    when given a connection, in a transaction of its own when given the engine. Details are
-    kept as written (Vietnamese stays readable in the JSON, not as ``\\u`` escapes)."""
+    r"""Append one row to ``audit_log``.
+
+    Inside the caller's transaction (it lands with it) when given a connection, in a
+    transaction of its own when given the engine. Details are kept as written (Vietnamese
+    stays readable in the JSON, not as ``\u`` escapes).
+    """
     if isinstance(db, Engine):
         with db.begin() as conn:
             audit(conn, actor, action, target, details)

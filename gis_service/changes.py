@@ -44,8 +44,10 @@ def last_changed(conn: Connection) -> datetime | None:
 
 
 class DataVersions:
-    """The versions of one database as last read, read again in the background when older
-    than ``max_age_s`` seconds.
+    """Keep the versions of one database's map tables, read again when stale.
+
+    The versions are those last read, read again in the background when older than
+    ``max_age_s`` seconds.
 
     :meth:`stamp` does not wait for the database, so it is safe on an event loop: it
     returns the versions last read and, when they are old, starts one background read
@@ -64,7 +66,7 @@ class DataVersions:
         self._thread: threading.Thread | None = None
 
     def current(self, engine: Engine, *, fresh: bool = False) -> Mapping[str, int]:
-        """The versions by table; ``fresh`` reads them now, in this thread."""
+        """Return the versions by table; ``fresh`` reads them now, in this thread."""
         if fresh or self._read_at == -float("inf"):
             self._read(engine)
         elif time.monotonic() - self._read_at >= self.max_age_s:
@@ -86,7 +88,7 @@ class DataVersions:
 
     def stamp(self, engine: Engine, tables: Iterable[str], *, fresh: bool = False
               ) -> tuple[int, ...]:
-        """The versions of ``tables``, in their order (0 for a table never seen)."""
+        """Return the versions of ``tables``, in their order (0 for a table never seen)."""
         versions = self.current(engine, fresh=fresh)
         return tuple(versions.get(table, 0) for table in tables)
 

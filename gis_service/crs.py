@@ -52,7 +52,7 @@ def parse_crs(value: str | int | CRS | None, *, what: str = "layer") -> CRS:
 
 
 def is_vn2000(crs: CRS) -> bool:
-    """True when ``crs`` is VN-2000 geographic or projected on the VN-2000 datum."""
+    """Tell whether ``crs`` is VN-2000 geographic or projected on the VN-2000 datum."""
     geodetic = crs.geodetic_crs
     if geodetic is None:
         return False
@@ -63,7 +63,7 @@ def is_vn2000(crs: CRS) -> bool:
 
 @lru_cache(maxsize=1)
 def _helmert_steps_6960() -> str:
-    """The Cartesian Helmert steps of EPSG:6960 as PROJ pipeline steps (radians in and out)."""
+    """Return the Cartesian Helmert steps of EPSG:6960 as PROJ pipeline steps (radians in/out)."""
     pipeline = CoordinateOperation.from_epsg(VN2000_TO_WGS84_EPSG).to_proj4()
     match = re.search(r"\+step \+proj=push.*\+step \+proj=pop \+v_3", pipeline)
     if match is None:  # the EPSG database changed shape: fail loudly, never fall back
@@ -82,7 +82,7 @@ def helmert_towgs84_6960() -> tuple[float, ...]:
 
 
 def _projection_proj4(crs: CRS) -> str:
-    """The bare projection of a projected CRS as a PROJ string (no datum, no +type)."""
+    """Return the bare projection of a projected CRS as a PROJ string (no datum, no +type)."""
     conversion = crs.coordinate_operation
     if conversion is None:
         raise CRSError(f"{crs.name}: projected CRS without a conversion")
@@ -151,7 +151,7 @@ def vn2000_epsg_codes() -> list[int]:
 
 
 def vn2000_srid(epsg: int) -> int:
-    """The custom PostGIS SRID that carries EPSG:6960 for VN-2000 CRS ``epsg``."""
+    """Return the custom PostGIS SRID that carries EPSG:6960 for VN-2000 CRS ``epsg``."""
     return CUSTOM_SRID_OFFSET + epsg
 
 

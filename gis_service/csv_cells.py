@@ -38,9 +38,11 @@ CELL_TOO_LONG = ("ô dài {length} ký tự, tối đa {limit}",
 
 
 def long_cells(frame: pd.DataFrame, label: str, limit: int = MAX_CELL_CHARS) -> list[Problem]:
-    """A problem for each column name and text cell of ``frame`` longer than ``limit``
-    characters, naming the file ``label``, the 1-based data row and the column (the value
-    itself is not repeated)."""
+    """Return a problem for each column name and text cell of ``frame`` that is too long.
+
+    Too long is more than ``limit`` characters; each problem names the file ``label``, the
+    1-based data row and the column (the value itself is not repeated).
+    """
     problems = [Problem.of(label, None, str(c)[:40] + "…", CELL_TOO_LONG, length=len(str(c)),
                            limit=limit) for c in frame.columns if len(str(c)) > limit]
     for column in frame.columns:
@@ -54,8 +56,11 @@ def long_cells(frame: pd.DataFrame, label: str, limit: int = MAX_CELL_CHARS) -> 
 
 
 def safe_cell(value: Any) -> Any:
-    """``value`` as a CSV cell no spreadsheet runs: a text starting with a formula character
-    gets a leading ``'`` (unless it is a plain decimal number); anything else is unchanged."""
+    """Return ``value`` as a CSV cell no spreadsheet runs.
+
+    A text starting with a formula character gets a leading ``'`` (unless it is a plain
+    decimal number); anything else is unchanged.
+    """
     if (isinstance(value, str) and value.startswith(FORMULA_STARTS)
             and not _PLAIN_NUMBER.fullmatch(value)):
         return "'" + value
@@ -63,8 +68,10 @@ def safe_cell(value: Any) -> Any:
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells (and column names and index labels) went
-    through :func:`safe_cell`; numeric columns are kept as they are."""
+    """Return a copy of ``frame`` whose text cells went through :func:`safe_cell`.
+
+    Column names and index labels go through it too; numeric columns are kept as they are.
+    """
     out = frame.copy()
     for column in out.columns:
         if _holds_text(out[column]):
@@ -85,8 +92,11 @@ def _lengths(values: pd.Series) -> NDArray[np.int64]:
 
 
 def _holds_text(values: pd.Series | pd.Index) -> bool:
-    """Whether ``values`` may hold text: object or string dtype (``dtype=str`` is the
-    latter in pandas 3), not a numeric, boolean or date column."""
+    """Tell whether ``values`` may hold text.
+
+    True for object or string dtype (``dtype=str`` is the latter in pandas 3), not for a
+    numeric, boolean or date column.
+    """
     return values.dtype == object or isinstance(values.dtype, pd.StringDtype)
 
 
@@ -97,9 +107,11 @@ def write_frame(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -
 
 def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str],
              preamble: str = "") -> str:
-    """The CSV text of ``rows`` (dicts; keys outside ``columns`` are left out) with a header
-    of ``columns``, each cell through :func:`safe_cell`; ``preamble`` (e.g. ``#`` comment
-    lines) comes first, as given."""
+    """Return the CSV text of ``rows`` with a header of ``columns``.
+
+    ``rows`` are dicts (keys outside ``columns`` are left out), each cell through
+    :func:`safe_cell`; ``preamble`` (e.g. ``#`` comment lines) comes first, as given.
+    """
     out = io.StringIO()
     out.write(preamble)
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore",

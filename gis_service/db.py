@@ -69,8 +69,11 @@ CONNECT_TIMEOUT_S = 10
 
 
 def create_engine(url: str | sa.URL, **kwargs: object) -> Engine:
-    """An engine that checks a pooled connection before use and gives up connecting after
-    :data:`CONNECT_TIMEOUT_S` (unless the URL sets ``connect_timeout`` itself)."""
+    """Create an engine that checks pooled connections and times out connecting.
+
+    A pooled connection is checked before use; connecting gives up after
+    :data:`CONNECT_TIMEOUT_S` (unless the URL sets ``connect_timeout`` itself).
+    """
     connect_args: dict[str, object] = {}
     if "connect_timeout" not in make_url(url).query:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
@@ -78,6 +81,7 @@ def create_engine(url: str | sa.URL, **kwargs: object) -> Engine:
 
 
 def alembic_config(url: str) -> Config:
+    """Return the Alembic configuration of edugis's migrations for the database at ``url``."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -90,8 +94,10 @@ def migrate(url: str) -> None:
 
 
 def register_crs(engine: Engine) -> int:
-    """Upsert the custom VN-2000 SRIDs (pinned to EPSG:6960) into ``spatial_ref_sys``; return
-    how many rows were missing or different (0 when all are there already)."""
+    """Upsert the custom VN-2000 SRIDs (pinned to EPSG:6960) into ``spatial_ref_sys``.
+
+    Return how many rows were missing or different (0 when all are there already).
+    """
     rows = vn2000_spatial_ref_rows()
     with engine.begin() as conn:
         present: dict[object, object] = dict(conn.execute(sa.text(
@@ -145,8 +151,10 @@ def reset_engines() -> None:
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    """The engine of the configured database, created, migrated and ready (once per
-    process and database; safe to call from several threads at once)."""
+    """Return the engine of the configured database, created, migrated and ready.
+
+    Done once per process and database; safe to call from several threads at once.
+    """
     with _MIGRATION_LOCK:
         url = server_url(settings)
         if url not in _ENGINES:
@@ -178,7 +186,7 @@ class Database:
         self._owned = engine is None
 
     def engine(self) -> Engine:
-        """The engine, the database brought up and migrated on the first call."""
+        """Return the engine, the database brought up and migrated on the first call."""
         engine = self._engine
         if engine is None:
             engine = self._engine = get_engine(self.settings)

@@ -1,6 +1,8 @@
-"""The school directory: schools and admin units as the public pages and APIs read them
-(filtered lists, one school's facts, catchment and cut-off history, districts, the extent
-of the schools, the date of the data), and the points and place names the finder loads."""
+"""The school directory: schools and admin units as the public pages and APIs read them.
+
+Filtered lists, one school's facts, catchment and cut-off history, districts, the extent
+of the schools, the date of the data; and the points and place names the finder loads.
+"""
 
 from __future__ import annotations
 
@@ -33,8 +35,10 @@ class SchoolFilters:
     district: str = ""
 
     def problem(self) -> str | None:
-        """Why these filters are refused (an unknown level or ownership, a text too long),
-        or ``None``."""
+        """Return why these filters are refused, or ``None``.
+
+        A filter is refused for an unknown level or ownership, or a text too long.
+        """
         if self.level and self.level not in SCHOOL_LEVELS:
             return f"unknown level {self.level!r}; one of {', '.join(SCHOOL_LEVELS)}"
         if self.ownership and self.ownership not in OWNERSHIPS:
@@ -54,7 +58,7 @@ def list_schools(engine: Engine, filters: SchoolFilters) -> list[dict[str, Any]]
             clauses.append(f"{column} = :{name}")
             params[name] = value
     with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sa.text(
+        rows = [r._asdict() for r in conn.execute(sa.text(
             "SELECT s.code, s.name, s.level, s.ownership, s.address, s.district_code,"
             " d.name AS district_name, s.capacity_grade1, s.capacity_grade6, s.capacity_grade10,"
             " ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM schools s"
@@ -74,9 +78,9 @@ def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def districts(engine: Engine) -> list[dict[str, Any]]:
-    """Current districts (code, name) for the filter menus."""
+    """Return the current districts (code, name) for the filter menus."""
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
+        return [r._asdict() for r in conn.execute(sa.text(
             "SELECT code, name FROM admin_units WHERE level = 'district'"
             " AND (valid_to IS NULL OR valid_to > now()) ORDER BY name"))]
 
@@ -92,20 +96,22 @@ def school_detail(engine: Engine, code: str) -> dict[str, Any]:
             " LEFT JOIN admin_units w ON w.code = s.ward_code WHERE s.code = :c"), {"c": code}).first()
     if row is None:
         raise NotFoundError(f"no school with code {code!r}")
-    return dict(row._mapping)
+    return row._asdict()
 
 
 def cutoff_history(engine: Engine, code: str) -> list[dict[str, Any]]:
     """Grade-10 cut-offs of the regular programme: year, round (NV1..NV3), score."""
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(
+        return [r._asdict() for r in conn.execute(sa.text(
             "SELECT year, admission_round, cutoff_score FROM cutoffs WHERE school_code = :c"
             " AND programme = 'regular' ORDER BY year, admission_round"), {"c": code})]
 
 
 def nv1_cutoff_history(engine: Engine, codes: list[str]) -> dict[str, list[dict[str, float]]]:
-    """Per school code of ``codes``: its NV1 regular-programme cut-offs as ``year``/``cutoff``,
-    oldest first (codes without history are left out)."""
+    """Return the NV1 regular-programme cut-offs of each school code of ``codes``.
+
+    Each as ``year``/``cutoff``, oldest first (codes without history are left out).
+    """
     with engine.connect() as conn:
         rows = conn.execute(sa.text(
             "SELECT school_code, year, cutoff_score FROM cutoffs WHERE school_code = ANY(:c)"
@@ -118,22 +124,24 @@ def nv1_cutoff_history(engine: Engine, codes: list[str]) -> dict[str, list[dict[
 
 
 def cutoffs_version(engine: Engine) -> tuple[Any, ...]:
-    """A value that changes whenever the stored cut-offs do (count, newest year, sum)."""
+    """Return a value that changes whenever the stored cut-offs do (count, newest year, sum)."""
     with engine.connect() as conn:
         return tuple(conn.execute(sa.text(
             "SELECT count(*), max(year), sum(cutoff_score) FROM cutoffs")).one())
 
 
 def data_date(engine: Engine) -> str:
-    """Date of the newest change to the published data (schools, wards, roads, catchments,
-    cut-offs...), ISO format; today when none."""
+    """Return the date of the newest change to the published data, ISO format.
+
+    The data are schools, wards, roads, catchments, cut-offs...; today when none.
+    """
     with engine.connect() as conn:
         newest = last_changed(conn)
     return (newest.date() if newest else date.today()).isoformat()
 
 
 def school_catchment(engine: Engine, code: str) -> dict[str, Any] | None:
-    """A school's catchment (wards by name, outline as GeoJSON, source), or ``None``."""
+    """Return a school's catchment (wards by name, outline as GeoJSON, source), or ``None``."""
     with engine.connect() as conn:
         row = conn.execute(sa.text(
             "SELECT array_agg(w.name ORDER BY w.name), ST_AsGeoJSON(ST_Union(w.geom), 6),"
@@ -163,9 +171,12 @@ def school_points(engine: Engine) -> pd.DataFrame:
 
 
 def place_names(engine: Engine) -> list[dict[str, Any]]:
-    """Named streets and current wards (``"ward, district"``) with a representative point,
-    for address search: ``label``, ``kind`` (``street``/``ward``), ``lon``, ``lat`` and
-    ``folded`` (the label as :func:`~gis_service.text_search.fold` gives it)."""
+    """Return named streets and current wards with a representative point, for address search.
+
+    Wards are labelled ``"ward, district"``; each place has ``label``, ``kind``
+    (``street``/``ward``), ``lon``, ``lat`` and ``folded`` (the label as
+    :func:`~gis_service.text_search.fold` gives it).
+    """
     with engine.connect() as conn:
         streets = conn.execute(sa.text(
             "SELECT name, ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT name,"

@@ -30,8 +30,11 @@ _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; leave room for "/.s.PGSQL.5432"
 
 
 def postgres_bindir(override: Path | None = None) -> Path:
-    """Folder of the server binaries: ``override`` (the setting ``pg_bin``,
-    ``EDUGIS_PG_BIN``) or the newest /usr/lib/postgresql/N/bin."""
+    """Return the folder of the PostgreSQL server binaries.
+
+    It is ``override`` (the setting ``pg_bin``, ``EDUGIS_PG_BIN``) or the newest
+    /usr/lib/postgresql/N/bin.
+    """
     if override is not None:
         return override
     candidates = sorted(
@@ -48,15 +51,17 @@ def postgres_bindir(override: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Cluster:
-    """A private cluster living in ``data_dir``, run with the binaries in ``bin_dir``
-    (default: see :func:`postgres_bindir`)."""
+    """A private PostgreSQL cluster living in ``data_dir``.
+
+    It runs with the binaries in ``bin_dir`` (default: see :func:`postgres_bindir`).
+    """
 
     data_dir: Path
     bin_dir: Path | None = None
 
     @classmethod
     def of(cls, settings: Settings) -> Cluster:
-        """The embedded cluster the settings describe (``pg_dir``, ``pg_bin``)."""
+        """Return the embedded cluster the settings describe (``pg_dir``, ``pg_bin``)."""
         return cls(settings.pg_path, settings.pg_bin)
 
     @property
@@ -70,10 +75,12 @@ class Cluster:
 
     @property
     def log_file(self) -> Path:
+        """Return the server's log file."""
         return self.data_dir / "server.log"
 
     @property
     def pgdata(self) -> Path:
+        """Return the cluster's data directory (``PGDATA``)."""
         return self.data_dir / "data"
 
     def url(self, database: str) -> str:
@@ -83,9 +90,11 @@ class Cluster:
     # ---- lifecycle -------------------------------------------------------------------
 
     def is_initialised(self) -> bool:
+        """Tell whether the cluster's data directory was created (``initdb`` ran)."""
         return (self.pgdata / "PG_VERSION").exists()
 
     def is_running(self) -> bool:
+        """Tell whether the cluster's server is running (``pg_ctl status``)."""
         if not self.is_initialised():
             return False
         result = self._run(["pg_ctl", "status", "-D", str(self.pgdata)], check=False)
@@ -113,9 +122,12 @@ class Cluster:
         return True
 
     def _make_durable(self) -> None:
-        """Drop the asynchronous-commit line older edugis versions wrote into
-        ``postgresql.conf`` and have the running server read its configuration again (the
-        durability settings take effect on reload; later starts pass :data:`DURABILITY`)."""
+        """Drop the asynchronous-commit line of older versions and reload the configuration.
+
+        Older edugis versions wrote that line into ``postgresql.conf``; have the running
+        server read its configuration again (the durability settings take effect on reload;
+        later starts pass :data:`DURABILITY`).
+        """
         conf = self.pgdata / "postgresql.conf"
         lines = conf.read_text().splitlines(keepends=True)
         kept = [line for line in lines if line.strip() != "synchronous_commit = off"]
@@ -133,7 +145,7 @@ class Cluster:
     # ---- machinery -----------------------------------------------------------------
 
     def _owner(self) -> pwd.struct_passwd | None:
-        """The system user the server runs as when we are root, else None (ourselves)."""
+        """Return the system user the server runs as when we are root, else None (ourselves)."""
         if os.geteuid() != 0:
             return None
         try:

@@ -34,16 +34,20 @@ class Problem:
     @classmethod
     def of(cls, file: str, row: int | None, field: str | None, texts: tuple[str, str],
            **values: Any) -> Problem:
-        """A problem whose reason is a ``(Vietnamese, English)`` pair of ``str.format``
-        templates (the order of :data:`web.i18n.TEXTS`), filled in with ``values``."""
+        """Make a problem whose reason is a ``(Vietnamese, English)`` pair of templates.
+
+        The templates are for ``str.format`` (the order of :data:`web.i18n.TEXTS`), filled in
+        with ``values``.
+        """
         vi, en = texts
         return cls(file, row, field, en.format(**values), vi.format(**values))
 
     def reason_in(self, lang: str) -> str:
-        """The reason in ``lang`` (``"vi"`` or ``"en"``); English when there is no Vietnamese."""
+        """Return the reason in ``lang`` (``"vi"`` or ``"en"``); English without Vietnamese."""
         return self.reason_vi if lang == "vi" and self.reason_vi else self.reason
 
     def __str__(self) -> str:
+        """Return the problem on one line: file, row, field, then the English / Vietnamese reason."""
         where = self.file
         if self.row is not None:
             where += f", row {self.row}"
@@ -70,9 +74,11 @@ class CRSError(EdugisError, ValueError):
 
 
 class InvalidValueError(EdugisError, ValueError):
-    """A value a person gave (a command option, a form field, a name) that edugis refuses:
-    an unknown level, mode or role, a name already taken, a limit out of range. Not about
-    a file (that is :class:`InputError`); a plain ``ValueError`` is a bug."""
+    """A value a person gave (a command option, a form field, a name) that edugis refuses.
+
+    For example an unknown level, mode or role, a name already taken, a limit out of range.
+    Not about a file (that is :class:`InputError`); a plain ``ValueError`` is a bug.
+    """
 
 
 class NotFoundError(EdugisError, LookupError):
@@ -84,8 +90,11 @@ class DatabaseError(EdugisError, RuntimeError):
 
 
 class ConfigurationError(EdugisError, RuntimeError):
-    """A setting, or a file a setting points at, that edugis refuses to run with (e.g. a
-    secret key file others may read). ``message_vi`` is the Vietnamese, shown first."""
+    """A setting, or a file a setting points at, that edugis refuses to run with.
+
+    For example a secret key file others may read. ``message_vi`` is the Vietnamese, shown
+    first.
+    """
 
     def __init__(self, message: str, message_vi: str | None = None) -> None:
         super().__init__(f"{message_vi} / {message}" if message_vi else message)
@@ -94,9 +103,11 @@ class ConfigurationError(EdugisError, RuntimeError):
 
 
 class StateError(EdugisError, RuntimeError):
-    """An action that does not fit the current state of what it acts on (e.g. running a
-    published round, or overriding one whose inputs changed since its run); the web answers
-    409 Conflict. Doing the same again fails again until the state changes.
+    """An action that does not fit the current state of what it acts on.
+
+    For example running a published round, or overriding one whose inputs changed since its
+    run. The web answers 409 Conflict. Doing the same again fails again until the state
+    changes.
 
     ``message_vi`` is the same message in Vietnamese, which people see first.
     """
@@ -108,8 +119,9 @@ class StateError(EdugisError, RuntimeError):
 
 
 class ConflictError(StateError):
-    """An action refused because the data it was based on changed meanwhile (another import,
-    run or override of the same round got there first); doing it again is safe.
+    """An action refused because the data it was based on changed meanwhile.
+
+    Another import, run or override of the same round got there first; doing it again is safe.
 
     A :class:`StateError` whose state changed under the action rather than before it, so
     it is a ``RuntimeError`` as before and a 409 on the web like every state error.

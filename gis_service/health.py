@@ -40,8 +40,9 @@ def check_writable(engine: Engine) -> None:
 
 
 class SharedCheck:
-    """Run ``check(engine)`` at most once per ``max_age_s`` per engine; callers meanwhile get
-    its last outcome (returned, or the same error raised again).
+    """Run ``check(engine)`` at most once per ``max_age_s`` per engine.
+
+    Callers meanwhile get its last outcome (returned, or the same error raised again).
 
     ``/healthz`` is public: without this, a flood of probes would queue a write each on the
     one ``alembic_version`` row, run into the lock timeout and report a healthy instance as
@@ -56,6 +57,7 @@ class SharedCheck:
             weakref.WeakKeyDictionary()
 
     def __call__(self, engine: Engine) -> None:
+        """Check ``engine`` unless its last check is recent, then raise that check's error if any."""
         with self._lock:  # concurrent probes wait for the one check under way, then share it
             at, error = self._last.get(engine, (float("-inf"), None))
             if time.monotonic() - at >= self.max_age_s:
@@ -71,13 +73,13 @@ class SharedCheck:
 
 @lru_cache(maxsize=1)
 def code_revisions() -> frozenset[str]:
-    """The head revisions of the migrations shipped with this code."""
+    """Return the head revisions of the migrations shipped with this code."""
     # the URL is not read: only the scripts' folder is
     return frozenset(ScriptDirectory.from_config(alembic_config("postgresql://")).get_heads())
 
 
 def schema_revisions(engine: Engine) -> frozenset[str]:
-    """The revisions the database's schema is at (empty when it was never migrated)."""
+    """Return the revisions the database's schema is at (empty when it was never migrated)."""
     with engine.connect() as conn:
         exists = conn.scalar(sa.text("SELECT to_regclass('alembic_version') IS NOT NULL"))
         if not exists:

@@ -15,7 +15,7 @@ from types import ModuleType
 
 def lazy_names(package: str, sources: Mapping[str, str]
                ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
-    """The module ``__getattr__`` and ``__dir__`` of ``package``.
+    """Return the module ``__getattr__`` and ``__dir__`` of ``package``.
 
     ``sources`` maps each public name to the submodule defining it, as ``"pkg.module"`` or
     ``"pkg.module:attribute"`` for a name that is an alias. A public function named like its

@@ -1,5 +1,7 @@
-"""School levels, the one vocabulary of every package: names, grades, entry grade and its
-capacity column, entry age, names in Vietnamese and English.
+"""School levels, the one vocabulary of every package.
+
+Names, grades, entry grade and its capacity column, entry age, names in Vietnamese and
+English.
 
 A level name, a grade or a capacity column is checked here once; every other module reads
 these values instead of writing its own table or formatting ``capacity_grade{n}`` itself.
@@ -74,7 +76,7 @@ assert tuple(LEVEL_BY_NAME) == SCHOOL_LEVELS, "LevelName and ALL_LEVELS disagree
 
 
 def school_level(name: str) -> SchoolLevel:
-    """The level called ``name``.
+    """Return the level called ``name``.
 
     Raises
     ------
@@ -88,7 +90,7 @@ def school_level(name: str) -> SchoolLevel:
 
 
 def level_of_grade(grade: int) -> SchoolLevel:
-    """The level a grade belongs to.
+    """Return the level a grade belongs to.
 
     Raises
     ------

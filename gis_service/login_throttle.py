@@ -1,5 +1,7 @@
-"""Sign-in throttling shared by every worker and node: the counts live in ``login_failures``
-(the web asks :func:`claim_attempt` before checking a password).
+"""Sign-in throttling shared by every worker and node.
+
+The counts live in ``login_failures`` (the web asks :func:`claim_attempt` before checking a
+password).
 
 The policy is built so that guessing is slow but nobody can lock a colleague out:
 
@@ -67,8 +69,11 @@ class ThrottlePolicy:
 
 @dataclass(frozen=True)
 class Policies:
-    """The three policies: per (account, address) pair, per address (its ``max_failures``
-    counts distinct usernames) and per account from all addresses."""
+    """The three policies: per (account, address) pair, per address and per account.
+
+    The per-address policy's ``max_failures`` counts distinct usernames; the per-account
+    one counts failures from all addresses.
+    """
 
     pair: ThrottlePolicy
     address: ThrottlePolicy
@@ -84,17 +89,19 @@ class KeyState:
     updated_at: datetime
 
     def locked(self, now: datetime) -> bool:
-        """True while the key refuses attempts."""
+        """Tell whether the key refuses attempts (its lock has not ended)."""
         return self.locked_until is not None and self.locked_until > now
 
     def recent(self, now: datetime, policy: ThrottlePolicy) -> bool:
-        """True while the key's failures still count (tried within ``forget_s``)."""
+        """Tell whether the key's failures still count (tried within ``forget_s``)."""
         return self.failures > 0 and now - self.updated_at < timedelta(seconds=policy.forget_s)
 
 
 def after_attempt(state: KeyState, now: datetime, policy: ThrottlePolicy) -> KeyState:
-    """The state of an unlocked key once one more attempt is counted (and locked when it
-    reaches ``policy.max_failures``)."""
+    """Return the state of an unlocked key once one more attempt is counted.
+
+    The key is locked when it reaches ``policy.max_failures``.
+    """
     failures = state.failures + 1 if state.recent(now, policy) else 1
     locked_until = (now + timedelta(seconds=policy.lock_s(failures))
                     if failures >= policy.max_failures else None)
@@ -102,7 +109,7 @@ def after_attempt(state: KeyState, now: datetime, policy: ThrottlePolicy) -> Key
 
 
 def policies(settings: Settings) -> Policies:
-    """The policies of ``settings``."""
+    """Return the policies of ``settings``."""
     def doubling(max_failures: int) -> ThrottlePolicy:
         return ThrottlePolicy(max_failures, settings.login_backoff_s, settings.login_backoff_max_s,
                               settings.login_forget_s)
@@ -127,8 +134,10 @@ def _account_key(username: str) -> str:
 
 
 def _locked_state(conn: Connection, key: str) -> KeyState:
-    """The key's row, created at zero when absent, locked until the transaction ends (one
-    statement: a row deleted by a success in between is created again, not missed)."""
+    """Return the key's row, created at zero when absent, locked until the transaction ends.
+
+    One statement: a row deleted by a success in between is created again, not missed.
+    """
     row = conn.execute(sa.text("INSERT INTO login_failures (key, failures) VALUES (:k, 0)"
                                " ON CONFLICT (key) DO UPDATE SET key = excluded.key"
                                " RETURNING failures, locked_until, updated_at"), {"k": key}).one()
@@ -198,9 +207,11 @@ def claim_attempt(engine: Engine, username: str, address: str, settings: Setting
 
 
 def record_success(engine: Engine, username: str, address: str, settings: Settings) -> None:
-    """Clear the pair's and the account's counts (the username leaves the address's distinct
-    count); drop rows nobody has tried for ``login_forget_s`` (so guessed usernames do not
-    pile up)."""
+    """Clear the pair's and the account's counts after a success, and drop stale rows.
+
+    The username leaves the address's distinct count. Rows nobody has tried for
+    ``login_forget_s`` are dropped (so guessed usernames do not pile up).
+    """
     with engine.begin() as conn:
         # the pair row before the account row, as claim_attempt locks them: no deadlock
         conn.execute(sa.text("DELETE FROM login_failures WHERE key = :k"),
@@ -217,9 +228,11 @@ def record_success(engine: Engine, username: str, address: str, settings: Settin
 
 
 def unlock(engine: Engine, username: str) -> int:
-    """Clear every count and lock of ``username``: its account row and its pair rows from
-    every address (an address's own lock stays: it is not this account's). Returns the rows
-    removed."""
+    """Clear every count and lock of ``username``.
+
+    These are its account row and its pair rows from every address (an address's own lock
+    stays: it is not this account's). Returns the rows removed.
+    """
     with engine.begin() as conn:
         removed = conn.execute(sa.text(
             "DELETE FROM login_failures WHERE key = :account OR (left(key, 5) = 'pair:'"

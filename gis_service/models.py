@@ -37,6 +37,8 @@ ROLES = ("parent", "officer", "planner", "admin")
 
 
 class Base(DeclarativeBase):
+    """The declarative base of every table of edugis (JSON columns are JSONB)."""
+
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONB}
 
 
@@ -101,6 +103,8 @@ class Basemap(Base):
 
 
 class RoadNode(Base):
+    """A node (OSM node id and point) of one imported road network."""
+
     __tablename__ = "road_nodes"
     basemap: Mapped[str] = mapped_column(
         String(64), ForeignKey("basemaps.name", ondelete="CASCADE"), primary_key=True
@@ -110,6 +114,8 @@ class RoadNode(Base):
 
 
 class RoadEdge(Base):
+    """A road segment of one imported road network, between nodes ``u`` and ``v``."""
+
     __tablename__ = "road_edges"
     basemap: Mapped[str] = mapped_column(
         String(64), ForeignKey("basemaps.name", ondelete="CASCADE"), primary_key=True
@@ -141,6 +147,8 @@ class Population(Base):
 
 
 class Births(Base):
+    """Births in a ward per year."""
+
     __tablename__ = "births"
     ward_code: Mapped[str] = mapped_column(
         String(16), ForeignKey("admin_units.code", ondelete="CASCADE"), primary_key=True
@@ -150,6 +158,8 @@ class Births(Base):
 
 
 class Enrolment(Base):
+    """Pupils enrolled (headcount) at a school per year and grade."""
+
     __tablename__ = "enrolment"
     school_code: Mapped[str] = mapped_column(
         String(32), ForeignKey("schools.code", ondelete="CASCADE"), primary_key=True
@@ -173,6 +183,8 @@ class Cutoff(Base):
 
 
 class AdmissionRound(Base):
+    """An admission round: grade, year, mechanism and its parameters, status."""
+
     __tablename__ = "admission_rounds"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     grade: Mapped[int] = mapped_column(Integer)
@@ -210,6 +222,8 @@ class Applicant(Base):
 
 
 class Allocation(Base):
+    """Where a run placed one applicant of a round (or not), with the reason."""
+
     __tablename__ = "allocations"
     round_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     applicant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -261,8 +275,10 @@ class RoundOfficer(Base):
 
 
 class RoundCapacity(Base):
-    """A school's places in one admission round (chỉ tiêu of the round), overriding the
-    school's stored entry-grade capacity for that round."""
+    """A school's places in one admission round (chỉ tiêu of the round).
+
+    They override the school's stored entry-grade capacity for that round.
+    """
 
     __tablename__ = "round_capacities"
     round_id: Mapped[str] = mapped_column(
@@ -276,6 +292,8 @@ class RoundCapacity(Base):
 
 
 class User(Base):
+    """A staff account: username, password hash, role, session version, disabled."""
+
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -290,8 +308,10 @@ class User(Base):
 
 
 class LoginFailure(Base):
-    """Failed sign-ins per account (``user:NAME``) and per address (``addr:IP``), for the
-    throttle with backoff; shared by every worker and node through the database."""
+    """Failed sign-ins per account (``user:NAME``) and per address (``addr:IP``).
+
+    For the throttle with backoff; shared by every worker and node through the database.
+    """
 
     __tablename__ = "login_failures"
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -311,8 +331,11 @@ class AppSetting(Base):
 
 
 class DataChange(Base):
-    """The version of one map table, bumped by a trigger after every statement that writes
-    it (migration 0006): caches of tiles and of the finder compare versions to stay fresh."""
+    """The version of one map table, bumped by a trigger after every statement writing it.
+
+    The trigger is migration 0006's; caches of tiles and of the finder compare versions to
+    stay fresh.
+    """
 
     __tablename__ = "data_changes"
     table_name: Mapped[str] = mapped_column(String(63), primary_key=True)
@@ -321,6 +344,8 @@ class DataChange(Base):
 
 
 class AuditLog(Base):
+    """One audited action: when, who, what, on what, and its details."""
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

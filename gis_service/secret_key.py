@@ -24,7 +24,7 @@ MIN_SECRET_CHARS = 32
 
 
 def load_or_create_secret(path: Path) -> str:
-    """The key stored at ``path``, made (random, 256 bits, mode 0600) when there is none.
+    """Return the key stored at ``path``, made (random, 256 bits, mode 0600) when there is none.
 
     Several workers may start together: the key is written to a private temporary file and
     linked into place, which fails for all but the first, and those then read the winner's key,

@@ -93,8 +93,11 @@ class Settings(BaseSettings):
         return self
 
     def session_secret(self) -> str:
-        """The key that signs sessions: ``secret_key`` when set, else the key kept in
-        ``<data_dir>/secret_key``, made at random on first use (read once per settings)."""
+        """Return the key that signs sessions.
+
+        It is ``secret_key`` when set, else the key kept in ``<data_dir>/secret_key``, made at
+        random on first use (read once per settings).
+        """
         if self.secret_key:
             return self.secret_key
         if self._secret is None:
@@ -118,12 +121,14 @@ class Settings(BaseSettings):
 
     @property
     def graph_cache_path(self) -> Path:
-        """The one folder of compiled road graphs (``routing.build_graph``): ``routing_cache``,
-        default ``<cache_dir>/graphs``, absolute."""
+        """Return the one folder of compiled road graphs (``routing.build_graph``), absolute.
+
+        It is ``routing_cache``, default ``<cache_dir>/graphs``.
+        """
         return (self.routing_cache or self.cache_path / "graphs").resolve()
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, created on first use."""
+    """Return the process-wide settings, created on first use."""
     return Settings()

@@ -1,5 +1,8 @@
-"""Spatial queries against PostGIS: schools by bbox / polygon / radius, admin unit of a point,
-nearest schools as the crow flies. Each returns plain dicts ready for JSON."""
+"""Spatial queries against PostGIS.
+
+Schools by bbox / polygon / radius, admin unit of a point, nearest schools as the crow
+flies. Each returns plain dicts ready for JSON.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ def _level_filter(level: str | None) -> str:
 
 def _rows(engine: Engine, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(sa.text(sql), params)]
+        return [row._asdict() for row in conn.execute(sa.text(sql), params)]
 
 
 def schools_in_bbox(
@@ -67,7 +70,7 @@ def schools_within(
 def nearest_schools_crow(
     engine: Engine, lon: float, lat: float, k: int = 5, level: str | None = None
 ) -> list[dict[str, Any]]:
-    """The ``k`` nearest schools as the crow flies (KNN index scan, geodesic distance)."""
+    """Return the ``k`` nearest schools as the crow flies (KNN index scan, geodesic distance)."""
     return _rows(engine,
                  f"SELECT * FROM (SELECT {_SCHOOL_COLUMNS},"
                  " ST_Distance(geom::geography, p::geography) AS distance_m"
@@ -78,7 +81,7 @@ def nearest_schools_crow(
 
 
 def admin_unit_at(engine: Engine, lon: float, lat: float, level: str = "ward") -> dict[str, Any]:
-    """The admin unit of ``level`` containing the point; NotFoundError when none does."""
+    """Return the admin unit of ``level`` containing the point; NotFoundError when none does."""
     rows = _rows(engine,
                  "SELECT code, name, level, parent_code FROM admin_units"
                  " WHERE level = :level AND ST_Intersects(geom, ST_SetSRID(ST_Point(:lon, :lat), 4326))"

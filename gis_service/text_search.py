@@ -13,7 +13,7 @@ def fold(text: str) -> str:
 
 
 def matches(query: str, name: str) -> bool:
-    """True when every word of ``query`` occurs in ``name``, ignoring case and diacritics.
+    """Tell whether every word of ``query`` occurs in ``name``, ignoring case and diacritics.
 
     A query typed with diacritics must match them exactly (``mẫu`` does not match ``mầu``);
     a query typed without matches either.

@@ -36,8 +36,9 @@ def is_lost_race(error: BaseException) -> bool:
 
 def write_transaction(engine: Engine, work: Callable[[Connection], T], *, what: str,
                       attempts: int = DEFAULT_ATTEMPTS) -> T:
-    """``work(conn)`` in one transaction, run again when PostgreSQL ends it to break a
-    deadlock or a serialization failure.
+    """Run ``work(conn)`` in one transaction, again when PostgreSQL ends it in a conflict.
+
+    PostgreSQL ends a transaction to break a deadlock or a serialization failure.
 
     ``work`` must be safe to run again: everything it does is rolled back with the
     transaction, so it should read what it checks inside it. Any other error is raised
