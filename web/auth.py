@@ -94,7 +94,7 @@ def _valid_csrf(token: str) -> bool:
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
-    """403 unless ``submitted`` equals the signed CSRF cookie."""
+    """Refuse with 403 unless ``submitted`` equals the signed CSRF cookie."""
     cookie = request.cookies.get(CSRF_COOKIE)
     if not cookie or not submitted or not _valid_csrf(cookie) or not same_text(cookie, submitted):
         raise HTTPException(403, "csrf_token: thiếu hoặc sai mã chống giả mạo, hãy tải lại trang"
@@ -122,7 +122,7 @@ def _host_port(netloc: str, scheme: str | None) -> tuple[str, int | None] | None
 
 
 def _source(header: str) -> tuple[str, int | None] | None:
-    """``(host, port)`` an Origin or Referer names; ``None`` for ``null`` or no web address."""
+    """Return the ``(host, port)`` an Origin or Referer names; ``None`` for ``null`` or no web address."""
     try:
         parts = urlsplit(header)
     except ValueError:  # e.g. an unclosed "[" of an IPv6 address

@@ -134,7 +134,7 @@ WARM_MODES = ("motorbike",)
 
 
 def default_workers() -> int:
-    """One uvicorn worker per core, at most 4: a worker is one Python process (one GIL)."""
+    """Return one uvicorn worker per core, at most 4: a worker is one Python process (one GIL)."""
     return max(1, min(4, os.cpu_count() or 1))
 
 

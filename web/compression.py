@@ -59,7 +59,7 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 
 def gzip_bytes(body: bytes, level: int = LEVEL) -> bytes:
-    """``body`` as one gzip member."""
+    """Compress ``body`` as one gzip member."""
     compressor = zlib.compressobj(level, zlib.DEFLATED, 31)  # 31: gzip header and trailer
     return compressor.compress(body) + compressor.flush()
 
@@ -80,7 +80,7 @@ def _compressible(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 def _with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """``headers`` saying that the answer varies with ``Accept-Encoding``."""
+    """Return ``headers`` saying that the answer varies with ``Accept-Encoding``."""
     for i, (name, value) in enumerate(headers):
         if name.lower() == b"vary":
             if b"accept-encoding" not in value.lower():
@@ -91,7 +91,7 @@ def _with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
 
 
 def _encoded(headers: list[tuple[bytes, bytes]], length: int | None) -> list[tuple[bytes, bytes]]:
-    """``headers`` of the gzipped answer: its ``Content-Length`` (none when streamed)."""
+    """Return ``headers`` of the gzipped answer: its ``Content-Length`` (none when streamed)."""
     kept = [(k, v) for k, v in headers if k.lower() != b"content-length"]
     kept.append((b"content-encoding", b"gzip"))
     if length is not None:

@@ -100,7 +100,7 @@ class PreparedSearch:
         return self.nearest_many([(lon, lat)], k)[0]
 
     def nearest_many(self, points: list[tuple[float, float]], k: int) -> list[Ranked]:
-        """:meth:`nearest` of several homes in one query (the same answers)."""
+        """Answer :meth:`nearest` for several homes in one query (the same answers)."""
         try:
             lab, time_s, distance_m = self.index.query(points, k)
         except InputError as exc:
@@ -110,7 +110,7 @@ class PreparedSearch:
                  for r in range(lab.shape[1]) if lab[i, r] >= 0] for i in range(len(points))]
 
     async def nearest_soon(self, lon: float, lat: float, k: int) -> Ranked:
-        """:meth:`nearest`, answered together with the other homes asked in this loop turn.
+        """Answer :meth:`nearest` together with the other homes asked in this loop turn.
 
         Under load many requests are parsed in one turn of the event loop; they share one
         vectorised query (answers are per home and identical to :meth:`nearest`'s). Alone,
@@ -321,7 +321,7 @@ def _load_network(engine: Engine) -> RoadNetwork | None:
 
 
 def geocode(state: FinderState, engine: Engine, query: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Places whose name contains every word of ``query`` (diacritics optional).
+    """Find places whose name contains every word of ``query`` (diacritics optional).
 
     Exact-prefix matches come first, then shorter names.
     """
@@ -335,7 +335,7 @@ def geocode(state: FinderState, engine: Engine, query: str, limit: int = 10) -> 
 
 
 def check_point(lon: float, lat: float) -> None:
-    """400 unless lon/lat are finite WGS84 coordinates."""
+    """Refuse with 400 unless lon/lat are finite WGS84 coordinates."""
     if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
         raise BadRequestError(f"lon/lat out of range: {lon}, {lat}")
 
@@ -389,7 +389,7 @@ def road_body(basemap: str, by_code: dict[str, dict[str, Any]], mode: str,
 
 def isochrone(state: FinderState, engine: Engine, lon: float, lat: float, mode: str,
               minutes: tuple[float, ...]) -> dict[str, Any]:
-    """Areas reachable from a home within each of ``minutes`` by road, as GeoJSON.
+    """Return the areas reachable from a home within each of ``minutes`` by road, as GeoJSON.
 
     Raises
     ------

@@ -32,7 +32,7 @@ def healthz(engine: EngineDep) -> Response:
 
 @router.get("/readyz")
 def readyz(request: Request, engine: EngineDep) -> Response:
-    """200 when the database answers and its schema is the one this code migrates to."""
+    """Answer 200 when the database answers and its schema is the one this code migrates to."""
     database, code = schema_revisions(engine), code_revisions()
     if database != code:
         return error_response(

@@ -55,5 +55,5 @@ class LargePageGate:
                 self._turns[client] = (lock, waiting - 1)
 
     def clients_waiting(self) -> int:
-        """Clients with a large page queued or being written (tests, metrics)."""
+        """Count the clients with a large page queued or being written (tests, metrics)."""
         return len(self._turns)

@@ -78,7 +78,7 @@ RoundUser = Annotated[User, Depends(_round_user)]
 
 
 def _flat_metrics(figures: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Metrics as ``(name, value)`` rows; nested dicts become ``outer.inner``."""
+    """Flatten metrics into ``(name, value)`` rows; nested dicts become ``outer.inner``."""
     rows: list[tuple[str, Any]] = []
     for key, value in figures.items():
         if isinstance(value, dict):
@@ -155,7 +155,7 @@ def create_round(request: Request, engine: EngineDep, user: OfficerUser,
 @router.get("/officer/rounds/{round_id}", response_class=HTMLResponse)
 def officer_round(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
                   page: int = 1) -> HTMLResponse:
-    """One round's state and applicants (personal data), a page at a time; the view is audited."""
+    """Show one round's state and applicants (personal data), a page at a time; the view is audited."""
     if not 1 <= page <= MAX_PAGE:
         raise BadRequestError(f"trang (page) phải từ 1 đến {MAX_PAGE} / "
                               f"page must be within 1..{MAX_PAGE}")
@@ -265,7 +265,7 @@ def run(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
 
 @router.get("/officer/rounds/{round_id}/compare", response_class=HTMLResponse)
 def compare(round_id: str, request: Request, engine: EngineDep, user: RoundUser) -> HTMLResponse:
-    """Every mechanism on the round's applicants (nothing stored)."""
+    """Compare every mechanism on the round's applicants (nothing stored)."""
     info = service.get_round(engine, round_id)
     try:
         comparison = service.compare_round(engine, round_id)
@@ -291,7 +291,7 @@ def find_applicant(round_id: str, user: RoundUser, applicant_id: str = "") -> Re
 @router.get("/officer/rounds/{round_id}/applicants/{applicant_id}", response_class=HTMLResponse)
 def explain(round_id: str, applicant_id: str, request: Request, engine: EngineDep,
             user: RoundUser) -> HTMLResponse:
-    """One applicant's outcome and its reason in Vietnamese and English; audited."""
+    """Explain one applicant's outcome and its reason in Vietnamese and English; audited."""
     return _explain_page(request, engine, user, round_id, applicant_id)
 
 
@@ -334,7 +334,7 @@ def override(round_id: str, applicant_id: str, request: Request, engine: EngineD
 def grant(round_id: str, request: Request, engine: EngineDep, user: AdminUser,
           username: Annotated[str, Form(max_length=64)],
           csrf_token: Annotated[str, Form()] = "") -> Response:
-    """Admins: make an officer one of the round's officers."""
+    """Make an officer one of the round's officers (admins only)."""
     check_csrf(request, csrf_token)
     try:
         service.grant_round(engine, round_id, username.strip(), actor=user.username)
@@ -367,7 +367,7 @@ def _csv(frame_rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...],
 
 
 def _frame_csv(frame: pd.DataFrame, filename: str) -> Response:
-    """:func:`_csv` of a data frame: its columns in order, missing values as empty cells."""
+    """Return :func:`_csv` of a data frame: its columns in order, missing values as empty cells."""
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
     return _csv([{str(k): v for k, v in r.items()} for r in rows],
                 [str(c) for c in frame.columns], filename)

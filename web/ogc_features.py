@@ -86,7 +86,7 @@ def get_collection(collection_id: str) -> Collection:
 
 
 def check_params(request: Request, allowed: set[str]) -> None:
-    """400 on any query parameter the endpoint does not know (/req/core/query-param-unknown)."""
+    """Refuse with 400 any query parameter the endpoint does not know (/req/core/query-param-unknown)."""
     unknown = sorted(set(request.query_params.keys()) - allowed)
     if unknown:
         raise BadRequestError(f"unknown query parameter(s): {', '.join(unknown)}; "
@@ -120,7 +120,7 @@ def parse_limit(raw: str | None, maximum: int) -> int:
 
 
 def parse_offset(raw: str | None) -> int:
-    """``offset`` (paging by the ``next`` link) as a non-negative int."""
+    """Parse ``offset`` (paging by the ``next`` link) as a non-negative int."""
     if raw is None:
         return 0
     try:
@@ -425,7 +425,7 @@ def conformance(request: Request) -> JSONResponse:
 
 @router.get("/collections", include_in_schema=False)
 def collections(request: Request, engine: EngineDep) -> JSONResponse:
-    """Every collection with its metadata."""
+    """List every collection with its metadata."""
     check_params(request, {"f"})
     base = base_url(request)
     return _json({
@@ -438,7 +438,7 @@ def collections(request: Request, engine: EngineDep) -> JSONResponse:
 
 @router.get("/collections/{collection_id}", include_in_schema=False)
 def collection(collection_id: str, request: Request, engine: EngineDep) -> JSONResponse:
-    """One collection's metadata."""
+    """Describe one collection (its metadata)."""
     found = get_collection(collection_id)
     check_params(request, {"f"})
     return _json(collection_metadata(engine, found, base_url(request)))
@@ -473,7 +473,7 @@ def _requested(raw: str | None) -> int:
 
 @router.get("/collections/{collection_id}/items", include_in_schema=False)
 async def items(collection_id: str, request: Request, engine: EngineDep) -> Response:
-    """Features of a collection (limit, offset, bbox, bbox-crs, crs, datetime, filters).
+    """Return features of a collection (limit, offset, bbox, bbox-crs, crs, datetime, filters).
 
     Read and written in a worker thread. A large page (more than :data:`LARGE_PAGE`
     features asked for) waits for the one before it: ten scripts paging through the roads
@@ -496,6 +496,6 @@ async def items(collection_id: str, request: Request, engine: EngineDep) -> Resp
 
 @router.get("/collections/{collection_id}/items/{feature_id}", include_in_schema=False)
 def item(collection_id: str, feature_id: str, request: Request, engine: EngineDep) -> Response:
-    """One feature; 404 when unknown."""
+    """Return one feature; 404 when unknown."""
     found = get_collection(collection_id)
     return _geojson(get_feature(engine, found, feature_id, request), request)

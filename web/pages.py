@@ -74,7 +74,7 @@ def list_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
 
 @router.get("/schools/{code}", response_class=HTMLResponse)
 def school_page(code: str, request: Request, engine: EngineDep) -> HTMLResponse:
-    """One school: facts, location and the grade-10 cut-off history chart."""
+    """Show one school: facts, location and the grade-10 cut-off history chart."""
     school = school_detail(engine, code)
     history = cutoff_history(engine, code)
     rounds = sorted({h["admission_round"] for h in history})
@@ -92,7 +92,7 @@ def school_page(code: str, request: Request, engine: EngineDep) -> HTMLResponse:
 
 @router.get("/finder", response_class=HTMLResponse)
 def finder_page(request: Request, engine: EngineDep) -> HTMLResponse:
-    """Parents' finder: address search, draggable pin, nearest schools by road."""
+    """Show the parents' finder: address search, draggable pin, nearest schools by road."""
     return render(request, engine, "finder.html", {"levels": SCHOOL_LEVELS,
                                                    "bounds": city_bounds(engine)})
 

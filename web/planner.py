@@ -34,7 +34,7 @@ MODELS: tuple[ModelName, ...] = get_args(ModelName)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of ``frame`` with NaN as ``None`` (templates print nothing for them)."""
+    """Return the rows of ``frame`` with NaN as ``None`` (templates print nothing for them)."""
     return [{str(k): v for k, v in row.items()}
             for row in frame.astype(object).where(frame.notna(), None).to_dict("records")]
 
@@ -76,7 +76,7 @@ def _page(request: Request, engine: Engine, level: str, measure: str, year: int 
 def planner_home(request: Request, engine: EngineDep, user: PlannerUser,
                  level: GeneralLevelName = "primary", measure: Measure = "entry", year: int | None = None,
                  threshold_min: float | None = None, run_id: str = "") -> HTMLResponse:
-    """Forecasts, gaps map, proposed sites and what-if forms."""
+    """Show forecasts, gaps map, proposed sites and what-if forms."""
     return _page(request, engine, level, measure, year, threshold_min, run_id)
 
 

@@ -93,7 +93,7 @@ def schools_geojson(engine: EngineDep,
                     level: Annotated[str, Query(pattern=one_of(SCHOOL_LEVELS, empty=True))] = "",
                     ownership: Annotated[str, Query(pattern=one_of(OWNERSHIPS, empty=True))] = "",
                     district: Annotated[str, Query(max_length=16, pattern=TEXT)] = "") -> GeoJSONResponse:
-    """Schools matching the filters as GeoJSON (the map's data, the same as the list view)."""
+    """Return schools matching the filters as GeoJSON (the map's data, the same as the list view)."""
     rows = list_schools(engine, school_filters(q, level, ownership, district))
     return GeoJSONResponse({"type": "FeatureCollection", "features": [_feature(r) for r in rows],
                             "licence": LICENCE, "attribution": ATTRIBUTION,
@@ -102,13 +102,13 @@ def schools_geojson(engine: EngineDep,
 
 @router.get("/api/schools/summary")
 def summary(engine: EngineDep) -> list[dict[str, Any]]:
-    """Schools and entry-grade capacity per district, level and ownership (aggregates)."""
+    """Count schools and entry-grade capacity per district, level and ownership (aggregates)."""
     return school_counts(engine)
 
 
 @router.get("/api/schools/{code}", responses=NOT_FOUND)
 def school_json(code: Annotated[str, Path(pattern=TEXT)], engine: EngineDep) -> dict[str, Any]:
-    """One school with its grade-10 cut-off history."""
+    """Return one school with its grade-10 cut-off history."""
     return {**school_detail(engine, code), "cutoffs": cutoff_history(engine, code)}
 
 
@@ -116,7 +116,7 @@ def school_json(code: Annotated[str, Path(pattern=TEXT)], engine: EngineDep) -> 
 def geocode_api(request: Request, engine: EngineDep,
                 q: Annotated[str, Query(min_length=2, max_length=100, pattern=PLACE_QUERY)]
                 ) -> dict[str, Any]:
-    """Streets and wards whose name matches ``q`` (with or without diacritics)."""
+    """Find streets and wards whose name matches ``q`` (with or without diacritics)."""
     return {"query": q, "places": geocode(finder_state(request), engine, q)}
 
 
@@ -157,7 +157,7 @@ _NEAREST_PARAMS = frozenset((b"lon", b"lat", b"level", b"mode", b"k"))
 
 
 def plain_nearest_query(query: bytes) -> tuple[float, float, str | None, str, int] | None:
-    """``(lon, lat, level, mode, k)`` of a plain ``/api/nearest`` query string, else ``None``."""
+    """Return ``(lon, lat, level, mode, k)`` of a plain ``/api/nearest`` query string, else ``None``."""
     params: dict[bytes, bytes] = {}
     for part in query.split(b"&"):
         name, eq, value = part.partition(b"=")
@@ -206,7 +206,7 @@ async def nearest_fast(scope: Scope, send: Send) -> bool:
 def isochrone_api(request: Request, engine: EngineDep, lon: Lon, lat: Lat,
                   mode: Annotated[str, Query(pattern=one_of(FINDER_MODES))] = "motorbike",
                   minutes: Annotated[str, Query(pattern=MINUTES)] = "5,10,15") -> GeoJSONResponse:
-    """Areas reachable from a point within the given minutes by road (GeoJSON polygons)."""
+    """Return the areas reachable from a point within the given minutes by road (GeoJSON polygons)."""
     try:
         limits = tuple(float(m) for m in minutes.split(","))
     except ValueError:
@@ -216,7 +216,7 @@ def isochrone_api(request: Request, engine: EngineDep, lon: Lon, lat: Lat,
 
 @router.get("/download/schools.geojson", response_class=GeoJSONResponse)
 def download_geojson(engine: EngineDep) -> Response:
-    """Every school as a GeoJSON file with licence and data date."""
+    """Download every school as a GeoJSON file with licence and data date."""
     rows = list_schools(engine, SchoolFilters())
     body = {"type": "FeatureCollection", "name": "edugis-schools", "licence": LICENCE,
             "attribution": ATTRIBUTION, "dataDate": data_date(engine),

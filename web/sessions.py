@@ -132,7 +132,7 @@ def read_session(value: str | None, now: float | None = None) -> SessionClaims |
 
 
 def secure_cookies() -> bool:
-    """Cookies carry the Secure flag in production (served over HTTPS)."""
+    """Tell whether cookies carry the Secure flag: in production (served over HTTPS)."""
     return get_settings().environment == "production"
 
 

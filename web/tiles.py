@@ -38,7 +38,7 @@ router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"])
 
 
 def road_classes_filter(zoom: int) -> str:
-    """Which road classes a tile at ``zoom`` shows: main roads first, every alley from z14."""
+    """Return the road classes a tile at ``zoom`` shows: main roads first, every alley from z14."""
     if zoom < 12:
         return "highway IN ('motorway', 'trunk', 'primary', 'secondary')"
     if zoom < 14:
@@ -60,7 +60,7 @@ class TileCache:
         self._lock = threading.Lock()
 
     def __contains__(self, key: object) -> bool:
-        """Whether a tile is kept for ``key`` (current or not)."""
+        """Tell whether a tile is kept for ``key`` (current or not)."""
         with self._lock:
             return key in self._items
 
@@ -91,7 +91,7 @@ def layer_tables(layers: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def check_tile(tms: str, z: int, y: int, x: int) -> None:
-    """404 unless the tile exists in WebMercatorQuad."""
+    """Refuse with 404 unless the tile exists in WebMercatorQuad."""
     if tms != TMS_ID:
         raise NotFoundHTTPError(f"unknown tile matrix set {tms!r}; only {TMS_ID} is offered")
     if not 0 <= z <= MAX_ZOOM:
@@ -112,7 +112,7 @@ def _layer_sql(collection: Collection, index: int, zoom: int) -> str:
 
 
 def render_tile(engine: Engine, layers: tuple[str, ...], z: int, x: int, y: int) -> bytes:
-    """One MVT holding ``layers`` (collection ids) for tile z/x/y, straight from PostGIS."""
+    """Render one MVT holding ``layers`` (collection ids) for tile z/x/y, straight from PostGIS."""
     parts = " || ".join(_layer_sql(COLLECTIONS[name], i, z) for i, name in enumerate(layers))
     sql = (
         "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,"
@@ -264,7 +264,7 @@ def tile_matrix_set_definition(tms: str) -> JSONResponse:
 
 @router.get("/tiles", include_in_schema=False)
 def basemap_tilesets(request: Request) -> JSONResponse:
-    """Tilesets of the base map (roads, wards, schools in one tile)."""
+    """List the tilesets of the base map (roads, wards, schools in one tile)."""
     return JSONResponse(_tileset_list(base_url(request), "/tiles", "edugis base map", BASEMAP_LAYERS))
 
 
@@ -284,7 +284,7 @@ async def basemap_tile(tms: str, z: int, y: int, x: int, request: Request) -> Re
 
 @router.get("/collections/{collection_id}/tiles", include_in_schema=False)
 def collection_tilesets(collection_id: str, request: Request) -> JSONResponse:
-    """Tilesets of one collection."""
+    """List the tilesets of one collection."""
     found = get_collection(collection_id)
     return JSONResponse(_tileset_list(base_url(request), f"/collections/{found.id}/tiles",
                                       found.title, (found.id,)))
