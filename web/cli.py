@@ -97,7 +97,7 @@ def users_enable(username: Annotated[str, typer.Argument(help="login name")]) ->
 def users_unlock(username: Annotated[str, typer.Argument(help="login name")]) -> None:
     """Clear the sign-in throttle of an account (its counts and locks from every address).
 
-    E.g. when a colleague was locked out by someone else's guesses.
+    Use it when, e.g., a colleague was locked out by someone else's guesses.
     """
     from gis_service.accounts import audit
     from gis_service.db import get_engine
