@@ -55,7 +55,7 @@ class User:
 
 
 def b64(raw: bytes) -> str:
-    """URL-safe base64 without padding (password hashes, session cookies)."""
+    """Encode ``raw`` as URL-safe base64 without padding (password hashes, session cookies)."""
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -65,7 +65,7 @@ def unb64(text: str) -> bytes:
 
 
 def hash_password(password: str) -> str:
-    """``scrypt$N$r$p$salt$hash`` of ``password`` with a fresh random salt."""
+    """Hash ``password`` as ``scrypt$N$r$p$salt$hash`` with a fresh random salt."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
                             dklen=32)
@@ -86,12 +86,12 @@ def verify_password(password: str, stored: str) -> bool:
 
 
 def _core(text: str) -> str:
-    """``text`` in lower case without the digits and punctuation around it."""
+    """Return ``text`` in lower case without the digits and punctuation around it."""
     return text.casefold().strip(string.digits + string.punctuation + string.whitespace)
 
 
 def password_problem(password: str, username: str = "") -> str | None:
-    """Why ``password`` is refused (Vietnamese / English, naming the field), or ``None``.
+    """Return why ``password`` is refused (Vietnamese / English, naming the field), or ``None``.
 
     Refused: fewer than ``MIN_PASSWORD_LENGTH`` characters, fewer than
     ``MIN_DISTINCT_CHARACTERS`` different characters, one of ``COMMON_PASSWORDS`` or the

@@ -31,13 +31,13 @@ WATCHED_TABLES = ("admin_units", "app_settings", "basemaps", "capacity_gaps", "c
 
 
 def read_versions(conn: Connection) -> dict[str, int]:
-    """Every watched table's version, by table name."""
+    """Read every watched table's version, by table name."""
     rows = conn.execute(sa.text("SELECT table_name, version FROM data_changes"))
     return {str(name): int(version) for name, version in rows}
 
 
 def last_changed(conn: Connection) -> datetime | None:
-    """When the map data last changed (the last write to a watched table)."""
+    """Return when the map data last changed (the last write to a watched table)."""
     newest: datetime | None = conn.execute(
         sa.text("SELECT max(changed_at) FROM data_changes")).scalar_one()
     return newest

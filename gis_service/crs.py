@@ -72,7 +72,7 @@ def _helmert_steps_6960() -> str:
 
 
 def helmert_towgs84_6960() -> tuple[float, ...]:
-    """EPSG:6960 as the seven ``+towgs84`` numbers (position-vector convention)."""
+    """Return EPSG:6960 as the seven ``+towgs84`` numbers (position-vector convention)."""
     steps = _helmert_steps_6960()
     values = {k: float(v) for k, v in re.findall(r"\+(x|y|z|rx|ry|rz|s)=(-?[\d.]+)", steps)}
     if "convention=coordinate_frame" in steps:  # flip rotations to position vector
@@ -92,7 +92,7 @@ def _projection_proj4(crs: CRS) -> str:
 
 @lru_cache(maxsize=64)
 def _vn2000_pipeline(crs_wkt: str) -> str:
-    """Pipeline VN-2000 (projected or geographic, x=lon/easting) -> WGS 84 lon/lat degrees."""
+    """Return the pipeline VN-2000 (projected or geographic, x=lon/easting) -> WGS 84 lon/lat."""
     crs = CRS.from_wkt(crs_wkt)
     if crs.is_projected:
         first = f"+step +inv {_projection_proj4(crs)}"
@@ -142,7 +142,7 @@ def from_storage(
 
 
 def vn2000_epsg_codes() -> list[int]:
-    """EPSG codes of every VN-2000 CRS (geographic, UTM and TM-3 zones) PROJ knows."""
+    """Return the EPSG codes of every VN-2000 CRS (geographic, UTM and TM-3 zones) PROJ knows."""
     codes = {VN2000_GEOGRAPHIC_EPSG}
     for info in query_crs_info(auth_name="EPSG"):
         if info.name.startswith("VN-2000 /") and not info.deprecated:
@@ -156,7 +156,7 @@ def vn2000_srid(epsg: int) -> int:
 
 
 def postgis_srid(crs: CRS) -> int:
-    """SRID to use in ``ST_Transform`` for ``crs``: the custom one for VN-2000."""
+    """Return the SRID to use in ``ST_Transform`` for ``crs``: the custom one for VN-2000."""
     epsg = crs.to_epsg()
     if epsg is None:
         raise CRSError(f"CRS {crs.name!r} has no EPSG code; PostGIS cannot transform to it")
@@ -164,7 +164,7 @@ def postgis_srid(crs: CRS) -> int:
 
 
 def vn2000_spatial_ref_rows() -> list[dict[str, object]]:
-    """Rows for ``spatial_ref_sys``: one custom SRID per VN-2000 CRS, pinned to EPSG:6960."""
+    """Return rows for ``spatial_ref_sys``: one custom SRID per VN-2000 CRS, pinned to EPSG:6960."""
     towgs84 = ",".join(repr(v) for v in helmert_towgs84_6960())
     rows: list[dict[str, object]] = []
     for epsg in vn2000_epsg_codes():

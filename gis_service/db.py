@@ -27,7 +27,7 @@ def normalise_url(url: str) -> str:
 
 
 def server_url(settings: Settings | None = None) -> str:
-    """URL of the configured database, bringing the embedded cluster up when it is the one."""
+    """Return the URL of the configured database, bringing up the embedded cluster if it is that."""
     settings = settings or get_settings()
     if settings.database_url:
         return normalise_url(settings.database_url)

@@ -49,7 +49,7 @@ class SchoolFilters:
 
 
 def list_schools(engine: Engine, filters: SchoolFilters) -> list[dict[str, Any]]:
-    """Schools matching ``filters``, ordered by name, with district name and entry capacity."""
+    """List the schools matching ``filters`` by name, with district name and entry capacity."""
     clauses, params = ["true"], {}
     for name, column in (("level", "s.level"), ("ownership", "s.ownership"),
                          ("district", "s.district_code")):
@@ -72,7 +72,7 @@ def list_schools(engine: Engine, filters: SchoolFilters) -> list[dict[str, Any]]
 
 
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key putting "Mẫu 6" before "Mẫu 10" (numbers compared as numbers)."""
+    """Return a sort key putting "Mẫu 6" before "Mẫu 10" (numbers compared as numbers)."""
     parts = re.split(r"(\d+)", name.casefold())
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
 
@@ -86,7 +86,7 @@ def districts(engine: Engine) -> list[dict[str, Any]]:
 
 
 def school_detail(engine: Engine, code: str) -> dict[str, Any]:
-    """One school's public facts; ``NotFoundError`` when unknown."""
+    """Return one school's public facts; ``NotFoundError`` when unknown."""
     with engine.connect() as conn:
         row = conn.execute(sa.text(
             "SELECT s.code, s.name, s.level, s.ownership, s.address, s.district_code, s.ward_code,"
@@ -100,7 +100,7 @@ def school_detail(engine: Engine, code: str) -> dict[str, Any]:
 
 
 def cutoff_history(engine: Engine, code: str) -> list[dict[str, Any]]:
-    """Grade-10 cut-offs of the regular programme: year, round (NV1..NV3), score."""
+    """Return grade-10 cut-offs of the regular programme: year, round (NV1..NV3), score."""
     with engine.connect() as conn:
         return [r._asdict() for r in conn.execute(sa.text(
             "SELECT year, admission_round, cutoff_score FROM cutoffs WHERE school_code = :c"
@@ -153,7 +153,7 @@ def school_catchment(engine: Engine, code: str) -> dict[str, Any] | None:
 
 
 def school_extent(engine: Engine) -> tuple[float, float, float, float] | None:
-    """``(min_lon, min_lat, max_lon, max_lat)`` of every school, or ``None`` with no school."""
+    """Return ``(min_lon, min_lat, max_lon, max_lat)`` of every school, or ``None`` with no school."""
     with engine.connect() as conn:
         box = conn.execute(sa.text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
                                    " FROM (SELECT ST_Extent(geom) e FROM schools) x")).one()
@@ -163,7 +163,7 @@ def school_extent(engine: Engine) -> tuple[float, float, float, float] | None:
 
 
 def school_points(engine: Engine) -> pd.DataFrame:
-    """Every school's code, name, level, ownership, address, ``lon`` and ``lat``, by code."""
+    """Return every school's code, name, level, ownership, address, ``lon`` and ``lat``, by code."""
     with engine.connect() as conn:
         return pd.read_sql(sa.text("SELECT code, name, level, ownership, address,"
                                    " ST_X(geom) AS lon, ST_Y(geom) AS lat FROM schools"

@@ -75,16 +75,16 @@ class Cluster:
 
     @property
     def log_file(self) -> Path:
-        """Return the server's log file."""
+        """The server's log file."""
         return self.data_dir / "server.log"
 
     @property
     def pgdata(self) -> Path:
-        """Return the cluster's data directory (``PGDATA``)."""
+        """The cluster's data directory (``PGDATA``)."""
         return self.data_dir / "data"
 
     def url(self, database: str) -> str:
-        """SQLAlchemy URL of ``database`` on this cluster (psycopg 3, Unix socket)."""
+        """Return the SQLAlchemy URL of ``database`` on this cluster (psycopg 3, Unix socket)."""
         return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={self.socket_dir}&port={PORT}"
 
     # ---- lifecycle -------------------------------------------------------------------

@@ -104,7 +104,7 @@ def level_of_grade(grade: int) -> SchoolLevel:
 
 
 def capacity_column(grade: int) -> str:
-    """``capacity_grade{grade}``, the column of a school's places in an entry grade.
+    """Return ``capacity_grade{grade}``, the column of a school's places in an entry grade.
 
     Raises
     ------

@@ -62,7 +62,7 @@ class ThrottlePolicy:
     forget_s: float
 
     def lock_s(self, failures: int) -> float:
-        """Seconds a key with ``failures`` (at least ``max_failures``) stays locked."""
+        """Return the seconds a key with ``failures`` (at least ``max_failures``) stays locked."""
         doublings = min(failures - self.max_failures, 40)  # 2**40 s is past any cap
         return float(min(self.backoff_s * 2**doublings, self.backoff_max_s))
 
@@ -151,7 +151,7 @@ def _write(conn: Connection, key: str, state: KeyState) -> None:
 
 
 def _usernames_tried(conn: Connection, address: str, now: datetime, forget_s: float) -> int:
-    """Distinct usernames with failures from ``address`` still counted (its pair rows)."""
+    """Count the distinct usernames whose failures from ``address`` still count (its pair rows)."""
     prefix = _pair_prefix(address)
     count: int = conn.execute(sa.text(
         "SELECT count(*) FROM login_failures WHERE left(key, :n) = :p AND failures > 0"

@@ -121,7 +121,7 @@ class Settings(BaseSettings):
 
     @property
     def graph_cache_path(self) -> Path:
-        """Return the one folder of compiled road graphs (``routing.build_graph``), absolute.
+        """The one folder of compiled road graphs (``routing.build_graph``), absolute.
 
         It is ``routing_cache``, default ``<cache_dir>/graphs``.
         """

@@ -36,7 +36,7 @@ def _rows(engine: Engine, sql: str, params: dict[str, Any]) -> list[dict[str, An
 def schools_in_bbox(
     engine: Engine, minx: float, miny: float, maxx: float, maxy: float, level: str | None = None
 ) -> list[dict[str, Any]]:
-    """Schools inside a lon/lat box, ordered by code."""
+    """Return the schools inside a lon/lat box, ordered by code."""
     return _rows(engine,
                  f"SELECT {_SCHOOL_COLUMNS} FROM schools"
                  " WHERE geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
@@ -47,7 +47,7 @@ def schools_in_bbox(
 def schools_in_polygon(
     engine: Engine, polygon: Geometry, level: str | None = None
 ) -> list[dict[str, Any]]:
-    """Schools inside (or on the edge of) a lon/lat polygon."""
+    """Return the schools inside (or on the edge of) a lon/lat polygon."""
     return _rows(engine,
                  f"SELECT {_SCHOOL_COLUMNS} FROM schools"
                  " WHERE ST_Intersects(geom, ST_GeomFromText(:wkt, 4326))"
@@ -58,7 +58,7 @@ def schools_in_polygon(
 def schools_within(
     engine: Engine, lon: float, lat: float, radius_m: float, level: str | None = None
 ) -> list[dict[str, Any]]:
-    """Schools within ``radius_m`` metres (geodesic) of a point, nearest first."""
+    """Return the schools within ``radius_m`` metres (geodesic) of a point, nearest first."""
     return _rows(engine,
                  f"SELECT {_SCHOOL_COLUMNS}, ST_Distance(geom::geography, p::geography) AS distance_m"
                  " FROM schools, ST_SetSRID(ST_Point(:lon, :lat), 4326) AS p"
@@ -93,7 +93,7 @@ def admin_unit_at(engine: Engine, lon: float, lat: float, level: str = "ward") -
 
 
 def school_counts(engine: Engine) -> list[dict[str, Any]]:
-    """Schools and entry-grade capacity per district, level and ownership."""
+    """Count schools and sum their entry-grade capacity per district, level and ownership."""
     return _rows(engine,
                  "SELECT coalesce(d.name, s.district_code) AS district, s.level, s.ownership,"
                  " count(*) AS schools, coalesce(sum(coalesce(s.capacity_grade1, 0)"

@@ -29,7 +29,7 @@ DEFAULT_ATTEMPTS = 3
 
 
 def is_lost_race(error: BaseException) -> bool:
-    """Whether ``error`` is a deadlock or serialization failure (the transaction may run again)."""
+    """Tell whether ``error`` is a deadlock or serialization failure (the transaction may rerun)."""
     orig = error.orig if isinstance(error, sa_exc.DBAPIError) else error
     return getattr(orig, "sqlstate", None) in LOST_RACE_SQLSTATES
 
