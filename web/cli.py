@@ -69,27 +69,27 @@ def users_set_password(
     typer.echo(f"password of {username} changed; their sessions are ended")
 
 
-@users_app.command("disable")
-def users_disable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
-    """Disable an account: it cannot sign in and its open sessions end at once."""
+def _set_disabled(username: str, disabled: bool) -> None:
+    """Shut or open an account, audited (shutting also ends its sessions)."""
     from gis_service.accounts import audit, set_disabled
     from gis_service.db import get_engine
 
     engine = get_engine()
-    set_disabled(engine, username, True)
-    audit(engine, "cli", "user.disable", username)
+    set_disabled(engine, username, disabled)
+    audit(engine, "cli", "user.disable" if disabled else "user.enable", username)
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Disable an account: it cannot sign in and its open sessions end at once."""
+    _set_disabled(username, True)
     typer.echo(f"user {username} disabled; their sessions are ended")
 
 
 @users_app.command("enable")
 def users_enable(username: Annotated[str, typer.Argument(help="login name")]) -> None:
     """Enable a disabled account again (it signs in anew)."""
-    from gis_service.accounts import audit, set_disabled
-    from gis_service.db import get_engine
-
-    engine = get_engine()
-    set_disabled(engine, username, False)
-    audit(engine, "cli", "user.enable", username)
+    _set_disabled(username, False)
     typer.echo(f"user {username} enabled")
 
 
