@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from admissions.rounds import RoundStateError
+from gis_service.changes import read_versions
 from gis_service.errors import ConflictError, NotFoundError
 
 #: Map tables (versioned in ``data_changes``) whose rows a run reads: schools and their
@@ -110,10 +111,7 @@ def change_round_inputs(conn: Connection, round_id: str, discard_run: bool,
         raise RoundStateError(f"round {round_id} is published: its {what} are frozen")
     discarded = None
     if row.status == "run":
-        placements = conn.execute(sa.text("SELECT count(*) FROM allocations WHERE round_id = :r"),
-                                  {"r": round_id}).scalar_one()
-        discarded = {"placements": int(placements),
-                     "overrides": len((row.parameters or {}).get("overrides", []))}
+        discarded = _run_counts(conn, round_id, row.parameters)
         if not discard_run:
             raise RunDiscardError(round_id, **discarded)
     conn.execute(sa.text("DELETE FROM allocations WHERE round_id = :r"), {"r": round_id})
@@ -122,19 +120,25 @@ def change_round_inputs(conn: Connection, round_id: str, discard_run: bool,
     return discarded
 
 
+def _run_counts(conn: Connection, round_id: str, parameters: dict[str, Any] | None
+                ) -> dict[str, int]:
+    """Return ``{"placements": n, "overrides": m}`` of the stored run of ``round_id``."""
+    placements = conn.execute(sa.text("SELECT count(*) FROM allocations WHERE round_id = :r"),
+                              {"r": round_id}).scalar_one()
+    return {"placements": int(placements), "overrides": len((parameters or {}).get("overrides", []))}
+
+
 def run_summary(engine: Engine, round_id: str) -> dict[str, int] | None:
     """Return what discarding the stored run of ``round_id`` would drop.
 
     ``{"placements": n, "overrides": m}``, or ``None`` when the round has no stored run.
     """
     with engine.connect() as conn:
-        row = conn.execute(sa.text(
-            "SELECT r.status, r.parameters, (SELECT count(*) FROM allocations l"
-            " WHERE l.round_id = r.id) FROM admission_rounds r WHERE r.id = :r"),
-            {"r": round_id}).one_or_none()
-    if row is None or row[0] != "run":
-        return None
-    return {"placements": int(row[2]), "overrides": len((row[1] or {}).get("overrides", []))}
+        row = conn.execute(sa.text("SELECT status, parameters FROM admission_rounds WHERE id = :r"),
+                           {"r": round_id}).one_or_none()
+        if row is None or row.status != "run":
+            return None
+        return _run_counts(conn, round_id, row.parameters)
 
 
 def input_versions(conn: Connection, round_id: str) -> dict[str, int]:
@@ -145,9 +149,8 @@ def input_versions(conn: Connection, round_id: str) -> dict[str, int]:
     """
     versions = {"round": int(conn.execute(sa.text(
         "SELECT inputs_version FROM admission_rounds WHERE id = :r"), {"r": round_id}).scalar_one())}
-    versions.update((str(name), int(version)) for name, version in conn.execute(sa.text(
-        "SELECT table_name, version FROM data_changes WHERE table_name = ANY(:t)"),
-        {"t": list(RUN_INPUT_TABLES)}))
+    versions.update((name, version) for name, version in read_versions(conn).items()
+                    if name in RUN_INPUT_TABLES)
     return versions
 
 
