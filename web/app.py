@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(SessionRenewalMiddleware)  # innermost: sliding session cookies
     app.add_middleware(FastPathMiddleware)  # inside the security headers (App wraps them all)
     # gzip outermost, then the rate limit (it counts the bytes before compression; its 429s
-    # carry the security headers themselves)
+    # get the security headers from SecurityMiddleware, which App wraps around everything)
     app.add_middleware(RateLimitMiddleware, rate_per_s=settings.rate_limit_per_s,
                        burst=settings.rate_limit_burst)
     app.add_middleware(GzipMiddleware)

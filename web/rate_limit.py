@@ -33,8 +33,6 @@ from collections.abc import Callable
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.security import HEADERS
-
 #: Paths whose requests are counted.
 LIMITED_PREFIXES = ("/api/", "/ogc", "/download/")
 #: Answers whose size is charged (a vector tile comes from the cache: one token whatever its size).
@@ -153,7 +151,7 @@ def too_many_requests(wait_s: float) -> tuple[Message, Message]:
                                         f"{retry_after} s"})
     start = {"type": "http.response.start", "status": 429, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(retry_after).encode()), (b"cache-control", b"no-store"), *HEADERS]}
+        (b"retry-after", str(retry_after).encode()), (b"cache-control", b"no-store")]}
     return start, {"type": "http.response.body", "body": body}
 
 
