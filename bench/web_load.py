@@ -138,6 +138,31 @@ def workload(seed: int, count: int) -> tuple[list[str], list[str]]:
     return homes, tiles
 
 
+class _Head:
+    """The status line and framing of an HTTP/1.1 answer being read."""
+
+    __slots__ = ("body_at", "chunked", "head", "length", "status")
+
+    def __init__(self, buffer: bytearray) -> None:
+        end = buffer.find(b"\r\n\r\n")
+        self.body_at = end + 4 if end >= 0 else -1
+        self.head = bytes(buffer[:end]).lower() if end >= 0 else b""
+        self.status = int(self.head[9:12]) if end >= 0 else 0
+        self.chunked = b"transfer-encoding: chunked" in self.head
+        self.length = int(self.header(b"content-length") or 0)
+
+    def header(self, name: bytes) -> bytes | None:
+        """Return the value of header ``name`` (lower case), ``None`` when absent."""
+        at = self.head.find(name + b":")
+        return self.head[at + len(name) + 1:].split(b"\r\n", 1)[0].strip() if at >= 0 else None
+
+    def complete(self, buffer: bytearray) -> bool:
+        """Tell whether ``buffer`` holds the whole answer."""
+        if self.chunked:
+            return buffer.endswith(b"0\r\n\r\n")
+        return len(buffer) >= self.body_at + self.length
+
+
 class _Connection(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection sending GETs one at a time from its list.
 
@@ -151,14 +176,11 @@ class _Connection(asyncio.Protocol):
                  done: asyncio.Future[None], errors: list[str] | None = None) -> None:
         self.requests, self.latencies, self.done = requests, latencies, done
         self.errors = errors  # when given, a non-200 answer is counted there, not fatal
-        self.status = 200
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.url = ""
         self.started = 0.0
-        self.body_at = -1  # offset of the body once the head is read
-        self.length = 0
-        self.chunked = False
+        self.answer: _Head | None = None  # once the head is read
         self.waiting = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -174,7 +196,7 @@ class _Connection(asyncio.Protocol):
             return
         self.url, request = self.requests.pop()
         self.buffer.clear()
-        self.body_at = -1
+        self.answer = None
         self.waiting = True
         self.started = time.perf_counter()
         self.transport.write(request)
@@ -182,27 +204,19 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer
         buffer += data
-        if self.body_at < 0:
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
+        if self.answer is None:
+            answer = _Head(buffer)
+            if answer.body_at < 0:
                 return
-            head = bytes(buffer[:end]).lower()
-            self.body_at = end + 4
-            self.status = status = int(head[9:12])
-            if status != 200 and self.errors is None:
-                self._fail(f"{self.url}: HTTP {status} {bytes(buffer[:500])!r}")
+            if answer.status != 200 and self.errors is None:
+                self._fail(f"{self.url}: HTTP {answer.status} {bytes(buffer[:500])!r}")
                 return
-            self.chunked = b"transfer-encoding: chunked" in head
-            at = head.find(b"content-length:")
-            self.length = int(head[at + 15:].split(b"\r\n", 1)[0]) if at >= 0 else 0
-        if self.chunked:
-            if not buffer.endswith(b"0\r\n\r\n"):
-                return
-        elif len(buffer) < self.body_at + self.length:
+            self.answer = answer
+        if not self.answer.complete(buffer):
             return
         self.latencies.append((time.perf_counter() - self.started) * 1000)
-        if self.status != 200 and self.errors is not None:
-            self.errors.append(f"{self.url}: HTTP {self.status}")
+        if self.answer.status != 200 and self.errors is not None:
+            self.errors.append(f"{self.url}: HTTP {self.answer.status}")
         self.waiting = False
         self._next()
 
@@ -279,9 +293,7 @@ class _Abuser(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.offset = 0
-        self.body_at, self.length, self.status = -1, 0, 0
-        self.chunked = False
-        self.retry_after = 0.0
+        self.answer: _Head | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -294,37 +306,30 @@ class _Abuser(asyncio.Protocol):
             self.transport.close()
             return
         self.buffer.clear()
-        self.body_at = -1
+        self.answer = None
         url = f"/ogc/collections/roads/items?limit=10000&offset={self.offset}"
         self.transport.write(encode(self.host, self.port, url))
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer
         buffer += data
-        if self.body_at < 0:
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
+        if self.answer is None:
+            answer = _Head(buffer)
+            if answer.body_at < 0:
                 return
-            head = bytes(buffer[:end]).lower()
-            self.body_at, self.status = end + 4, int(head[9:12])
-            self.chunked = b"transfer-encoding: chunked" in head
-            at = head.find(b"content-length:")
-            self.length = int(head[at + 15:].split(b"\r\n", 1)[0]) if at >= 0 else 0
-            at = head.find(b"retry-after:")
-            self.retry_after = float(head[at + 12:].split(b"\r\n", 1)[0]) if at >= 0 else 1.0
-        if self.chunked:
-            if not buffer.endswith(b"0\r\n\r\n"):
-                return
-        elif len(buffer) < self.body_at + self.length:
+            self.answer = answer
+        answer = self.answer
+        if not answer.complete(buffer):
             return
-        self.stats["bytes"] += len(buffer) - self.body_at
-        if self.status == 200:
+        self.stats["bytes"] += len(buffer) - answer.body_at
+        if answer.status == 200:
             self.stats["pages"] += 1
             self.offset = (self.offset + self.PAGE) % 60_000  # round the city's roads
             self._ask()
-        elif self.status == 429:
+        elif answer.status == 429:
             self.stats["refused"] += 1
-            asyncio.get_running_loop().call_later(self.retry_after, self._ask)
+            asyncio.get_running_loop().call_later(float(answer.header(b"retry-after") or 1.0),
+                                                  self._ask)
         else:
             self.stats["errors"] += 1
             self._ask()
