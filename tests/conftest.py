@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine, make_url
 from gis_service import db, settings
 
 if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
     from basemaps.road_layer import RoadLayer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,3 +127,18 @@ def database_env(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     finally:
         settings.get_settings.cache_clear()
         db.reset_engines()
+
+
+@pytest.fixture
+def fresh_client(demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """A client of the app on a writable demo city that sees every committed change at once
+    (it reads the data versions on every call)."""
+    from fastapi.testclient import TestClient
+
+    from tests.support.web import settle
+    from web.app import create_app
+
+    with database_env(demo_copy, monkeypatch), TestClient(create_app()) as client:
+        client.app.state.data_versions.max_age_s = 0.0  # type: ignore[attr-defined]
+        yield client
+        settle(client.app)  # no read may outlive the database

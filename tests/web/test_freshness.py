@@ -4,7 +4,6 @@ within seconds, whoever wrote it, and never a change that was rolled back."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import mapbox_vector_tile
 import pytest
@@ -13,9 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from gis_service.changes import WATCHED_TABLES, DataVersions, read_versions
-from tests.conftest import database_env
-from tests.support.web import settle, tile_of, wait_for
-from web.app import create_app
+from tests.support.web import tile_of, wait_for
 from web.collections import COLLECTIONS
 
 HOME = (106.65, 10.75)  # inside the demo city, on its roads
@@ -67,15 +64,6 @@ def test_each_collection_names_every_table_it_reads(collection: str) -> None:
     read = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", found.source))
     assert read == set(found.tables)
     assert set(found.tables) <= set(WATCHED_TABLES)
-
-
-@pytest.fixture
-def fresh_client(demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """A client of a writable demo city whose app reads the data versions on every call."""
-    with database_env(demo_copy, monkeypatch), TestClient(create_app()) as client:
-        client.app.state.data_versions.max_age_s = 0.0  # type: ignore[attr-defined]
-        yield client
-        settle(client.app)  # no read may outlive the database
 
 
 def add_school(engine: Engine, code: str, lon: float, lat: float) -> None:
