@@ -195,6 +195,14 @@ def _programmes(schools: pd.DataFrame) -> list[list[str]]:
     return [list(p) if isinstance(p, list | tuple) else [] for p in schools["programmes"]]
 
 
+def _levels(schools: pd.DataFrame) -> list[list[str]]:
+    """Every level of each school: its ``levels`` column when given, else its one ``level``."""
+    if "levels" not in schools:
+        return [[level] for level in schools["level"]]
+    return [list(ls) if isinstance(ls, list | tuple) and len(ls) else [level]
+            for ls, level in zip(schools["levels"], schools["level"], strict=True)]
+
+
 def store_schools(
     engine: Engine, schools: pd.DataFrame, problems: list[Problem], source: str,
     skip_invalid: bool = False,
@@ -211,8 +219,8 @@ def store_schools(
             "CREATE TEMP TABLE staging_schools (LIKE schools INCLUDING DEFAULTS, row_number int)"
             " ON COMMIT DROP"))
         columns = ["code", "name", "level", "ownership", "address", "district_code", "ward_code",
-                   "capacity_grade1", "capacity_grade6", "capacity_grade10", "programmes", "source",
-                   "geom", "row_number"]
+                   "capacity_grade1", "capacity_grade6", "capacity_grade10", "programmes", "levels",
+                   "source", "geom", "row_number"]
         geoms = ewkb(shapely.points(schools["lon"].to_numpy(float), schools["lat"].to_numpy(float)))
 
         def nullable(values: pd.Series) -> list[Any]:
@@ -226,7 +234,8 @@ def store_schools(
             [a or "" for a in schools["address"]], nullable(schools["district_code"]),
             nullable(schools["ward_code"]), whole(schools["capacity_grade1"]),
             whole(schools["capacity_grade6"]), whole(schools["capacity_grade10"]),
-            _programmes(schools), [source] * len(schools), geoms, schools["row"].tolist(),
+            _programmes(schools), _levels(schools), [source] * len(schools), geoms,
+            schools["row"].tolist(),
             strict=True))
         has_city = conn.execute(sa.text(
             "SELECT count(*) FROM admin_units WHERE level = 'district'")).scalar_one() > 0

@@ -32,7 +32,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from gis_service.levels import SCHOOL_LEVELS
 
 OWNERSHIPS = ("public", "private")
-ADMIN_LEVELS = ("city", "district", "ward")
+#: ``province`` holds the wards and communes (two tiers since 1 July 2025); ``district`` and
+#: the wards under one are kept as history (``valid_to`` set).
+ADMIN_LEVELS = ("province", "district", "ward")
 ROLES = ("parent", "officer", "planner", "admin")
 
 
@@ -43,7 +45,11 @@ class Base(DeclarativeBase):
 
 
 class AdminUnit(Base):
-    """A district or ward, with its boundary and validity period."""
+    """A province, (former) district, ward or commune, with its boundary and validity period.
+
+    A unit that no longer exists has ``valid_to`` set; wards and communes of today have the
+    province as parent.
+    """
 
     __tablename__ = "admin_units"
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -58,6 +64,25 @@ class AdminUnit(Base):
     geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
     __table_args__ = (
         CheckConstraint(f"level IN {ADMIN_LEVELS}", name="admin_level_known"),
+        CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to > valid_from",
+                        name="admin_validity_ordered"),
+    )
+
+
+class AdminMapping(Base):
+    """Which new unit(s) an old unit went to, and what part of it (``share``)."""
+
+    __tablename__ = "admin_mapping"
+    old_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("admin_units.code", ondelete="CASCADE"), primary_key=True)
+    new_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("admin_units.code", ondelete="CASCADE"), primary_key=True)
+    share: Mapped[float] = mapped_column(Double, server_default="1")
+    source: Mapped[str] = mapped_column(Text, server_default="")
+    __table_args__ = (
+        CheckConstraint("share > 0 AND share <= 1", name="admin_mapping_share_fraction"),
+        CheckConstraint("old_code <> new_code", name="admin_mapping_not_itself"),
+        Index("ix_admin_mapping_new", "new_code"),
     )
 
 
@@ -76,12 +101,16 @@ class School(Base):
     capacity_grade6: Mapped[int | None] = mapped_column(Integer)
     capacity_grade10: Mapped[int | None] = mapped_column(Integer)
     programmes: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    #: Every level a multi-level school (liên cấp) teaches; ``level`` is its first.
+    levels: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     osm_id: Mapped[int | None] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(Text, server_default="")
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
     __table_args__ = (
         CheckConstraint(f"level IN {SCHOOL_LEVELS}", name="school_level_known"),
         CheckConstraint(f"ownership IN {OWNERSHIPS}", name="school_ownership_known"),
+        CheckConstraint("cardinality(levels) = 0 OR level = ANY(levels)",
+                        name="school_levels_hold_level"),
         CheckConstraint(
             "coalesce(capacity_grade1, 0) >= 0 AND coalesce(capacity_grade6, 0) >= 0"
             " AND coalesce(capacity_grade10, 0) >= 0",
@@ -143,6 +172,8 @@ class Population(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     age: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+    #: How the row was made (imported as is, or the disaggregation method and its inputs).
+    method: Mapped[str] = mapped_column(Text, server_default="")
     __table_args__ = (CheckConstraint("count >= 0 AND age >= 0", name="population_sane"),)
 
 
