@@ -364,11 +364,11 @@ async def hammer_with_abusers(base: str, urls: list[str], clients: int, abusers:
 def naive_baseline(url: str, homes: list[str], tiles: list[str], samples: int) -> tuple[float, float]:
     """p95 ms of the naive answers, one at a time: full routing search, uncached ST_AsMVT."""
     import routing
-    from web.finder import _load_network
+    from routing.finder import load_network
     from web.tiles import BASEMAP_LAYERS, render_tile
 
     engine = db.create_engine(url)
-    network = _load_network(engine)
+    network = load_network(engine)
     assert network is not None
     graph = routing.build_graph(network.layer, "motorbike")
     schools = network.schools

@@ -24,13 +24,13 @@ from starlette.types import ASGIApp
 from gis_service.changes import DataVersions
 from gis_service.db import Database
 from gis_service.settings import Settings, get_settings
+from routing.finder import FinderState
 from web import compare, health, officer, ogc_features, pages, parent_api, planner, public_api, tiles
 from web.api_docs import declare_errors
 from web.auth import check_origin
 from web.compression import GzipMiddleware
 from web.errors import install_error_handlers
 from web.fastpath import FastPathMiddleware
-from web.finder import FinderState
 from web.head import HeadMiddleware
 from web.large_pages import LargePageGate
 from web.rate_limit import RateLimitMiddleware

@@ -31,6 +31,7 @@ from gis_service.errors import (
     StateError,
 )
 from gis_service.transactions import is_lost_race
+from routing.finder import OffNetworkError
 from web.deps import app_engine
 from web.i18n import TEXTS, lang_of, translate
 from web.security import BodyTooLargeError
@@ -93,6 +94,8 @@ ERROR_ANSWERS: dict[type[EdugisError], ErrorAnswer] = {
     # the action does not fit the state of what it acts on, or the data changed under it
     # (another import, run or override, ConflictError): the same request may work later
     StateError: ErrorAnswer(409, "Conflict"),
+    # the loaded road network does not reach the point: answered once one that does is loaded
+    OffNetworkError: ErrorAnswer(409, "OffRoadNetwork"),
     InputError: ErrorAnswer(422, "InvalidInput", page=False),
     CRSError: ErrorAnswer(400, "InvalidParameterValue", page=False),
     # a value a person gave that edugis refuses (an unknown level, mode, name): their mistake

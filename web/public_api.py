@@ -44,6 +44,7 @@ from web.finder import (
     FINDER_MODES,
     MAX_K,
     FinderState,
+    OffNetworkError,
     check_point,
     geocode,
     isochrone,
@@ -193,7 +194,7 @@ async def nearest_fast(scope: Scope, send: Send) -> bool:
     try:
         check_point(lon, lat)
         ranked = await search.nearest_soon(lon, lat, k)
-    except ApiError:
+    except (ApiError, OffNetworkError):  # the route answers them
         return False
     body = orjson.dumps(road_body(network.basemap, network.by_code, mode, ranked))
     await send({"type": "http.response.start", "status": 200, "headers": [

@@ -117,9 +117,9 @@ def test_prepared_search_equals_routing_nearest_schools(client: TestClient, demo
     import numpy as np
 
     import routing
-    from web.finder import _load_network
+    from routing.finder import load_network
 
-    network = _load_network(demo_engine)
+    network = load_network(demo_engine)
     assert network is not None
     graph = routing.build_graph(network.layer, "motorbike", cache_dir=tmp_path)
     schools = network.schools
