@@ -11,7 +11,8 @@ Rules (on the name folded to lower-case ASCII, ``đ`` as ``d``):
   ``amenity=university|college``;
 - mầm non, mẫu giáo, nhà trẻ, or ``amenity=kindergarten`` → preschool;
 - tiểu học, TH (as a word), cấp 1 → primary; THCS, PTCS, cấp 2 → lower secondary;
-  THPT, PTTH, trung học phổ thông, cấp 3 → upper secondary; several of them in one name
+  THPT, PTTH, trung học phổ thông (or phổ thông trung học), cấp 3 → upper secondary;
+  several of them in one name
   ("TH-THCS-THPT", "THCS & THPT", "cấp 1-2") → every level named (liên cấp);
 - "liên cấp" alone, "phổ thông (PT)" alone, bilingual (song ngữ) and international schools (quốc tế,
   international, and the foreign schools' own names) without a level word → primary,
@@ -49,7 +50,7 @@ _EXCLUDED = re.compile(
 _PRESCHOOL = re.compile(r"\b(mam non|mau giao|nha tre|kindergarten|preschool|montessori)\b")
 _PRIMARY = re.compile(r"\b(tieu hoc|th|cap 1|primary)\b|\bcap 1\s*-\s*2\b")
 _LOWER = re.compile(r"\b(thcs|ptcs|cap 2|trung hoc co so)\b|\bcap 1\s*-\s*2\b")
-_UPPER = re.compile(r"\b(thpt|ptth|cap 3|trung hoc pho thong|high school|high shool)\b")
+_UPPER = re.compile(r"\b(thpt|ptth|cap 3|trung hoc pho thong|pho thong trung hoc|high school)\b")
 _MULTI = re.compile(r"\b(lien cap|pho thong|pt|school|international|quoc te|qt|song ngu)\b")
 _PRIVATE = re.compile(
     r"\b(tu thuc|dan lap|quoc te|qt|international|song ngu|ngoai cong lap|bilingual"

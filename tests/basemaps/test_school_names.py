@@ -24,6 +24,7 @@ def test_fold_drops_diacritics_and_reads_d_bar_as_d() -> None:
     ("Trường PTCS Lê Qúy Đôn", "school", ("lower_secondary",)),
     ("Trường THPT Thanh Bình", "school", ("upper_secondary",)),
     ("Trường PTTH Lê Qúy Đôn", "school", ("upper_secondary",)),
+    ("Trường phổ thông trung học Lê Thánh Tôn", "school", ("upper_secondary",)),
     ("Trường THCS - THPT Tân Phú", "school", ("lower_secondary", "upper_secondary")),
     ("Trường THCS & THPT Nhân Văn", "school", ("lower_secondary", "upper_secondary")),
     ("Trường TH-THCS-THPT Việt Úc", "school", GENERAL),
