@@ -77,8 +77,11 @@ class BuildReport:
 
 
 def unit_code(osm_id: int) -> str:
-    """Return the ``admin_units.code`` of an OSM relation (``OSM-R<id>``)."""
-    return f"OSM-R{osm_id}"
+    """Return the ``admin_units.code`` of an OSM relation without an official code (``osm-r<id>``).
+
+    The same code as ``edugis import boundaries`` gives an OSM relation.
+    """
+    return f"osm-r{osm_id}"
 
 
 # ---- roads -----------------------------------------------------------------------------------
