@@ -361,3 +361,45 @@ def sites_command(
             figures[f"{column}_{scenario}"] = None if np.isnan(value) else value
     json.dump(figures, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+# ---- edugis import cutoffs / population / enrolment / capacities ------------------------------
+
+MapOption = Annotated[list[str] | None, typer.Option(
+    "--map", help="'name=code': match this name to this code (repeatable).")]
+ImportFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="input CSV file")]
+
+
+def import_cutoffs_command(
+    file: ImportFile,
+    mapping: MapOption = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="CSV of the names not matched, with candidates (default: "
+        "<file>_unmatched.csv beside the file, or in the working directory when that is read-only)."
+    )] = None,
+    strict: Annotated[bool, typer.Option(
+        help="refuse the whole file when any name is unmatched or ambiguous")] = False,
+) -> None:
+    """Import grade-10 cut-offs by school name (diacritics folded, THPT/Trường dropped).
+
+    CSV: school_name,year,cutoff_score[,district_section,admission_round,program,max_score].
+    Matched rows are stored in one transaction; names not matched are listed in the report
+    file and not stored (exit code 0, counts printed) unless --strict.
+    """
+    from forecasting._import_rows import report_path
+    from forecasting._matching import parse_overrides
+    from forecasting.cutoff_import import import_cutoffs
+    from gis_service.db import get_engine
+
+    done = import_cutoffs(get_engine(), file, parse_overrides(mapping or []),
+                          report_path(report, file, "_unmatched.csv"), strict)
+    typer.echo(done.report.summary())
+
+
+def add_import_commands(import_app: typer.Typer) -> None:
+    """Add the imports forecasting reads (cut-offs, population, enrolment, capacities) to ``import_app``.
+
+    :mod:`web.cli` calls it on ``edugis import``, whose other commands live in
+    :mod:`basemaps.cli` (which may not import forecasting).
+    """
+    import_app.command("cutoffs")(import_cutoffs_command)

@@ -14,7 +14,7 @@ import typer
 from admissions.cli import app as admissions_app
 from basemaps.cli import app as import_app
 from basemaps.cli import basemap_app
-from forecasting.cli import forecast_app, plan_app
+from forecasting.cli import add_import_commands, forecast_app, plan_app
 from gis_service.cli import app as db_app
 from gis_service.errors import EdugisError
 from routing.cli import app as route_app
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="edugis — education GIS of Ho Chi Minh City.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.add_typer(db_app, name="db")
+add_import_commands(import_app)
 app.add_typer(import_app, name="import")
 app.add_typer(basemap_app, name="basemap")
 app.add_typer(route_app, name="route")
