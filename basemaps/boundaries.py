@@ -1,4 +1,9 @@
-"""Read district / ward boundaries (GeoJSON, GeoPackage, Shapefile) in any declared CRS."""
+"""Read province / district / ward boundaries in any declared CRS, or from OSM relations.
+
+Vector files (GeoJSON, GeoPackage, Shapefile) carry codes in columns; OSM files (PBF, XML)
+carry boundary relations, assembled by :mod:`basemaps.osm_boundaries`, whose units are coded
+by their official code tag when they have one, else by :func:`osm_code`.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +21,18 @@ from gis_service.errors import InputError, Problem
 #: Longest unit code (the ``admin_units.code`` column).
 MAX_CODE_CHARS = 16
 
+#: The edugis levels: the province (since 1 July 2025 the only tier above the wards),
+#: districts (abolished on that day: history) and wards / communes.
+LEVELS = ("province", "district", "ward")
+
+#: The edugis level of each Vietnamese OSM ``admin_level`` when ``--level`` is not given.
+OSM_LEVELS = {4: "province", 6: "district", 8: "ward", 10: "ward"}
+
 #: where each level's code, name and parent code are found, first match wins
 _FIELDS = {
     "ward": (("ward_code",), ("ward_name", "name"), ("district_code", "parent_code")),
     "district": (("district_code",), ("district_name", "name"), ("parent_code",)),
+    "province": (("province_code", "code"), ("province_name", "name"), ()),
     "generic": (("code",), ("name",), ("parent_code",)),
 }
 
@@ -29,8 +42,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "missing_code": ("thiếu mã", "missing code"),
     "duplicate_code": ("mã {code} bị trùng (xuất hiện lần đầu ở dòng {first})",
                        "duplicate code {code} (first at row {first})"),
-    "unknown_level": ("cấp hành chính không hợp lệ {value!r} (district hoặc ward)",
-                      "unknown level {value!r} (district or ward)"),
+    "duplicate_osm_code": ("mã {code} bị trùng (đã có ở quan hệ {first})",
+                           "duplicate code {code} (also on relation {first})"),
+    "unknown_level": ("cấp hành chính không hợp lệ {value!r} (province, district hoặc ward)",
+                      "unknown level {value!r} (province, district or ward)"),
     "no_features": ("tệp không có đối tượng nào: không lưu gì",
                     "the file has no features: nothing is stored"),
     "code_too_long": ("mã dài {length} ký tự, tối đa {limit}",
@@ -116,7 +131,7 @@ def _unit(
     if finding is not None:
         return finding
     seen[code] = index
-    if row_level not in ("district", "ward"):
+    if row_level not in LEVELS:
         return "level", "unknown_level", {"value": row_level}
     multipolygon = _as_multipolygon(record.get("geometry"))
     if multipolygon is None:
@@ -131,7 +146,7 @@ def _unit(
         "code": code,
         "name": str(record.get(name_col) or code) if name_col else code,
         "level": row_level,
-        "parent_code": parent if row_level == "ward" and parent else None,
+        "parent_code": parent if row_level != "province" and parent else None,
         "geometry": multipolygon,
     }
 
@@ -157,3 +172,63 @@ def _as_multipolygon(geom: object) -> MultiPolygon | None:
     for polygon in polygons:
         parts.extend(polygon.geoms if isinstance(polygon, MultiPolygon) else [polygon])
     return MultiPolygon(parts) if parts else None
+
+
+def osm_code(osm_id: int) -> str:
+    """Return the code of an OSM unit that has no official code: ``osm-r`` + its relation id.
+
+    OSM never reuses an id, so the code stays the same across imports of newer extracts as
+    long as the relation lives; 16 characters hold every id below 10^11.
+    """
+    return f"osm-r{osm_id}"
+
+
+def read_osm_boundaries(
+    path: str | Path, admin_level: int, level: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Read the OSM boundary relations of ``admin_level`` as edugis units of ``level``.
+
+    Returns the columns of :func:`read_boundaries` plus ``osm_id``. A unit's code is its
+    official code tag (``ref:gso``, ``ref``...) when that fits, else :func:`osm_code`. The
+    parent is left empty: :func:`basemaps.store.store_boundaries` places the unit in the
+    unit that contains it. Relations that do not assemble are problems naming the relation.
+    """
+    from basemaps.osm_boundaries import read_boundary_relations
+
+    path = Path(path)
+    level = level or OSM_LEVELS.get(admin_level)
+    if level not in LEVELS:
+        raise InputError(Problem.of(str(path), None, "level", REASONS["unknown_level"],
+                                    value=level or f"admin_level={admin_level}"))
+    relations = read_boundary_relations(path, admin_level)
+    problems = [Problem(str(path), None, f"relation {r.osm_id}", f"{r.name}: {r.reason_en}",
+                        reason_vi=f"{r.name}: {r.reason_vi}")
+                for r in relations.attrs["refused"]]
+    if relations.empty and not problems:
+        raise InputError(Problem(str(path), None, "admin_level",
+                                 f"no boundary relation of admin_level {admin_level} in the file",
+                                 reason_vi=f"tệp không có quan hệ ranh giới admin_level {admin_level}"))
+    codes = [ref if 0 < len(ref) <= MAX_CODE_CHARS else osm_code(osm_id)
+             for ref, osm_id in zip(relations["ref"], relations["osm_id"], strict=True)]
+    seen: dict[str, int] = {}
+    keep = []
+    for index, code in enumerate(codes):
+        if code in seen:
+            problems.append(Problem.of(str(path), None, f"relation {relations['osm_id'].iat[index]}",
+                                       REASONS["duplicate_osm_code"], code=code, first=seen[code]))
+        else:
+            seen[code] = int(relations["osm_id"].iat[index])
+            keep.append(index)
+    units = gpd.GeoDataFrame({
+        "code": [codes[i] for i in keep],
+        "name": [relations["name"].iat[i] or codes[i] for i in keep],
+        "level": level, "parent_code": None,
+        "osm_id": relations["osm_id"].to_numpy()[keep],
+    }, geometry=relations.geometry.to_numpy()[keep], crs="EPSG:4326")
+    return units, problems
+
+
+def is_osm_file(path: str | Path) -> bool:
+    """Tell whether ``path`` is an OSM file (``.osm.pbf``, ``.pbf``, ``.osm``, ``.osm.bz2``...)."""
+    name = Path(path).name.lower()
+    return name.endswith((".pbf", ".osm", ".osm.bz2", ".osm.gz", ".osc"))

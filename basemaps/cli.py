@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -100,19 +101,44 @@ def parse_class_map(text: str | None) -> dict[str, str]:
     return mapping
 
 
+DateOpt = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])]
+
+
 @app.command()
 def boundaries(
     file: FileArg, crs: CrsOpt = None,
-    level: Annotated[str | None, typer.Option(help="district or ward (default: detected)")] = None,
+    level: Annotated[str | None, typer.Option(
+        help="what the units are: province, district or ward (default: detected; for OSM"
+             " files from the admin level: 4 province, 6 district, 8 and 10 ward)")] = None,
+    admin_level: Annotated[int | None, typer.Option(
+        help="OSM files: the admin_level of the boundary relations to read (e.g. 10)")] = None,
+    valid_from: DateOpt = None,
+    valid_to: DateOpt = None,
     skip_invalid: SkipOpt = False,
 ) -> None:
-    """Import district / ward boundaries (GeoJSON, GeoPackage, Shapefile)."""
-    from basemaps.boundaries import read_boundaries
+    """Import province / district / ward boundaries (GeoJSON, GeoPackage, Shapefile, OSM PBF).
+
+    From an OSM file, --admin-level picks the boundary relations and --level says what they
+    are; units without an official code are coded osm-r<relation id>. Units with
+    --valid-to are history (e.g. the districts and wards before 1 July 2025); units without
+    a parent go into the unit that contains them (wards of today into the province).
+    """
+    from basemaps.boundaries import is_osm_file, read_boundaries, read_osm_boundaries
     from basemaps.store import store_boundaries
     from gis_service.db import get_engine
 
-    units, problems = read_boundaries(file, crs=crs, level=level)
-    _finish(store_boundaries(get_engine(), units, problems, str(file), skip_invalid))
+    if is_osm_file(file):
+        if admin_level is None or crs:
+            raise typer.BadParameter("an OSM file needs --admin-level (e.g. 10 for the wards);"
+                                     " it is in WGS84, so --crs does not apply")
+        units, problems = read_osm_boundaries(file, admin_level, level)
+    else:
+        if admin_level is not None:
+            raise typer.BadParameter("--admin-level applies to OSM files (.osm.pbf, .osm)")
+        units, problems = read_boundaries(file, crs=crs, level=level)
+    _finish(store_boundaries(get_engine(), units, problems, str(file), skip_invalid,
+                             valid_from=valid_from.date() if valid_from else None,
+                             valid_to=valid_to.date() if valid_to else None))
 
 
 @app.command()

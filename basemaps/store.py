@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import geopandas as gpd
@@ -141,48 +142,105 @@ _UPSERT_COUNTS = "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHER
 
 def store_boundaries(
     engine: Engine, units: gpd.GeoDataFrame, problems: list[Problem], source: str,
-    skip_invalid: bool = False,
+    skip_invalid: bool = False, valid_from: date | None = None, valid_to: date | None = None,
 ) -> ImportReport:
-    """Upsert admin units by code; wards must name a district known in the file or database."""
+    """Upsert admin units by code, with their period of validity.
+
+    A parent code must be known in the file or the database (a ward of today names the
+    province; a former ward may name its former district). A unit without a parent is placed
+    in the unit containing its point on surface: a ward of today (no ``valid_to``) in the
+    province of today, a former ward in a district, else in the province; a district in the
+    province. ``valid_from``/``valid_to`` apply to the units that do not carry their own
+    (``valid_from``/``valid_to`` columns); units with ``valid_to`` set are history.
+    """
     started = time.perf_counter()
     report = ImportReport("boundaries", source)
+    if valid_from and valid_to and valid_to <= valid_from:
+        raise InputError(Problem(source, None, "valid_to",
+                                 f"valid_to {valid_to} is not after valid_from {valid_from}",
+                                 reason_vi=f"ngày hết hiệu lực {valid_to} không sau ngày bắt đầu"
+                                           f" {valid_from}"))
     with engine.begin() as conn:
         known = set(conn.execute(sa.text("SELECT code FROM admin_units")).scalars())
         parents = [p if isinstance(p, str) and p else None for p in units["parent_code"]]
-        in_file = set(units.loc[units["level"] == "district", "code"])
+        in_file = set(units["code"])
         keep = []
         for index, (code, parent) in enumerate(zip(units["code"], parents, strict=True)):
             if parent and parent not in known | in_file:
                 problems.append(Problem(source, None, "parent_code",
-                                        f"ward {code}: unknown district {parent}",
-                                        reason_vi=f"phường {code}: không có quận nào mã {parent}"))
+                                        f"unit {code}: unknown parent unit {parent}",
+                                        reason_vi=f"đơn vị {code}: không có đơn vị cấp trên mã {parent}"))
             else:
                 keep.append(index)
         refuse_if_problems(problems, skip_invalid)
         units = units.iloc[keep]
         conn.execute(sa.text(
             "CREATE TEMP TABLE staging_units (LIKE admin_units INCLUDING DEFAULTS) ON COMMIT DROP"))
-        parents = [parents[i] for i in keep]
-        copy_rows(conn, "staging_units", ["code", "name", "level", "parent_code", "source", "geom"],
-                  zip(units["code"], units["name"], units["level"], parents,
+        copy_rows(conn, "staging_units",
+                  ["code", "name", "level", "parent_code", "valid_from", "valid_to", "source", "geom"],
+                  zip(units["code"], units["name"], units["level"], [parents[i] for i in keep],
+                      _dates(units, "valid_from", valid_from), _dates(units, "valid_to", valid_to),
                       [source] * len(units), ewkb(units.geometry.to_numpy()), strict=True))
+        placed = _place_in_parents(conn)
         inserted, updated = conn.execute(sa.text(
             "WITH upserted AS ("
-            " INSERT INTO admin_units (code, name, level, parent_code, source, geom)"
-            " SELECT code, name, level, parent_code, source, ST_Multi(geom) FROM staging_units"
-            " ORDER BY level"
+            " INSERT INTO admin_units (code, name, level, parent_code, valid_from, valid_to, source,"
+            "  geom)"
+            " SELECT code, name, level, parent_code, valid_from, valid_to, source, ST_Multi(geom)"
+            " FROM staging_units ORDER BY array_position(ARRAY['province', 'district', 'ward'],"
+            "  level::text)"
             " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,"
-            "  parent_code = EXCLUDED.parent_code, source = EXCLUDED.source, geom = EXCLUDED.geom"
-            " WHERE (admin_units.name, admin_units.level, admin_units.parent_code)"
-            "  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.parent_code)"
+            "  parent_code = EXCLUDED.parent_code, valid_from = EXCLUDED.valid_from,"
+            "  valid_to = EXCLUDED.valid_to, source = EXCLUDED.source, geom = EXCLUDED.geom"
+            " WHERE (admin_units.name, admin_units.level, admin_units.parent_code,"
+            "  admin_units.valid_from, admin_units.valid_to)"
+            "  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.parent_code,"
+            "  EXCLUDED.valid_from, EXCLUDED.valid_to)"
             "  OR NOT ST_Equals(admin_units.geom, EXCLUDED.geom)"
             " RETURNING (xmax = 0) AS inserted) " + _UPSERT_COUNTS)).one()
     report.inserted, report.updated = int(inserted), int(updated)
     report.unchanged = len(units) - report.inserted - report.updated
     report.rejected = len({(p.row, p.field) for p in problems}) if problems else 0
     report.problems = problems
+    if placed:
+        report.details["placed in a parent unit"] = placed
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _dates(units: pd.DataFrame, column: str, default: date | None) -> list[date | None]:
+    """Return each unit's date of ``column`` (``default`` where the frame has none)."""
+    if column not in units.columns:
+        return [default] * len(units)
+    return [default if v is None or pd.isna(v) else pd.Timestamp(v).date() for v in units[column]]
+
+
+#: Where a unit without a parent code goes: the candidates' condition, best first.
+_PARENT_RULES = (
+    ("s.level = 'ward' AND s.valid_to IS NULL", "p.level = 'province' AND p.valid_to IS NULL"),
+    ("s.level = 'ward' AND s.valid_to IS NOT NULL", "p.level = 'district'"),
+    ("s.level IN ('ward', 'district')", "p.level = 'province'"),
+)
+
+
+def _place_in_parents(conn: Connection) -> int:
+    """Give the staged units without a parent the unit containing them (:data:`_PARENT_RULES`).
+
+    Candidates are the units in the database and in the file; returns how many were placed.
+    """
+    placed = 0
+    for unit, parent in _PARENT_RULES:
+        placed += conn.execute(sa.text(
+            "WITH units AS (SELECT code, level, valid_to, geom FROM admin_units"
+            "  WHERE code NOT IN (SELECT code FROM staging_units)"
+            "  UNION ALL SELECT code, level, valid_to, geom FROM staging_units),"
+            " chosen AS (SELECT DISTINCT ON (s.code) s.code, p.code AS parent"
+            "  FROM staging_units s JOIN units p ON p.code <> s.code"
+            f"  AND {parent} AND ST_Intersects(p.geom, ST_PointOnSurface(s.geom))"
+            f"  WHERE s.parent_code IS NULL AND {unit} ORDER BY s.code, p.code)"
+            " UPDATE staging_units s SET parent_code = chosen.parent FROM chosen"
+            " WHERE s.code = chosen.code")).rowcount
+    return placed
 
 
 # ---- schools --------------------------------------------------------------------------------
