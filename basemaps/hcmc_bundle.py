@@ -13,7 +13,7 @@ The same sources always give the same files. ``data/hcmc/SOURCES.md`` says what 
   relation and the ward relations listed as subareas of a district, assembled by
   :func:`basemaps.osm_boundaries.read_boundary_relations`; a district whose own relation does
   not assemble (its border runs outside the extract) is the union of its wards.
-- ``schools.csv``: the OSM education points inside those districts whose name says a
+- ``schools.csv``: the OSM education points inside those wards whose name says a
   school level (:func:`basemaps.school_names.classify_school`), in the school CSV contract
   plus ``levels`` and ``osm_id``.
 - ``cutoffs.csv``: the grade-10 cut-off history of the schools found by name in
@@ -125,19 +125,46 @@ def admin_relations(pbf: Path) -> dict[int, tuple[str, list[int]]]:
     return found
 
 
+#: Names of ward-level units (phường, xã, thị trấn); other level-10 relations (a housing
+#: estate, "Khu dân cư ...") are left out.
+WARD_NAMES = ("Phường ", "Xã ", "Thị trấn ")
+
+
+def _wards(pbf: Path, parent_of: dict[int, int], districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the assembled wards of HCMC with their parent district's code.
+
+    A ward's parent is the district that lists it as a subarea; a ward no district lists
+    (several districts list only some of their wards) goes to the assembled district
+    containing its point on surface. Wards in neither are left out.
+    """
+    wards = pd.concat([read_boundary_relations(pbf, level) for level in (8, 10)],
+                      ignore_index=True)
+    wards = wards[wards["name"].str.startswith(WARD_NAMES)].reset_index(drop=True)
+    parent = pd.Series([parent_of.get(i) for i in wards["osm_id"]], dtype="Int64")
+    tree = shapely.STRtree(districts.geometry.to_numpy())
+    points = shapely.point_on_surface(wards.geometry.to_numpy())
+    ward_index, district_index = tree.query(points, predicate="within")
+    contained = pd.Series(districts["osm_id"].to_numpy()[district_index], index=ward_index,
+                          dtype="Int64")
+    contained = contained[~contained.index.duplicated()]
+    parent = parent.fillna(contained.reindex(parent.index))
+    wards = wards[parent.notna().to_numpy()].copy()
+    wards["parent_code"] = [unit_code(int(i)) for i in parent.dropna()]
+    wards["code"] = [unit_code(i) for i in wards["osm_id"]]
+    wards["level"], wards["source"] = "ward", OSM_SOURCE
+    return gpd.GeoDataFrame(wards, geometry="geometry", crs="EPSG:4326")
+
+
 def build_boundaries(pbf: Path, report: BuildReport) -> gpd.GeoDataFrame:
     """Return HCMC's 2018 districts and wards (``code, name, level, parent_code, osm_id, source``)."""
     relations = admin_relations(pbf)
     district_ids = relations[HCMC_RELATION][1] if HCMC_RELATION in relations else []
     parent_of = {ward: district for district in district_ids
                  for ward in relations.get(district, ("", []))[1]}
-    assembled = read_boundary_relations(pbf, 6).set_index("osm_id")
-    wards = pd.concat([read_boundary_relations(pbf, level) for level in (8, 10)],
-                      ignore_index=True)
-    wards = wards[wards["osm_id"].isin(parent_of)].copy()
-    wards["parent_code"] = [unit_code(parent_of[i]) for i in wards["osm_id"]]
-    wards["code"] = [unit_code(i) for i in wards["osm_id"]]
-    wards["level"], wards["source"] = "ward", OSM_SOURCE
+    assembled = read_boundary_relations(pbf, 6)
+    assembled = assembled[assembled["osm_id"].isin(district_ids)]
+    wards = _wards(pbf, parent_of, assembled)
+    assembled = assembled.set_index("osm_id")
     rows = []
     for osm_id in district_ids:
         name = relations[osm_id][0]
@@ -151,11 +178,14 @@ def build_boundaries(pbf: Path, report: BuildReport) -> gpd.GeoDataFrame:
         else:
             report.add(f"  district {name}: left out (neither it nor any of its wards assembles)")
             continue
+        # "" rather than null: a null is read back as NaN, which the boundary reader takes as a code
         rows.append({"code": unit_code(osm_id), "name": name, "level": "district",
-                     "parent_code": None, "osm_id": osm_id, "source": source,
+                     "parent_code": "", "osm_id": osm_id, "source": source,
                      "geometry": shapely.multipolygons(shapely.get_parts(geometry))})
-    report.add(f"boundaries: {len(rows)} of {len(district_ids)} districts, {len(wards)} of"
-               f" {len(parent_of)} wards (the others do not assemble from the extract)")
+    listed = int(wards["osm_id"].isin(parent_of).sum())
+    report.add(f"boundaries: {len(rows)} of {len(district_ids)} districts; {len(wards)} wards"
+               f" ({listed} of the {len(parent_of)} that districts list as subareas, the rest"
+               " placed by their point)")
     columns = ["code", "name", "level", "parent_code", "osm_id", "source", "geometry"]
     districts = gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs="EPSG:4326")
     return gpd.GeoDataFrame(pd.concat([districts, wards[columns]], ignore_index=True),
@@ -165,8 +195,12 @@ def build_boundaries(pbf: Path, report: BuildReport) -> gpd.GeoDataFrame:
 # ---- schools and cut-offs --------------------------------------------------------------------
 
 
-def build_schools(pois_csv: Path, districts: gpd.GeoDataFrame, report: BuildReport) -> pd.DataFrame:
-    """Return the classified OSM education points inside ``districts`` as school CSV rows."""
+def build_schools(pois_csv: Path, wards: gpd.GeoDataFrame, report: BuildReport) -> pd.DataFrame:
+    """Return the classified OSM education points inside ``wards`` as school CSV rows.
+
+    Inside a ward, not only a district: every school then has a ward, and is inside the city
+    whether the city is taken as the union of its districts or of its wards.
+    """
     pois = pd.read_csv(pois_csv, dtype=str, keep_default_na=False)
     rows = []
     for poi in pois.itertuples(index=False):
@@ -181,12 +215,12 @@ def build_schools(pois_csv: Path, districts: gpd.GeoDataFrame, report: BuildRepo
             "osm_id": int(poi.osm_id),
         })
     frame = pd.DataFrame(rows)
-    inside = shapely.contains_xy(shapely.union_all(districts.geometry.to_numpy()),
+    inside = shapely.contains_xy(shapely.union_all(wards.geometry.to_numpy()),
                                  frame["lon"].to_numpy(), frame["lat"].to_numpy())
     kept = drop_duplicates(frame[inside]).sort_values("code").reset_index(drop=True)
     counts = kept["level"].value_counts().to_dict()
     report.add(f"schools: {len(pois)} OSM education points, {len(frame)} named a school level,"
-               f" {int(inside.sum())} inside the districts, {len(kept)} once duplicates are"
+               f" {int(inside.sum())} inside the wards, {len(kept)} once duplicates are"
                f" dropped; first level {counts};"
                f" {int((kept['ownership'] == 'private').sum())} private,"
                f" {int(kept['levels'].str.contains(';').sum())} multi-level")
@@ -260,7 +294,7 @@ def build_bundle(source: Path, out: Path) -> BuildReport:
     units = build_boundaries(pbf, report)
     (out / BOUNDARIES_FILE).unlink(missing_ok=True)
     units.to_file(out / BOUNDARIES_FILE, driver="GeoJSON", COORDINATE_PRECISION=6)
-    schools = build_schools(source / SOURCE_POIS, units[units["level"] == "district"], report)
+    schools = build_schools(source / SOURCE_POIS, units[units["level"] == "ward"], report)
     schools.to_csv(out / SCHOOLS_FILE, index=False)
     build_cutoffs(source, schools, report).to_csv(out / CUTOFFS_FILE, index=False)
     shutil.copyfile(source / SOURCE_HISTOGRAM, out / HISTOGRAM_FILE)

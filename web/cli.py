@@ -235,9 +235,31 @@ def serve(
 def demo(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    synthetic: Annotated[bool, typer.Option(
+        help="the synthetic demo city instead of the real HCMC bundle")] = False,
 ) -> None:
-    """Load the demo city into the (embedded) database, then run the web app on it."""
-    demo_data(seed=2026, nodes=60_000)
+    """Load the real Ho Chi Minh City (data/hcmc, once), then run the web app on it.
+
+    The real OSM roads, wards, schools and cut-offs of the bundle come with synthetic
+    applicants, population and school places (marked synthetic). ``--synthetic`` loads the
+    generated demo city instead.
+    """
+    from gis_service.db import get_engine
+    from web.real_city import load_real_city, remove_real_city
+
+    if synthetic:
+        remove_real_city(get_engine())
+        demo_data(seed=2026, nodes=60_000)
+        from basemaps.in_use import use_basemap
+
+        use_basemap(get_engine(), "demo", actor="demo")
+    else:
+        typer.echo("loading the real HCMC bundle (data/hcmc; applicants and population synthetic) ...")
+        result = load_real_city(get_engine(), echo=typer.echo)
+        if "skipped" in result:
+            typer.echo(f"  already loaded (bundle {result['skipped']})")
+        else:
+            typer.echo(f"real city ready in {result['seconds']['total']:.1f} s")
     typer.echo(f"open http://{host}:{port}/")
     serve(host=host, port=port)
 

@@ -1,0 +1,255 @@
+"""Synthetic people on the real HCMC geography: population, school places, applicants.
+
+Nothing here is real. The real city's bundle (``data/hcmc``) has roads, wards, schools and
+cut-offs but no residents, applicants or school capacities, so the demo generates them on
+that geography, deterministically from a seed, and every row is marked synthetic:
+
+- **population** by ward and single year of age: each district's total (the bundle's
+  ``district_population.csv``, 2024 figures) spread over its wards in proportion to their
+  residential road length (residential, living streets, alleys, unclassified roads); a
+  district without a figure, or whose polygon is only the union of its assembled wards, gets
+  the median persons per residential road km of the others; each year of age 0-17 is
+  :data:`AGE_SHARE` of the total (a flat, assumed age structure);
+- **places** (``capacity_grade1/6/10``): each ward's entry-age cohort goes to the nearest
+  school of the level (straight line), times :data:`PLACE_FACTOR`;
+- **applicants** of a grade-1, grade-6 and grade-10 round, samples of :data:`ROUND_SIZE`
+  of the cohort, with the round's places scaled to the sample (:data:`PLACE_FACTOR` places
+  per applicant: every child in grades 1 and 6, 70 % in public THPT): homes on residential
+  roads (on the line, within 15 m), in proportion to the population; grade-10 scores
+  drawn from the 2023 exam histogram and three ranked choices among the eight nearest
+  public THPT schools (nearer and higher cut-off schools more likely).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from basemaps.road_layer import RoadLayer
+from basemaps.school_names import fold
+
+SYNTHETIC = "synthetic"
+#: Year of the district totals and of the generated population rows.
+POPULATION_YEAR = 2024
+ADMISSION_YEAR = 2026
+#: Share of the population in each single year of age 0-17 (assumed, flat).
+AGE_SHARE = 0.013
+MAX_AGE = 17
+#: Roads where people live.
+RESIDENTIAL = frozenset({"residential", "living_street", "service", "unclassified"})
+#: Places per child of the entry age in the school's area (grade 10: public THPT seats).
+PLACE_FACTOR = {1: 1.05, 6: 1.05, 10: 0.70}
+ENTRY_AGE = {1: 6, 6: 11, 10: 15}
+LEVEL_OF_GRADE = {1: "primary", 6: "lower_secondary", 10: "upper_secondary"}
+#: Applicants generated per round (a sample of the city's cohort).
+ROUND_SIZE = {1: 5_000, 6: 5_000, 10: 5_000}
+M_PER_DEG = 110_000.0
+
+
+@dataclass
+class SyntheticCity:
+    """The generated tables (all synthetic)."""
+
+    population: pd.DataFrame  # ward_code, year, age, count, method
+    capacities: pd.DataFrame  # code, capacity_grade1, capacity_grade6, capacity_grade10
+    rounds: pd.DataFrame  # id, grade, year, mechanism, seed, sample_share
+    applicants: pd.DataFrame  # round_id, applicant_id, ward_code, residence_type, tier, score,
+    #                           bonus, choices, lon, lat
+    round_places: pd.DataFrame  # round_id, school_code, capacity
+
+
+def _district_key(name: str) -> str:
+    """Return a district's name without "Quận"/"Huyện", folded ("Quận Bình Thạnh" → "binh thanh")."""
+    folded = fold(name)
+    for prefix in ("quan ", "huyen "):
+        folded = folded.removeprefix(prefix)
+    return folded
+
+
+def residential_edges(roads: RoadLayer, wards: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return the residential road edges with the ward holding their midpoint (``ward_code``)."""
+    edges = roads.edges[roads.edges["highway"].isin(RESIDENTIAL)]
+    middles = shapely.line_interpolate_point(edges["geometry"].to_numpy(), 0.5, normalized=True)
+    tree = shapely.STRtree(wards.geometry.to_numpy())
+    point_index, ward_index = tree.query(middles, predicate="within")
+    ward_of = np.full(len(edges), -1)
+    ward_of[point_index] = ward_index
+    inside = ward_of >= 0
+    return pd.DataFrame({
+        "geometry": edges["geometry"].to_numpy()[inside],
+        "length_m": edges["length_m"].to_numpy()[inside],
+        "ward_code": wards["code"].to_numpy()[ward_of[inside]],
+    })
+
+
+def ward_population(units: gpd.GeoDataFrame, homes: pd.DataFrame,
+                    district_totals: pd.DataFrame) -> pd.DataFrame:
+    """Return each ward's total (``ward_code, total, method``) from the district totals."""
+    wards = units[units["level"] == "ward"]
+    districts = units[units["level"] == "district"]
+    road_km = homes.groupby("ward_code")["length_m"].sum() / 1000
+    ward_km = wards.set_index("code")["parent_code"].to_frame().assign(
+        km=lambda f: road_km.reindex(f.index).fillna(0.0))
+    district_km = ward_km.groupby("parent_code")["km"].sum()
+    figures = {_district_key(str(n)): (b if pd.notna(b) else a) for n, a, b in zip(
+        district_totals["district_name"], district_totals["population_table_a"],
+        district_totals["population_table_b"], strict=True)}
+    known: dict[str, float] = {}
+    for code, name, source in zip(districts["code"], districts["name"], districts["source"],
+                                  strict=True):
+        figure = figures.get(_district_key(name))
+        if figure is not None and pd.notna(figure) and "union" not in source and district_km.get(code):
+            known[code] = float(figure)
+    density = float(np.median([known[c] / district_km[c] for c in known]))
+    rows = []
+    for code, parent, km in zip(ward_km.index, ward_km["parent_code"], ward_km["km"], strict=True):
+        if parent in known:
+            total = known[parent] * km / district_km[parent]
+            method = ("synthetic: the district's 2024 population (web table citing the GSO) spread "
+                      "over its wards by residential road length; each age 0-17 = "
+                      f"{AGE_SHARE:.1%} of the total (assumed)")
+        else:
+            total = density * km
+            method = (f"synthetic: {density:,.0f} persons per km of residential road (median of "
+                      "the districts with a figure) x the ward's residential road length; each "
+                      f"age 0-17 = {AGE_SHARE:.1%} of the total (assumed)")
+        rows.append((code, total, method))
+    return pd.DataFrame(rows, columns=["ward_code", "total", "method"])
+
+
+def population_rows(totals: pd.DataFrame) -> pd.DataFrame:
+    """Return ``ward_code, year, age, count, method`` rows, ages 0-:data:`MAX_AGE`."""
+    ages = np.arange(MAX_AGE + 1)
+    return pd.DataFrame({
+        "ward_code": np.repeat(totals["ward_code"].to_numpy(), len(ages)),
+        "year": POPULATION_YEAR,
+        "age": np.tile(ages, len(totals)),
+        "count": np.repeat(np.round(totals["total"].to_numpy() * AGE_SHARE).astype(int), len(ages)),
+        "method": np.repeat(totals["method"].to_numpy(), len(ages)),
+    })
+
+
+def _xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Return lon/lat as rough metres (good enough at 10.8° N for nearest-school picks)."""
+    return np.column_stack([lon * M_PER_DEG * 0.982, lat * M_PER_DEG])
+
+
+def school_places(schools: pd.DataFrame, wards: gpd.GeoDataFrame,
+                  totals: pd.DataFrame) -> pd.DataFrame:
+    """Return each school's synthetic places (``code, capacity_grade1/6/10``).
+
+    Each ward's entry-age cohort goes to the nearest school teaching the level (public
+    THPT only for grade 10); a school gets :data:`PLACE_FACTOR` places per child sent,
+    rounded to 5, at least 35 (one class).
+    """
+    points = wards.set_index("code").geometry.representative_point()
+    cohort = totals.set_index("ward_code")["total"].reindex(points.index).fillna(0.0) * AGE_SHARE
+    ward_xy = _xy(points.x.to_numpy(), points.y.to_numpy())
+    result = pd.DataFrame({"code": schools["code"]})
+    for grade, level in LEVEL_OF_GRADE.items():
+        teaches = np.array([level in ls for ls in schools["levels"]], dtype=bool)
+        if grade == 10:
+            teaches &= (schools["ownership"] == "public").to_numpy()
+        chosen = schools[teaches]
+        places = np.zeros(len(chosen))
+        if len(chosen):
+            _, nearest = cKDTree(_xy(chosen["lon"].to_numpy(), chosen["lat"].to_numpy())).query(ward_xy)
+            np.add.at(places, nearest, cohort.to_numpy() * PLACE_FACTOR[grade])
+        column = np.full(len(schools), np.nan)
+        column[teaches] = np.maximum(35, np.round(places / 5) * 5)
+        result[f"capacity_grade{grade}"] = pd.array(column, dtype="Int64")
+    return result
+
+
+def _homes(homes: pd.DataFrame, density: pd.Series, n: int,
+           rng: np.random.Generator) -> pd.DataFrame:
+    """Return ``n`` homes on residential edges (weight: length x persons per metre)."""
+    weight = homes["length_m"].to_numpy() * density.reindex(homes["ward_code"]).fillna(0).to_numpy()
+    picked = rng.choice(len(homes), size=n, p=weight / weight.sum())
+    points = shapely.line_interpolate_point(homes["geometry"].to_numpy()[picked],
+                                            rng.uniform(0, 1, n), normalized=True)
+    jitter = rng.uniform(-15, 15, (n, 2)) / M_PER_DEG
+    return pd.DataFrame({"ward_code": homes["ward_code"].to_numpy()[picked],
+                         "lon": shapely.get_x(points) + jitter[:, 0],
+                         "lat": shapely.get_y(points) + jitter[:, 1]})
+
+
+def _scores(histogram: pd.DataFrame, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Return ``n`` total scores drawn from the exam's histogram (score, candidates)."""
+    counts = histogram["n_candidates"].to_numpy(float)
+    return np.asarray(rng.choice(histogram["total_score_3_subjects"].to_numpy(float), size=n,
+                                 p=counts / counts.sum()))
+
+
+def _choices(homes: pd.DataFrame, upper: pd.DataFrame, appeal: np.ndarray,
+             rng: np.random.Generator) -> list[list[str]]:
+    """Return three ranked choices per home among its eight nearest public THPT schools."""
+    near = min(8, len(upper))
+    distance, index = cKDTree(_xy(upper["lon"].to_numpy(), upper["lat"].to_numpy())).query(
+        _xy(homes["lon"].to_numpy(), homes["lat"].to_numpy()), k=near)
+    distance, index = distance.reshape(len(homes), near), index.reshape(len(homes), near)
+    utility = -distance / 2500.0 + np.log(appeal[index]) - np.log(-np.log(rng.random(index.shape)))
+    top = np.take_along_axis(index, np.argsort(-utility, axis=1)[:, :3], axis=1)
+    codes = upper["code"].to_numpy()
+    return [list(codes[row]) for row in top]
+
+
+def generate(units: gpd.GeoDataFrame, roads: RoadLayer, schools: pd.DataFrame,
+             district_totals: pd.DataFrame, histogram: pd.DataFrame, cutoffs: pd.DataFrame,
+             seed: int = ADMISSION_YEAR) -> SyntheticCity:
+    """Generate the synthetic tables on the real geography; the same inputs give the same tables.
+
+    ``schools`` has ``code, levels (list), ownership, lon, lat``; ``cutoffs`` the bundle's
+    cut-off rows (a school's latest regular cut-off makes it more sought after).
+    """
+    rng = np.random.default_rng(seed)
+    wards = units[units["level"] == "ward"].reset_index(drop=True)
+    homes = residential_edges(roads, wards)
+    totals = ward_population(units, homes, district_totals)
+    density = totals.set_index("ward_code")["total"] / homes.groupby("ward_code")["length_m"].sum()
+    capacities = school_places(schools, wards, totals)
+    with_places = schools.merge(capacities, on="code")
+    upper = with_places[(with_places["level"] == "upper_secondary")
+                        & with_places["capacity_grade10"].notna()].reset_index(drop=True)
+    latest = cutoffs[cutoffs["programme"] == "regular"].sort_values("year").groupby(
+        "school_code")["cutoff_score"].last()
+    appeal = np.exp((latest.reindex(upper["code"]).fillna(latest.median()).to_numpy() - 17) / 4)
+    city_cohort = totals["total"].sum() * AGE_SHARE
+    frames, places, rounds = [], [], []
+    for grade, n in ROUND_SIZE.items():
+        round_id = f"hcmc-synthetic-{ADMISSION_YEAR}-g{grade}"
+        frame = _homes(homes, density, n, rng)
+        frame.insert(0, "round_id", round_id)
+        frame["applicant_id"] = [f"SYN-G{grade}-{i:06d}" for i in range(1, n + 1)]
+        frame["tier"] = rng.choice([1, 2, 3], size=n, p=[0.7, 0.2, 0.1])
+        frame["residence_type"] = np.select([frame["tier"] == 1, frame["tier"] == 2],
+                                            ["thuong_tru", "tam_tru"], "khac")
+        if grade == 10:
+            frame["score"] = _scores(histogram, n, rng)
+            frame["bonus"] = 0.0
+            frame["choices"] = _choices(frame, upper, appeal, rng)
+        else:
+            frame["score"], frame["bonus"] = np.nan, 0.0
+            frame["choices"] = [[] for _ in range(n)]
+        frames.append(frame)
+        column = f"capacity_grade{grade}"
+        admitting = with_places[(with_places["level"] == LEVEL_OF_GRADE[grade])
+                                & with_places[column].notna()]
+        # the round's places: the schools' places scaled to the sample (PLACE_FACTOR x n)
+        scale = n * PLACE_FACTOR[grade] / float(admitting[column].sum())
+        places.append(pd.DataFrame({
+            "round_id": round_id, "school_code": admitting["code"],
+            "capacity": np.maximum(1, np.ceil(admitting[column].to_numpy(float) * scale)).astype(int)}))
+        rounds.append((round_id, grade, ADMISSION_YEAR, "hcmc" if grade == 10 else "da", seed,
+                       round(n / city_cohort, 4)))
+    return SyntheticCity(
+        population=population_rows(totals), capacities=capacities,
+        rounds=pd.DataFrame(rounds, columns=["id", "grade", "year", "mechanism", "seed",
+                                             "sample_share"]),
+        applicants=pd.concat(frames, ignore_index=True),
+        round_places=pd.concat(places, ignore_index=True))
