@@ -40,6 +40,7 @@ from admissions.round_inputs import (
 )
 from admissions.rounds import EmptyRoundError, RoundInfo, RoundStateError, audit, get_round
 from gis_service.errors import ConflictError, InputError, InvalidValueError, NotFoundError, Problem
+from gis_service.spatial import city_extent
 from gis_service.transactions import write_transaction
 
 __all__ = ["Comparison", "RoundInfo", "RoundStateError", "compare_round", "create_round",
@@ -165,7 +166,8 @@ def import_applicants(engine: Engine, round_id: str, path: str | Path,
             " ELSE ST_SetSRID(ST_Point(:lon, :lat), 4326) END)"), rows)
         conn.execute(sa.text(
             "UPDATE applicants a SET ward_code = w.code FROM admin_units w WHERE a.round_id = :r"
-            " AND w.level = 'ward' AND ST_Intersects(w.geom, a.geom)"), {"r": round_id})
+            " AND w.level = 'ward' AND w.valid_to IS NULL AND ST_Intersects(w.geom, a.geom)"),
+            {"r": round_id})
         details: dict[str, Any] = {"file": label, "applicants": len(rows)}
         if discarded is not None:
             details["discarded_run"] = discarded
@@ -176,14 +178,13 @@ def import_applicants(engine: Engine, round_id: str, path: str | Path,
 
 
 def _check_homes_in_city(conn: Connection, frame: pd.DataFrame, label: str) -> None:
-    has_city = conn.execute(sa.text(
-        "SELECT count(*) FROM admin_units WHERE level = 'district'")).scalar_one()
+    extent = city_extent(conn, "d")  # the province, else the wards of today, else districts
     with_home = frame[np.isfinite(frame["lon"]) & np.isfinite(frame["lat"])]
-    if not has_city or with_home.empty:
+    if extent is None or with_home.empty:
         return
     outside = conn.execute(sa.text(
         "SELECT t.i FROM unnest(CAST(:i AS int[]), CAST(:x AS float8[]), CAST(:y AS float8[]))"
-        " AS t(i, x, y) WHERE NOT EXISTS (SELECT 1 FROM admin_units d WHERE d.level = 'district'"
+        f" AS t(i, x, y) WHERE NOT EXISTS (SELECT 1 FROM admin_units d WHERE {extent[1]}"
         " AND ST_Intersects(d.geom, ST_SetSRID(ST_Point(t.x, t.y), 4326))) ORDER BY t.i"),
         {"i": [int(i) + 1 for i in with_home.index], "x": with_home["lon"].tolist(),
          "y": with_home["lat"].tolist()}).scalars().all()

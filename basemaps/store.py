@@ -20,6 +20,7 @@ from tqdm import tqdm
 from basemaps.in_use import basemap_in_use, claim_if_none
 from basemaps.road_layer import RoadLayer
 from gis_service.errors import InputError, Problem
+from gis_service.spatial import city_extent
 
 
 @dataclass
@@ -261,14 +262,62 @@ def _levels(schools: pd.DataFrame) -> list[list[str]]:
             for ls, level in zip(schools["levels"], schools["level"], strict=True)]
 
 
+def _check_in_city_and_place(conn: Connection, source: str, problems: list[Problem]) -> str:
+    """Refuse staged schools outside the city or naming an unknown ward; place the others.
+
+    The city is its province boundary, else the union of its wards of today, else of its
+    districts (:func:`gis_service.spatial.city_extent`); returns which, for the report. A
+    school gets the ward of today containing it (when the file names none, or a former
+    ward) and, as history, the former district containing it.
+    """
+    extent = city_extent(conn, "a")
+    if extent is None:
+        return "no check: no province, ward or district imported yet"
+    kind, in_city = extent
+    outside = conn.execute(sa.text(
+        "SELECT s.row_number, s.code, ST_X(s.geom), ST_Y(s.geom) FROM staging_schools s"
+        f" WHERE NOT EXISTS (SELECT 1 FROM admin_units a WHERE {in_city}"
+        "  AND ST_Intersects(a.geom, s.geom))")).all()
+    for row_number, code, lon, lat in outside:
+        problems.append(Problem(
+            source, row_number, "lon", f"school {code} at {lon:.5f}, {lat:.5f} is outside the city",
+            reason_vi=f"trường {code} tại {lon:.5f}, {lat:.5f} nằm ngoài thành phố"))
+    unknown_ward = conn.execute(sa.text(
+        "SELECT s.row_number, s.ward_code FROM staging_schools s WHERE s.ward_code IS NOT"
+        " NULL AND NOT EXISTS (SELECT 1 FROM admin_units a WHERE a.code = s.ward_code)"
+    )).all()
+    for row_number, ward in unknown_ward:
+        problems.append(Problem(source, row_number, "ward_code", f"unknown ward {ward}",
+                                reason_vi=f"không có phường/xã nào mã {ward}"))
+    bad_rows = [r for r, *_ in outside] + [r for r, _ in unknown_ward]
+    conn.execute(sa.text("DELETE FROM staging_schools WHERE row_number = ANY(:rows)"),
+                 {"rows": bad_rows})
+    conn.execute(sa.text(  # the former district: the file's, its ward's, else the containing one
+        "UPDATE staging_schools s SET district_code = coalesce("
+        " (SELECT w.parent_code FROM admin_units w JOIN admin_units d ON d.code = w.parent_code"
+        "  WHERE w.code = s.ward_code AND d.level = 'district'),"
+        " (SELECT code FROM admin_units d WHERE d.level = 'district'"
+        "  AND ST_Intersects(d.geom, s.geom) ORDER BY d.valid_to DESC NULLS FIRST, d.code LIMIT 1))"
+        " WHERE s.district_code IS NULL"))
+    conn.execute(sa.text(
+        "UPDATE staging_schools s SET ward_code = coalesce((SELECT a.code FROM admin_units a"
+        "  WHERE a.level = 'ward' AND a.valid_to IS NULL AND ST_Intersects(a.geom, s.geom)"
+        "  ORDER BY a.code LIMIT 1), s.ward_code)"
+        " WHERE s.ward_code IS NULL OR s.ward_code IN (SELECT code FROM admin_units"
+        "  WHERE valid_to IS NOT NULL)"))
+    return {"province": "the province boundary", "wards": "the union of the wards of today",
+            "districts": "the union of the districts"}[kind]
+
+
 def store_schools(
     engine: Engine, schools: pd.DataFrame, problems: list[Problem], source: str,
     skip_invalid: bool = False,
 ) -> ImportReport:
     """Upsert schools by code, placing each in its ward and refusing points outside the city.
 
-    The city is the union of the districts in the database; with none loaded the check
-    cannot be made and the report says so.
+    The city is its province boundary, else the union of its wards of today, else of its
+    districts; ``report.details["city extent"]`` says which, or that nothing was loaded to
+    check against.
     """
     started = time.perf_counter()
     report = ImportReport("schools", source)
@@ -295,38 +344,7 @@ def store_schools(
             _programmes(schools), _levels(schools), [source] * len(schools), geoms,
             schools["row"].tolist(),
             strict=True))
-        has_city = conn.execute(sa.text(
-            "SELECT count(*) FROM admin_units WHERE level = 'district'")).scalar_one() > 0
-        if has_city:
-            outside = conn.execute(sa.text(
-                "SELECT s.row_number, s.code, ST_X(s.geom), ST_Y(s.geom) FROM staging_schools s"
-                " WHERE NOT EXISTS (SELECT 1 FROM admin_units a WHERE a.level = 'district'"
-                "  AND ST_Intersects(a.geom, s.geom))")).all()
-            for row_number, code, lon, lat in outside:
-                problems.append(Problem(
-                    source, row_number, "lon", f"school {code} at {lon:.5f}, {lat:.5f} is outside the city",
-                    reason_vi=f"trường {code} tại {lon:.5f}, {lat:.5f} nằm ngoài thành phố"))
-            unknown_ward = conn.execute(sa.text(
-                "SELECT s.row_number, s.ward_code FROM staging_schools s WHERE s.ward_code IS NOT"
-                " NULL AND NOT EXISTS (SELECT 1 FROM admin_units a WHERE a.code = s.ward_code)"
-            )).all()
-            for row_number, ward in unknown_ward:
-                problems.append(Problem(source, row_number, "ward_code", f"unknown ward {ward}",
-                                        reason_vi=f"không có phường nào mã {ward}"))
-            bad_rows = [r for r, *_ in outside] + [r for r, _ in unknown_ward]
-            conn.execute(sa.text("DELETE FROM staging_schools WHERE row_number = ANY(:rows)"),
-                         {"rows": bad_rows})
-            conn.execute(sa.text(
-                "UPDATE staging_schools s SET ward_code = a.code FROM admin_units a"
-                " WHERE s.ward_code IS NULL AND a.level = 'ward' AND ST_Intersects(a.geom, s.geom)"))
-            conn.execute(sa.text(
-                "UPDATE staging_schools s SET district_code = coalesce("
-                " (SELECT parent_code FROM admin_units w WHERE w.code = s.ward_code),"
-                " (SELECT code FROM admin_units d WHERE d.level = 'district'"
-                "  AND ST_Intersects(d.geom, s.geom) LIMIT 1))"
-                " WHERE s.district_code IS NULL"))
-        else:
-            report.details["city check"] = "skipped: no districts imported yet"
+        report.details["city extent"] = _check_in_city_and_place(conn, source, problems)
         refuse_if_problems(problems, skip_invalid)
         updatable = [c for c in columns if c not in ("code", "row_number")]
         inserted, updated = conn.execute(sa.text(

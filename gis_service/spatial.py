@@ -1,7 +1,7 @@
 """Spatial queries against PostGIS.
 
 Schools by bbox / polygon / radius, admin unit of a point, nearest schools as the crow
-flies. Each returns plain dicts ready for JSON.
+flies, the units that make the city's extent. Each returns plain dicts ready for JSON.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from shapely import Geometry
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from gis_service.errors import NotFoundError
 from gis_service.levels import school_level
@@ -19,6 +19,30 @@ _SCHOOL_COLUMNS = (
     "code, name, level, ownership, address, district_code, ward_code, capacity_grade1,"
     " capacity_grade6, capacity_grade10, ST_X(geom) AS lon, ST_Y(geom) AS lat"
 )
+
+
+#: What the city's extent is, best first: (name, condition on ``admin_units`` aliased
+#: ``{a}``). Its own boundary; else its wards and communes of today; else its districts
+#: (files of the years before July 2025).
+CITY_EXTENT_SOURCES = (
+    ("province", "{a}.level = 'province' AND {a}.valid_to IS NULL"),
+    ("wards", "{a}.level = 'ward' AND {a}.valid_to IS NULL"),
+    ("districts", "{a}.level = 'district'"),
+)
+
+
+def city_extent(conn: Connection, alias: str = "a") -> tuple[str, str] | None:
+    """Return which units make the city's extent and the SQL condition selecting them.
+
+    The condition is on ``admin_units`` aliased ``alias`` (see :data:`CITY_EXTENT_SOURCES`);
+    ``None`` when no unit is loaded, so nothing can be said to lie outside the city.
+    """
+    for name, condition in CITY_EXTENT_SOURCES:
+        found = conn.execute(sa.text(
+            f"SELECT EXISTS (SELECT 1 FROM admin_units a WHERE {condition.format(a='a')})")).scalar()
+        if found:
+            return name, condition.format(a=alias)
+    return None
 
 
 def _level_filter(level: str | None) -> str:
@@ -81,11 +105,16 @@ def nearest_schools_crow(
 
 
 def admin_unit_at(engine: Engine, lon: float, lat: float, level: str = "ward") -> dict[str, Any]:
-    """Return the admin unit of ``level`` containing the point; NotFoundError when none does."""
+    """Return the admin unit of ``level`` of today containing the point.
+
+    ``NotFoundError`` when none does (a district, abolished in July 2025, is found only among
+    the former ones: the newest first).
+    """
     rows = _rows(engine,
                  "SELECT code, name, level, parent_code FROM admin_units"
                  " WHERE level = :level AND ST_Intersects(geom, ST_SetSRID(ST_Point(:lon, :lat), 4326))"
-                 " AND (valid_to IS NULL OR valid_to > now()) ORDER BY code LIMIT 1",
+                 " AND (valid_to IS NULL OR valid_to > now() OR level = 'district')"
+                 " ORDER BY valid_to DESC NULLS FIRST, code LIMIT 1",
                  {"lon": lon, "lat": lat, "level": level})
     if not rows:
         raise NotFoundError(f"no {level} contains lon {lon}, lat {lat}: the point is off the map")
