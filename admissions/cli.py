@@ -19,6 +19,7 @@ import typer
 from admissions.names import CostKind, MechanismName
 from gis_service.errors import InputError
 from gis_service.levels import EntryGrade
+from routing.speeds import DEFAULT_MAX_OFFROAD_M
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,13 +63,19 @@ CostOption = Annotated[
 CandidatesOption = Annotated[
     int, typer.Option("--candidates", help="Grades 1/6: length of the nearest-first list.")
 ]
+MaxOffroadOption = Annotated[float, typer.Option(
+    "--max-offroad-m", min=0.0,
+    help="With road distances: a home farther than this from every road of the mode gets "
+         "straight-line distances at the mode's off-road speed, is flagged in its reason and "
+         "counted (offroad_homes), instead of stopping the run.")]
 DiscardRunOption = Annotated[bool, typer.Option(
     "--discard-run", help="The round has been run: discard its stored result (allocations and "
                           "officer overrides) with this import. Refused without it.")]
 
 
 def _distance_source(
-    schools: pd.DataFrame, grade: int, roads: Path | None, mode: str
+    schools: pd.DataFrame, grade: int, roads: Path | None, mode: str,
+    max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
 ) -> DistanceSource:
     import numpy as np
 
@@ -79,20 +86,21 @@ def _distance_source(
     if roads is not None:
         from admissions.road_distance import road_distances
 
-        return road_distances(roads, admitting, mode)
+        return road_distances(roads, admitting, mode, max_offroad_m)
     return StraightLine(
         admitting["lon"].to_numpy(dtype=np.float64), admitting["lat"].to_numpy(dtype=np.float64)
     )
 
 
 def _load(
-    grade: EntryGrade, applicants: Path, schools: Path, roads: Path | None, mode: str, candidates: int
+    grade: EntryGrade, applicants: Path, schools: Path, roads: Path | None, mode: str,
+    candidates: int, max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
 ) -> AdmissionProblem:
     from admissions.files import build_problem, read_applicants, read_schools
 
     school_frame = read_schools(schools)
     applicant_frame = read_applicants(applicants, grade, school_frame)
-    source = _distance_source(school_frame, grade, roads, mode)
+    source = _distance_source(school_frame, grade, roads, mode, max_offroad_m)
     return build_problem(
         applicant_frame, school_frame, grade, source, candidates, schools_label=schools.name
     )
@@ -157,11 +165,13 @@ def run(
     actor: ActorOption = "cli",
     after: Annotated[str | None, typer.Option(
         "--after", help="Database mode, round 2: the published round whose seats are taken.")] = None,
+    max_offroad_m: MaxOffroadOption = DEFAULT_MAX_OFFROAD_M,
 ) -> None:
     """Allocate with one mechanism; write the result CSV and print a JSON summary.
 
     With ``--round R`` the round stored in the database is run and its result stored;
     otherwise ``--grade``, ``--applicants``, ``--schools`` and ``--out`` name the files.
+    ``--max-offroad-m`` is stored with the run (overrides recompute it with the same value).
     """
     if round_ is not None:
         from admissions import service
@@ -174,7 +184,7 @@ def run(
                                      param_hint="--mechanism")
         chosen = None if mechanism is None else _mechanism(mechanism, penalties, cost)
         figures = service.run_round(engine, round_, chosen, actor=actor, mode=mode,
-                                    after=after)
+                                    after=after, max_offroad_m=max_offroad_m)
         if out is not None:
             write_frame(service.results_frame(engine, round_), out)
         json.dump(figures, sys.stdout, ensure_ascii=False, indent=2)
@@ -184,13 +194,13 @@ def run(
     if out is None:
         raise typer.BadParameter("file mode needs --out", param_hint="--out")
     from admissions.allocation import allocate
-    from admissions.explain import result_frame
+    from admissions.explain import offroad_figures, result_frame
     from admissions.metrics import summary
     from gis_service.csv_cells import write_frame
 
     chosen = _mechanism(mechanism or "da", penalties, cost)
     try:
-        problem = _load(grade, applicants, schools, roads, mode, candidates)
+        problem = _load(grade, applicants, schools, roads, mode, candidates, max_offroad_m)
         allocation = allocate(problem, chosen, seed)
     except InputError as error:
         _fail(error)
@@ -200,6 +210,8 @@ def run(
         raise typer.Exit(code=2) from error
     write_frame(result_frame(problem, allocation), out)
     figures = summary(problem, allocation)
+    if roads is not None:
+        figures |= {"max_offroad_m": max_offroad_m, **offroad_figures(problem, allocation)}
     if problem.distance_kind == "straight_line":
         figures["note"] = "distances are straight-line (no --roads given), not road distances"
     json.dump(figures, sys.stdout, ensure_ascii=False, indent=2)

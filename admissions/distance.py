@@ -37,6 +37,15 @@ class DistanceSource(Protocol):
         """distance_m and time_s from each home to the schools in ``school`` (``-1`` -> NaN)."""
         ...
 
+    def offroad(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Which homes are too far from the roads: their distances are straight-line.
+
+        A road source gives such a home (one farther than its ``max_offroad_m`` from every
+        road of the mode) straight-line distances covered at the mode's off-road speed
+        instead of refusing it; a straight-line source flags no home.
+        """
+        ...
+
 
 def haversine_m(
     lon1: NDArray[np.float64],
@@ -103,3 +112,7 @@ class StraightLine:
         )
         distance = np.where(school >= 0, distance, np.nan)
         return distance, np.full(school.shape, np.nan)
+
+    def offroad(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Flag no home: every distance of this source is straight-line already."""
+        return np.zeros(np.shape(lon), dtype=np.bool_)

@@ -18,6 +18,12 @@ from numpy.typing import NDArray
 from admissions.allocation import Allocation
 from admissions.problem import AdmissionProblem
 
+#: The note on the reason of an applicant whose home is too far from every road, (vi, en).
+OFFROAD_NOTE = (
+    "Nhà ở xa mọi tuyến đường trên bản đồ: khoảng cách tính theo đường chim bay, "
+    "với tốc độ đi ngoài đường",
+    "Home far from every mapped road: distances are straight-line, at the off-road speed",
+)
 #: Columns of a result file: the contract of ARCHITECTURE.md §8, then English and the kind of
 #: distance.
 RESULT_COLUMNS = [
@@ -120,9 +126,36 @@ def explain(problem: AdmissionProblem, allocation: Allocation) -> Reasons:
     en: list[str] = []
     for a in range(problem.n_applicants):
         reason_en, reason_vi = _reason(run, a)
+        if run.offroad[a]:
+            reason_en += f". {OFFROAD_NOTE[1]}"
+            reason_vi += f". {OFFROAD_NOTE[0]}"
         en.append(reason_en)
         vi.append(reason_vi)
     return Reasons(vi=vi, en=en)
+
+
+def _offroad(problem: AdmissionProblem) -> NDArray[np.bool_]:
+    """Return which applicants' homes are too far from every road (all ``False`` if unknown)."""
+    if problem.offroad is None:
+        return np.zeros(problem.n_applicants, dtype=np.bool_)
+    return problem.offroad
+
+
+def offroad_figures(problem: AdmissionProblem, allocation: Allocation) -> dict[str, int]:
+    """Count the applicants whose distances are not along the roads (JSON-compatible).
+
+    ``offroad_homes``: homes too far from every road (straight-line distances at the
+    off-road speed), ``offroad_placed``: how many of them were placed; with distances,
+    ``without_home``: applicants who gave no home (no distance at all).
+    """
+    offroad = _offroad(problem)
+    figures = {"offroad_homes": int(offroad.sum()),
+               "offroad_placed": int(np.sum(offroad & allocation.placed))}
+    if problem.distance_kind != "none":
+        listed = problem.choices >= 0
+        no_distance = listed.any(axis=1) & ~np.any(listed & np.isfinite(problem.distance_m), axis=1)
+        figures["without_home"] = int(no_distance.sum())
+    return figures
 
 
 #: A text in English and in Vietnamese.
@@ -136,6 +169,7 @@ class _Run:
     problem: AdmissionProblem
     allocation: Allocation
     straight: bool
+    offroad: NDArray[np.bool_]
     nearest: bool
     total: NDArray[np.float64] | None
     effective: NDArray[np.float64] | None
@@ -157,6 +191,7 @@ class _Run:
             problem=problem,
             allocation=allocation,
             straight=problem.distance_kind == "straight_line",
+            offroad=_offroad(problem),
             nearest=problem.preference_kind == "nearest",
             total=problem.total_score() if problem.score is not None else None,
             effective=allocation.admission_priorities.effective_score,
@@ -169,6 +204,10 @@ class _Run:
             highest=cut["highest_choice_rank_admitted"].to_numpy(),
             full=cut["full"].to_numpy(),
         )
+
+    def straight_for(self, a: int) -> bool:
+        """Return whether applicant ``a``'s distances are straight-line (all, or off-road)."""
+        return self.straight or bool(self.offroad[a])
 
     def filled_earlier(self, s: int, j: int) -> bool:
         """Return whether school ``s`` was full of earlier choices before choice ``j`` was read."""
@@ -200,7 +239,7 @@ def _choice_label(run: _Run, a: int, j: int, lang: str) -> str:
     name = run.problem.school_names[s]
     if not run.nearest:
         return f"NV{j + 1} {name}"
-    return f"{name} ({_km(run.problem.distance_m[a, j], lang, run.straight)})"
+    return f"{name} ({_km(run.problem.distance_m[a, j], lang, run.straight_for(a))})"
 
 
 def _refused_choice(run: _Run, a: int, j: int) -> _Text:
@@ -260,7 +299,7 @@ def _score_cutoff(run: _Run, total: NDArray[np.float64], a: int, j: int, s: int)
 
 def _placed_reason(run: _Run, a: int, parts_en: list[str], parts_vi: list[str]) -> _Text:
     """Return the reason of placed applicant ``a`` after its refused choices ``parts``."""
-    allocation, names, straight = run.allocation, run.problem.school_names, run.straight
+    allocation, names, straight = run.allocation, run.problem.school_names, run.straight_for(a)
     s_got = int(allocation.assigned[a])
     j_got = int(allocation.choice_index[a])
     where_en = f"{names[s_got]} ({_km(allocation.distance_m[a], 'en', straight)})"
@@ -268,9 +307,12 @@ def _placed_reason(run: _Run, a: int, parts_en: list[str], parts_vi: list[str]) 
     if not np.isfinite(allocation.distance_m[a]):
         where_en = where_vi = str(names[s_got])
     if allocation.mechanism == "mincost":
-        return (f"Planning run (minimum total travel): placed at choice {j_got + 1}, {where_en}",
+        known = bool(np.isfinite(allocation.distance_m[a]))
+        return (f"Planning run (minimum total travel): placed at choice {j_got + 1}, {where_en}"
+                + ("" if known else " (no home given: placed by the order of choices only)"),
                 "Phương án quy hoạch (tổng quãng đường nhỏ nhất): "
-                f"xếp vào nguyện vọng {j_got + 1}, {where_vi}")
+                f"xếp vào nguyện vọng {j_got + 1}, {where_vi}"
+                + ("" if known else " (không có địa chỉ nhà: xếp theo thứ tự nguyện vọng)"))
     if run.nearest:
         done_en = f"Admitted at {where_en}, nearest school no. {j_got + 1}"
         done_vi = f"Trúng tuyển {where_vi}, trường gần thứ {j_got + 1}"
@@ -298,7 +340,8 @@ def result_frame(problem: AdmissionProblem, allocation: Allocation) -> pd.DataFr
     """Return the output CSV rows: ``applicant_id,school_code,choice_rank,distance_m,reason,...``.
 
     ``reason`` is Vietnamese, ``reason_en`` English; ``distance_kind`` says whether distances
-    are by road or straight-line.
+    are by road or straight-line (per applicant: a home too far from every road of a road
+    run is ``straight_line``).
     """
     reasons = explain(problem, allocation)
     placed = allocation.placed
@@ -316,7 +359,7 @@ def result_frame(problem: AdmissionProblem, allocation: Allocation) -> pd.DataFr
             "distance_m": np.round(allocation.distance_m, 1),
             "reason": reasons.vi,
             "reason_en": reasons.en,
-            "distance_kind": problem.distance_kind,
+            "distance_kind": np.where(_offroad(problem), "straight_line", problem.distance_kind),
         },
         columns=RESULT_COLUMNS,
     )

@@ -531,6 +531,7 @@ def build_problem(
         distance_m = np.where(choices >= 0, np.take_along_axis(distance_m, order, 1), np.nan)
         time_s = np.where(choices >= 0, np.take_along_axis(time_s, order, 1), np.nan)
         preference = "nearest"
+    offroad = _offroad_homes(distances, lon, lat)
     has_distance = distances is not None and bool(np.isfinite(distance_m).any())
     kind = distances.kind if (distances is not None and has_distance) else "none"
     tier = None
@@ -552,7 +553,20 @@ def build_problem(
         tier=tier,
         score=applicants["score"].to_numpy(dtype=np.float64) if grade == 10 else None,
         bonus=applicants["bonus"].to_numpy(dtype=np.float64) if grade == 10 else None,
+        offroad=offroad,
     )
+
+
+def _offroad_homes(distances: DistanceSource | None, lon: NDArray[np.float64],
+                   lat: NDArray[np.float64]) -> NDArray[np.bool_] | None:
+    """Flag the homes that ``distances`` reaches only in a straight line (``None``: no source)."""
+    if distances is None:
+        return None
+    flags = np.zeros(lon.shape[0], dtype=np.bool_)
+    known = np.isfinite(lon) & np.isfinite(lat)
+    if known.any():
+        flags[known] = distances.offroad(lon[known], lat[known])
+    return flags
 
 
 def admitting_schools(schools: pd.DataFrame, grade: int, label: str = "schools") -> pd.DataFrame:

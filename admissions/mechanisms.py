@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from admissions.deferred_acceptance import deferred_acceptance
-from admissions.min_cost import min_cost_assignment
+from admissions.min_cost import min_cost_assignment, rank_cost_without_home
 from admissions.names import COSTS, MECHANISMS, CostKind, MechanismName
 from admissions.priority import Priorities, school_priorities
 from admissions.problem import AdmissionProblem
@@ -130,17 +130,22 @@ class MinCost:
     def assign(self, problem: AdmissionProblem, seed: int, priorities: Priorities) -> Assignment:
         """Allocate ``problem`` at minimum total cost; priorities only judge the result.
 
+        Applicants without a home get a choice-rank cost only
+        (:func:`admissions.min_cost.rank_cost_without_home`).
+
         Raises
         ------
         ValueError
-            When a listed school has no known cost (an applicant without a home).
+            When no applicant has a known cost, or one with a home lacks it for a school.
         """
-        pair_cost = problem.distance_m if self.cost == "distance_m" else problem.time_s
-        listed = problem.choices >= 0
-        if np.any(listed & ~np.isfinite(pair_cost)):
+        pair_cost, _ = rank_cost_without_home(
+            problem.choices, problem.distance_m if self.cost == "distance_m" else problem.time_s)
+        missing = np.any((problem.choices >= 0) & ~np.isfinite(pair_cost), axis=1)
+        if np.any(missing):
             raise InvalidValueError(
-                f"mincost needs {self.cost} for every listed school; "
-                "give home coordinates (lon, lat) for all applicants"
+                f"mincost needs {self.cost} for every listed school (missing for applicants "
+                f"{', '.join(problem.applicant_ids[missing][:10])}); "
+                "give home coordinates (lon, lat)"
             )
         assigned, choice_index = min_cost_assignment(problem.choices, pair_cost, problem.capacity)
         return assigned, choice_index, priorities

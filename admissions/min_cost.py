@@ -5,6 +5,8 @@ as the allowed schools, and is not stable); it answers "how short could journeys
 seats we have?". It places as many applicants as the capacities allow and, among all such
 placements, minimises the total travel cost, using OR-tools' ``SimpleMinCostFlow``:
 source -> applicant (capacity 1) -> listed school (cost) -> sink (capacity = seats).
+Applicants without a home (grade 10 homes are optional) get a choice-rank cost only
+(:func:`rank_cost_without_home`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,35 @@ from ortools.graph.python import min_cost_flow
 
 #: Costs are whole centimetres (or centiseconds): the solver needs integers.
 COST_SCALE = 100.0
+#: Cost of each step down the list of an applicant whose journeys are unknown (no home):
+#: 0 at the first choice, 1 (metre or second) at the second, ...
+RANK_STEP_COST = 1.0
+
+
+def rank_cost_without_home(
+    choices: NDArray[np.int32], cost: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Give each applicant without any known cost (no home) a choice-rank cost.
+
+    Their journeys are unknown, so they add (almost) nothing to the total travel and only
+    their order of choices steers them: where seats run short, the flow seats them before
+    applicants with long known journeys. When no applicant has a known cost at all (no
+    homes, or times asked of straight-line distances) nothing is filled in and
+    :func:`min_cost_assignment` refuses the input.
+
+    Returns
+    -------
+    cost, without_home
+        The costs with the rank costs filled in, and which applicants got them.
+    """
+    listed = choices >= 0
+    known = listed & np.isfinite(cost)
+    without_home: NDArray[np.bool_] = np.asarray(listed.any(axis=1) & ~known.any(axis=1))
+    if not known.any():
+        return cost, np.zeros(choices.shape[0], dtype=np.bool_)
+    rank = np.arange(choices.shape[1], dtype=np.float64)[None, :] * RANK_STEP_COST
+    filled = np.where(without_home[:, None] & listed, rank, cost)
+    return np.asarray(filled, dtype=np.float64), without_home
 
 
 def min_cost_assignment(

@@ -65,6 +65,9 @@ class AdmissionProblem:
         Priority tier per pair, shape ``(n, k)``; required for grades 1 and 6.
     score, bonus
         Exam score and bonus points per applicant, shape ``(n,)``; required for grade 10.
+    offroad
+        Per applicant, shape ``(n,)``: the home is too far from every road, so its distances
+        are straight-line at the off-road speed (:class:`admissions.road_distance.RoadNetwork`).
     """
 
     grade: int
@@ -80,6 +83,7 @@ class AdmissionProblem:
     tier: NDArray[np.int8] | None = None
     score: NDArray[np.float64] | None = None
     bonus: NDArray[np.float64] | None = None
+    offroad: NDArray[np.bool_] | None = None
 
     def __post_init__(self) -> None:
         """Refuse an inconsistent problem (see :func:`check_problem`)."""
@@ -123,6 +127,7 @@ class AdmissionProblem:
             tier=None if self.tier is None else self.tier[idx],
             score=None if self.score is None else self.score[idx],
             bonus=None if self.bonus is None else self.bonus[idx],
+            offroad=None if self.offroad is None else self.offroad[idx],
         )
 
 
@@ -171,6 +176,8 @@ def _check_shapes(problem: AdmissionProblem) -> int:
     for name in ("distance_m", "time_s"):
         if getattr(problem, name).shape != (n, k):
             raise ValueError(f"{name} must have the shape of choices {(n, k)}")
+    if problem.offroad is not None and problem.offroad.shape != (n,):
+        raise ValueError("offroad must have one entry per applicant")
     if np.any(problem.capacity < 0):
         raise ValueError("capacity must be non-negative")
     return int(n)

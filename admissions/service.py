@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from admissions.allocation import Allocation, allocate
 from admissions.catchments import catchment_tiers, load_catchments
 from admissions.distance import DistanceSource
-from admissions.explain import result_frame
+from admissions.explain import offroad_figures, result_frame
 from admissions.files import admitting_schools, build_problem, read_applicants
 from admissions.mechanisms import MECHANISMS, Mechanism, mechanism_from, mechanism_of_run
 from admissions.metrics import comparison_table, summary
@@ -42,6 +42,7 @@ from admissions.rounds import EmptyRoundError, RoundInfo, RoundStateError, audit
 from gis_service.errors import ConflictError, InputError, InvalidValueError, NotFoundError, Problem
 from gis_service.spatial import city_extent
 from gis_service.transactions import write_transaction
+from routing.speeds import DEFAULT_MAX_OFFROAD_M
 
 __all__ = ["Comparison", "RoundInfo", "RoundStateError", "compare_round", "create_round",
            "explain_applicant", "get_round", "grant_round", "import_applicants",
@@ -215,9 +216,13 @@ def _applicant_frame(conn: Connection, info: RoundInfo) -> pd.DataFrame:
     return frame.drop(columns=["choices"])
 
 
-def road_source(engine: Engine, schools: pd.DataFrame, grade: int,
-                mode: str = "motorbike") -> DistanceSource:
-    """Road distances on the stored basemap, over the schools admitting ``grade``."""
+def road_source(engine: Engine, schools: pd.DataFrame, grade: int, mode: str = "motorbike",
+                max_offroad_m: float = DEFAULT_MAX_OFFROAD_M) -> DistanceSource:
+    """Road distances on the stored basemap, over the schools admitting ``grade``.
+
+    Homes farther than ``max_offroad_m`` from every road get straight-line distances at the
+    mode's off-road speed and are flagged (:class:`admissions.road_distance.RoadNetwork`).
+    """
     import routing
     from admissions.road_distance import RoadNetwork
     from basemaps.fetch import load_road_layer
@@ -225,12 +230,17 @@ def road_source(engine: Engine, schools: pd.DataFrame, grade: int,
     admitting = admitting_schools(schools, grade)
     graph = routing.build_graph(load_road_layer(engine), mode)
     return RoadNetwork(graph, admitting["lon"].to_numpy(np.float64),
-                       admitting["lat"].to_numpy(np.float64))
+                       admitting["lat"].to_numpy(np.float64), admitting["code"].tolist(),
+                       max_offroad_m=max_offroad_m)
 
 
 def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
-                 extra_schools: pd.DataFrame | None = None) -> AdmissionProblem:
+                 extra_schools: pd.DataFrame | None = None,
+                 max_offroad_m: float = DEFAULT_MAX_OFFROAD_M) -> AdmissionProblem:
     """Return the round's applicants and the stored schools as an :class:`AdmissionProblem`.
+
+    A home farther than ``max_offroad_m`` from every road of ``mode`` gets straight-line
+    distances at the off-road speed and is flagged (``problem.offroad``), not refused.
 
     ``extra_schools`` (same columns as the stored ones) are added for "what if" runs. For
     grades 1 and 6 with stored catchments, an applicant's residence tier holds at the schools
@@ -248,7 +258,8 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
                       else {})
     wards = applicants.pop("ward_code")
     needs_roads = info.grade != 10 or bool(np.isfinite(applicants["lon"]).any())
-    source = road_source(engine, schools, info.grade, mode) if needs_roads else None
+    source = (road_source(engine, schools, info.grade, mode, max_offroad_m) if needs_roads
+              else None)
     problem = build_problem(applicants, schools, info.grade, source)
     if not catchments:
         return problem
@@ -263,12 +274,19 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
 
 def run_round(engine: Engine, round_id: str, mechanism: Mechanism | str | None = None,
               actor: str = "system", mode: str = "motorbike",
-              after: str | None = None) -> dict[str, Any]:
+              after: str | None = None,
+              max_offroad_m: float = DEFAULT_MAX_OFFROAD_M) -> dict[str, Any]:
     """Allocate the round and store the result in one transaction; return its metrics.
 
     ``after`` names a published round of the same grade whose placements are kept: this round
     (round 2) then shares out only the seats that round left, and an applicant placed there
     may not apply again.
+
+    A home farther than ``max_offroad_m`` from every road gets straight-line distances at the
+    mode's off-road speed; its reason says so and the metrics count such homes
+    (``offroad_homes``, ``offroad_placed``, see :func:`admissions.explain.offroad_figures`).
+    The value is stored with the run (``parameters["max_offroad_m"]``), so overrides
+    recompute the run with it.
 
     Raises
     ------
@@ -288,12 +306,13 @@ def run_round(engine: Engine, round_id: str, mechanism: Mechanism | str | None =
         if first.status != "published" or first.grade != info.grade:
             raise RoundStateError(f"round 2 needs a published grade-{info.grade} round 1; "
                                   f"{after} is {first.status}, grade {first.grade}")
-    problem = load_problem(engine, round_id, mode)
+    problem = load_problem(engine, round_id, mode, max_offroad_m=max_offroad_m)
     if after is not None:
         problem = _after_round(engine, info, problem, after)
     allocation = allocate(problem, chosen, info.seed)
-    _store(engine, info, problem, allocation, actor, mode, versions)
-    return summary(problem, allocation)
+    _store(engine, info, problem, allocation, actor, mode, versions, max_offroad_m=max_offroad_m)
+    return {**summary(problem, allocation), "max_offroad_m": max_offroad_m,
+            **offroad_figures(problem, allocation)}
 
 
 def _after_round(engine: Engine, info: RoundInfo, problem: AdmissionProblem,
@@ -318,7 +337,8 @@ def _after_round(engine: Engine, info: RoundInfo, problem: AdmissionProblem,
 
 def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocation: Allocation,
            actor: str, mode: str, versions: dict[str, int],
-           overrides: list[dict[str, Any]] | None = None) -> None:
+           overrides: list[dict[str, Any]] | None = None, *,
+           max_offroad_m: float = DEFAULT_MAX_OFFROAD_M) -> None:
     """Store a run (or a run with overrides) of ``info``, computed on inputs of ``versions``.
 
     With ``overrides`` the stored run must still be the one ``info`` was read with (same
@@ -338,7 +358,8 @@ def _store(engine: Engine, info: RoundInfo, problem: AdmissionProblem, allocatio
     provenance = allocation.provenance
     parameters = {"input_sha256": provenance.input_sha256, "code_version": provenance.code_version,
                   "mechanism_parameters": provenance.parameters, "mode": mode,
-                  "distance_kind": problem.distance_kind, "overrides": overrides or []}
+                  "distance_kind": problem.distance_kind, "overrides": overrides or [],
+                  "max_offroad_m": max_offroad_m, **offroad_figures(problem, allocation)}
 
     def store(conn: Connection) -> None:
         row = lock_round(conn, info.id)
@@ -386,7 +407,8 @@ def override_applicant(engine: Engine, round_id: str, applicant_id: str, school_
                               "unpublished round")
     with engine.connect() as conn:
         versions = input_versions(conn, round_id)
-    problem = load_problem(engine, round_id, mode)
+    max_offroad_m = float(info.parameters.get("max_offroad_m", DEFAULT_MAX_OFFROAD_M))
+    problem = load_problem(engine, round_id, mode, max_offroad_m=max_offroad_m)
     allocation = allocate(problem, mechanism_of_run(
         info.mechanism, info.parameters.get("mechanism_parameters")), info.seed)
     if allocation.provenance.input_sha256 != info.parameters.get("input_sha256"):
@@ -397,7 +419,7 @@ def override_applicant(engine: Engine, round_id: str, applicant_id: str, school_
     _store(engine, info, problem, overridden, actor, mode, versions,
            overrides=[*info.parameters.get("overrides", []),
                       {"applicant_id": applicant_id, "school_code": school_code,
-                       "reason": reason, "force": force}])
+                       "reason": reason, "force": force}], max_offroad_m=max_offroad_m)
     return explain_applicant(engine, round_id, applicant_id)
 
 
@@ -406,14 +428,15 @@ class Comparison:
     """Every mechanism on one input (nothing stored).
 
     ``table`` has one row per figure and one column per mechanism that could run;
-    ``skipped`` names each mechanism that could not (``mincost`` needs every home) with why.
+    ``skipped`` names each mechanism that could not (``mincost`` needs homes) with why.
     """
 
     table: pd.DataFrame
     skipped: dict[str, str]
 
 
-def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> Comparison:
+def compare_round(engine: Engine, round_id: str, mode: str = "motorbike",
+                  max_offroad_m: float = DEFAULT_MAX_OFFROAD_M) -> Comparison:
     """Run every mechanism of :data:`~admissions.mechanisms.MECHANISMS` on the round's input.
 
     Each runs with its defaults and the round's seed; a mechanism that cannot run is left out
@@ -427,7 +450,7 @@ def compare_round(engine: Engine, round_id: str, mode: str = "motorbike") -> Com
         When no mechanism can run on the input.
     """
     info = get_round(engine, round_id)
-    problem = load_problem(engine, round_id, mode)
+    problem = load_problem(engine, round_id, mode, max_offroad_m=max_offroad_m)
     results: dict[str, Allocation] = {}
     skipped: dict[str, str] = {}
     for name in MECHANISMS:

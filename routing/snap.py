@@ -141,11 +141,7 @@ def snap_xy(
     lonlat: tuple[FloatArray, FloatArray] | None = None,
 ) -> Snap:
     """Like :func:`snap_points` for coordinates already in the graph's metric CRS."""
-    grid = segment_grid(graph)
-    seg, t, dist = _grid.nearest_segments(
-        x, y, graph.edge_coords, grid.x0, grid.y0, grid.cell_m, grid.nx, grid.ny,
-        grid.cell_indptr, grid.cell_segment, grid.seg_start, float(max_offroad_m),
-    )
+    seg, t, dist = _nearest_segments(graph, x, y, max_offroad_m)
     bad = np.flatnonzero(seg < 0)
     if len(bad):
         lon_a, lat_a = lonlat if lonlat is not None else graph.to_lonlat().transform(x, y)
@@ -154,6 +150,47 @@ def snap_xy(
                          float(lon_a[i]), float(lat_a[i]), max_offroad_m, source, labels)
             for i in bad
         ])
+    return _snap(graph, seg, t, dist)
+
+
+def snap_within(
+    graph: ModeGraph, lon: ArrayLike, lat: ArrayLike, *,
+    max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
+) -> tuple[Snap, NDArray[np.bool_]]:
+    """Snap the points within ``max_offroad_m`` of a road of the mode, leave the others out.
+
+    For callers that treat far points themselves (an admission round gives a home far
+    from every road a straight-line distance) instead of refusing them all.
+
+    Returns
+    -------
+    snap, near
+        The snap of the near points, in order, and a mask over all points: ``True`` for
+        those snapped (a point without finite coordinates is never near).
+    """
+    lon_a = np.asarray(lon, dtype=np.float64).ravel()
+    lat_a = np.asarray(lat, dtype=np.float64).ravel()
+    x, y = graph.to_metric().transform(lon_a, lat_a)
+    seg, t, dist = _nearest_segments(graph, np.asarray(x, np.float64),
+                                     np.asarray(y, np.float64), max_offroad_m)
+    near = seg >= 0
+    return _snap(graph, seg[near], t[near], dist[near]), near
+
+
+def _nearest_segments(graph: ModeGraph, x: FloatArray, y: FloatArray,
+                      max_offroad_m: float) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Return the nearest segment of each point within ``max_offroad_m`` (``-1``: none)."""
+    grid = segment_grid(graph)
+    found: tuple[IntArray, FloatArray, FloatArray] = _grid.nearest_segments(
+        x, y, graph.edge_coords, grid.x0, grid.y0, grid.cell_m, grid.nx, grid.ny,
+        grid.cell_indptr, grid.cell_segment, grid.seg_start, float(max_offroad_m),
+    )
+    return found
+
+
+def _snap(graph: ModeGraph, seg: IntArray, t: FloatArray, dist: FloatArray) -> Snap:
+    """Return the :class:`Snap` of points found on segments ``seg`` at ``t``, ``dist`` away."""
+    grid = segment_grid(graph)
     edge, frac = _grid.edge_positions(seg, t, graph.edge_coords, grid.seg_start,
                                       grid.seg_edge, grid.seg_cum_m, grid.edge_geom_m,
                                       graph.edge_coord_offsets)
