@@ -396,6 +396,32 @@ def import_cutoffs_command(
     typer.echo(done.report.summary())
 
 
+def import_population_command(
+    file: ImportFile,
+    year: Annotated[int | None, typer.Option(
+        help="the year of every row (files without a year column)")] = None,
+    count_column: Annotated[str, typer.Option(help="the column holding the counts")] = "count",
+    mapping: MapOption = None,
+    skip_invalid: Annotated[bool, typer.Option(help="store the good rows and report the bad ones")] = False,
+) -> None:
+    """Import population by ward or district, with or without age, as ward x single age.
+
+    CSV: a unit column (ward_code, district_code, code, ward_name, district_name or name),
+    year, count [, age | age_from, age_to]. District totals go to wards by the length of
+    residential streets of the basemap in use (by area where that is missing), ages by the
+    2019 national age structure; each row's method is stored with it.
+    """
+    from forecasting._matching import parse_overrides
+    from forecasting.population_import import PopulationFile, import_population
+    from gis_service.db import get_engine
+
+    report = import_population(get_engine(), PopulationFile(file, year, count_column),
+                               parse_overrides(mapping or []), skip_invalid)
+    typer.echo(report.summary())
+    for problem in report.problems:
+        typer.echo(f"  skipped: {problem}", err=True)
+
+
 def add_import_commands(import_app: typer.Typer) -> None:
     """Add the imports forecasting reads (cut-offs, population, enrolment, capacities) to ``import_app``.
 
@@ -403,3 +429,4 @@ def add_import_commands(import_app: typer.Typer) -> None:
     :mod:`basemaps.cli` (which may not import forecasting).
     """
     import_app.command("cutoffs")(import_cutoffs_command)
+    import_app.command("population")(import_population_command)

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.engine import Engine
 
 from forecasting import queries, service
+from forecasting.population_import import population_methods
 from forecasting.vocabulary import Measure, ModelName
 from gis_service.accounts import User, audit
 from gis_service.errors import EdugisError, NotFoundError, StateError
@@ -59,6 +60,7 @@ def _page(request: Request, engine: Engine, level: str, measure: str, year: int 
         "levels": LEVELS, "measures": MEASURES, "models": MODELS, "level": level,
         "measure": measure, "year": year, "years": years, "threshold_min": threshold_min,
         "methods": _records(queries.forecast_methods(engine)),
+        "population_methods": population_methods(engine),
         "forecasts": (_records(queries.forecast_table(engine, level, measure, year))
                       if year is not None else []),
         "gaps": gaps, "gap_choices": choices, "runs": runs, "run_id": run_id,
