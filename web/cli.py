@@ -6,6 +6,7 @@ import gc
 import logging
 import os
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,6 +22,7 @@ from routing.cli import app as route_app
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlalchemy.engine import Engine
     from starlette.types import ASGIApp
 
 app = typer.Typer(help="edugis — education GIS of Ho Chi Minh City.", no_args_is_help=True,
@@ -159,12 +161,29 @@ def warm_up(app: FastAPI) -> None:
     """Make the engine and prepare the finder, before the worker accepts (app lifespan).
 
     The engine is made (the database up and migrated, or the worker fails to start) and the
-    finder's searches of :data:`WARM_MODES` are prepared.
+    finder's searches of :data:`WARM_MODES` are prepared, in a thread while the worker
+    already serves when :data:`WARM_IN_BACKGROUND` is set (``edugis demo``).
     """
-    from gis_service.levels import SCHOOL_LEVELS
     from web.deps import database
 
     engine = database(app.state).engine()
+    if WARM_IN_BACKGROUND:  # edugis demo: serve at once, the finder gets ready meanwhile
+        threading.Thread(target=prepare_finder, args=(app, engine), name="finder-warm-up",
+                         daemon=True).start()
+    else:
+        prepare_finder(app, engine)
+
+
+#: Whether :func:`warm_up` prepares the finder in a thread while the worker already serves
+#: (``edugis demo``, one worker in its own process); a finder request meanwhile waits for it.
+WARM_IN_BACKGROUND = False
+
+
+def prepare_finder(app: FastAPI, engine: Engine) -> None:
+    """Prepare the finder's searches of :data:`WARM_MODES`, every level, then freeze the heap."""
+    from gis_service.levels import SCHOOL_LEVELS
+
+    started = time.perf_counter()
     state = app.state.finder
     for mode in WARM_MODES:
         for level in SCHOOL_LEVELS:
@@ -177,6 +196,8 @@ def warm_up(app: FastAPI) -> None:
     # collection no longer walks its ~0.7 M objects (a 0.5 s pause of every request measured)
     gc.collect()
     gc.freeze()
+    # uvicorn's own logger: its handler prints, so the demo shows when the finder is ready
+    logging.getLogger("uvicorn.error").info("finder ready in %.1f s", time.perf_counter() - started)
 
 
 def proxied_app() -> ASGIApp:
@@ -261,7 +282,9 @@ def demo(
         else:
             typer.echo(f"real city ready in {result['seconds']['total']:.1f} s")
     typer.echo(f"open http://{host}:{port}/")
-    serve(host=host, port=port)
+    global WARM_IN_BACKGROUND
+    WARM_IN_BACKGROUND = True  # one worker, in this process: it sees the switch
+    serve(host=host, port=port, workers=1)
 
 
 def is_user_error(exc: BaseException) -> bool:
