@@ -1,4 +1,4 @@
-"""``edugis import ...``: roads, boundaries and schools into PostGIS."""
+"""``edugis import ...``: roads, boundaries, the old -> new unit mapping and schools into PostGIS."""
 
 from __future__ import annotations
 
@@ -139,6 +139,20 @@ def boundaries(
     _finish(store_boundaries(get_engine(), units, problems, str(file), skip_invalid,
                              valid_from=valid_from.date() if valid_from else None,
                              valid_to=valid_to.date() if valid_to else None))
+
+
+@app.command("admin-mapping")
+def admin_mapping(file: FileArg, skip_invalid: SkipOpt = False) -> None:
+    """Import which new unit each old unit went to (CSV old_code,new_code[,share]).
+
+    Data keyed by former wards (population, births) is then counted in the wards of today
+    by share; an old unit's pairs not in the file are deleted.
+    """
+    from basemaps.admin_mapping import read_admin_mapping, store_admin_mapping
+    from gis_service.db import get_engine
+
+    mapping, problems = read_admin_mapping(file)
+    _finish(store_admin_mapping(get_engine(), mapping, problems, str(file), skip_invalid))
 
 
 @app.command()

@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from basemaps.admin_mapping import to_new_units
 from forecasting.enrolment import EnrolmentData, ward_enrolment
 from gis_service.errors import NotFoundError, StateError
 from gis_service.levels import capacity_column
@@ -126,13 +127,20 @@ def rounds_with_applicants(bind: Bind) -> pd.DataFrame:
 def enrolment_inputs(bind: Bind) -> EnrolmentData:
     """Read population, births and ward-level enrolment (school enrolment summed into wards).
 
+    Population and births keyed by former wards are moved onto the wards of today by the
+    stored ``admin_mapping`` (:func:`basemaps.admin_mapping.to_new_units`).
+
     Raises
     ------
     StateError
         No population or no enrolment history is stored yet.
     """
-    population = _frame(bind, "SELECT ward_code, year, age, count FROM population")
-    births = _frame(bind, "SELECT ward_code, year, births FROM births")
+    # rows keyed by former wards are carried over to the wards of today (admin_mapping)
+    mapping = _frame(bind, "SELECT old_code, new_code, share FROM admin_mapping")
+    population = to_new_units(_frame(bind, "SELECT ward_code, year, age, count FROM population"),
+                              mapping)
+    births = to_new_units(_frame(bind, "SELECT ward_code, year, births FROM births"), mapping,
+                          values=("births",))
     enrolment = _frame(bind, "SELECT e.school_code, e.year, e.grade, e.headcount AS count"
                              " FROM enrolment e")
     school_wards = _frame(bind, "SELECT code AS school_code, ward_code FROM schools"
