@@ -422,6 +422,26 @@ def import_population_command(
         typer.echo(f"  skipped: {problem}", err=True)
 
 
+def import_enrolment_command(file: ImportFile) -> None:
+    """Import enrolment history (CSV: school_code,year,grade,headcount), one transaction."""
+    from forecasting.school_tables import import_enrolment
+    from gis_service.db import get_engine
+
+    typer.echo(import_enrolment(get_engine(), file).summary())
+
+
+def import_capacities_command(file: ImportFile) -> None:
+    """Import entry-grade places per school (CSV: school_code,grade|level,capacity).
+
+    grade is 1, 6 or 10, level primary, lower_secondary or upper_secondary; the places go to
+    the school's capacity_grade1/6/10.
+    """
+    from forecasting.school_tables import import_capacities
+    from gis_service.db import get_engine
+
+    typer.echo(import_capacities(get_engine(), file).summary())
+
+
 def add_import_commands(import_app: typer.Typer) -> None:
     """Add the imports forecasting reads (cut-offs, population, enrolment, capacities) to ``import_app``.
 
@@ -430,3 +450,5 @@ def add_import_commands(import_app: typer.Typer) -> None:
     """
     import_app.command("cutoffs")(import_cutoffs_command)
     import_app.command("population")(import_population_command)
+    import_app.command("enrolment")(import_enrolment_command)
+    import_app.command("capacities")(import_capacities_command)
