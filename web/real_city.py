@@ -10,7 +10,7 @@ time.
 
 A second load finds the bundle's version (a digest of its files and of the generator) in
 ``app_settings`` and does nothing. Like :mod:`web.demo_data`, this orchestrates basemaps and
-admissions, so it lives above both.
+admissions, so it lives above both; the SQL is in :mod:`basemaps.hcmc_store`.
 """
 
 from __future__ import annotations
@@ -23,24 +23,22 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from basemaps import hcmc_bundle as bundle_files
-from basemaps import hcmc_synthetic
+from basemaps import hcmc_store, hcmc_synthetic
+from basemaps.hcmc_store import loaded_version, remove_demo_city, remove_real_city
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE_DIR = REPO / "data" / "hcmc"
 BASEMAP = "hcmc_osm_2018"
-#: ``app_settings`` key holding the version of the bundle loaded.
-MARKER = "real_city_bundle"
 #: Bumped when the loader or generator makes other rows from the same files.
 GENERATOR_VERSION = "1"
 OSM_SOURCE = "OpenStreetMap 2018-01-01 (© OpenStreetMap contributors, ODbL 1.0), data/hcmc"
 #: ``schools.source`` of the bundle's schools: capacities are synthetic, the rest OSM.
 SCHOOL_SOURCE = OSM_SOURCE + "; capacities synthetic"
-ROUND_PREFIX = "hcmc-synthetic-"
 
+__all__ = ["BUNDLE_DIR", "bundle_version", "load_real_city", "loaded_version", "remove_real_city"]
 Step = Callable[[str], None]
 
 
@@ -51,14 +49,6 @@ def bundle_version(bundle: Path = BUNDLE_DIR) -> str:
         digest.update(name.encode())
         digest.update((bundle / name).read_bytes())
     return digest.hexdigest()
-
-
-def loaded_version(engine: Engine) -> str | None:
-    """Return the version of the real-city bundle in the database (``None`` when not loaded)."""
-    with engine.connect() as conn:
-        value = conn.execute(sa.text("SELECT value FROM app_settings WHERE key = :k"),
-                             {"k": MARKER}).scalar()
-    return str(value) if value is not None else None
 
 
 def load_real_city(engine: Engine, bundle: Path = BUNDLE_DIR, force: bool = False,
@@ -90,11 +80,7 @@ def load_real_city(engine: Engine, bundle: Path = BUNDLE_DIR, force: bool = Fals
     timed("cut-offs", lambda: _store_cutoffs(engine, loaded["cutoffs"]))
     timed("rounds", lambda: _store_rounds(engine, loaded["synthetic"]))
     timed("catchments", lambda: _derive_catchments(engine))
-    with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO app_settings (key, value, updated_by) VALUES (:k, :v, 'demo')"
-            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()"),
-            {"k": MARKER, "v": version})
+    hcmc_store.mark_loaded(engine, version)
     timings["total"] = round(time.perf_counter() - started, 1)
     return {"version": version, "seconds": timings}
 
@@ -119,12 +105,8 @@ def _load_boundaries(engine: Engine, bundle: Path, loaded: dict[str, Any]) -> st
     units, problems = read_boundaries(path)
     refuse_if_problems(problems, skip_invalid=False)
     store_boundaries(engine, units, problems, OSM_SOURCE)
-    own = gpd.read_file(path)  # each unit's own source (a district made of its wards says so)
-    with engine.begin() as conn:
-        conn.execute(sa.text(
-            "UPDATE admin_units a SET source = t.source FROM unnest(CAST(:c AS text[]),"
-            " CAST(:s AS text[])) AS t(code, source) WHERE a.code = t.code"),
-            {"c": own["code"].tolist(), "s": [f"{s}, data/hcmc" for s in own["source"]]})
+    own = gpd.read_file(path)
+    hcmc_store.store_unit_sources(engine, own)
     loaded["units"] = own
     counts = own["level"].value_counts()
     return f"{counts.get('district', 0)} districts, {counts.get('ward', 0)} wards"
@@ -149,15 +131,9 @@ def _generate(bundle: Path, loaded: dict[str, Any]) -> str:
 
 
 def _store_population(engine: Engine, city: hcmc_synthetic.SyntheticCity) -> str:
-    from basemaps.store import copy_rows
-
-    rows = city.population
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM population WHERE ward_code = ANY(:w)"),
-                     {"w": sorted(set(rows["ward_code"]))})
-        copy_rows(conn, "population", ["ward_code", "year", "age", "count", "method"],
-                  rows.itertuples(index=False, name=None))
-    return f"{len(rows)} rows (ward x age, {hcmc_synthetic.POPULATION_YEAR}, synthetic)"
+    hcmc_store.store_population(engine, city.population)
+    return (f"{len(city.population)} rows (ward x age 0-{hcmc_synthetic.MAX_AGE},"
+            f" {hcmc_synthetic.POPULATION_YEAR}, synthetic)")
 
 
 def _load_schools(engine: Engine, bundle: Path, loaded: dict[str, Any]) -> str:
@@ -176,43 +152,14 @@ def _load_schools(engine: Engine, bundle: Path, loaded: dict[str, Any]) -> str:
 
 
 def _store_cutoffs(engine: Engine, cutoffs: pd.DataFrame) -> str:
-    from basemaps.store import copy_rows
-
-    columns = ["school_code", "year", "admission_round", "programme", "cutoff_score"]
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM cutoffs WHERE school_code = ANY(:c)"),
-                     {"c": sorted(set(cutoffs["school_code"]))})
-        copy_rows(conn, "cutoffs", columns, cutoffs[columns].itertuples(index=False, name=None))
+    hcmc_store.store_cutoffs(engine, cutoffs)
     return f"{len(cutoffs)} rows of {cutoffs['school_code'].nunique()} schools (UNVERIFIED)"
 
 
 def _store_rounds(engine: Engine, city: hcmc_synthetic.SyntheticCity) -> str:
-    import json
-
-    import numpy as np
-
-    from basemaps.store import copy_rows, ewkb
-
-    ids = city.rounds["id"].tolist()
-    applicants = city.applicants
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM allocations WHERE round_id = ANY(:r)"), {"r": ids})
-        conn.execute(sa.text("DELETE FROM admission_rounds WHERE id = ANY(:r)"), {"r": ids})
-        copy_rows(conn, "admission_rounds",
-                  ["id", "grade", "year", "mechanism", "seed", "parameters", "status"],
-                  ((r.id, r.grade, r.year, r.mechanism, r.seed, json.dumps({}), "draft")
-                   for r in city.rounds.itertuples()))
-        scores = [None if np.isnan(s) else float(s) for s in applicants["score"]]
-        copy_rows(conn, "applicants",
-                  ["round_id", "applicant_id", "ward_code", "residence_type", "tier", "score",
-                   "bonus", "choices", "geom"],
-                  zip(applicants["round_id"], applicants["applicant_id"], applicants["ward_code"],
-                      applicants["residence_type"], applicants["tier"].tolist(), scores,
-                      applicants["bonus"].tolist(), applicants["choices"],
-                      ewkb(gpd.points_from_xy(applicants["lon"], applicants["lat"])), strict=True))
-        copy_rows(conn, "round_capacities", ["round_id", "school_code", "capacity"],
-                  city.round_places.itertuples(index=False, name=None))
-    return f"{len(ids)} rounds, {len(applicants)} synthetic applicants, {len(city.round_places)} places rows"
+    hcmc_store.store_rounds(engine, city)
+    return (f"{len(city.rounds)} rounds, {len(city.applicants)} synthetic applicants,"
+            f" {len(city.round_places)} places rows")
 
 
 def _derive_catchments(engine: Engine) -> str:
@@ -220,31 +167,3 @@ def _derive_catchments(engine: Engine) -> str:
 
     pairs = sum(len(derive_catchments(engine, level, actor="demo")) for level in GRADE_OF_LEVEL)
     return f"{pairs} school-ward pairs (derived)"
-
-
-def remove_demo_city(engine: Engine) -> None:
-    """Remove the synthetic demo city's rows (codes ``DM``, rounds ``demo-``), as its loader would."""
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM allocations WHERE round_id LIKE 'demo-%'"))
-        conn.execute(sa.text("DELETE FROM admission_rounds WHERE id LIKE 'demo-%'"))
-        conn.execute(sa.text("DELETE FROM schools WHERE code LIKE 'DM-%'"))
-        conn.execute(sa.text("DELETE FROM admin_units WHERE code LIKE 'DM%' AND level = 'ward'"))
-        conn.execute(sa.text("DELETE FROM admin_units WHERE code LIKE 'DM%'"))
-
-
-def remove_real_city(engine: Engine) -> None:
-    """Remove the rows the real-city load made (before the synthetic demo city is loaded).
-
-    Only rows from the bundle go: its synthetic rounds, the schools and units whose source
-    names ``data/hcmc``; the basemap stays imported (not in use once the demo's is).
-    """
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM allocations WHERE round_id LIKE :p"),
-                     {"p": ROUND_PREFIX + "%"})
-        conn.execute(sa.text("DELETE FROM admission_rounds WHERE id LIKE :p"),
-                     {"p": ROUND_PREFIX + "%"})
-        conn.execute(sa.text("DELETE FROM schools WHERE source LIKE '%data/hcmc%'"))
-        conn.execute(sa.text("DELETE FROM admin_units WHERE source LIKE '%data/hcmc%'"
-                             " AND level = 'ward'"))
-        conn.execute(sa.text("DELETE FROM admin_units WHERE source LIKE '%data/hcmc%'"))
-        conn.execute(sa.text("DELETE FROM app_settings WHERE key = :k"), {"k": MARKER})

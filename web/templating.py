@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
+from basemaps.hcmc_store import has_synthetic_data
 from gis_service.directory import data_date
 from web.auth import csrf_token, ensure_csrf_cookie, optional_user
 from web.i18n import LANG_COOKIE, lang_of, translate
@@ -38,10 +39,14 @@ def language_context(request: Request) -> dict[str, Any]:
 
 def render(request: Request, engine: Engine, name: str, context: dict[str, Any],
            status_code: int = 200) -> HTMLResponse:
-    """Render a template with the shared context (language, user, CSRF token, data date)."""
+    """Render a template with the shared context (language, user, CSRF token, data date).
+
+    ``synthetic_data`` tells whether a demo's synthetic data are loaded (the page's banner).
+    """
     base: dict[str, Any] = {
         **language_context(request), "user": optional_user(request),
         "csrf": csrf_token(request), "data_date": data_date(engine),
+        "synthetic_data": has_synthetic_data(engine),
     }
     response = TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
     ensure_csrf_cookie(request, response)
