@@ -364,8 +364,9 @@ async def hammer_with_abusers(base: str, urls: list[str], clients: int, abusers:
 def naive_baseline(url: str, homes: list[str], tiles: list[str], samples: int) -> tuple[float, float]:
     """p95 ms of the naive answers, one at a time: full routing search, uncached ST_AsMVT."""
     import routing
+    from gis_service.vector_tiles import render_tile
     from routing.finder import load_network
-    from web.tiles import BASEMAP_LAYERS, render_tile
+    from web.tiles import BASEMAP_LAYERS
 
     engine = db.create_engine(url)
     network = load_network(engine)

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-import sqlalchemy as sa
 from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -18,6 +17,7 @@ from pyproj import CRS, Transformer
 from sqlalchemy.engine import Engine
 from starlette.datastructures import State
 
+from gis_service.features import FeatureFilter, extent, feature, feature_page
 from web.collections import (
     COLLECTIONS,
     CRS84,
@@ -234,91 +234,40 @@ def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None] |
     return instant, instant
 
 
-def _geometry_sql(crs: OutputCrs) -> str:
-    geom = "geom" if crs.srid == 4326 else f"ST_Transform(geom, {crs.srid})"
-    if crs.lat_first:
-        geom = f"ST_FlipCoordinates({geom})"
-    return f"ST_AsGeoJSON({geom}, {crs.decimals}, 0)"
+def _links_of_features(base: str, collection: Collection) -> tuple[str, str]:
+    """Return the URL of a feature without its id and the JSON of its link to the collection."""
+    link = {"href": f"{base}/collections/{collection.id}", "rel": "collection", "type": JSON,
+            "title": "the collection"}
+    return f"{base}/collections/{collection.id}/items/", orjson.dumps(link).decode()
 
 
-def _where(collection: Collection, request: Request, boxes: list[Box] | None,
-           bbox_crs: OutputCrs, when: tuple[datetime | None, datetime | None] | None,
-           params: dict[str, Any]) -> str:
-    clauses = ["true"]
-    if boxes is not None:
-        tests = []
-        for i, box in enumerate(boxes):
-            params.update({f"minx{i}": box[0], f"miny{i}": box[1], f"maxx{i}": box[2],
-                           f"maxy{i}": box[3]})
-            envelope = f"ST_MakeEnvelope(:minx{i}, :miny{i}, :maxx{i}, :maxy{i}, {bbox_crs.srid})"
-            if bbox_crs.srid != 4326:
-                envelope = f"ST_Transform(ST_Segmentize({envelope}, 100), 4326)"
-            tests.append(f"ST_Intersects(geom, {envelope})")
-        clauses.append(f"({' OR '.join(tests)})" if tests else "false")
-    if when is not None and collection.temporal is not None:
-        start_col, end_col = collection.temporal
-        if when[0] is not None and when[1] is not None and when[0] > when[1]:
-            clauses.append("false")
-        if when[1] is not None:
-            clauses.append(f"({start_col} IS NULL OR {start_col} <= CAST(:t_end AS date))")
-            params["t_end"] = when[1].date()
-        if when[0] is not None:
-            clauses.append(f"({end_col} IS NULL OR {end_col} > CAST(:t_start AS date))")
-            params["t_start"] = when[0].date()
-    for i, name in enumerate(collection.filters):
-        value = request.query_params.get(name)
-        if value is not None:
-            clauses.append(f"CAST({name} AS text) = :f{i}")
-            params[f"f{i}"] = value
-    return " AND ".join(clauses)
+def feature_filter(collection: Collection, request: Request, bbox_crs: OutputCrs) -> FeatureFilter:
+    """Return the filter of an ``/items`` request: bbox, datetime and the property filters."""
+    qp = request.query_params
+    boxes = parse_bbox(qp.get("bbox"), bbox_crs)
+    return FeatureFilter(
+        boxes=tuple(boxes) if boxes is not None else None, bbox_srid=bbox_crs.srid,
+        when=parse_datetime(qp.get("datetime")),
+        equals=tuple((name, qp[name]) for name in collection.filters if name in qp))
 
 
-def _properties(collection: Collection, row: dict[str, Any]) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    for name in collection.properties:
-        value = row[name]
-        props[name] = value.isoformat() if isinstance(value, date) else value
-    return props
+def query_features(engine: Engine, collection: Collection, request: Request) -> bytes:
+    """Answer ``/items``: a GeoJSON FeatureCollection with paging links and counts, as bytes.
 
-
-def _feature(collection: Collection, row: dict[str, Any], base: str) -> dict[str, Any]:
-    href = f"{base}/collections/{collection.id}/items/{row['fid']}"
-    return {
-        "type": "Feature", "id": row["fid"],
-        # PostGIS wrote the geometry's JSON: spliced in as it is, never parsed and re-written
-        "geometry": orjson.Fragment(row["geometry"]) if row["geometry"] else None,
-        "properties": _properties(collection, row),
-        "links": [{"href": href, "rel": "self", "type": GEOJSON, "title": "this feature"},
-                  {"href": f"{base}/collections/{collection.id}", "rel": "collection",
-                   "type": JSON, "title": "the collection"}],
-    }
-
-
-def query_features(engine: Engine, collection: Collection, request: Request) -> dict[str, Any]:
-    """Answer ``/items``: a GeoJSON FeatureCollection with paging links and counts.
-
-    Its geometries are :class:`orjson.Fragment` (write it with :func:`orjson.dumps`). A
-    ``limit`` above the collection's ``max_limit`` is served as ``max_limit`` (the links say
-    the limit served); ``bbox-crs`` without ``bbox`` has nothing to apply to.
+    The features are written by PostGIS (:func:`gis_service.features.feature_page`) and
+    spliced in as they are. A ``limit`` above the collection's ``max_limit`` is served as
+    ``max_limit`` (the links say the limit served); ``bbox-crs`` without ``bbox`` has
+    nothing to apply to.
     """
     check_params(request, ITEMS_PARAMS | set(collection.filters))
     qp = request.query_params
     limit = parse_limit(qp.get("limit"), collection.max_limit)
     offset = parse_offset(qp.get("offset"))
     crs = parse_crs(qp.get("crs"), "crs")
-    bbox_crs = parse_crs(qp.get("bbox-crs"), "bbox-crs")
-    bbox = parse_bbox(qp.get("bbox"), bbox_crs)
-    when = parse_datetime(qp.get("datetime"))
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    where = _where(collection, request, bbox, bbox_crs, when, params)
-    columns = ", ".join(collection.properties)
-    with engine.connect() as conn:
-        matched = conn.execute(sa.text(f"SELECT count(*) FROM {collection.source} WHERE {where}"),
-                               params).scalar_one()
-        rows = [r._asdict() for r in conn.execute(sa.text(
-            f"SELECT fid, {columns}, {_geometry_sql(crs)} AS geometry FROM {collection.source}"
-            f" WHERE {where} ORDER BY {collection.order_by} LIMIT :limit OFFSET :offset"), params)]
+    found = feature_filter(collection, request, parse_crs(qp.get("bbox-crs"), "bbox-crs"))
     base = base_url(request)
+    page = feature_page(engine, collection, found, crs, limit, offset,
+                        *_links_of_features(base, collection))
     items_url = f"{base}/collections/{collection.id}/items"
     query = {k: v for k, v in qp.items() if k != "offset"}
     if "limit" in query:
@@ -329,45 +278,37 @@ def query_features(engine: Engine, collection: Collection, request: Request) -> 
         {"href": f"{base}/collections/{collection.id}", "rel": "collection", "type": JSON,
          "title": "the collection"},
     ]
-    if offset + len(rows) < matched:
-        links.append({"href": f"{items_url}?{urlencode({**query, 'offset': offset + len(rows)})}",
+    if offset + page.returned < page.matched:
+        links.append({"href": f"{items_url}?{urlencode({**query, 'offset': offset + page.returned})}",
                       "rel": "next", "type": GEOJSON, "title": "next page"})
     if offset > 0:
         links.append({"href": f"{items_url}?{urlencode({**query, 'offset': max(0, offset - limit)})}",
                       "rel": "prev", "type": GEOJSON, "title": "previous page"})
-    return {
+    return orjson.dumps({
         "type": "FeatureCollection",
-        "features": [_feature(collection, row, base) for row in rows],
-        "numberMatched": matched, "numberReturned": len(rows),
+        "features": orjson.Fragment(f"[{page.features}]"),
+        "numberMatched": page.matched, "numberReturned": page.returned,
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": links,
-    }
+    })
 
 
 def get_feature(engine: Engine, collection: Collection, feature_id: str,
-                request: Request) -> dict[str, Any]:
-    """Answer ``/items/{featureId}``; 404 when no such feature."""
+                request: Request) -> bytes:
+    """Answer ``/items/{featureId}`` as GeoJSON bytes; 404 when no such feature."""
     check_params(request, ITEM_PARAMS)
     crs = parse_crs(request.query_params.get("crs"), "crs")
-    columns = ", ".join(collection.properties)
-    row = None
-    if "\x00" not in feature_id:  # PostgreSQL text cannot hold NUL, so no feature has such an id
-        with engine.connect() as conn:
-            row = conn.execute(sa.text(
-                f"SELECT fid, {columns}, {_geometry_sql(crs)} AS geometry FROM {collection.source}"
-                " WHERE fid = :fid"), {"fid": feature_id}).first()
-    if row is None:
+    written = feature(engine, collection, feature_id, crs,
+                      *_links_of_features(base_url(request), collection))
+    if written is None:
         raise NotFoundHTTPError(f"no feature {feature_id!r} in collection {collection.id!r}")
-    return _feature(collection, row._asdict(), base_url(request))
+    return written.encode()
 
 
 def collection_metadata(engine: Engine, collection: Collection, base: str) -> dict[str, Any]:
     """Describe a collection with its CRS84 extent, CRS list and links."""
-    with engine.connect() as conn:
-        extent = conn.execute(sa.text(
-            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
-            f" (SELECT ST_Extent(geom) AS e FROM {collection.source}) x")).one()
-    bbox = [list(extent)] if extent[0] is not None else [[-180.0, -90.0, 180.0, 90.0]]
+    bounds = extent(engine, collection)
+    bbox = [list(bounds)] if bounds is not None else [[-180.0, -90.0, 180.0, 90.0]]
     url = f"{base}/collections/{collection.id}"
     return {
         "id": collection.id, "title": collection.title, "description": collection.description,
@@ -448,12 +389,9 @@ def _crs_header(request: Request) -> dict[str, str]:
     return {"Content-Crs": f"<{parse_crs(request.query_params.get('crs'), 'crs').uri}>"}
 
 
-def _geojson(body: dict[str, Any], request: Request) -> Response:
-    """Answer ``body`` written by orjson here, in the route's worker thread.
-
-    A page of features is the heaviest JSON this app writes: never on the event loop.
-    """
-    return Response(orjson.dumps(body), media_type=GEOJSON, headers=_crs_header(request))
+def _geojson(body: bytes, request: Request) -> Response:
+    """Answer GeoJSON ``body`` with its ``Content-Crs``."""
+    return Response(body, media_type=GEOJSON, headers=_crs_header(request))
 
 
 def _large_pages(state: State) -> LargePageGate:

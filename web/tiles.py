@@ -11,15 +11,14 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 from starlette.types import Scope, Send
 
-from web.collections import COLLECTIONS, Collection
+from gis_service.vector_tiles import render_tile
+from web.collections import COLLECTIONS
 from web.deps import app_engine, data_versions, database
 from web.errors import NotFoundHTTPError
 from web.ogc_features import base_url, get_collection
@@ -28,22 +27,11 @@ MVT = "application/vnd.mapbox-vector-tile"
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 MAX_ZOOM = 22
-EXTENT = 4096
-BUFFER = 64
 EARTH_HALF_CIRCUMFERENCE_M = math.pi * 6378137.0
 BASEMAP_LAYERS = ("roads", "wards", "schools")
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"])
-
-
-def road_classes_filter(zoom: int) -> str:
-    """Return the road classes a tile at ``zoom`` shows: main roads first, every alley from z14."""
-    if zoom < 12:
-        return "highway IN ('motorway', 'trunk', 'primary', 'secondary')"
-    if zoom < 14:
-        return "highway IN ('motorway', 'trunk', 'primary', 'secondary', 'tertiary')"
-    return "true"
 
 
 class TileCache:
@@ -98,31 +86,6 @@ def check_tile(tms: str, z: int, y: int, x: int) -> None:
         raise NotFoundHTTPError(f"tile matrix {z} is outside 0..{MAX_ZOOM}")
     if not (0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFoundHTTPError(f"tile row {y} / column {x} is outside tile matrix {z}")
-
-
-def _layer_sql(collection: Collection, index: int, zoom: int) -> str:
-    columns = ", ".join(collection.properties)
-    where = road_classes_filter(zoom) if collection.id == "roads" else "true"
-    return (
-        f"(SELECT ST_AsMVT(t{index}, '{collection.id}', {EXTENT}, 'mvtgeom') FROM ("
-        f"SELECT ST_AsMVTGeom(ST_Transform(geom, 3857), b.env, {EXTENT}, {BUFFER}, true) AS mvtgeom,"
-        f" fid, {columns} FROM {collection.source}, b"
-        f" WHERE geom && b.env4326 AND {where}) t{index} WHERE mvtgeom IS NOT NULL)"
-    )
-
-
-def render_tile(engine: Engine, layers: tuple[str, ...], z: int, x: int, y: int) -> bytes:
-    """Render one MVT holding ``layers`` (collection ids) for tile z/x/y, straight from PostGIS."""
-    parts = " || ".join(_layer_sql(COLLECTIONS[name], i, z) for i, name in enumerate(layers))
-    sql = (
-        "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,"
-        " ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS env4326)"
-        f" SELECT {parts}"
-    )
-    with engine.connect() as conn:
-        tile = conn.execute(sa.text(sql), {"z": z, "x": x, "y": y,
-                                           "margin": BUFFER / EXTENT}).scalar_one()
-    return bytes(tile or b"")
 
 
 def _cache(state: State) -> TileCache:

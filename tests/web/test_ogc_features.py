@@ -267,7 +267,7 @@ def test_large_pages_are_written_one_at_a_time_and_small_ones_do_not_wait(
     writing, release = threading.Event(), threading.Event()
     real = ogc_features.query_features
 
-    def watched(engine: Engine, collection: Any, request: Any) -> dict[str, Any]:
+    def watched(engine: Engine, collection: Any, request: Any) -> bytes:
         large = request.query_params.get("limit") == "1000"
         with lock:
             running["large"] += large
@@ -426,3 +426,51 @@ def test_req_crs_bbox_crs_epsg4326_is_latitude_first(reference_school: TestClien
     body = reference_school.get("/ogc/collections/schools/items",
                                 params={"bbox": bbox, "bbox-crs": EPSG4326}).json()
     assert body["numberMatched"] == 1
+
+
+# ---- the cost of a page: one statement, counts reused while the data is unchanged ---------
+
+
+def test_number_matched_follows_a_write_at_once_though_counts_are_reused(
+        client: TestClient, demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full page reuses the count of the same filter while the tables' versions, read in
+    the same statement, are unchanged; a write moves them, so the next page counts again
+    (no 2 s delay as with the cached tiles)."""
+    del client  # the shared demo city is not written; its copy is
+    url = "/ogc/collections/schools/items?limit=5&level=primary"
+    with database_env(demo_copy, monkeypatch), TestClient(create_app()) as fresh:
+        primary = _db(demo_copy, "SELECT count(*) FROM schools WHERE level = 'primary'")
+        first, again = (fresh.get(url).json() for _ in range(2))
+        assert first["numberMatched"] == again["numberMatched"] == primary
+        with demo_copy.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO schools (code, name, level, ownership, geom) VALUES ('DM-NEW-OGC',"
+                " 'Trường mới', 'primary', 'public', ST_SetSRID(ST_MakePoint(106.65, 10.75), 4326))"))
+        after = fresh.get(url).json()
+        assert after["numberMatched"] == primary + 1 and after["numberReturned"] == 5
+        partial = fresh.get(f"{url}&offset={primary - 1}").json()  # last page: no count needed
+        assert partial["numberReturned"] == 2 and partial["numberMatched"] == primary + 1
+        assert not any(link["rel"] == "next" for link in partial["links"])
+
+
+def test_features_are_written_by_postgis_as_python_wrote_them(client: TestClient,
+                                                               demo_engine: Engine) -> None:
+    """Each feature: id, geometry, properties in the collection's order (dates as ISO text,
+    numbers as numbers) and its two links, as the GeoJSON the page used to build in Python."""
+    body = client.get("/ogc/collections/wards/items?limit=3").json()
+    feature = body["features"][0]
+    assert list(feature) == ["type", "id", "geometry", "properties", "links"]
+    assert list(feature["properties"]) == ["code", "name", "district_code", "valid_from", "valid_to"]
+    valid_from = _db(demo_engine, "SELECT valid_from FROM admin_units WHERE code = :c",
+                     c=feature["id"])
+    assert feature["properties"]["valid_from"] == (valid_from.isoformat() if valid_from else None)
+    base = "http://testserver/ogc/collections/wards"
+    assert feature["links"] == [
+        {"href": f"{base}/items/{feature['id']}", "rel": "self",
+         "type": "application/geo+json", "title": "this feature"},
+        {"href": base, "rel": "collection", "type": "application/json", "title": "the collection"}]
+    one = client.get(f"/ogc/collections/wards/items/{feature['id']}").json()
+    assert one == feature
+    roads = client.get("/ogc/collections/roads/items?limit=2").json()["features"]
+    assert all(isinstance(f["properties"]["length_m"], float) for f in roads)
+    assert all(isinstance(f["properties"]["edge_id"], int) for f in roads)

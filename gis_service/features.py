@@ -1,0 +1,261 @@
+"""Pages of features, single features and extents of the published collections.
+
+The queries behind OGC API - Features (``web/ogc_features.py``) over the sources of
+:mod:`gis_service.collections`. PostGIS writes each feature's GeoJSON (geometry, properties
+and links), so a page is one string spliced into the answer as it is: Python never builds
+or re-writes a feature.
+
+A page is one statement. Its ``numberMatched`` costs a second scan of the source only when
+it cannot be known otherwise: a page that is not full ends the matches; a count made before
+is reused while the versions of the collection's tables (:mod:`gis_service.changes`), read
+in the same statement and so the same snapshot, are unchanged. Paging through the roads
+therefore counts them once, not once per page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from gis_service.collections import Collection, OutputCrs
+from gis_service.errors import InvalidValueError
+
+#: A box (minx, miny, maxx, maxy); x is lon or easting.
+Box = tuple[float, float, float, float]
+#: Counts of matches kept for reuse (:class:`_MatchCounts`): one per filter asked lately.
+COUNTS_KEPT = 1024
+
+
+@dataclass(frozen=True)
+class FeatureFilter:
+    """Which features of a collection a page is taken from.
+
+    Attributes
+    ----------
+    boxes
+        Boxes in ``bbox_srid`` a feature must intersect one of; ``None`` for no bbox, an
+        empty tuple for a bbox that holds nothing.
+    bbox_srid
+        PostGIS SRID of the boxes' coordinates.
+    when
+        Instant or interval (open ends ``None``) a feature's validity must meet; only for
+        collections with a ``temporal`` pair of columns (ignored by the others).
+    equals
+        ``(property, value)`` pairs compared as text; each property one of the
+        collection's ``filters``.
+    """
+
+    boxes: tuple[Box, ...] | None = None
+    bbox_srid: int = 4326
+    when: tuple[datetime | None, datetime | None] | None = None
+    equals: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FeaturePage:
+    """One page of features.
+
+    Attributes
+    ----------
+    features
+        The features as GeoJSON, comma-separated (to be put between ``[`` and ``]``).
+    returned
+        How many features the page holds.
+    matched
+        How many features match the filter, on every page.
+    """
+
+    features: str
+    returned: int
+    matched: int
+
+
+def _where(collection: Collection, found: FeatureFilter, params: dict[str, Any]) -> str:
+    """Return the SQL condition of ``found``, its values added to ``params``."""
+    clauses = ["true"]
+    if found.boxes is not None:
+        tests = []
+        for i, box in enumerate(found.boxes):
+            params.update({f"minx{i}": box[0], f"miny{i}": box[1], f"maxx{i}": box[2],
+                           f"maxy{i}": box[3]})
+            envelope = f"ST_MakeEnvelope(:minx{i}, :miny{i}, :maxx{i}, :maxy{i}, {found.bbox_srid:d})"
+            if found.bbox_srid != 4326:
+                envelope = f"ST_Transform(ST_Segmentize({envelope}, 100), 4326)"
+            tests.append(f"ST_Intersects(geom, {envelope})")
+        clauses.append(f"({' OR '.join(tests)})" if tests else "false")
+    if found.when is not None and collection.temporal is not None:
+        start_col, end_col = collection.temporal
+        start, end = found.when
+        if start is not None and end is not None and start > end:
+            clauses.append("false")
+        if end is not None:
+            clauses.append(f"({start_col} IS NULL OR {start_col} <= CAST(:t_end AS date))")
+            params["t_end"] = end.date()
+        if start is not None:
+            clauses.append(f"({end_col} IS NULL OR {end_col} > CAST(:t_start AS date))")
+            params["t_start"] = start.date()
+    for name, value in found.equals:
+        if name not in collection.filters:
+            raise InvalidValueError(f"{collection.id} cannot be filtered by {name!r}; "
+                                    f"only by {', '.join(collection.filters) or 'nothing'}")
+        index = collection.filters.index(name)
+        clauses.append(f"CAST({name} AS text) = :f{index}")
+        params[f"f{index}"] = value
+    return " AND ".join(clauses)
+
+
+def _geometry_sql(crs: OutputCrs) -> str:
+    geom = "geom" if crs.srid == 4326 else f"ST_Transform(geom, {crs.srid:d})"
+    if crs.lat_first:
+        geom = f"ST_FlipCoordinates({geom})"
+    return f"ST_AsGeoJSON({geom}, {crs.decimals:d}, 0)"
+
+
+def _rows_sql(collection: Collection) -> str:
+    """Return the columns of a source's rows a feature is written from."""
+    return f"fid, {', '.join(collection.properties)}, geom"
+
+
+def _feature_sql(collection: Collection, crs: OutputCrs) -> str:
+    """Return the SQL writing one row of :func:`_rows_sql` as a GeoJSON feature (text).
+
+    Its links need ``:item_href`` (the URL of a feature without its id) and
+    ``:collection_link`` (the JSON of the link to the collection).
+    """
+    properties = ", ".join(f"'{name}', {name}" for name in collection.properties)
+    return (
+        """'{"type":"Feature","id":' || to_json(fid)::text"""
+        f""" || ',"geometry":' || coalesce({_geometry_sql(crs)}, 'null')"""
+        f""" || ',"properties":' || json_build_object({properties})::text"""
+        """ || ',"links":[{"href":' || to_json(CAST(:item_href AS text) || fid)::text"""
+        """ || ',"rel":"self","type":"application/geo+json","title":"this feature"},'"""
+        """ || CAST(:collection_link AS text) || ']}'"""
+    )
+
+
+def _stamp_sql(collection: Collection) -> str:
+    """Return the SQL of the versions of the collection's tables, then the database's oid.
+
+    A count made under the same stamp is still right (every write to a watched table bumps
+    its version in the writing transaction); the oid tells a database made again apart.
+    """
+    tables = ", ".join(f"'{table}'" for table in collection.tables)
+    return (f"(ARRAY(SELECT version FROM data_changes WHERE table_name IN ({tables})"
+            " ORDER BY table_name) || (SELECT oid::bigint FROM pg_database"
+            " WHERE datname = current_database()))")
+
+
+class _MatchCounts:
+    """The counts of matches of recent filters, each with the stamp it was counted under."""
+
+    def __init__(self, size: int = COUNTS_KEPT) -> None:
+        self._counts: OrderedDict[tuple[Any, ...], tuple[list[int], int]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> tuple[list[int], int] | None:
+        with self._lock:
+            return self._counts.get(key)
+
+    def put(self, key: tuple[Any, ...], stamp: list[int], matched: int) -> None:
+        with self._lock:
+            self._counts[key] = (stamp, matched)
+            self._counts.move_to_end(key)
+            while len(self._counts) > self._size:
+                self._counts.popitem(last=False)
+
+
+_COUNTS = _MatchCounts()
+
+
+def reading(engine: Engine) -> Connection:
+    """Return a connection for one statement that only reads, without a transaction.
+
+    One statement sees one snapshot anyway; without ``BEGIN`` and ``ROLLBACK`` around it, a
+    page costs the database one round trip (after the pool's check) instead of three.
+    """
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def feature_page(engine: Engine, collection: Collection, found: FeatureFilter, crs: OutputCrs,
+                 limit: int, offset: int, item_href: str, collection_link: str) -> FeaturePage:
+    """Read one page of features, written as GeoJSON by PostGIS, in one statement.
+
+    Parameters
+    ----------
+    found
+        The filter; see :class:`FeatureFilter`.
+    crs
+        How coordinates are written.
+    limit, offset
+        The page: at most ``limit`` features after the first ``offset``, in the
+        collection's ``order_by``.
+    item_href
+        The URL of a feature of the collection without its id (its ``self`` link).
+    collection_link
+        The JSON of every feature's link to the collection.
+    """
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "item_href": item_href,
+                              "collection_link": collection_link}
+    where = _where(collection, found, params)
+    key = (engine.url.render_as_string(hide_password=True), collection.id, where,
+           tuple(sorted((k, str(v)) for k, v in params.items()
+                        if k not in ("limit", "offset", "item_href", "collection_link"))))
+    known = _COUNTS.get(key)
+    params["known_stamp"], params["known_matched"] = known if known is not None else (None, None)
+    # the count's scalar subquery is an InitPlan, run only when the CASE reaches it
+    # the geometry is written for the page's rows only, not for those skipped by the offset;
+    # a materialised CTE is read back in the order it was written, the page's
+    sql = (
+        f"WITH page AS MATERIALIZED (SELECT {_rows_sql(collection)} FROM {collection.source}"
+        f" WHERE {where} ORDER BY {collection.order_by} LIMIT :limit OFFSET :offset),"
+        " numbered AS (SELECT *, row_number() OVER () AS n FROM page),"
+        f" stamp AS (SELECT {_stamp_sql(collection)} AS versions)"
+        " SELECT count(*) AS returned,"
+        f" coalesce(string_agg({_feature_sql(collection, crs)}, ',' ORDER BY n), '') AS features,"
+        " CASE WHEN (SELECT versions FROM stamp) = CAST(:known_stamp AS bigint[])"
+        " THEN CAST(:known_matched AS bigint)"
+        " WHEN count(*) > 0 AND count(*) < :limit THEN :offset + count(*)"
+        " WHEN count(*) = 0 AND :offset = 0 THEN 0"
+        f" ELSE (SELECT count(*) FROM {collection.source} WHERE {where}) END AS matched,"
+        " (SELECT versions FROM stamp) AS versions"
+        " FROM numbered"
+    )
+    with reading(engine) as conn:
+        row = conn.execute(sa.text(sql), params).one()
+    _COUNTS.put(key, list(row.versions), int(row.matched))
+    return FeaturePage(features=row.features, returned=int(row.returned), matched=int(row.matched))
+
+
+def feature(engine: Engine, collection: Collection, feature_id: str, crs: OutputCrs,
+            item_href: str, collection_link: str) -> str | None:
+    """Read one feature as GeoJSON written by PostGIS; ``None`` when there is no such feature.
+
+    ``item_href`` and ``collection_link`` are as in :func:`feature_page`.
+    """
+    if "\x00" in feature_id:  # PostgreSQL text cannot hold NUL, so no feature has such an id
+        return None
+    sql = (f"SELECT {_feature_sql(collection, crs)} FROM (SELECT {_rows_sql(collection)}"
+           f" FROM {collection.source} WHERE fid = :fid LIMIT 1) page")
+    with reading(engine) as conn:
+        written: str | None = conn.execute(sa.text(sql), {
+            "fid": feature_id, "item_href": item_href,
+            "collection_link": collection_link}).scalar_one_or_none()
+    return written
+
+
+def extent(engine: Engine, collection: Collection) -> Box | None:
+    """Return the lon/lat bounds of the collection's features, ``None`` when it has none."""
+    with reading(engine) as conn:
+        bounds = conn.execute(sa.text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+            f" (SELECT ST_Extent(geom) AS e FROM {collection.source}) x")).one()
+    if bounds[0] is None:
+        return None
+    return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
