@@ -156,14 +156,32 @@ def admin_mapping(file: FileArg, skip_invalid: SkipOpt = False) -> None:
 
 
 @app.command()
-def schools(file: FileArg, crs: CrsOpt = None, skip_invalid: SkipOpt = False) -> None:
-    """Import schools (CSV: code,name,level,ownership,lon,lat[,...] or GeoJSON)."""
-    from basemaps.schools import read_schools
+def schools(
+    file: FileArg, crs: CrsOpt = None, skip_invalid: SkipOpt = False,
+    report: Annotated[Path | None, typer.Option(
+        help="write every problem to this CSV (file,row,field,reason_vi,reason)")] = None,
+) -> None:
+    """Import schools (CSV: code,name,level,ownership,lon,lat[,...] or GeoJSON).
+
+    level is one level, several separated by ';' (a multi-level school), or lien_cap with
+    the levels in a levels column; ownership is public or private (công lập / tư thục).
+    """
+    from basemaps.schools import read_schools, write_problems
     from basemaps.store import store_schools
     from gis_service.db import get_engine
 
-    rows, problems = read_schools(file, crs=crs)
-    _finish(store_schools(get_engine(), rows, problems, str(file), skip_invalid))
+    try:
+        rows, problems = read_schools(file, crs=crs)
+        done = store_schools(get_engine(), rows, problems, str(file), skip_invalid)
+    except InputError as error:
+        if report is not None:
+            write_problems(error.problems, report)
+            typer.echo(f"all {len(error.problems)} problems written to {report}", err=True)
+        raise
+    if report is not None:
+        write_problems(done.problems, report)
+        done.details["problem report"] = f"{len(done.problems)} problems in {report}"
+    _finish(done)
 
 
 __all__ = ["InputError", "app"]

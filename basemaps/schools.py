@@ -10,9 +10,11 @@ from pyproj import CRS
 
 from basemaps._frames import parse_float, parse_int, read_csv, read_vector
 from gis_service.crs import parse_crs, to_storage
+from gis_service.csv_cells import csv_text
 from gis_service.errors import InputError, Problem
 from gis_service.levels import SCHOOL_LEVELS
 from gis_service.models import OWNERSHIPS
+from gis_service.text_search import fold
 
 REQUIRED = ("code", "name", "level", "ownership")
 OPTIONAL_TEXT = ("district_code", "ward_code", "address")
@@ -20,9 +22,16 @@ CAPACITIES = ("capacity_grade1", "capacity_grade6", "capacity_grade10")
 #: Longest value of the coded columns (``schools.code``, ``district_code``, ``ward_code``).
 MAX_CHARS = {"code": 32, "district_code": 16, "ward_code": 16}
 SCHOOL_COLUMNS = ["code", "name", "level", "ownership", "lon", "lat", *OPTIONAL_TEXT, *CAPACITIES,
-                  "programmes"]
-#: Separator of the optional ``programmes`` column ("Thường (đại trà); Tích hợp").
-PROGRAMME_SEPARATOR = ";"
+                  "programmes", "levels"]
+#: Separator of the optional ``programmes`` column ("Thường (đại trà); Tích hợp"), and of the
+#: levels of a multi-level school ("primary;lower_secondary").
+PROGRAMME_SEPARATOR = LEVEL_SEPARATOR = ";"
+#: ``level`` of a multi-level school (trường liên cấp) whose ``levels`` column lists them.
+MULTI_LEVEL = ("lien_cap", "lien cap")
+#: Ownership as Vietnamese files write it, folded (công lập is public; tư thục, dân lập and
+#: ngoài công lập are private).
+OWNERSHIP_WORDS = {"cong lap": "public", "tu thuc": "private", "dan lap": "private",
+                   "ngoai cong lap": "private"}
 
 #: Why a school row or file is refused, as (Vietnamese, English) ``str.format`` templates.
 REASONS: dict[str, tuple[str, str]] = {
@@ -36,6 +45,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "missing_name": ("thiếu tên trường", "missing name"),
     "unknown_level": ("cấp học không hợp lệ {value!r}; dùng một trong {allowed}",
                       "unknown level {value!r}; one of {allowed}"),
+    "lien_cap_levels": ("trường liên cấp cần cột levels (ví dụ primary;lower_secondary)",
+                        "a multi-level (lien_cap) school needs a levels column, e.g."
+                        " primary;lower_secondary"),
     "unknown_ownership": ("loại hình không hợp lệ {value!r}; dùng public hoặc private",
                           "unknown ownership {value!r}; public or private"),
     "bad_coordinates": ("tọa độ không hợp lệ {lon!r}, {lat!r}", "bad coordinates {lon!r}, {lat!r}"),
@@ -56,7 +68,9 @@ def read_schools(path: str | Path, crs: str | None = None) -> tuple[pd.DataFrame
     path = Path(path)
     if path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp"):
         frame = read_vector(path, crs)
-        table = pd.DataFrame(frame.drop(columns="geometry")).astype(str).replace("None", "")
+        # pandas 3 keeps a missing value missing through astype(str): blank it first
+        cells = pd.DataFrame(frame.drop(columns="geometry")).astype(object)
+        table = cells.where(cells.notna(), "").astype(str)
         points = frame.geometry
         bad_geom = points.isna() | points.is_empty | (points.geom_type != "Point")
         table["lon"] = np.where(bad_geom, "", points.x.where(~bad_geom).astype(str))
@@ -82,7 +96,6 @@ def read_schools(path: str | Path, crs: str | None = None) -> tuple[pd.DataFrame
 Finding = tuple[str, str, dict[str, object]]
 #: Columns whose value must be one of a vocabulary, with the reason of a value outside it.
 CHOICES: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("level", SCHOOL_LEVELS, "unknown_level"),
     ("ownership", OWNERSHIPS, "unknown_ownership"),
 )
 
@@ -125,9 +138,36 @@ def _text_findings(row: dict[str, str], code: str, first_row: dict[str, int]) ->
     if not row["name"].strip():
         findings.append(("name", "missing_name", {}))
     for column, allowed, key in CHOICES:
-        if row[column].strip() not in allowed:
+        if _ownership(row[column]) not in allowed:
             findings.append((column, key, {"value": row[column], "allowed": ", ".join(allowed)}))
-    return findings
+    return findings + _levels(row)[1]
+
+
+def _ownership(text: str) -> str:
+    """Return ``public`` / ``private`` for the English or Vietnamese word (else the text)."""
+    return OWNERSHIP_WORDS.get(fold(text), text.strip())
+
+
+def _levels(row: dict[str, str]) -> tuple[list[str], list[Finding]]:
+    """Return every level of the row's school, youngest first, and what is wrong with them.
+
+    ``level`` holds one level, several separated by ``;``, or ``lien_cap`` with the levels in
+    the ``levels`` column; levels in ``levels`` are added to the one in ``level``.
+    """
+    level = row["level"].strip()
+    listed = [t.strip() for t in (row.get("levels") or "").split(LEVEL_SEPARATOR) if t.strip()]
+    if fold(level) in MULTI_LEVEL:
+        if not listed:
+            return [], [("levels", "lien_cap_levels", {})]
+        named = listed
+    else:
+        named = [t.strip() for t in level.split(LEVEL_SEPARATOR) if t.strip()] + listed
+    unknown = [t for t in named if t not in SCHOOL_LEVELS]
+    if unknown or not named:
+        field = "level" if not unknown or unknown[0] not in listed else "levels"
+        return [], [(field, "unknown_level", {"value": unknown[0] if unknown else level,
+                                              "allowed": ", ".join(SCHOOL_LEVELS)})]
+    return [lv for lv in SCHOOL_LEVELS if lv in named], []
 
 
 def _position(row: dict[str, str], crs: CRS) -> tuple[float, float, list[Finding]]:
@@ -161,11 +201,23 @@ def _capacities(row: dict[str, str]) -> tuple[dict[str, int | None], list[Findin
 def _record(row: dict[str, str], code: str, lon: float, lat: float,
             capacities: dict[str, int | None], row_number: int) -> dict[str, object]:
     """Return the clean record of an accepted row (the columns of :data:`SCHOOL_COLUMNS`)."""
+    levels = _levels(row)[0]
     return {
-        "code": code, "name": row["name"].strip(), "level": row["level"].strip(),
-        "ownership": row["ownership"].strip(), "lon": lon, "lat": lat,
+        "code": code, "name": row["name"].strip(), "level": levels[0], "levels": levels,
+        "ownership": _ownership(row["ownership"]), "lon": lon, "lat": lat,
         **{c: (row.get(c) or "").strip() or None for c in OPTIONAL_TEXT},
         **capacities, "row": row_number,
         "programmes": [p.strip() for p in (row.get("programmes") or "").split(PROGRAMME_SEPARATOR)
                        if p.strip()],
     }
+
+
+#: Columns of the problem report (``import schools --report``).
+PROBLEM_COLUMNS = ("file", "row", "field", "reason_vi", "reason")
+
+
+def write_problems(problems: list[Problem], path: Path) -> None:
+    """Write every problem (not only the first 50 an error message shows) to a CSV file."""
+    path.write_text(csv_text(({"file": p.file, "row": p.row, "field": p.field,
+                               "reason_vi": p.reason_vi, "reason": p.reason} for p in problems),
+                             PROBLEM_COLUMNS), encoding="utf-8")

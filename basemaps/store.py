@@ -338,7 +338,7 @@ def store_schools(
 
         copy_rows(conn, "staging_schools", columns, zip(
             schools["code"], schools["name"], schools["level"], schools["ownership"],
-            [a or "" for a in schools["address"]], nullable(schools["district_code"]),
+            ["" if pd.isna(a) else a for a in schools["address"]], nullable(schools["district_code"]),
             nullable(schools["ward_code"]), whole(schools["capacity_grade1"]),
             whole(schools["capacity_grade6"]), whole(schools["capacity_grade10"]),
             _programmes(schools), _levels(schools), [source] * len(schools), geoms,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -153,3 +155,87 @@ def test_cli_reports_bad_row_and_exit_code(tmp_path: Path, city: Engine,
         result = CliRunner().invoke(app, ["import", "schools", str(ok)])
         assert result.exit_code == 0, result.output
         assert "2 inserted, 0 updated, 0 unchanged, 0 rejected" in result.output
+
+
+def test_empty_address_cells_stay_empty(tmp_path: Path, city: Engine) -> None:
+    path = tmp_path / "addresses.csv"
+    path.write_text("code,name,level,ownership,lon,lat,address\n"
+                    "A1,Trường A,primary,public,106.70,10.77,\n"
+                    "A2,Trường B,primary,public,106.71,10.78,12 Lê Lợi\n"
+                    "A3,Trường C,primary,public,106.72,10.79,\n", encoding="utf-8")
+    store_schools(city, *read_schools(path), str(path))
+    with city.connect() as conn:
+        stored: dict[str, str] = dict(conn.execute(sa.text("SELECT code, address FROM schools")).all())
+    assert stored == {"A1": "", "A2": "12 Lê Lợi", "A3": ""}
+
+
+def test_geojson_null_properties_are_blank_not_nan(tmp_path: Path, city: Engine) -> None:
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.7, 10.77]},
+                 "properties": {"code": "G1", "name": "Trường G", "level": "primary",
+                                "ownership": "public", "address": address}}
+                for address in (None, "5 Hai Bà Trưng")]
+    features[1]["properties"]["code"] = "G2"  # type: ignore[index]
+    path = tmp_path / "schools.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    store_schools(city, *read_schools(path), str(path))
+    with city.connect() as conn:
+        stored = dict(conn.execute(sa.text("SELECT code, address FROM schools")).all())
+    assert stored == {"G1": "", "G2": "5 Hai Bà Trưng"}
+
+
+def test_multi_level_school_is_one_school_with_its_levels(tmp_path: Path, city: Engine) -> None:
+    path = tmp_path / "lien_cap.csv"
+    path.write_text("code,name,level,levels,ownership,lon,lat\n"
+                    "M1,Trường Tiểu học và THCS A,lower_secondary;primary,,tư thục,106.70,10.77\n"
+                    "M2,Trường liên cấp B,lien_cap,primary;lower_secondary;upper_secondary,public,"
+                    "106.71,10.77\n"
+                    "M3,Trường THCS-THPT C,lower_secondary,upper_secondary,Công lập,106.72,10.77\n"
+                    "M4,Trường D,primary,,public,106.73,10.77\n", encoding="utf-8")
+    rows, problems = read_schools(path)
+    assert problems == []
+    store_schools(city, rows, problems, str(path))
+    with city.connect() as conn:
+        stored = {code: (level, levels, ownership) for code, level, levels, ownership in conn.execute(
+            sa.text("SELECT code, level, levels, ownership FROM schools"))}
+    assert stored == {
+        "M1": ("primary", ["primary", "lower_secondary"], "private"),
+        "M2": ("primary", ["primary", "lower_secondary", "upper_secondary"], "public"),
+        "M3": ("lower_secondary", ["lower_secondary", "upper_secondary"], "public"),
+        "M4": ("primary", ["primary"], "public"),
+    }
+
+
+@pytest.mark.parametrize(("level", "levels", "field", "reason"), [
+    ("lien_cap", "", "levels", "needs a levels column"),
+    ("lien_cap", "primary;college", "levels", "unknown level 'college'"),
+    ("primary;nursery", "", "level", "unknown level 'nursery'"),
+])
+def test_bad_levels_are_named(tmp_path: Path, level: str, levels: str, field: str,
+                              reason: str) -> None:
+    path = tmp_path / "levels.csv"
+    path.write_text(f"code,name,level,levels,ownership,lon,lat\nB1,Trường B,{level},{levels},public,"
+                    "106.7,10.77\n", encoding="utf-8")
+    _, problems = read_schools(path)
+    assert [(p.row, p.field) for p in problems] == [(1, field)] and reason in problems[0].reason
+    assert problems[0].reason_vi
+
+
+def test_problem_report_lists_every_problem(tmp_path: Path, city: Engine,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.cli import app
+
+    bad = [f"X{i},Trường {i},university,public,106.7,10.77,100" for i in range(60)]
+    path = _write(tmp_path, [*GOOD, *bad])
+    report = tmp_path / "problems.csv"
+    with database_env(city, monkeypatch):
+        result = CliRunner().invoke(app, ["import", "schools", str(path), "--report", str(report)])
+        assert isinstance(result.exception, InputError)
+        assert "... and 10 more" in str(result.exception)  # the message stops at 50
+        listed = pd.read_csv(report, keep_default_na=False)
+        assert len(listed) == 60 and list(listed.columns) == ["file", "row", "field", "reason_vi",
+                                                              "reason"]
+        assert listed["row"].tolist() == list(range(3, 63)) and set(listed["field"]) == {"level"}
+        result = CliRunner().invoke(app, ["import", "schools", str(path), "--skip-invalid",
+                                          "--report", str(report)])
+        assert result.exit_code == 0 and "60 problems in" in result.output, result.output
+        assert len(pd.read_csv(report)) == 60
