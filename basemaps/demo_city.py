@@ -3,15 +3,17 @@
 Everything here is generated, clearly labelled synthetic (codes start with ``DM``), and
 placed over the HCMC area so maps look familiar. The city has a river crossed by four
 bridges, so road distance differs from straight-line distance; a motorway on its south
-edge that walkers and motorbikes may not use; one-way streets; alleys; districts and
-wards; population by ward and single year of age with births; schools of all four
-levels with capacities; a year of grade-1, grade-6 and grade-10 applicants; and a few
+edge that walkers and motorbikes may not use; one-way streets; alleys; a province with
+its wards (two tiers, as since 1 July 2025) and its former districts as history;
+population by ward and single year of age with births; schools of all four levels with
+capacities; a year of grade-1, grade-6 and grade-10 applicants; and a few
 years of enrolment and cut-off history.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -28,6 +30,9 @@ SPACING_M = 90.0
 RIVER_HALF_WIDTH_M = 130.0
 WARD_COLS, WARD_ROWS = 8, 6
 DISTRICT_BLOCK = 2  # wards per district side
+PROVINCE_CODE = "DM"
+#: The day the districts were abolished: the demo's districts are history from then on.
+TWO_TIER_FROM = date(2025, 7, 1)
 YEARS = range(2016, 2027)
 ADMISSION_YEAR = 2026
 LABEL = "Dữ liệu mẫu tổng hợp (synthetic demo data)"
@@ -43,7 +48,7 @@ class DemoCity:
     """All generated tables, in the shapes the importers and loaders take."""
 
     roads: RoadLayer
-    admin_units: pd.DataFrame  # code, name, level, parent_code, geometry
+    admin_units: pd.DataFrame  # code, name, level, parent_code, valid_from, valid_to, geometry
     schools: pd.DataFrame  # the school CSV contract columns + row
     population: pd.DataFrame  # ward_code, year, age, count
     births: pd.DataFrame  # ward_code, year, births
@@ -158,22 +163,32 @@ def generate_road_layer(target_nodes: int = 60_000, seed: int = 7) -> RoadLayer:
 
 
 def _admin_units(width: float, height: float) -> pd.DataFrame:
-    rows: list[tuple[str, str, str, str | None, shapely.Polygon]] = []
+    """Return the province of today, its wards, and its districts as history.
+
+    As in HCMC since 1 July 2025 the wards' parent is the province; the districts they
+    belonged to are kept with ``valid_to`` set, and each ward's former district is in the
+    ``district`` column (used for the schools' history grouping, not stored on the unit).
+    """
+    rows: list[tuple[str, str, str, str | None, str | None, shapely.Polygon]] = [
+        (PROVINCE_CODE, "Thành phố Mẫu", "province", None, None, box(0, 0, width, height))]
     ward_w, ward_h = width / WARD_COLS, height / WARD_ROWS
     for dc in range(WARD_COLS // DISTRICT_BLOCK):
         for dr in range(WARD_ROWS // DISTRICT_BLOCK):
             number = dr * (WARD_COLS // DISTRICT_BLOCK) + dc + 1
             code = f"DM{number:02d}"
             x0, y0 = dc * DISTRICT_BLOCK * ward_w, dr * DISTRICT_BLOCK * ward_h
-            rows.append((code, f"Quận Mẫu {number}", "district", None,
+            rows.append((code, f"Quận Mẫu {number}", "district", PROVINCE_CODE, None,
                          box(x0, y0, x0 + DISTRICT_BLOCK * ward_w, y0 + DISTRICT_BLOCK * ward_h)))
             for wc in range(DISTRICT_BLOCK):
                 for wr in range(DISTRICT_BLOCK):
                     ward_number = wr * DISTRICT_BLOCK + wc + 1
                     bx, by = x0 + wc * ward_w, y0 + wr * ward_h
                     rows.append((f"{code}{ward_number:02d}", f"Phường Mẫu {number}.{ward_number}",
-                                 "ward", code, box(bx, by, bx + ward_w, by + ward_h)))
-    frame = pd.DataFrame(rows, columns=["code", "name", "level", "parent_code", "local"])
+                                 "ward", PROVINCE_CODE, code, box(bx, by, bx + ward_w, by + ward_h)))
+    frame = pd.DataFrame(rows, columns=["code", "name", "level", "parent_code", "district",
+                                        "local"])
+    frame["valid_from"] = [TWO_TIER_FROM if lv != "district" else None for lv in frame["level"]]
+    frame["valid_to"] = [TWO_TIER_FROM if lv == "district" else None for lv in frame["level"]]
 
     def lonlat_polygon(poly: shapely.Polygon) -> MultiPolygon:
         ring = np.asarray(poly.exterior.coords)
@@ -259,20 +274,20 @@ def _schools(wards: pd.DataFrame, districts: pd.DataFrame, population: pd.DataFr
 
     for ward in wards.itertuples():
         for i in range(3):
-            add("preschool", ward.local, ward.parent_code, ward.code, {}, private=i == 2)
+            add("preschool", ward.local, ward.district, ward.code, {}, private=i == 2)
         age6, age11 = cohort.loc[ward.code, 6], cohort.loc[ward.code, 11]
         n_primary = max(1, int(np.ceil(age6 / 230)))
         for i in range(n_primary):
-            add("primary", ward.local, ward.parent_code, ward.code,
+            add("primary", ward.local, ward.district, ward.code,
                 {"1": int(age6 / n_primary * rng.uniform(0.95, 1.2)) // 5 * 5},
                 private=(i > 0 and rng.random() < 0.25))
         n_lower = max(1, int(np.ceil(age11 / 330)))
         for i in range(n_lower):
-            add("lower_secondary", ward.local, ward.parent_code, ward.code,
+            add("lower_secondary", ward.local, ward.district, ward.code,
                 {"6": int(age11 / n_lower * rng.uniform(0.95, 1.2)) // 5 * 5},
                 private=(i > 0 and rng.random() < 0.25))
     for district in districts.itertuples():
-        ward_codes = wards.loc[wards["parent_code"] == district.code, "code"]
+        ward_codes = wards.loc[wards["district"] == district.code, "code"]
         age15 = cohort.loc[ward_codes, 15].sum()
         n_upper = max(2, int(np.ceil(age15 * 0.85 / 560)))
         for i in range(n_upper):
@@ -379,6 +394,7 @@ def generate_demo_city(target_nodes: int = 60_000, seed: int = 2026) -> DemoCity
     schools = _schools(wards, districts, population, node_xy, rng)
     enrolment, cutoffs = _history(schools, rng)
     rounds, applicants = _applicants(wards, population, schools, node_xy, rng)
-    return DemoCity(roads=roads, admin_units=units.drop(columns="local"), schools=schools,
+    return DemoCity(roads=roads, admin_units=units.drop(columns=["local", "district"]),
+                    schools=schools,
                     population=population, births=births, enrolment=enrolment, cutoffs=cutoffs,
                     rounds=rounds, applicants=applicants)

@@ -1,7 +1,7 @@
 """Store the generated demo city, replacing any earlier one.
 
-Its roads, wards, schools, population, enrolment, cut-offs, admission rounds and applicants
-are all marked as synthetic (codes start with ``DM``).
+Its roads, province, wards (and former districts), schools, population, enrolment,
+cut-offs, admission rounds and applicants are all marked as synthetic (codes start with ``DM``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ def store_demo_city(engine: Engine, city: DemoCity) -> None:
         conn.execute(sa.text("DELETE FROM admission_rounds WHERE id LIKE 'demo-%'"))
         conn.execute(sa.text("DELETE FROM allocations WHERE round_id LIKE 'demo-%'"))
         conn.execute(sa.text("DELETE FROM schools WHERE code LIKE 'DM-%'"))
-        conn.execute(sa.text("DELETE FROM admin_units WHERE code LIKE 'DM%' AND level = 'ward'"))
-        conn.execute(sa.text("DELETE FROM admin_units WHERE code LIKE 'DM%'"))
+        for level in ("ward", "district", "province"):  # children before their parents
+            conn.execute(sa.text("DELETE FROM admin_units WHERE code LIKE 'DM%' AND level = :l"),
+                         {"l": level})
     store_roads(engine, city.roads, DEMO_BASEMAP)
     units = gpd.GeoDataFrame(city.admin_units, geometry="geometry", crs="EPSG:4326")
     store_boundaries(engine, units, [], "demo-city")

@@ -1,7 +1,8 @@
 """The school directory: schools and admin units as the public pages and APIs read them.
 
-Filtered lists, one school's facts, catchment and cut-off history, districts, the extent
-of the schools, the date of the data; and the points and place names the finder loads.
+Filtered lists, one school's facts, catchment and cut-off history, the wards of today and
+the former districts for the filter menus, the extent of the schools, the date of the data;
+and the points and place names the finder loads.
 """
 
 from __future__ import annotations
@@ -21,18 +22,23 @@ from gis_service.levels import LEVEL_BY_NAME, SCHOOL_LEVELS
 from gis_service.models import OWNERSHIPS
 from gis_service.text_search import fold, matches
 
-#: Longest search text and district code a filter accepts.
+#: Longest search text and unit code (ward, former district) a filter accepts.
 MAX_QUERY_LENGTH, MAX_DISTRICT_LENGTH = 100, 16
 
 
 @dataclass(frozen=True)
 class SchoolFilters:
-    """Filters shared by the map, the list view and ``/api/schools``; empty means all."""
+    """Filters shared by the map, the list view and ``/api/schools``; empty means all.
+
+    ``ward`` is a ward or commune of today; ``district`` a former district (before 1 July
+    2025), the optional history grouping.
+    """
 
     q: str = ""
     level: str = ""
     ownership: str = ""
     district: str = ""
+    ward: str = ""
 
     def problem(self) -> str | None:
         """Return why these filters are refused, or ``None``.
@@ -43,16 +49,17 @@ class SchoolFilters:
             return f"unknown level {self.level!r}; one of {', '.join(SCHOOL_LEVELS)}"
         if self.ownership and self.ownership not in OWNERSHIPS:
             return f"unknown ownership {self.ownership!r}; one of {', '.join(OWNERSHIPS)}"
-        if len(self.q) > MAX_QUERY_LENGTH or len(self.district) > MAX_DISTRICT_LENGTH:
-            return "search text or district code too long"
+        if len(self.q) > MAX_QUERY_LENGTH or max(len(self.district), len(self.ward)) > \
+                MAX_DISTRICT_LENGTH:
+            return "search text, ward or district code too long"
         return None
 
 
 def list_schools(engine: Engine, filters: SchoolFilters) -> list[dict[str, Any]]:
-    """List the schools matching ``filters`` by name, with district name and entry capacity."""
+    """List the schools matching ``filters`` by name, with ward, former district and entry capacity."""
     clauses, params = ["true"], {}
     for name, column in (("level", "s.level"), ("ownership", "s.ownership"),
-                         ("district", "s.district_code")):
+                         ("district", "s.district_code"), ("ward", "s.ward_code")):
         value = getattr(filters, name)
         if value:
             clauses.append(f"{column} = :{name}")
@@ -60,9 +67,10 @@ def list_schools(engine: Engine, filters: SchoolFilters) -> list[dict[str, Any]]
     with engine.connect() as conn:
         rows = [r._asdict() for r in conn.execute(sa.text(
             "SELECT s.code, s.name, s.level, s.ownership, s.address, s.district_code,"
-            " d.name AS district_name, s.capacity_grade1, s.capacity_grade6, s.capacity_grade10,"
-            " ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat FROM schools s"
-            " LEFT JOIN admin_units d ON d.code = s.district_code"
+            " d.name AS district_name, s.ward_code, w.name AS ward_name, s.capacity_grade1,"
+            " s.capacity_grade6, s.capacity_grade10, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat"
+            " FROM schools s LEFT JOIN admin_units d ON d.code = s.district_code"
+            " LEFT JOIN admin_units w ON w.code = s.ward_code"
             f" WHERE {' AND '.join(clauses)} ORDER BY s.name, s.code"), params)]
     for row in rows:
         level = LEVEL_BY_NAME.get(row["level"])
@@ -77,12 +85,24 @@ def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
 
 
-def districts(engine: Engine) -> list[dict[str, Any]]:
-    """Return the current districts (code, name) for the filter menus."""
+def wards(engine: Engine) -> list[dict[str, Any]]:
+    """Return the wards and communes of today (code, name) for the filter menus, by name."""
     with engine.connect() as conn:
-        return [r._asdict() for r in conn.execute(sa.text(
-            "SELECT code, name FROM admin_units WHERE level = 'district'"
-            " AND (valid_to IS NULL OR valid_to > now()) ORDER BY name"))]
+        rows = [r._asdict() for r in conn.execute(sa.text(
+            "SELECT code, name FROM admin_units WHERE level = 'ward' AND valid_to IS NULL"))]
+    return sorted(rows, key=lambda r: (natural_key(r["name"]), r["code"]))
+
+
+def former_districts(engine: Engine) -> list[dict[str, Any]]:
+    """Return the districts (code, name), all former since 1 July 2025, for the history grouping.
+
+    Only those holding a school, by name.
+    """
+    with engine.connect() as conn:
+        rows = [r._asdict() for r in conn.execute(sa.text(
+            "SELECT code, name FROM admin_units d WHERE level = 'district'"
+            " AND EXISTS (SELECT 1 FROM schools s WHERE s.district_code = d.code)"))]
+    return sorted(rows, key=lambda r: (natural_key(r["name"]), r["code"]))
 
 
 def school_detail(engine: Engine, code: str) -> dict[str, Any]:

@@ -9,13 +9,15 @@ from gis_service.directory import SchoolFilters
 from web.errors import BadRequestError
 
 
-def school_filters(q: str = "", level: str = "", ownership: str = "", district: str = ""
-                   ) -> SchoolFilters:
+def school_filters(q: str = "", level: str = "", ownership: str = "", district: str = "",
+                   ward: str = "") -> SchoolFilters:
     """Return the filters of a request (``q`` stripped).
 
+    ``ward`` is a ward or commune of today, ``district`` a former district (history).
     400 when :meth:`SchoolFilters.problem` refuses them.
     """
-    filters = SchoolFilters(q=q.strip(), level=level, ownership=ownership, district=district)
+    filters = SchoolFilters(q=q.strip(), level=level, ownership=ownership, district=district,
+                            ward=ward)
     problem = filters.problem()
     if problem is not None:
         raise BadRequestError(problem)

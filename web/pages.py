@@ -15,19 +15,19 @@ from gis_service.accounts import audit, authenticate, end_sessions
 from gis_service.directory import (
     SchoolFilters,
     cutoff_history,
-    districts,
+    former_districts,
     list_schools,
     school_catchment,
     school_detail,
     school_extent,
+    wards,
 )
 from gis_service.levels import SCHOOL_LEVELS
 from gis_service.login_throttle import claim_attempt, record_success
 from gis_service.models import OWNERSHIPS
-from gis_service.settings import get_settings
 from web.auth import OptionalUser, check_csrf, rotate_csrf
 from web.charts import line_chart
-from web.deps import EngineDep
+from web.deps import EngineDep, app_settings
 from web.directory import school_filters
 from web.i18n import lang_of, translate
 from web.rate_limit import client_network
@@ -42,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 def _filter_context(engine: Engine, filters: SchoolFilters) -> dict[str, Any]:
     query = urlencode({k: v for k, v in vars(filters).items() if v})
     return {"filters": filters, "levels": SCHOOL_LEVELS, "ownerships": OWNERSHIPS,
-            "districts": districts(engine), "query": query}
+            "wards": wards(engine), "former_districts": former_districts(engine), "query": query}
 
 
 def city_bounds(engine: Engine) -> str:
@@ -55,9 +55,9 @@ def city_bounds(engine: Engine) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def map_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
-             ownership: str = "", district: str = "") -> HTMLResponse:
-    """Show the public map of all schools with filters."""
-    filters = school_filters(q, level, ownership, district)
+             ownership: str = "", district: str = "", ward: str = "") -> HTMLResponse:
+    """Show the public map of all schools with filters (ward of today, former district...)."""
+    filters = school_filters(q, level, ownership, district, ward)
     count = len(list_schools(engine, filters))
     return render(request, engine, "map.html", {**_filter_context(engine, filters), "count": count,
                                                 "bounds": city_bounds(engine)})
@@ -65,9 +65,9 @@ def map_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
 
 @router.get("/schools", response_class=HTMLResponse)
 def list_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
-              ownership: str = "", district: str = "") -> HTMLResponse:
+              ownership: str = "", district: str = "", ward: str = "") -> HTMLResponse:
     """Show the accessible list view: the same schools as the map, as a table."""
-    filters = school_filters(q, level, ownership, district)
+    filters = school_filters(q, level, ownership, district, ward)
     return render(request, engine, "schools.html", {**_filter_context(engine, filters),
                                                     "schools": list_schools(engine, filters)})
 
@@ -127,7 +127,7 @@ def login(request: Request, engine: EngineDep, username: Annotated[str, Form(max
     password.
     """
     check_csrf(request, csrf_token)
-    settings = get_settings()
+    settings = app_settings(request)
     address = client_network(request.client.host) if request.client else "unknown"
     wait_s = claim_attempt(engine, username, address, settings)
     if wait_s is not None:
@@ -145,8 +145,8 @@ def login(request: Request, engine: EngineDep, username: Annotated[str, Form(max
     record_success(engine, user.username, address, settings)
     audit(engine, user.username, "login", details={"role": user.role})
     response = RedirectResponse(_safe_next(request, next), status_code=303)
-    set_session(response, new_session(user.user_id, user.username, user.session_version))
-    rotate_csrf(response)
+    set_session(settings, response, new_session(user.user_id, user.username, user.session_version))
+    rotate_csrf(request, response)
     return response
 
 
@@ -163,6 +163,6 @@ def logout(request: Request, engine: EngineDep, user: OptionalUser,
         end_sessions(engine, user.username)
         audit(engine, user.username, "logout")
     response = RedirectResponse("/", status_code=303)
-    clear_session(response)
-    rotate_csrf(response)
+    clear_session(app_settings(request), response)
+    rotate_csrf(request, response)
     return response

@@ -62,8 +62,9 @@ PLACE_QUERY = "^\\s*[^\\s\\x00][^\\x00]*[^\\s\\x00]\\s*$"
 _MINUTE = "(?:60(?:[.]0+)?|[1-5][0-9](?:[.][0-9]+)?|[1-9](?:[.][0-9]+)?|0[.][0-9]*[1-9][0-9]*)"
 #: ``minutes`` of an isochrone: 1 to 4 limits, comma-separated.
 MINUTES = f"^{_MINUTE}(?:,{_MINUTE}){{0,3}}$"
-CSV_COLUMNS = ("code", "name", "level", "ownership", "address", "district_code", "district_name",
-               "capacity_grade1", "capacity_grade6", "capacity_grade10", "lon", "lat")
+CSV_COLUMNS = ("code", "name", "level", "ownership", "address", "ward_code", "ward_name",
+               "district_code", "district_name", "capacity_grade1", "capacity_grade6",
+               "capacity_grade10", "lon", "lat")
 
 
 def finder_state(request: Request) -> FinderState:
@@ -93,9 +94,13 @@ def schools_geojson(engine: EngineDep,
                     q: Annotated[str, Query(max_length=100, pattern=TEXT)] = "",
                     level: Annotated[str, Query(pattern=one_of(SCHOOL_LEVELS, empty=True))] = "",
                     ownership: Annotated[str, Query(pattern=one_of(OWNERSHIPS, empty=True))] = "",
-                    district: Annotated[str, Query(max_length=16, pattern=TEXT)] = "") -> GeoJSONResponse:
-    """Return schools matching the filters as GeoJSON (the map's data, the same as the list view)."""
-    rows = list_schools(engine, school_filters(q, level, ownership, district))
+                    district: Annotated[str, Query(max_length=16, pattern=TEXT)] = "",
+                    ward: Annotated[str, Query(max_length=16, pattern=TEXT)] = "") -> GeoJSONResponse:
+    """Return schools matching the filters as GeoJSON (the map's data, the same as the list view).
+
+    ``ward`` is a ward or commune of today; ``district`` a former district (before 1 July 2025).
+    """
+    rows = list_schools(engine, school_filters(q, level, ownership, district, ward))
     return GeoJSONResponse({"type": "FeatureCollection", "features": [_feature(r) for r in rows],
                             "licence": LICENCE, "attribution": ATTRIBUTION,
                             "dataDate": data_date(engine)})

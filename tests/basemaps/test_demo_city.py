@@ -26,13 +26,21 @@ def test_demo_city_is_large_enough(demo_engine: Engine) -> None:
     assert _scalar(demo_engine, "SELECT count(DISTINCT grade) FROM admission_rounds") == 3
 
 
-def test_every_ward_lies_in_its_district(demo_engine: Engine) -> None:
-    assert _scalar(demo_engine, "SELECT count(*) FROM admin_units WHERE level = 'ward'") >= 40
+def test_every_ward_lies_in_the_province_and_in_a_former_district(demo_engine: Engine) -> None:
+    assert _scalar(demo_engine, "SELECT count(*) FROM admin_units WHERE level = 'ward'"
+                                " AND valid_to IS NULL") >= 40
     assert _scalar(demo_engine,
-                   "SELECT count(*) FROM admin_units w JOIN admin_units d ON d.code = w.parent_code"
-                   " WHERE w.level = 'ward' AND NOT ST_CoveredBy(w.geom, d.geom)") == 0
+                   "SELECT count(*) FROM admin_units w JOIN admin_units p ON p.code = w.parent_code"
+                   " WHERE w.level = 'ward' AND p.level = 'province' AND p.valid_to IS NULL"
+                   " AND ST_CoveredBy(w.geom, p.geom)") == _scalar(
+        demo_engine, "SELECT count(*) FROM admin_units WHERE level = 'ward'")
     assert _scalar(demo_engine, "SELECT count(*) FROM admin_units w WHERE level = 'ward'"
-                                " AND parent_code IS NULL") == 0
+                                " AND NOT EXISTS (SELECT 1 FROM admin_units d WHERE d.level = 'district'"
+                                " AND ST_CoveredBy(w.geom, d.geom))") == 0
+    # the districts are history: abolished on 1 July 2025
+    assert _scalar(demo_engine, "SELECT count(*) FROM admin_units WHERE level = 'district'"
+                                " AND valid_to = DATE '2025-07-01'") == _scalar(
+        demo_engine, "SELECT count(*) FROM admin_units WHERE level = 'district'") > 0
 
 
 def test_every_school_lies_in_its_ward_with_positive_capacity(demo_engine: Engine) -> None:
