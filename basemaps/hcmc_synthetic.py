@@ -166,17 +166,32 @@ def school_places(schools: pd.DataFrame, wards: gpd.GeoDataFrame,
     return result
 
 
-def _homes(homes: pd.DataFrame, density: pd.Series, n: int,
+def _homes(homes: pd.DataFrame, density: pd.Series, wards: gpd.GeoDataFrame, n: int,
            rng: np.random.Generator) -> pd.DataFrame:
-    """Return ``n`` homes on residential edges (weight: length x persons per metre)."""
+    """Return ``n`` homes on residential edges (weight: length x persons per metre).
+
+    A home's ward is the ward holding it; a point of a long edge that runs out of every ward
+    is drawn again.
+    """
     weight = homes["length_m"].to_numpy() * density.reindex(homes["ward_code"]).fillna(0).to_numpy()
-    picked = rng.choice(len(homes), size=n, p=weight / weight.sum())
-    points = shapely.line_interpolate_point(homes["geometry"].to_numpy()[picked],
-                                            rng.uniform(0, 1, n), normalized=True)
-    jitter = rng.uniform(-15, 15, (n, 2)) / M_PER_DEG
-    return pd.DataFrame({"ward_code": homes["ward_code"].to_numpy()[picked],
-                         "lon": shapely.get_x(points) + jitter[:, 0],
-                         "lat": shapely.get_y(points) + jitter[:, 1]})
+    tree = shapely.STRtree(wards.geometry.to_numpy())
+    frames, found = [], 0
+    while found < n:
+        draw = int((n - found) * 1.1) + 10
+        picked = rng.choice(len(homes), size=draw, p=weight / weight.sum())
+        points = shapely.line_interpolate_point(homes["geometry"].to_numpy()[picked],
+                                                rng.uniform(0, 1, draw), normalized=True)
+        jitter = rng.uniform(-15, 15, (draw, 2)) / M_PER_DEG
+        points = shapely.points(shapely.get_x(points) + jitter[:, 0],
+                                shapely.get_y(points) + jitter[:, 1])
+        point_index, ward_index = tree.query(points, predicate="within")
+        first = np.unique(point_index, return_index=True)[1]
+        frame = pd.DataFrame({"ward_code": wards["code"].to_numpy()[ward_index[first]],
+                              "lon": shapely.get_x(points[point_index[first]]),
+                              "lat": shapely.get_y(points[point_index[first]])})
+        frames.append(frame.iloc[:n - found])
+        found += len(frames[-1])
+    return pd.concat(frames, ignore_index=True)
 
 
 def _scores(histogram: pd.DataFrame, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -223,7 +238,7 @@ def generate(units: gpd.GeoDataFrame, roads: RoadLayer, schools: pd.DataFrame,
     frames, places, rounds = [], [], []
     for grade, n in ROUND_SIZE.items():
         round_id = f"hcmc-synthetic-{ADMISSION_YEAR}-g{grade}"
-        frame = _homes(homes, density, n, rng)
+        frame = _homes(homes, density, wards, n, rng)
         frame.insert(0, "round_id", round_id)
         frame["applicant_id"] = [f"SYN-G{grade}-{i:06d}" for i in range(1, n + 1)]
         frame["tier"] = rng.choice([1, 2, 3], size=n, p=[0.7, 0.2, 0.1])
