@@ -295,6 +295,15 @@ def _overlaps(cells: pd.DataFrame, path: Path) -> list[Problem]:
     return problems[:1000]
 
 
+def _without_wards(conn: Connection, path: Path, no_wards: list[tuple[int, str]]) -> list[Problem]:
+    """Return a problem for each row whose unit has no ward to share its count among."""
+    names: dict[str, str] = dict(conn.execute(sa.text(
+        "SELECT code, code || ' ' || name FROM admin_units WHERE code = ANY(:c)"),
+        {"c": [unit for _, unit in no_wards]}).all())
+    return [Problem.of(str(path), row, None, REASONS["no_wards"], unit=names[unit])
+            for row, unit in no_wards]
+
+
 def import_population(engine: Engine, source: PopulationFile, overrides: dict[str, str],
                       skip_invalid: bool = False) -> ImportReport:
     """Read, disaggregate and upsert a population file in one transaction.
@@ -315,8 +324,7 @@ def import_population(engine: Engine, source: PopulationFile, overrides: dict[st
         weights = ward_weights(conn, sorted(set(groups["unit"])), basemap)
         label = path.name + (f", column {source.count_column}" if source.count_column != "count" else "")
         cells, no_wards = disaggregate(groups, weights, basemap, label)
-        problems += unknown + repeats + [Problem.of(str(path), row, None, REASONS["no_wards"], unit=unit)
-                                         for row, unit in no_wards] + _overlaps(cells, path)
+        problems += unknown + repeats + _without_wards(conn, path, no_wards) + _overlaps(cells, path)
         problems.sort(key=lambda p: p.row or 0)
         refuse_if_problems(problems, skip_invalid)
         bad_rows = {p.row for p in problems}

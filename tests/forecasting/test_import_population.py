@@ -207,3 +207,17 @@ def test_planner_page_says_how_the_population_was_made(two_wards: Engine, tmp_pa
     assert ("Dân số (đầu vào của dự báo và thiếu chỗ) được lập: district figures of population.csv;"
             " to wards by ward area (no basemap in use)") in page.text
     assert "(2 Phường/xã, 2024–2024)" in page.text
+
+
+def test_a_district_without_wards_is_named(two_wards: Engine, tmp_path: Path) -> None:
+    with two_wards.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO admin_units (code, name, level, geom) VALUES ('D2', 'Huyện Cần Giờ',"
+            " 'district', ST_Multi(ST_MakeEnvelope(106.8, 10.4, 107.0, 10.6, 4326)))"))
+    path = _file(tmp_path, "district_code,year,count\nD1,2024,900\nD2,2024,70000\n")
+    with pytest.raises(InputError) as caught:
+        import_population(two_wards, PopulationFile(path), {})
+    assert [(p.row, p.field) for p in caught.value.problems] == [(2, None)]
+    assert "D2 Huyện Cần Giờ has no wards in the database" in caught.value.problems[0].reason
+    report = import_population(two_wards, PopulationFile(path), {}, skip_invalid=True)
+    assert report.rejected == 1 and report.details["people"] == 900
