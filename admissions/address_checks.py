@@ -9,7 +9,9 @@ officer decides:
   residence record (``ward_code``); within the tolerance it is geocoding noise at a
   boundary, not a reason to call a family. A home in no ward (off the city's edge) is
   judged the same way, and a record naming an unknown ward is always flagged. Without
-  any ward boundaries in the database this check has nothing to compare with and is skipped.
+  any ward of today in the database this check has nothing to compare with and is skipped;
+  :func:`ward_check_note` then says so (:data:`NO_WARDS`), so that no flag does not read as
+  every home checked.
 - ``shared_home``: more than ``shared_limit`` applicants of the round have their home at
   the same point (to about a metre).
 """
@@ -28,6 +30,12 @@ DEFAULT_TOLERANCE_M = 50.0
 DEFAULT_SHARED_LIMIT = 4
 #: Homes closer than this (degrees, about 1.1 m) are the same home.
 _SAME_HOME_DEG = 1e-5
+
+#: Why the ward check was skipped, (Vietnamese, English).
+NO_WARDS = ("Chưa có ranh giới phường/xã nào để đối chiếu: chưa kiểm tra nhà có nằm trong phường"
+            " khai báo không (nạp ranh giới bằng `edugis import boundaries`)",
+            "no wards loaded to check against: homes were not checked against their declared"
+            " ward (load them with `edugis import boundaries`)")
 
 FLAG_COLUMNS = ("applicant_id", "check", "ward_code", "home_ward_code", "outside_m",
                 "shared_count", "reason_vi", "reason_en")
@@ -58,7 +66,7 @@ _WARD_MISMATCH = sa.text("""
                        AND ST_Contains(w.geom, a.geom) ORDER BY w.code LIMIT 1) h ON true
     WHERE a.round_id = :r AND a.geom IS NOT NULL AND a.ward_code IS NOT NULL
       AND (CAST(:a AS text) IS NULL OR a.applicant_id = :a)
-      AND EXISTS (SELECT 1 FROM admin_units WHERE level = 'ward')
+      AND EXISTS (SELECT 1 FROM admin_units WHERE level = 'ward' AND valid_to IS NULL)
       AND h.code IS DISTINCT FROM a.ward_code
       AND (d.geom IS NULL OR ST_Distance(d.geom::geography, a.geom::geography) > :tol)
     ORDER BY a.applicant_id""")
@@ -111,3 +119,12 @@ def address_flags(engine: Engine, round_id: str, limits: CheckLimits | None = No
     frame = pd.DataFrame(rows, columns=list(FLAG_COLUMNS)).astype(
         {"outside_m": "float64", "shared_count": "Int64"})
     return frame.sort_values(["applicant_id", "check"], kind="stable").reset_index(drop=True)
+
+
+def ward_check_note(engine: Engine) -> tuple[str, str] | None:
+    """Return :data:`NO_WARDS` when no ward of today is loaded (the ward check is skipped)."""
+    with engine.connect() as conn:
+        loaded = conn.execute(sa.text(
+            "SELECT EXISTS (SELECT 1 FROM admin_units WHERE level = 'ward' AND valid_to IS NULL)"
+        )).scalar()
+    return None if loaded else NO_WARDS

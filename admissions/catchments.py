@@ -49,7 +49,7 @@ REASONS = {
 
 
 
-def assign_wards(wards: list[str], school_wards: Mapping[str, str | None],
+def assign_wards(wards: list[str], school_wards: Mapping[str, str | float | None],
                  nearest: Mapping[str, str]) -> pd.DataFrame:
     """Return the derived catchments as ``school_code, ward_code`` rows.
 
@@ -58,12 +58,14 @@ def assign_wards(wards: list[str], school_wards: Mapping[str, str | None],
     wards
         Every ward to cover.
     school_wards
-        Each school's own ward (``None`` when the school lies outside every ward).
+        Each school's own ward (``None``, or NaN as pandas reads a missing value, when the
+        school lies outside every ward).
     nearest
         For each ward, the school nearest by road from a point inside it; used only for the
         wards that hold no school.
     """
-    pairs = {(school, ward) for school, ward in school_wards.items() if ward is not None}
+    # a school off every ward has no ward of its own: None, or NaN as pandas reads a missing one
+    pairs = {(school, ward) for school, ward in school_wards.items() if isinstance(ward, str)}
     served = {ward for _, ward in pairs}
     for ward in wards:
         if ward not in served:
@@ -134,8 +136,8 @@ def derive_catchments(engine: Engine, level: str, mode: str = "motorbike",
                             "(`edugis import boundaries`)")
     if schools.empty:
         raise NotFoundError(f"no public {level} school with grade-{grade} places is stored")
-    school_wards = dict(zip(schools["code"], schools["ward"].where(schools["ward"].notna(), None),
-                            strict=True))
+    school_wards = {code: ward if isinstance(ward, str) else None
+                    for code, ward in zip(schools["code"], schools["ward"], strict=True)}
     empty = wards[~wards["code"].isin(set(schools["ward"].dropna()))]
     nearest: dict[str, str] = {}
     if not empty.empty:

@@ -463,7 +463,7 @@ def check_addresses(
 
     The flags are for an officer to check; the allocation is not changed.
     """
-    from admissions.address_checks import CheckLimits, address_flags
+    from admissions.address_checks import CheckLimits, address_flags, ward_check_note
     from admissions.rounds import get_round
     from gis_service.audit import audit
     from gis_service.csv_cells import write_frame
@@ -481,6 +481,9 @@ def check_addresses(
                f"{int(counts.get('ward_mismatch', 0))} home(s) outside the declared ward by more "
                f"than {tolerance_m:g} m, {int(counts.get('shared_home', 0))} at a home shared by "
                f"more than {shared_limit} applicants" + (f"; written to {out}" if out else ""))
+    note = ward_check_note(engine)
+    if note is not None:
+        typer.echo(f"{note[0]} / {note[1]}")
     if out is None:
         for row in flags.itertuples(index=False):
             typer.echo(f"{row.applicant_id}\t{row.check}\t{row.reason_vi}")

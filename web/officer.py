@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from admissions import queries, service
-from admissions.address_checks import CheckLimits, address_flags
+from admissions.address_checks import CheckLimits, address_flags, ward_check_note
 from admissions.names import MECHANISMS, MechanismName
 from admissions.queries import APPLICANT_COLUMNS
 from admissions.round_capacities import import_capacities
@@ -105,6 +105,7 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
         "flags": None if flags is None else flags.head(MAX_FLAGS_SHOWN).to_dict("records"),
         "flag_count": 0 if flags is None else len(flags),
         "check_limits": CheckLimits(),
+        "ward_check_note": None if flags is None else ward_check_note(engine),
         "bounds": city_bounds(engine),
         "imported_applicants": None, "imported_capacities": None, "problems": None,
         "problem_count": 0, "metrics": None, "error": None,
