@@ -9,7 +9,7 @@ Names are matched to the schools in the database by their proper name
 the like dropped); a leading "Chuyên" is dropped only when nothing matched with it. Only
 schools teaching upper secondary are candidates; among several of that name, those inside
 the admin unit the district/ward hint names are kept. ``--map "name=code"`` decides a name
-outright (any school).
+outright (any school; the name as in the file, or without its type words).
 
 A name left ambiguous or unmatched does not make the import fail: the matched rows are
 stored, every other name is written to the report file with its candidates, and the counts
@@ -203,7 +203,7 @@ def match_names(rows: pd.DataFrame, index: SchoolIndex,
         raise InvalidValueError(f"--map names unknown school code(s): {', '.join(unknown)}")
     decided: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for name, hint in set(zip(rows["school_name"], rows["hint"], strict=True)):
-        mapped = overrides.get(fold(name))
+        mapped = overrides.get(fold(name)) or overrides.get(school_key(name))
         decided[name, hint] = ("mapped", [mapped]) if mapped else index.match(name, hint)
     outcome = [decided[key] for key in zip(rows["school_name"], rows["hint"], strict=True)]
     return rows.assign(
@@ -263,6 +263,10 @@ def import_cutoffs(engine: Engine, path: Path, overrides: dict[str, str], report
                           rejected=int((matched["school_code"] == "").sum()))
     names = matched.drop_duplicates(["school_name", "hint"])["status"].value_counts()
     report.details = {"school names": ", ".join(f"{n} {s}" for s, n in names.items())}
+    in_file = {fold(n) for n in matched["school_name"]} | {school_key(n) for n in matched["school_name"]}
+    unused = sorted(set(overrides) - in_file)
+    if unused:
+        report.details["--map names not in the file"] = ", ".join(unused)
     if written:
         report.details["not stored"] = (f"{report.rejected} rows of {len(left)} names; "
                                         f"listed with candidates in {written}")

@@ -175,8 +175,10 @@ def test_cli_prints_counts_and_where_the_report_is(two_districts: Engine, tmp_pa
         assert str(tmp_path / "cutoffs_unmatched.csv") in result.output
         result = CliRunner().invoke(app, ["import", "cutoffs", str(path), "--strict"])
         assert isinstance(result.exception, InputError)
-        result = CliRunner().invoke(app, ["import", "cutoffs", str(path), "--map", "THPT Lê Lợi=NDC"])
+        result = CliRunner().invoke(app, ["import", "cutoffs", str(path), "--map", "Lê Lợi=NDC",
+                                          "--map", "THPT Gia Định=NDC"])
         assert result.exit_code == 0 and "1 inserted, 0 updated, 1 unchanged" in result.output
+        assert "--map names not in the file: thpt gia dinh" in result.output
 
 
 def test_a_school_of_another_level_is_a_candidate_not_a_match(
