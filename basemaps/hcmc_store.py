@@ -1,10 +1,10 @@
-"""Store the real-HCMC bundle's extra tables and its synthetic people (``web.real_city`` loads).
+"""Store the real-HCMC bundle's extra tables and its synthetic rounds (``web.real_city`` loads).
 
-The roads, boundaries and schools go through the ordinary importers (:mod:`basemaps.store`);
-this module writes what those do not: each unit's own source, the synthetic population,
-the cut-off history keyed by school code, the synthetic rounds with their applicants and
-places, and the version of the bundle loaded (``app_settings``). It also removes either demo
-(the synthetic city, or the real city's rows) so that one shows at a time.
+The roads, boundaries, schools and population go through the ordinary importers
+(:mod:`basemaps.store`, ``edugis import population``); this module writes what those do not:
+each unit's own source, the cut-off history keyed by school code, the synthetic rounds with
+their applicants and places, and the version of the bundle loaded (``app_settings``). It also
+removes either demo (the synthetic city, or the real city's rows) so that one shows at a time.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def has_synthetic_data(engine: Engine) -> bool:
     with engine.connect() as conn:
         return bool(conn.execute(sa.text(
             "SELECT EXISTS (SELECT 1 FROM admission_rounds WHERE id LIKE :p OR id LIKE 'demo-%')"
-            " OR EXISTS (SELECT 1 FROM population WHERE method LIKE 'synthetic%')"
+            " OR EXISTS (SELECT 1 FROM population WHERE method LIKE '%synthetic%')"
             " OR EXISTS (SELECT 1 FROM schools WHERE code LIKE 'DM-%')"),
             {"p": ROUND_PREFIX + "%"}).scalar())
 
@@ -62,16 +62,6 @@ def store_unit_sources(engine: Engine, units: gpd.GeoDataFrame) -> None:
             "UPDATE admin_units a SET source = t.source FROM unnest(CAST(:c AS text[]),"
             " CAST(:s AS text[])) AS t(code, source) WHERE a.code = t.code"),
             {"c": units["code"].tolist(), "s": [f"{s}, {BUNDLE_TAG}" for s in units["source"]]})
-
-
-def store_population(engine: Engine, rows: pd.DataFrame) -> None:
-    """Replace the population rows of the wards in ``rows`` (with their ``method``)."""
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM population WHERE ward_code = ANY(:w)"),
-                     {"w": sorted(set(rows["ward_code"]))})
-        copy_rows(conn, "population", ["ward_code", "year", "age", "count", "method"],
-                  rows[["ward_code", "year", "age", "count", "method"]].itertuples(
-                      index=False, name=None))
 
 
 def store_cutoffs(engine: Engine, cutoffs: pd.DataFrame) -> None:

@@ -4,12 +4,13 @@ Nothing here is real. The real city's bundle (``data/hcmc``) has roads, wards, s
 cut-offs but no residents, applicants or school capacities, so the demo generates them on
 that geography, deterministically from a seed, and every row is marked synthetic:
 
-- **population** by ward and single year of age: each district's total (the bundle's
-  ``district_population.csv``, 2024 figures) spread over its wards in proportion to their
-  residential road length (residential, living streets, alleys, unclassified roads); a
-  district without a figure, or whose polygon is only the union of its assembled wards, gets
-  the median persons per residential road km of the others; each year of age 0-17 is
-  :data:`AGE_SHARE` of the total (a flat, assumed age structure);
+- **population**: each district's total (the bundle's ``district_population.csv``, 2024
+  figures; a district without a figure, or whose polygon is only the union of its assembled
+  wards, gets the median persons per km of residential road of the others times its own),
+  for ``edugis import population`` to spread over wards and ages (its method, stored in
+  ``population.method``); here, for places and homes, each ward gets its district's total by
+  its length of residential roads (residential, living streets, alleys, unclassified) and an
+  entry cohort is :data:`AGE_SHARE` of it;
 - **places** (``capacity_grade1/6/10``): each ward's entry-age cohort goes to the nearest
   school of the level (straight line), times :data:`PLACE_FACTOR`;
 - **applicants** of a grade-1, grade-6 and grade-10 round, samples of :data:`ROUND_SIZE`
@@ -34,12 +35,11 @@ from basemaps.road_layer import RoadLayer
 from basemaps.school_names import fold
 
 SYNTHETIC = "synthetic"
-#: Year of the district totals and of the generated population rows.
+#: Year of the district totals.
 POPULATION_YEAR = 2024
 ADMISSION_YEAR = 2026
-#: Share of the population in each single year of age 0-17 (assumed, flat).
+#: Share of the population in each single year of age 6-15 (an entry cohort), assumed.
 AGE_SHARE = 0.013
-MAX_AGE = 17
 #: Roads where people live.
 RESIDENTIAL = frozenset({"residential", "living_street", "service", "unclassified"})
 #: Places per child of the entry age in the school's area (grade 10: public THPT seats).
@@ -55,7 +55,7 @@ M_PER_DEG = 110_000.0
 class SyntheticCity:
     """The generated tables (all synthetic)."""
 
-    population: pd.DataFrame  # ward_code, year, age, count, method
+    districts: pd.DataFrame  # district_code, year, count, estimated: the population to import
     capacities: pd.DataFrame  # code, capacity_grade1, capacity_grade6, capacity_grade10
     rounds: pd.DataFrame  # id, grade, year, mechanism, seed, sample_share
     applicants: pd.DataFrame  # round_id, applicant_id, ward_code, residence_type, tier, score,
@@ -87,51 +87,42 @@ def residential_edges(roads: RoadLayer, wards: gpd.GeoDataFrame) -> pd.DataFrame
     })
 
 
-def ward_population(units: gpd.GeoDataFrame, homes: pd.DataFrame,
-                    district_totals: pd.DataFrame) -> pd.DataFrame:
-    """Return each ward's total (``ward_code, total, method``) from the district totals."""
-    wards = units[units["level"] == "ward"]
+def district_totals(units: gpd.GeoDataFrame, homes: pd.DataFrame,
+                    figures: pd.DataFrame) -> pd.DataFrame:
+    """Return each district's population (``district_code, year, count, estimated``).
+
+    The figure of ``figures`` (table B, 2024, else table A) when the district has one and its
+    polygon is its own; else the median persons per km of residential road of the others
+    times its residential road length.
+    """
     districts = units[units["level"] == "district"]
-    road_km = homes.groupby("ward_code")["length_m"].sum() / 1000
-    ward_km = wards.set_index("code")["parent_code"].to_frame().assign(
-        km=lambda f: road_km.reindex(f.index).fillna(0.0))
-    district_km = ward_km.groupby("parent_code")["km"].sum()
-    figures = {_district_key(str(n)): (b if pd.notna(b) else a) for n, a, b in zip(
-        district_totals["district_name"], district_totals["population_table_a"],
-        district_totals["population_table_b"], strict=True)}
-    known: dict[str, float] = {}
-    for code, name, source in zip(districts["code"], districts["name"], districts["source"],
-                                  strict=True):
-        figure = figures.get(_district_key(name))
-        if figure is not None and pd.notna(figure) and "union" not in source and district_km.get(code):
-            known[code] = float(figure)
-    density = float(np.median([known[c] / district_km[c] for c in known]))
-    rows = []
-    for code, parent, km in zip(ward_km.index, ward_km["parent_code"], ward_km["km"], strict=True):
-        if parent in known:
-            total = known[parent] * km / district_km[parent]
-            method = ("synthetic: the district's 2024 population (web table citing the GSO) spread "
-                      "over its wards by residential road length; each age 0-17 = "
-                      f"{AGE_SHARE:.1%} of the total (assumed)")
-        else:
-            total = density * km
-            method = (f"synthetic: {density:,.0f} persons per km of residential road (median of "
-                      "the districts with a figure) x the ward's residential road length; each "
-                      f"age 0-17 = {AGE_SHARE:.1%} of the total (assumed)")
-        rows.append((code, total, method))
-    return pd.DataFrame(rows, columns=["ward_code", "total", "method"])
-
-
-def population_rows(totals: pd.DataFrame) -> pd.DataFrame:
-    """Return ``ward_code, year, age, count, method`` rows, ages 0-:data:`MAX_AGE`."""
-    ages = np.arange(MAX_AGE + 1)
+    parents = units[units["level"] == "ward"].set_index("code")["parent_code"]
+    road_km = homes.groupby(homes["ward_code"].map(parents))["length_m"].sum() / 1000
+    by_name = {_district_key(str(n)): (b if pd.notna(b) else a) for n, a, b in zip(
+        figures["district_name"], figures["population_table_a"], figures["population_table_b"],
+        strict=True)}
+    known = {code: float(by_name[_district_key(name)]) for code, name, source in zip(
+        districts["code"], districts["name"], districts["source"], strict=True)
+        if pd.notna(by_name.get(_district_key(name))) and "union" not in source
+        and road_km.get(code, 0) > 0}
+    density = float(np.median([known[c] / road_km[c] for c in known]))
+    codes = districts["code"].tolist()
     return pd.DataFrame({
-        "ward_code": np.repeat(totals["ward_code"].to_numpy(), len(ages)),
-        "year": POPULATION_YEAR,
-        "age": np.tile(ages, len(totals)),
-        "count": np.repeat(np.round(totals["total"].to_numpy() * AGE_SHARE).astype(int), len(ages)),
-        "method": np.repeat(totals["method"].to_numpy(), len(ages)),
-    })
+        "district_code": codes, "year": POPULATION_YEAR,
+        "count": [round(known.get(c, density * road_km.get(c, 0.0))) for c in codes],
+        "estimated": [c not in known for c in codes]})
+
+
+def ward_population(units: gpd.GeoDataFrame, homes: pd.DataFrame,
+                    totals: pd.DataFrame) -> pd.DataFrame:
+    """Return each ward's share of its district's total by residential road length."""
+    parents = units[units["level"] == "ward"].set_index("code")["parent_code"]
+    road_m = homes.groupby("ward_code")["length_m"].sum().reindex(parents.index).fillna(0.0)
+    district_m = road_m.groupby(parents).sum()
+    count = totals.set_index("district_code")["count"]
+    share = road_m / district_m.reindex(parents).to_numpy()
+    return pd.DataFrame({"ward_code": parents.index,
+                         "total": (share.fillna(0.0) * count.reindex(parents).to_numpy()).to_numpy()})
 
 
 def _xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -215,7 +206,7 @@ def _choices(homes: pd.DataFrame, upper: pd.DataFrame, appeal: np.ndarray,
 
 
 def generate(units: gpd.GeoDataFrame, roads: RoadLayer, schools: pd.DataFrame,
-             district_totals: pd.DataFrame, histogram: pd.DataFrame, cutoffs: pd.DataFrame,
+             district_figures: pd.DataFrame, histogram: pd.DataFrame, cutoffs: pd.DataFrame,
              seed: int = ADMISSION_YEAR) -> SyntheticCity:
     """Generate the synthetic tables on the real geography; the same inputs give the same tables.
 
@@ -225,7 +216,8 @@ def generate(units: gpd.GeoDataFrame, roads: RoadLayer, schools: pd.DataFrame,
     rng = np.random.default_rng(seed)
     wards = units[units["level"] == "ward"].reset_index(drop=True)
     homes = residential_edges(roads, wards)
-    totals = ward_population(units, homes, district_totals)
+    districts = district_totals(units, homes, district_figures)
+    totals = ward_population(units, homes, districts)
     density = totals.set_index("ward_code")["total"] / homes.groupby("ward_code")["length_m"].sum()
     capacities = school_places(schools, wards, totals)
     with_places = schools.merge(capacities, on="code")
@@ -263,7 +255,7 @@ def generate(units: gpd.GeoDataFrame, roads: RoadLayer, schools: pd.DataFrame,
         rounds.append((round_id, grade, ADMISSION_YEAR, "hcmc" if grade == 10 else "da", seed,
                        round(n / city_cohort, 4)))
     return SyntheticCity(
-        population=population_rows(totals), capacities=capacities,
+        districts=districts, capacities=capacities,
         rounds=pd.DataFrame(rounds, columns=["id", "grade", "year", "mechanism", "seed",
                                              "sample_share"]),
         applicants=pd.concat(frames, ignore_index=True),

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLE_DIR = REPO / "data" / "hcmc"
 BASEMAP = "hcmc_osm_2018"
 #: Bumped when the loader or generator makes other rows from the same files.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 OSM_SOURCE = "OpenStreetMap 2018-01-01 (© OpenStreetMap contributors, ODbL 1.0), data/hcmc"
 #: ``schools.source`` of the bundle's schools: capacities are synthetic, the rest OSM.
 SCHOOL_SOURCE = OSM_SOURCE + "; capacities synthetic"
@@ -126,14 +126,30 @@ def _generate(bundle: Path, loaded: dict[str, Any]) -> str:
         pd.read_csv(bundle / bundle_files.POPULATION_FILE),
         pd.read_csv(bundle / bundle_files.HISTOGRAM_FILE), loaded["cutoffs"])
     loaded["synthetic"] = city
-    return (f"{len(city.population)} population rows, {len(city.applicants)} applicants"
+    return (f"{len(city.districts)} district totals, {len(city.applicants)} applicants"
             f" in {len(city.rounds)} rounds")
 
 
+#: Name of the district totals file handed to ``edugis import population`` (it names its
+#: source in every row's ``population.method``: the rows say they are synthetic).
+POPULATION_FILE = "synthetic-district-population-2024.csv"
+
+
 def _store_population(engine: Engine, city: hcmc_synthetic.SyntheticCity) -> str:
-    hcmc_store.store_population(engine, city.population)
-    return (f"{len(city.population)} rows (ward x age 0-{hcmc_synthetic.MAX_AGE},"
-            f" {hcmc_synthetic.POPULATION_YEAR}, synthetic)")
+    """Import the districts' totals with ``edugis import population`` (ward x age by its method)."""
+    import tempfile
+
+    from basemaps.store import refuse_if_problems
+    from forecasting.population_import import PopulationFile, import_population
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / POPULATION_FILE
+        city.districts[["district_code", "year", "count"]].to_csv(path, index=False)
+        report = import_population(engine, PopulationFile(path), {})
+    refuse_if_problems(report.problems, skip_invalid=False)
+    estimated = int(city.districts["estimated"].sum())
+    return (f"{report.details['people']:,} people in {report.details['wards']} wards"
+            f" ({estimated} district totals estimated from road length)")
 
 
 def _load_schools(engine: Engine, bundle: Path, loaded: dict[str, Any]) -> str:
