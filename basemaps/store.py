@@ -151,7 +151,9 @@ def store_boundaries(
     province; a former ward may name its former district). A unit without a parent is placed
     in the unit containing its point on surface: a ward of today (no ``valid_to``) in the
     province of today, a former ward in a district, else in the province; a district in the
-    province. ``valid_from``/``valid_to`` apply to the units that do not carry their own
+    province; units stored earlier without a parent are placed too (wards imported before
+    their province). A unit without a parent in the file keeps the parent it has.
+    ``valid_from``/``valid_to`` apply to the units that do not carry their own
     (``valid_from``/``valid_to`` columns); units with ``valid_to`` set are history.
     """
     started = time.perf_counter()
@@ -182,7 +184,7 @@ def store_boundaries(
                   zip(units["code"], units["name"], units["level"], [parents[i] for i in keep],
                       _dates(units, "valid_from", valid_from), _dates(units, "valid_to", valid_to),
                       [source] * len(units), ewkb(units.geometry.to_numpy()), strict=True))
-        placed = _place_in_parents(conn)
+        placed = _place_in_parents(conn, "staging_units")
         inserted, updated = conn.execute(sa.text(
             "WITH upserted AS ("
             " INSERT INTO admin_units (code, name, level, parent_code, valid_from, valid_to, source,"
@@ -191,14 +193,17 @@ def store_boundaries(
             " FROM staging_units ORDER BY array_position(ARRAY['province', 'district', 'ward'],"
             "  level::text)"
             " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,"
-            "  parent_code = EXCLUDED.parent_code, valid_from = EXCLUDED.valid_from,"
-            "  valid_to = EXCLUDED.valid_to, source = EXCLUDED.source, geom = EXCLUDED.geom"
+            "  parent_code = coalesce(EXCLUDED.parent_code, admin_units.parent_code),"
+            "  valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to,"
+            "  source = EXCLUDED.source, geom = EXCLUDED.geom"
             " WHERE (admin_units.name, admin_units.level, admin_units.parent_code,"
             "  admin_units.valid_from, admin_units.valid_to)"
-            "  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.parent_code,"
+            "  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level,"
+            "  coalesce(EXCLUDED.parent_code, admin_units.parent_code),"
             "  EXCLUDED.valid_from, EXCLUDED.valid_to)"
             "  OR NOT ST_Equals(admin_units.geom, EXCLUDED.geom)"
             " RETURNING (xmax = 0) AS inserted) " + _UPSERT_COUNTS)).one()
+        placed += _place_in_parents(conn, "admin_units")  # units stored before their parent
     report.inserted, report.updated = int(inserted), int(updated)
     report.unchanged = len(units) - report.inserted - report.updated
     report.rejected = len({(p.row, p.field) for p in problems}) if problems else 0
@@ -224,22 +229,25 @@ _PARENT_RULES = (
 )
 
 
-def _place_in_parents(conn: Connection) -> int:
-    """Give the staged units without a parent the unit containing them (:data:`_PARENT_RULES`).
+def _place_in_parents(conn: Connection, table: str) -> int:
+    """Give the units of ``table`` without a parent the unit containing them.
 
-    Candidates are the units in the database and in the file; returns how many were placed.
+    ``table`` is ``staging_units`` (the file's units: candidates are the units of the file
+    and of the database) or ``admin_units`` (units imported before the unit that contains
+    them); the rules are :data:`_PARENT_RULES`. Returns how many units were placed.
     """
+    candidates = "admin_units" if table == "admin_units" else (
+        "(SELECT code, level, valid_to, geom FROM admin_units"
+        " WHERE code NOT IN (SELECT code FROM staging_units)"
+        " UNION ALL SELECT code, level, valid_to, geom FROM staging_units)")
     placed = 0
     for unit, parent in _PARENT_RULES:
         placed += conn.execute(sa.text(
-            "WITH units AS (SELECT code, level, valid_to, geom FROM admin_units"
-            "  WHERE code NOT IN (SELECT code FROM staging_units)"
-            "  UNION ALL SELECT code, level, valid_to, geom FROM staging_units),"
-            " chosen AS (SELECT DISTINCT ON (s.code) s.code, p.code AS parent"
-            "  FROM staging_units s JOIN units p ON p.code <> s.code"
+            "WITH chosen AS (SELECT DISTINCT ON (s.code) s.code, p.code AS parent"
+            f"  FROM {table} s JOIN {candidates} p ON p.code <> s.code"
             f"  AND {parent} AND ST_Intersects(p.geom, ST_PointOnSurface(s.geom))"
             f"  WHERE s.parent_code IS NULL AND {unit} ORDER BY s.code, p.code)"
-            " UPDATE staging_units s SET parent_code = chosen.parent FROM chosen"
+            f" UPDATE {table} s SET parent_code = chosen.parent FROM chosen"
             " WHERE s.code = chosen.code")).rowcount
     return placed
 

@@ -142,3 +142,21 @@ def test_cli_imports_osm_wards_with_their_period(tmp_path: Path, engine: Engine,
         assert "1 inserted, 0 updated, 0 unchanged, 1 rejected" in result.output
     assert _rows(engine, "SELECT code, valid_from, valid_to FROM admin_units") == [
         ("osm-r1", date(2018, 1, 1), JULY_2025)]
+
+
+def test_wards_imported_before_their_province_are_placed_in_it(tmp_path: Path,
+                                                               engine: Engine) -> None:
+    osm = OsmXml()
+    osm.boundary(1, "Thành phố Mẫu", 4, [osm.ring(106.0, 10.0, 107.0, 11.0)])
+    osm.boundary(2, "Phường Một", 10, [osm.ring(106.1, 10.1, 106.2, 10.2)])
+    path = osm.write(tmp_path / "city.osm")
+    store_boundaries(engine, read_osm_boundaries(path, 10)[0], [], "wards")
+    assert _rows(engine, "SELECT parent_code FROM admin_units") == [(None,)]
+    report = store_boundaries(engine, read_osm_boundaries(path, 4)[0], [], "province")
+    assert report.details == {"placed in a parent unit": 1}
+    assert _rows(engine, "SELECT code, parent_code FROM admin_units WHERE level = 'ward'") == [
+        ("osm-r2", "osm-r1")]
+    again = store_boundaries(engine, read_osm_boundaries(path, 10)[0], [], "wards")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)
+    assert _rows(engine, "SELECT parent_code FROM admin_units WHERE code = 'osm-r2'") == [
+        ("osm-r1",)]
