@@ -42,7 +42,16 @@ STATIC = Path(__file__).parent / "static"
 
 
 class App(FastAPI):
-    """FastAPI whose OpenAPI document declares the error answers really sent (web.api_docs)."""
+    """FastAPI made with its settings, whose OpenAPI document declares the errors really sent.
+
+    The settings are the app's only ones (``app.state.settings`` for the routes); the error
+    answers are those of ``web.api_docs``.
+    """
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.state.settings = settings
 
     def openapi(self) -> dict[str, Any]:
         """Return the OpenAPI document, built once, with the error answers declared."""
@@ -55,9 +64,11 @@ class App(FastAPI):
 
         The security headers wrap everything, Starlette's ``ServerErrorMiddleware`` included
         (``add_middleware`` would put them inside it, and a 500 or a 503 answered there would
-        go out bare); HEAD is answered as GET before any route or fast lane.
+        go out bare); HEAD is answered as GET before any route or fast lane. HSTS is sent in
+        the production environment of the app's settings.
         """
-        return SecurityMiddleware(HeadMiddleware(super().build_middleware_stack()))
+        return SecurityMiddleware(HeadMiddleware(super().build_middleware_stack()),
+                                  hsts=self.settings.environment == "production")
 
 
 #: Work done once the app's state is ready and before it answers (``edugis serve`` prepares
@@ -65,19 +76,16 @@ class App(FastAPI):
 StartHook = Callable[[FastAPI], None]
 
 
-def lifespan(settings: Settings | None, engine: Engine | None, on_start: StartHook | None
+def lifespan(settings: Settings, engine: Engine | None, on_start: StartHook | None
              ) -> Callable[[FastAPI], Any]:
-    """Return the app's lifespan: its state made at start, on ``app.state``, closed at shutdown.
-
-    ``settings`` ``None`` reads the environment's (:func:`get_settings`) at start.
-    """
+    """Return the app's lifespan: its state made at start, on ``app.state``, closed at shutdown."""
 
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings or get_settings(), engine)
+        database = Database(settings, engine)
         versions = DataVersions()
         finder = FinderState(versions)
-        app.state.settings = database.settings
+        app.state.settings = settings
         app.state.database = database
         app.state.data_versions = versions
         app.state.tile_cache = TileCache()
@@ -108,19 +116,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     Parameters
     ----------
     settings
-        The settings to run with; ``None`` reads the environment's (:func:`get_settings`):
-        the rate limit's now, the database's when the app starts.
+        The settings to run with, the app's only ones (``app.state.settings``: sessions,
+        CSRF, sign-in limits, site hosts, HSTS, rate limit, database); ``None`` reads the
+        environment's (:func:`get_settings`) once, here.
     engine
         Serve this engine's (migrated) database instead of the configured one (tests).
     on_start
         Called with the app once its state is ready, before it answers.
     """
-    app = App(title="edugis", version="0.1.0", docs_url=None,
+    settings = settings or get_settings()
+    app = App(settings, title="edugis", version="0.1.0", docs_url=None,
               openapi_url="/internal/openapi.json", redoc_url=None,
               dependencies=[Depends(check_origin)],  # no cross-site POST (web.auth)
               lifespan=lifespan(settings, engine, on_start))
     install_error_handlers(app)
-    settings = settings or get_settings()
     app.add_middleware(SessionRenewalMiddleware)  # innermost: sliding session cookies
     app.add_middleware(FastPathMiddleware)  # inside the security headers (App wraps them all)
     # gzip outermost, then the rate limit (it counts the bytes before compression; its 429s

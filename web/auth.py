@@ -30,8 +30,8 @@ from urllib.parse import urlsplit
 from fastapi import Depends, HTTPException, Request, Response
 
 from gis_service.accounts import User, session_user
-from gis_service.settings import get_settings
-from web.deps import app_engine
+from gis_service.settings import Settings
+from web.deps import app_engine, app_settings
 from web.proxy import peer_address, trusted_proxy
 from web.sessions import (
     SESSION_COOKIE,
@@ -52,51 +52,53 @@ _UNREAD = object()  # request.state.session_user before optional_user has looked
 # ---- CSRF ------------------------------------------------------------------------------------
 
 
-def _new_csrf() -> str:
+def _new_csrf(settings: Settings) -> str:
     nonce = secrets.token_urlsafe(16)
-    return f"{nonce}.{sign('csrf', nonce)}"
+    return f"{nonce}.{sign(settings, 'csrf', nonce)}"
 
 
 def csrf_token(request: Request) -> str:
     """Return the request's CSRF token (the cookie's, or a new one ``ensure_csrf_cookie`` sets)."""
     existing = request.cookies.get(CSRF_COOKIE)
-    if existing and _valid_csrf(existing):
+    if existing and _valid_csrf(app_settings(request), existing):
         return existing
     token: str | None = getattr(request.state, "new_csrf", None)
     if token is None:
-        token = request.state.new_csrf = _new_csrf()
+        token = request.state.new_csrf = _new_csrf(app_settings(request))
     return token
 
 
-def _set_csrf_cookie(response: Response, token: str) -> None:
+def _set_csrf_cookie(settings: Settings, response: Response, token: str) -> None:
     response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=secure_cookies(), path="/")
+                        secure=secure_cookies(settings), path="/")
 
 
 def ensure_csrf_cookie(request: Request, response: Response) -> None:
     """Set the CSRF cookie when this request created the token."""
     token = getattr(request.state, "new_csrf", None)
     if token:
-        _set_csrf_cookie(response, token)
+        _set_csrf_cookie(app_settings(request), response, token)
 
 
-def rotate_csrf(response: Response) -> None:
+def rotate_csrf(request: Request, response: Response) -> None:
     """Give the browser a new CSRF token (at sign-in and sign-out).
 
     A token planted or read before then cannot be used in the new session.
     """
-    _set_csrf_cookie(response, _new_csrf())
+    settings = app_settings(request)
+    _set_csrf_cookie(settings, response, _new_csrf(settings))
 
 
-def _valid_csrf(token: str) -> bool:
+def _valid_csrf(settings: Settings, token: str) -> bool:
     nonce, _, signature = token.partition(".")
-    return bool(nonce) and same_text(signature, sign("csrf", nonce))
+    return bool(nonce) and same_text(signature, sign(settings, "csrf", nonce))
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     """Refuse with 403 unless ``submitted`` equals the signed CSRF cookie."""
     cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not submitted or not _valid_csrf(cookie) or not same_text(cookie, submitted):
+    if not cookie or not submitted or not _valid_csrf(app_settings(request), cookie) \
+            or not same_text(cookie, submitted):
         raise HTTPException(403, "csrf_token: thiếu hoặc sai mã chống giả mạo, hãy tải lại trang"
                                  " / missing or wrong CSRF token; reload the form and try again")
 
@@ -143,7 +145,7 @@ def site_hosts(request: Request) -> set[tuple[str, int | None]]:
     They are those of ``Host``, of the public origins of the settings, and of
     ``X-Forwarded-Host`` from a trusted proxy.
     """
-    settings = get_settings()
+    settings = app_settings(request)
     named = [_host_port(request.headers.get("host", ""), None)]
     named += [_source(origin.strip()) for origin in settings.public_origins.split(",")
               if origin.strip()]
@@ -188,7 +190,7 @@ def optional_user(request: Request) -> User | None:
         return cast(User | None, known)
     now = time.time()
     user = None
-    claims = read_session(request.cookies.get(SESSION_COOKIE), now)
+    claims = read_session(app_settings(request), request.cookies.get(SESSION_COOKIE), now)
     if claims is not None:
         user = session_user(app_engine(request), claims.user_id, claims.username,
                             claims.session_version)

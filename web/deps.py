@@ -13,12 +13,25 @@ from starlette.datastructures import State
 
 from gis_service.changes import DataVersions
 from gis_service.db import Database
+from gis_service.settings import Settings
 
 
 def database(state: State) -> Database:
     """Return the app's database (made by the lifespan of :func:`web.app.create_app`)."""
     found: Database = state.database
     return found
+
+
+def app_settings(request: Request) -> Settings:
+    """Return the settings the app was made with (:func:`web.app.create_app`).
+
+    The only settings a running app reads: never the environment's.
+    """
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 def app_engine(request: Request) -> Engine:

@@ -11,8 +11,6 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gis_service.settings import get_settings
-
 #: No external host anywhere: every script, style, image and tile comes from this app.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; worker-src 'self' blob:; font-src 'self'; object-src 'none'; "
@@ -50,15 +48,14 @@ class SecurityMiddleware:
     ``Cache-Control: no-store`` goes on staff and sign-in paths; bodies larger than
     ``max_body_bytes`` are refused with 413.
 
-    ``hsts`` adds :data:`HSTS`; by default it is on in the production environment only.
+    ``hsts`` adds :data:`HSTS`: the app turns it on in the production environment of its
+    settings (``web.app.App``).
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES,
-                 hsts: bool | None = None) -> None:
+                 hsts: bool = False) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        if hsts is None:
-            hsts = get_settings().environment == "production"
         self.headers = [*HEADERS, HSTS] if hsts else list(HEADERS)
 
     def _declares_too_large(self, scope: Scope) -> bool:

@@ -4,7 +4,8 @@ The cookie is ``payload.signature``: the payload is base64url JSON
 ``{"id": user id, "u": username, "v": session_version, "iat": signed in at,
 "seen": last renewed at}``
 (whole seconds since the epoch), the signature an HMAC-SHA256 of it with a key derived from
-the settings' secret. A session ends
+the app's settings' secret (every function here is given the settings: the app's own,
+``request.app.state.settings``, never the environment's). A session ends
 
 - after ``session_idle_s`` (30 min) without a request: while in use the cookie is re-issued
   with a new ``seen``, at most once per ``RENEW_AFTER_S``, by :class:`SessionRenewalMiddleware`;
@@ -31,7 +32,7 @@ from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gis_service.accounts import b64, unb64
-from gis_service.settings import get_settings
+from gis_service.settings import Settings
 
 __all__ = ["SESSION_COOKIE", "SessionClaims", "SessionRenewalMiddleware", "b64", "clear_session",
            "new_session", "read_session", "same_text", "schedule_renewal", "secure_cookies",
@@ -44,13 +45,13 @@ RENEW_AFTER_S = 60
 _RENEWAL_STATE = "session_renewal"
 
 
-def _key(purpose: str) -> bytes:
-    return hashlib.sha256(f"{purpose}:{get_settings().session_secret()}".encode()).digest()
+def _key(settings: Settings, purpose: str) -> bytes:
+    return hashlib.sha256(f"{purpose}:{settings.session_secret()}".encode()).digest()
 
 
-def sign(purpose: str, payload: str) -> str:
+def sign(settings: Settings, purpose: str, payload: str) -> str:
     """Return the HMAC-SHA256 of ``payload`` with the key of ``purpose`` (``session``, ``csrf``)."""
-    return b64(hmac.new(_key(purpose), payload.encode(), hashlib.sha256).digest())
+    return b64(hmac.new(_key(settings, purpose), payload.encode(), hashlib.sha256).digest())
 
 
 def same_text(left: str, right: str) -> bool:
@@ -73,9 +74,8 @@ class SessionClaims:
     issued_at: int
     last_seen: int
 
-    def expires_at(self) -> int:
+    def expires_at(self, settings: Settings) -> int:
         """When the session ends if no request comes: idle limit or absolute limit."""
-        settings = get_settings()
         return min(self.last_seen + settings.session_idle_s, self.issued_at + settings.session_max_s)
 
     def renewal_due(self, now: float) -> bool:
@@ -90,12 +90,12 @@ def new_session(user_id: int, username: str, session_version: int, now: float | 
     return SessionClaims(user_id, username, session_version, moment, moment)
 
 
-def session_value(claims: SessionClaims) -> str:
+def session_value(settings: Settings, claims: SessionClaims) -> str:
     """Return the signed cookie value of ``claims``."""
     body = {"id": claims.user_id, "u": claims.username, "v": claims.session_version, "iat": claims.issued_at,
             "seen": claims.last_seen}
     payload = b64(json.dumps(body, separators=(",", ":")).encode())
-    return f"{payload}.{sign('session', payload)}"
+    return f"{payload}.{sign(settings, 'session', payload)}"
 
 
 def _claims(body: Any) -> SessionClaims | None:
@@ -110,7 +110,8 @@ def _claims(body: Any) -> SessionClaims | None:
     return SessionClaims(user_id, username, version, issued_at, last_seen)
 
 
-def read_session(value: str | None, now: float | None = None) -> SessionClaims | None:
+def read_session(settings: Settings, value: str | None, now: float | None = None
+                 ) -> SessionClaims | None:
     """Return the claims of a session cookie, or ``None`` when it is not valid.
 
     ``None`` when absent, forged, malformed or expired (idle or absolute limit). Does not
@@ -119,45 +120,47 @@ def read_session(value: str | None, now: float | None = None) -> SessionClaims |
     if not value or "." not in value:
         return None
     payload, signature = value.rsplit(".", 1)
-    if not same_text(signature, sign("session", payload)):
+    if not same_text(signature, sign(settings, "session", payload)):
         return None
     try:
         claims = _claims(json.loads(unb64(payload)))
     except ValueError:  # bad base64 (binascii.Error), JSON or UTF-8: all ValueErrors
         return None
     moment = time.time() if now is None else now
-    if claims is None or moment >= claims.expires_at():
+    if claims is None or moment >= claims.expires_at(settings):
         return None
     return claims
 
 
-def secure_cookies() -> bool:
+def secure_cookies(settings: Settings) -> bool:
     """Tell whether cookies carry the Secure flag: in production (served over HTTPS)."""
-    return get_settings().environment == "production"
+    return settings.environment == "production"
 
 
-def set_session(response: Response, claims: SessionClaims, now: float | None = None) -> None:
+def set_session(settings: Settings, response: Response, claims: SessionClaims,
+                now: float | None = None) -> None:
     """Put the session cookie on ``response`` (HttpOnly, SameSite=Lax, Secure in production).
 
     The browser drops it when the session would end.
     """
     moment = int(time.time() if now is None else now)
-    response.set_cookie(SESSION_COOKIE, session_value(claims),
-                        max_age=max(0, claims.expires_at() - moment),
-                        httponly=True, samesite="lax", secure=secure_cookies(), path="/")
+    response.set_cookie(SESSION_COOKIE, session_value(settings, claims),
+                        max_age=max(0, claims.expires_at(settings) - moment),
+                        httponly=True, samesite="lax", secure=secure_cookies(settings), path="/")
 
 
-def clear_session(response: Response) -> None:
+def clear_session(settings: Settings, response: Response) -> None:
     """Remove the session cookie from the browser."""
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=secure_cookies())
+                           secure=secure_cookies(settings))
 
 
 def schedule_renewal(request: Request, claims: SessionClaims, now: float | None = None) -> None:
     """Have :class:`SessionRenewalMiddleware` re-issue the session with ``last_seen = now``."""
     moment = int(time.time() if now is None else now)
     holder = Response()
-    set_session(holder, replace(claims, last_seen=moment), now=moment)
+    settings: Settings = request.app.state.settings
+    set_session(settings, holder, replace(claims, last_seen=moment), now=moment)
     setattr(request.state, _RENEWAL_STATE,
             [(name, value) for name, value in holder.raw_headers if name == b"set-cookie"])
 

@@ -64,9 +64,9 @@ def _with_cookie(client: TestClient, value: str, url: str = "/officer") -> int:
 
 def _cookie_of(cookie: str, issued_at: float, last_seen: float) -> str:
     """The session ``cookie`` signed in at ``issued_at`` and last renewed at ``last_seen``."""
-    claims = sessions.read_session(cookie)
+    claims = sessions.read_session(get_settings(), cookie)
     assert claims is not None
-    return sessions.session_value(replace(claims, issued_at=int(issued_at),
+    return sessions.session_value(get_settings(), replace(claims, issued_at=int(issued_at),
                                           last_seen=int(last_seen)))
 
 
@@ -113,7 +113,7 @@ def test_a_user_deleted_and_created_again_under_the_same_name_gets_no_old_sessio
 
 
 def test_a_cookie_without_the_user_id_is_no_session(staff_client: TestClient) -> None:
-    claims = sessions.read_session(_signed_in(staff_client))
+    claims = sessions.read_session(get_settings(), _signed_in(staff_client))
     assert claims is not None
     body = {"u": claims.username, "v": claims.session_version, "iat": claims.issued_at,
             "seen": claims.last_seen}
@@ -203,7 +203,7 @@ def test_a_session_in_use_slides_but_ends_8_hours_after_sign_in(staff_client: Te
     _use_cookie(staff_client, _cookie_of(signed, now - 3600, now - 600))
     response = staff_client.get("/officer")
     assert response.status_code == 200
-    renewed = sessions.read_session(response.cookies.get(sessions.SESSION_COOKIE))
+    renewed = sessions.read_session(get_settings(), response.cookies.get(sessions.SESSION_COOKIE))
     assert renewed is not None
     assert renewed.issued_at == int(now - 3600) and renewed.last_seen >= int(now)
     assert "Max-Age=1800" in response.headers["set-cookie"]
@@ -248,7 +248,7 @@ def test_a_signed_cookie_of_the_wrong_shape_is_no_session(staff_client: TestClie
     value = signed_body(body.encode())
     assert _with_cookie(staff_client, value, EXPORT) == 401
     assert _with_cookie(staff_client, value, "/") == 200  # public pages show the signed-out header
-    assert sessions.read_session(value) is None
+    assert sessions.read_session(get_settings(), value) is None
 
 
 def test_a_cookie_with_a_non_ascii_signature_is_no_session(staff_client: TestClient) -> None:

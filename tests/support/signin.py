@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from gis_service.accounts import create_user
+from gis_service.settings import get_settings
 from tests.conftest import database_env
 from tests.support.web import settle
 from web import sessions
@@ -78,6 +79,9 @@ def session_cookie(client: TestClient) -> str:
 
 
 def signed_body(body: bytes) -> str:
-    """A session cookie of ``body`` (raw JSON bytes) signed with the app's real key."""
+    """A session cookie of ``body`` (raw JSON bytes) signed with the app's real key.
+
+    The apps of these tests are made with the environment's settings.
+    """
     payload = sessions.b64(body)
-    return f"{payload}.{sessions.sign('session', payload)}"
+    return f"{payload}.{sessions.sign(get_settings(), 'session', payload)}"

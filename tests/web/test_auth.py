@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from gis_service.accounts import User, authenticate, create_user, hash_password, verify_password
-from gis_service.settings import get_settings
 from web import auth, sessions
 
 PASSWORD = "correct horse battery"
@@ -96,16 +95,17 @@ def test_create_user_refuses_bad_input_and_duplicates(engine: Engine) -> None:
 
 
 def test_session_cookie_is_signed_and_expires(empty_client: TestClient) -> None:
+    app_settings = empty_client.app.state.settings  # type: ignore[attr-defined]
     claims = sessions.new_session(7, "ana", 1)
-    value = sessions.session_value(claims)
-    assert sessions.read_session(value) == claims
+    value = sessions.session_value(app_settings, claims)
+    assert sessions.read_session(app_settings, value) == claims
     payload, signature = value.rsplit(".", 1)
     forged_payload = sessions.b64(b'{"id":7,"u":"ana","v":1,"iat":9999999999,"seen":9999999999}')
-    assert sessions.read_session(f"{forged_payload}.{signature}") is None
+    assert sessions.read_session(app_settings, f"{forged_payload}.{signature}") is None
     other = "B" if signature.endswith("A") else "A"
-    assert sessions.read_session(f"{payload}.{signature[:-1]}{other}") is None
-    idle_s = get_settings().session_idle_s
-    assert sessions.read_session(value, now=time.time() + idle_s + 1) is None
+    assert sessions.read_session(app_settings, f"{payload}.{signature[:-1]}{other}") is None
+    idle_s = app_settings.session_idle_s
+    assert sessions.read_session(app_settings, value, now=time.time() + idle_s + 1) is None
 
 
 def test_forged_cookie_gets_401(staff: Engine, empty_client: TestClient) -> None:
