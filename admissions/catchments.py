@@ -44,6 +44,10 @@ REASONS = {
                      "school {code!r} is {ownership} {level}; only public primary and "
                      "lower-secondary schools have catchments"),
     "unknown_ward": ("không có phường nào mã {code!r}", "unknown ward {code!r}"),
+    "unmapped_ward": ("phường {code!r} không còn từ 1/7/2025 và chưa có trong bảng ánh xạ sang"
+                      " phường mới (edugis import admin-mapping)",
+                      "ward {code!r} no longer exists since 1 July 2025 and is not mapped to the"
+                      " wards of today (edugis import admin-mapping)"),
     "pair_twice": ("{school} / {ward} được ghi hai lần", "{school} / {ward} is listed twice"),
 }
 
@@ -159,7 +163,10 @@ def derive_catchments(engine: Engine, level: str, mode: str = "motorbike",
 def import_catchments(engine: Engine, path: str | Path, actor: str = "system") -> pd.DataFrame:
     """Store the catchments listed in a CSV ``school_code,ward_code`` (one row per pair).
 
-    They replace those of the schools it names. Nothing is stored when any row is bad.
+    They replace those of the schools it names. A list by former wards (before 1 July 2025)
+    is carried over to the wards of today they went to (``admin_mapping``); a former ward
+    without a mapping is refused. Nothing is stored when any row is bad. Returns the stored
+    pairs (by wards of today).
     """
     from admissions.files import read_table
 
@@ -167,31 +174,47 @@ def import_catchments(engine: Engine, path: str | Path, actor: str = "system") -
     with engine.connect() as conn:
         schools = {code: (level, ownership) for code, level, ownership in conn.execute(sa.text(
             "SELECT code, level, ownership FROM schools")).all()}
-        wards = set(conn.execute(sa.text(
-            "SELECT code FROM admin_units WHERE level = 'ward'")).scalars())
+        wards: dict[str, list[str]] = {code: [code] for code in conn.execute(sa.text(
+            "SELECT code FROM admin_units WHERE level = 'ward' AND valid_to IS NULL")).scalars()}
+        former: dict[str, list[str]] = {code: list(news) for code, news in conn.execute(sa.text(
+            "SELECT w.code, array_remove(array_agg(m.new_code ORDER BY m.new_code), NULL)"
+            " FROM admin_units w LEFT JOIN admin_mapping m ON m.old_code = w.code"
+            " WHERE w.level = 'ward' AND w.valid_to IS NOT NULL GROUP BY w.code")).all()}
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
+    pairs: set[tuple[str, str]] = set()
     for row, (school, ward) in enumerate(zip(frame["school_code"], frame["ward_code"],
                                              strict=True), start=1):
-        if school not in schools:
-            problems.append(Problem.of(label, row, "school_code", REASONS["unknown_school"], code=school))
-        elif schools[school][0] not in GRADE_OF_LEVEL or schools[school][1] != "public":
-            problems.append(Problem.of(label, row, "school_code", REASONS["no_catchment"], code=school,
-                                       ownership=schools[school][1], level=schools[school][0]))
-        if ward not in wards:
-            problems.append(Problem.of(label, row, "ward_code", REASONS["unknown_ward"], code=ward))
+        problems += _school_problems(label, row, school, schools.get(school))
+        if ward in wards or former.get(ward):
+            pairs.update((school, new) for new in wards.get(ward) or former[ward])
+        else:
+            problems.append(Problem.of(label, row, "ward_code", REASONS[
+                "unmapped_ward" if ward in former else "unknown_ward"], code=ward))
         if (school, ward) in seen:
             problems.append(Problem.of(label, row, "ward_code", REASONS["pair_twice"],
                                        school=school, ward=ward))
         seen.add((school, ward))
     if problems:
         raise InputError(problems)
-    rows = frame[["school_code", "ward_code"]].reset_index(drop=True)
+    rows = pd.DataFrame(sorted(pairs), columns=["school_code", "ward_code"])
     with engine.begin() as conn:
         _replace(conn, rows, "imported")
         audit(conn, actor, "catchments.import", label,
                {"schools": int(rows["school_code"].nunique()), "pairs": len(rows)})
     return rows
+
+
+def _school_problems(label: str, row: int, school: str,
+                     facts: tuple[str, str] | None) -> list[Problem]:
+    """Return why a catchment row's school is refused: unknown, or without a catchment."""
+    if facts is None:
+        return [Problem.of(label, row, "school_code", REASONS["unknown_school"], code=school)]
+    level, ownership = facts
+    if level not in GRADE_OF_LEVEL or ownership != "public":
+        return [Problem.of(label, row, "school_code", REASONS["no_catchment"], code=school,
+                           ownership=ownership, level=level)]
+    return []
 
 
 def _replace(conn: Connection, rows: pd.DataFrame, source: str, level: str | None = None) -> None:

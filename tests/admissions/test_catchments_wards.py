@@ -4,6 +4,7 @@ address checks say when there are no wards of today to check homes against."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,9 +13,12 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from admissions.address_checks import NO_WARDS, address_flags, ward_check_note
-from admissions.catchments import assign_wards, derive_catchments
+from admissions.catchments import assign_wards, derive_catchments, import_catchments
+from basemaps.admin_mapping import read_admin_mapping, store_admin_mapping
 from gis_service.accounts import create_user
+from gis_service.errors import InputError
 from tests.conftest import database_env
+from tests.support.two_tier import store_history, store_today
 from tests.support.web import PASSWORD, login, settle
 from web.app import create_app
 from web.cli import app as cli_app
@@ -84,3 +88,30 @@ def test_with_wards_the_note_is_not_shown(demo_copy: Engine, monkeypatch: pytest
     with database_env(demo_copy, monkeypatch):
         done = CliRunner().invoke(cli_app, ["admissions", "check-addresses", "--round", ROUND])
     assert done.exit_code == 0 and "no wards loaded" not in done.output
+
+
+def test_a_catchment_list_by_former_wards_carries_over_to_the_wards_of_today(
+        engine: Engine, tmp_path: Path) -> None:
+    store_history(engine)
+    store_today(engine)
+    mapping = tmp_path / "mapping.csv"
+    mapping.write_text("old_code,new_code,share\nW1a,N1,1\nW2,N1,0.6\nW2,N2,0.4\n",
+                       encoding="utf-8")
+    store_admin_mapping(engine, *read_admin_mapping(mapping), str(mapping))
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO schools (code, name, level, ownership, capacity_grade1, ward_code, geom)"
+            " VALUES ('S1', 'Trường Một', 'primary', 'public', 100, 'N1',"
+            " ST_SetSRID(ST_Point(106.65, 10.75), 4326))"))
+    listed = tmp_path / "catchments.csv"
+    listed.write_text("school_code,ward_code\nS1,W1a\nS1,W2\nS1,N1\n", encoding="utf-8")
+    rows = import_catchments(engine, listed)
+    assert rows.to_dict("records") == [{"school_code": "S1", "ward_code": "N1"},
+                                       {"school_code": "S1", "ward_code": "N2"}]
+    assert _rows(engine, "SELECT ward_code FROM catchments ORDER BY 1") == [("N1",), ("N2",)]
+    listed.write_text("school_code,ward_code\nS1,W1b\nS1,ZZ\n", encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        import_catchments(engine, listed)
+    reasons = {p.row: p.reason for p in refused.value.problems}
+    assert "no longer exists since 1 July 2025 and is not mapped" in reasons[1]
+    assert reasons[2] == "unknown ward 'ZZ'"
