@@ -163,3 +163,18 @@ def test_synthetic_scores_follow_the_exam_histogram(real_city: tuple[Engine, dic
     histogram = pd.read_csv(BUNDLE_DIR / hcmc_bundle.HISTOGRAM_FILE)
     mean = np.average(histogram["total_score_3_subjects"], weights=histogram["n_candidates"])
     assert abs(scores.mean() - mean) < 0.3 and set(scores * 4) <= set(np.arange(0, 121))
+
+
+def test_removing_the_real_city_leaves_none_of_its_rows(
+        real_city: tuple[Engine, dict[str, Any]]) -> None:
+    from web.real_city import loaded_version, remove_real_city
+
+    engine, _ = real_city  # the last test of the module: it empties the shared database
+    remove_real_city(engine)
+    with engine.connect() as conn:
+        left = conn.execute(sa.text(
+            "SELECT (SELECT count(*) FROM schools) + (SELECT count(*) FROM admin_units)"
+            " + (SELECT count(*) FROM population) + (SELECT count(*) FROM cutoffs)"
+            " + (SELECT count(*) FROM admission_rounds) + (SELECT count(*) FROM catchments)"
+        )).scalar_one()
+    assert left == 0 and loaded_version(engine) is None
