@@ -261,9 +261,9 @@ def demo(
 ) -> None:
     """Load the real Ho Chi Minh City (data/hcmc, once), then run the web app on it.
 
-    The real OSM roads, wards, schools and cut-offs of the bundle come with synthetic
-    applicants, population and school places (marked synthetic). ``--synthetic`` loads the
-    generated demo city instead.
+    Real OSM roads, wards, schools and cut-offs, with synthetic applicants,
+    population and school places (marked synthetic on every page).
+    --synthetic serves the generated demo city instead.
     """
     from gis_service.db import get_engine
     from web.real_city import load_real_city, remove_real_city
