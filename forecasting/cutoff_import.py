@@ -37,7 +37,7 @@ from forecasting._import_rows import duplicate_problems, read_table, upsert, yea
 from forecasting._matching import school_key, unit_key
 from forecasting.cutoffs import is_regular_programme
 from gis_service.csv_cells import write_frame
-from gis_service.errors import InputError, InvalidValueError, Problem
+from gis_service.errors import InputError, InvalidValueError, Problem, StateError
 from gis_service.text_search import fold
 
 REQUIRED = ("school_name", "year", "cutoff_score")
@@ -233,9 +233,16 @@ def import_cutoffs(engine: Engine, path: Path, overrides: dict[str, str], report
     InputError
         For bad values or two rows of one school, year, round and programme (nothing is
         stored); with ``strict``, also for any name left unmatched or ambiguous.
+    StateError
+        When the database holds no school at all.
     """
     started = time.perf_counter()
     index = school_index(engine)
+    if not index.labels:
+        raise StateError("no schools in the database to match the names to: import schools first"
+                         " (edugis import schools FILE)",
+                         "chưa có trường nào trong cơ sở dữ liệu để khớp tên: nhập danh sách"
+                         " trường trước (edugis import schools FILE)")
     matched = match_names(read_cutoffs(path), index, overrides)
     left = unmatched_table(matched, index)
     written = None

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from forecasting._matching import parse_overrides, school_key, unit_key
 from forecasting.cutoff_import import import_cutoffs
-from gis_service.errors import InputError, InvalidValueError
+from gis_service.errors import InputError, InvalidValueError, StateError
 from tests.conftest import database_env, table_counts
 from tests.support.hcmc_schools import load_hcmc_schools
 
@@ -189,3 +189,10 @@ def test_a_school_of_another_level_is_a_candidate_not_a_match(
     assert done.report.inserted == 0
     assert left == [{"school_name": "THPT Lê Lợi", "district_hint": "Quận 10", "status": "unmatched",
                      "rows": 1, "first_row": 1, "candidates": "NDC: THCS Lê Lợi (Quận 10)"}]
+
+
+def test_without_schools_the_import_says_to_import_them_first(engine: Engine, tmp_path: Path) -> None:
+    path = _cutoff_file(tmp_path, ["THPT Nguyễn Du,Quận 10,2024,20,30"])
+    with pytest.raises(StateError, match="import schools first"):
+        import_cutoffs(engine, path, {}, tmp_path / "left.csv")
+    assert not (tmp_path / "left.csv").exists()
