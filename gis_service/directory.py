@@ -18,9 +18,10 @@ from sqlalchemy.engine import Engine
 
 from gis_service.changes import last_changed
 from gis_service.errors import NotFoundError
+from gis_service.geocoder import place_names as place_names  # the finder's index, moved there
 from gis_service.levels import LEVEL_BY_NAME, SCHOOL_LEVELS
 from gis_service.models import OWNERSHIPS
-from gis_service.text_search import fold, matches
+from gis_service.text_search import matches
 
 #: Longest search text and unit code (ward, former district) a filter accepts.
 MAX_QUERY_LENGTH, MAX_DISTRICT_LENGTH = 100, 16
@@ -188,24 +189,3 @@ def school_points(engine: Engine) -> pd.DataFrame:
         return pd.read_sql(sa.text("SELECT code, name, level, ownership, address,"
                                    " ST_X(geom) AS lon, ST_Y(geom) AS lat FROM schools"
                                    " ORDER BY code"), conn)
-
-
-def place_names(engine: Engine) -> list[dict[str, Any]]:
-    """Return named streets and current wards with a representative point, for address search.
-
-    Wards are labelled ``"ward, district"``; each place has ``label``, ``kind``
-    (``street``/``ward``), ``lon``, ``lat`` and ``folded`` (the label as
-    :func:`~gis_service.text_search.fold` gives it).
-    """
-    with engine.connect() as conn:
-        streets = conn.execute(sa.text(
-            "SELECT name, ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT name,"
-            " ST_ClosestPoint(ST_Collect(geom), ST_Centroid(ST_Collect(geom))) AS p"
-            " FROM road_edges WHERE name <> '' GROUP BY name) s ORDER BY name")).all()
-        wards = conn.execute(sa.text(
-            "SELECT w.name || coalesce(', ' || d.name, '') AS name, ST_X(ST_PointOnSurface(w.geom)),"
-            " ST_Y(ST_PointOnSurface(w.geom)) FROM admin_units w LEFT JOIN admin_units d"
-            " ON d.code = w.parent_code WHERE w.level = 'ward'"
-            " AND (w.valid_to IS NULL OR w.valid_to > now()) ORDER BY 1")).all()
-    return ([{"label": n, "kind": "street", "lon": x, "lat": y, "folded": fold(n)} for n, x, y in streets]
-            + [{"label": n, "kind": "ward", "lon": x, "lat": y, "folded": fold(n)} for n, x, y in wards])

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 
 import routing
 from gis_service.errors import InputError
+from gis_service.geocoder import search as search_places
 from gis_service.levels import SCHOOL_LEVELS
 from gis_service.spatial import nearest_schools_crow
-from gis_service.text_search import fold, matches
 from routing.finder import MAX_K, FinderState, OffNetworkError, PreparedSearch, Ranked
 from web.errors import ApiError, BadRequestError
 
@@ -28,17 +28,15 @@ FINDER_MODES = ("motorbike", "walk", "bicycle")
 
 
 def geocode(state: FinderState, engine: Engine, query: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Find places whose name contains every word of ``query`` (diacritics optional).
+    """Find streets (by section), wards and districts matching ``query`` (diacritics optional).
 
-    Exact-prefix matches come first, then shorter names.
+    ``"street, ward"`` finds the street's section in that ward; see
+    :func:`gis_service.geocoder.search`.
     """
     query = query.strip()
     if not 2 <= len(query) <= 100:
         raise BadRequestError("address search needs 2 to 100 characters")
-    hits = [p for p in state.places(engine) if matches(query, p["label"])]
-    folded = fold(query)
-    hits.sort(key=lambda p: (not p["folded"].startswith(folded), len(p["label"]), p["label"]))
-    return [{k: p[k] for k in ("label", "kind", "lon", "lat")} for p in hits[:limit]]
+    return search_places(state.places(engine), query, limit)
 
 
 def check_point(lon: float, lat: float) -> None:

@@ -227,7 +227,7 @@
           var li = item(places, "");
           var b = document.createElement("button");
           b.type = "button";
-          b.textContent = p.label;
+          b.textContent = p.detail ? p.label + " — " + p.detail : p.label;
           b.addEventListener("click", function () { place(p.lat, p.lon); });
           li.appendChild(b);
           if (i === 0) { place(p.lat, p.lon); }

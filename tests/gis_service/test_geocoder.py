@@ -1,0 +1,130 @@
+"""The finder's address search: street sections, street + ward, former units, case duplicates."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import LineString, box
+from sqlalchemy.engine import Engine
+
+from basemaps.road_layer import RoadLayer
+from basemaps.store import store_roads
+from gis_service.geocoder import place_names, search
+
+LAT = 10.775
+#: (code, name, level, parent, valid_to, lon_min, lon_max): two wards of today in Quận 1,
+#: the former Quận 2 (until 2020) east of them with its former ward Thủ Thiêm.
+UNITS = [
+    ("D1", "Quận 1", "district", None, None, 106.700, 106.720),
+    ("W1", "Phường Bến Nghé", "ward", "D1", None, 106.700, 106.710),
+    ("W2", "Phường Đa Kao", "ward", "D1", None, 106.710, 106.720),
+    ("D2", "Quận 2", "district", None, "2020-12-31", 106.720, 106.750),
+    ("W9", "Phường Thủ Thiêm", "ward", "D2", "2020-12-31", 106.720, 106.730),
+]
+#: Named roads as (name, [(node id, lon, lat), ...]) chains.
+ROADS = [
+    ("Nguyễn Huệ", [(1, 106.702, LAT), (2, 106.706, LAT), (3, 106.712, LAT), (4, 106.716, LAT)]),
+    # one street in three pieces: two in Bến Nghé (one spelled in lower case in part), one
+    # 1.5 km east of every ward of today, in the former Quận 2
+    ("Đường Số 1", [(10, 106.701, 10.772), (11, 106.703, 10.772), (12, 106.705, 10.772)]),
+    ("đường  số 1", [(12, 106.705, 10.772), (13, 106.707, 10.772)]),
+    ("Đường Số 1", [(20, 106.7015, 10.778), (21, 106.7030, 10.778)]),
+    ("Đường Số 1", [(30, 106.735, LAT), (31, 106.738, LAT)]),
+]
+
+
+def _layer() -> RoadLayer:
+    nodes: dict[int, tuple[float, float]] = {}
+    rows = []
+    for name, chain in ROADS:
+        for (a, x1, y1), (b, x2, y2) in itertools.pairwise(chain):
+            nodes[a], nodes[b] = (x1, y1), (x2, y2)
+            rows.append({"u": a, "v": b, "osm_id": 0, "highway": "residential", "oneway": False,
+                         "maxspeed_kmh": np.nan, "access": "", "name": name,
+                         "length_m": abs(x2 - x1) * 109_000.0,
+                         "geometry": LineString([(x1, y1), (x2, y2)])})
+    frame = pd.DataFrame({"node_id": list(nodes), "lon": [p[0] for p in nodes.values()],
+                          "lat": [p[1] for p in nodes.values()]})
+    return RoadLayer(frame, pd.DataFrame(rows), source="test")
+
+
+@pytest.fixture
+def places(engine: Engine) -> list[dict[str, object]]:
+    store_roads(engine, _layer(), "streets")
+    with engine.begin() as conn:
+        for code, name, level, parent, valid_to, x1, x2 in UNITS:
+            conn.execute(sa.text(
+                "INSERT INTO admin_units (code, name, level, parent_code, valid_from, valid_to, geom)"
+                " VALUES (:c, :n, :l, :p, CAST(:f AS date), CAST(:t AS date),"
+                " ST_Multi(ST_GeomFromText(:g, 4326)))"),
+                {"c": code, "n": name, "l": level, "p": parent, "t": valid_to,
+                 "f": "1997-01-01" if valid_to else None,
+                 "g": box(x1, 10.770, x2, 10.780).wkt})
+    return place_names(engine)
+
+
+def test_a_street_spread_over_pieces_and_wards_gives_one_place_per_section(
+    places: list[dict[str, object]],
+) -> None:
+    found = search(places, "duong so 1")
+    assert [p["label"] for p in found] == ["Đường Số 1"] * 3  # the lower-case spelling merged
+    assert [p["detail"] for p in found] == [
+        "", "Phường Bến Nghé, Quận 1", "đoạn 2 / section 2, Phường Bến Nghé, Quận 1"]
+    longest = found[1]  # the piece with the lower-case road is the longer one in Bến Nghé
+    assert longest["ward"] == "Phường Bến Nghé" and longest["lat"] == pytest.approx(10.772)
+    assert found[0]["ward"] is None and found[0]["lon"] > 106.73  # beyond every ward of today
+    streets = search(places, "Nguyễn Huệ")
+    assert sorted(p["ward"] for p in streets) == ["Phường Bến Nghé", "Phường Đa Kao"]
+
+
+@pytest.mark.parametrize("query", ["Nguyễn Huệ, Bến Nghé", "nguyen hue ben nghe",
+                                   "Nguyễn Huệ, Phường Bến Nghé, Quận 1"])
+def test_street_and_ward_find_the_section_in_that_ward(places: list[dict[str, object]],
+                                                       query: str) -> None:
+    first = search(places, query)[0]
+    assert first["label"] == "Nguyễn Huệ" and first["ward"] == "Phường Bến Nghé"
+    assert 106.700 <= float(first["lon"]) <= 106.710
+
+
+def test_street_and_a_ward_it_does_not_cross_give_the_nearest_section(
+    places: list[dict[str, object]],
+) -> None:
+    first = search(places, "Nguyễn Huệ, Thủ Thiêm")[0]  # a former ward, east of Đa Kao
+    assert first["ward"] == "Phường Đa Kao"
+    assert "gần Phường Thủ Thiêm" in str(first["detail"]) and "near" in str(first["detail"])
+    in_former = search(places, "Đường số 1, Quận 2")  # the piece inside the former district
+    assert len(in_former) == 1 and float(in_former[0]["lon"]) > 106.73
+
+
+def test_wards_and_former_districts_are_found_and_former_ones_labelled(
+    places: list[dict[str, object]],
+) -> None:
+    former = search(places, "quan 2")
+    assert former[0]["label"] == "Quận 2 (cũ)" and former[0]["kind"] == "district"
+    assert former[0]["former"] is True and "until 2020-12-31" in str(former[0]["detail"])
+    assert search(places, "Thủ Thiêm")[0]["label"] == "Phường Thủ Thiêm, Quận 2 (cũ)"
+    today = search(places, "Quận 1")
+    assert today[0]["label"] == "Quận 1" and today[0]["former"] is False
+    ward = search(places, "ben nghe")
+    assert ward[0]["kind"] == "ward" and ward[0]["label"] == "Phường Bến Nghé, Quận 1"
+    assert search(places, "bến nghe") and not search(places, "bèn nghé")  # marks typed count
+
+
+def test_the_demo_city_index_loads_and_answers_quickly(demo_engine: Engine) -> None:
+    started = time.perf_counter()
+    index = place_names(demo_engine)
+    loaded = time.perf_counter() - started
+    streets = [p for p in index if p["kind"] == "street"]
+    assert len({p["label"] for p in streets}) < len(streets)  # long streets are cut in sections
+    started = time.perf_counter()
+    found = search(index, "Đường Mẫu Dọc 3")
+    assert time.perf_counter() - started < 0.5 and loaded < 30
+    assert found[0]["label"] == "Đường Mẫu Dọc 3" and found[0]["ward"]
+    ward = found[0]["ward"]
+    again = search(index, f"Đường Mẫu Dọc 3, {ward}")
+    assert again[0]["ward"] == ward
