@@ -58,12 +58,14 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "No grade-10 cut-off history for this school."),
     "programmes": ("Chương trình học", "Programmes"),
     "catchment": ("Địa bàn tuyển sinh", "Catchment"),
-    "catchment_wards": ("Các phường thuộc địa bàn", "Wards in the catchment"),
+    "catchment_wards": ("Các phường/xã thuộc địa bàn", "Wards and communes in the catchment"),
     "catchment_none": ("Chưa có địa bàn tuyển sinh cho trường này.",
                        "No catchment is recorded for this school."),
-    "catchment_source_imported": ("theo danh sách của quận", "the district's list"),
-    "catchment_source_derived": ("tính từ phường và đường đi; danh sách chính thức do quận công bố",
-                                 "derived from wards and roads; the district publishes the official list"),
+    "catchment_source_imported": ("theo danh sách chính thức", "the official list"),
+    "catchment_source_derived": ("tính từ phường/xã và đường đi; danh sách chính thức do cơ quan"
+                                 " quản lý giáo dục công bố",
+                                 "derived from wards and roads; the education authority publishes"
+                                 " the official list"),
     "finder_catchment": ("Nhà bạn thuộc địa bàn tuyển sinh của", "Your home is in the catchment of"),
     "finder_catchment_none": ("Không tìm thấy địa bàn tuyển sinh cho vị trí này.",
                               "No catchment found for this point."),
