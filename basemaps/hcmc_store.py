@@ -46,13 +46,16 @@ def mark_loaded(engine: Engine, version: str) -> None:
 
 
 def has_synthetic_data(engine: Engine) -> bool:
-    """Tell whether the database holds synthetic data (a demo's rounds, population or city)."""
+    """Tell whether a demo's synthetic data are loaded (the real city's, or the demo city).
+
+    Small tables only (settings, rounds, schools): every page asks.
+    """
     with engine.connect() as conn:
         return bool(conn.execute(sa.text(
-            "SELECT EXISTS (SELECT 1 FROM admission_rounds WHERE id LIKE :p OR id LIKE 'demo-%')"
-            " OR EXISTS (SELECT 1 FROM population WHERE method LIKE '%synthetic%')"
+            "SELECT EXISTS (SELECT 1 FROM app_settings WHERE key = :k)"
+            " OR EXISTS (SELECT 1 FROM admission_rounds WHERE id LIKE :p OR id LIKE 'demo-%')"
             " OR EXISTS (SELECT 1 FROM schools WHERE code LIKE 'DM-%')"),
-            {"p": ROUND_PREFIX + "%"}).scalar())
+            {"k": MARKER, "p": ROUND_PREFIX + "%"}).scalar())
 
 
 def store_unit_sources(engine: Engine, units: gpd.GeoDataFrame) -> None:
