@@ -8,7 +8,8 @@ database.
   case (``đường số 1`` and ``Đường Số 1`` are one street, shown in the spelling most of its
   roads use), then cut into connected pieces (roads of that name sharing a node), and each
   piece into the wards of today it crosses (a road belongs to the ward holding its middle,
-  or to the nearest within :data:`NEAR_WARD_DEG`). Each section is one place, at the road
+  or to the nearest within :data:`NEAR_WARD_DEG`); the two carriageways of a boulevard and
+  short gaps join (:data:`JOIN_GAP_M`). Each section is one place, at the road
   middle nearest its centre: "Đường số 1" spread over 30 km gives one result per ward and
   piece, not one point. A section also knows the former wards and districts it lies in.
 - **Units.** Wards and districts of ``admin_units``; those whose ``valid_to`` has passed are
@@ -33,6 +34,7 @@ import sqlalchemy as sa
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from sqlalchemy.engine import Engine
 
 from gis_service.text_search import fold
@@ -42,6 +44,8 @@ __all__ = ["NEAR_WARD_DEG", "place_names", "search"]
 #: A road outside every ward of today belongs to the nearest one within this distance
 #: (degrees, ~1 km); farther (a neighbouring province) it has no ward.
 NEAR_WARD_DEG = 0.01
+#: Roads of one name whose middles are this close (metres) are one piece of the street.
+JOIN_GAP_M = 60.0
 #: Shown after the label of a unit that no longer exists.
 FORMER_VI, FORMER_EN = "cũ", "former"
 
@@ -126,15 +130,28 @@ def _unit_place(unit: dict[str, Any]) -> dict[str, Any]:
             "context": unit["parent_name"] or ""}
 
 
-def _pieces(edges: pd.DataFrame, key: pd.Series) -> np.ndarray:
-    """Return a connected-piece number per edge: same name key and a chain of shared nodes."""
+def _pieces(edges: pd.DataFrame, key: pd.Series) -> NDArray[np.int64]:
+    """Return a piece number per edge: roads of one name joined by a node, or close by.
+
+    Roads of the same name (``key``) sharing a node are one piece; so are those whose
+    middles lie within :data:`JOIN_GAP_M` (the two carriageways of a boulevard, a short
+    gap in the mapped road).
+    """
     ends = pd.concat([key + "\x00" + edges["u"].astype(str), key + "\x00" + edges["v"].astype(str)])
     node, _ = pd.factorize(ends)
     n = len(edges)
+    lat = edges["lat"].to_numpy(float)
+    xy = np.column_stack([edges["lon"].to_numpy(float) * 111_320.0 * np.cos(np.radians(lat)),
+                          lat * 110_574.0])
+    close = cKDTree(xy).query_pairs(JOIN_GAP_M, output_type="ndarray")
+    key_code = pd.factorize(key)[0]
+    close = close[key_code[close[:, 0]] == key_code[close[:, 1]]]
+    tails = np.concatenate([node[:n], node[:n][close[:, 0]]])
+    heads = np.concatenate([node[n:], node[:n][close[:, 1]]])
     count = int(node.max()) + 1
-    adjacency = coo_matrix((np.ones(n), (node[:n], node[n:])), shape=(count, count))
+    adjacency = coo_matrix((np.ones(tails.size), (tails, heads)), shape=(count, count))
     _, label = connected_components(adjacency, directed=False)
-    return np.asarray(label[node[:n]])
+    return np.asarray(label[node[:n]], dtype=np.int64)
 
 
 def _street_sections(edges: pd.DataFrame, units: pd.DataFrame) -> list[dict[str, Any]]:

@@ -35,6 +35,9 @@ ROADS = [
     ("đường  số 1", [(12, 106.705, 10.772), (13, 106.707, 10.772)]),
     ("Đường Số 1", [(20, 106.7015, 10.778), (21, 106.7030, 10.778)]),
     ("Đường Số 1", [(30, 106.735, LAT), (31, 106.738, LAT)]),
+    # a boulevard mapped as two one-way carriageways 33 m apart, sharing no node
+    ("Lê Lợi", [(40, 106.7030, 10.7760), (41, 106.7040, 10.7760), (42, 106.7050, 10.7760)]),
+    ("Lê Lợi", [(51, 106.7050, 10.7763), (50, 106.7030, 10.7763)]),
 ]
 
 
@@ -80,6 +83,8 @@ def test_a_street_spread_over_pieces_and_wards_gives_one_place_per_section(
     assert found[0]["ward"] is None and found[0]["lon"] > 106.73  # beyond every ward of today
     streets = search(places, "Nguyễn Huệ")
     assert sorted(p["ward"] for p in streets) == ["Phường Bến Nghé", "Phường Đa Kao"]
+    boulevard = search(places, "le loi")
+    assert len(boulevard) == 1 and boulevard[0]["detail"] == "Phường Bến Nghé, Quận 1"
 
 
 @pytest.mark.parametrize("query", ["Nguyễn Huệ, Bến Nghé", "nguyen hue ben nghe",
