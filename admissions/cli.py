@@ -232,6 +232,7 @@ def compare(
         Path | None, typer.Option("--out", help="Also write the table as CSV.")
     ] = None,
     round_: RoundOption = None,
+    max_offroad_m: MaxOffroadOption = DEFAULT_MAX_OFFROAD_M,
 ) -> None:
     """Run every mechanism on the same input and print a comparison table."""
     if round_ is not None:
@@ -239,7 +240,7 @@ def compare(
         from gis_service.csv_cells import write_frame
         from gis_service.db import get_engine
 
-        comparison = service.compare_round(get_engine(), round_, mode)
+        comparison = service.compare_round(get_engine(), round_, mode, max_offroad_m)
         typer.echo(comparison.table.to_string())
         for name, why in comparison.skipped.items():
             typer.echo(f"{name} skipped: {why}")
@@ -253,7 +254,7 @@ def compare(
 
     grade, applicants, schools = _file_mode(grade, applicants, schools)
     try:
-        problem = _load(grade, applicants, schools, roads, mode, candidates)
+        problem = _load(grade, applicants, schools, roads, mode, candidates, max_offroad_m)
     except InputError as error:
         _fail(error)
         return

@@ -485,6 +485,8 @@ def build_problem(
     distances
         Source of home-to-school distances; built over exactly the schools admitting
         ``grade`` (see :func:`admitting_schools`), in that order. Required for grades 1/6.
+        The homes it reaches only in a straight line (far from every road) are flagged in
+        ``problem.offroad``.
     candidates
         Grades 1/6 without stated choices: length of the "nearest first" list.
     schools_label

@@ -165,9 +165,14 @@ def test_the_cli_takes_max_offroad_m(grid_round: tuple[Engine, str],
                                           "--max-offroad-m", "200"])
         refused = CliRunner().invoke(app, ["admissions", "run", "--round", round_id,
                                            "--max-offroad-m", "-1"])
+        compared = CliRunner().invoke(app, ["admissions", "compare", "--round", round_id,
+                                            "--max-offroad-m", "200"])
     assert result.exit_code == 0, result.output
     assert '"offroad_homes": 4' in result.output and '"max_offroad_m": 200.0' in result.output
     assert refused.exit_code == 2
+    assert compared.exit_code == 0, compared.output
+    assert "mincost" in compared.output.splitlines()[0]  # runs with two homes missing
+    assert "skipped" not in compared.output
 
 
 @pytest.fixture(scope="module")
