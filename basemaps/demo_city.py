@@ -187,7 +187,9 @@ def _admin_units(width: float, height: float) -> pd.DataFrame:
                                  "ward", PROVINCE_CODE, code, box(bx, by, bx + ward_w, by + ward_h)))
     frame = pd.DataFrame(rows, columns=["code", "name", "level", "parent_code", "district",
                                         "local"])
-    frame["valid_from"] = [TWO_TIER_FROM if lv != "district" else None for lv in frame["level"]]
+    # the demo's wards kept their outlines through the reform (no start date: valid before
+    # and after it); only the districts end
+    frame["valid_from"] = None
     frame["valid_to"] = [TWO_TIER_FROM if lv == "district" else None for lv in frame["level"]]
 
     def lonlat_polygon(poly: shapely.Polygon) -> MultiPolygon:
