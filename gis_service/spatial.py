@@ -122,16 +122,10 @@ def admin_unit_at(engine: Engine, lon: float, lat: float, level: str = "ward") -
 
 
 def school_counts(engine: Engine) -> list[dict[str, Any]]:
-    """Count schools and sum their entry-grade capacity per ward of today, level and ownership.
-
-    Each row also names the former district (before 1 July 2025) as history, ``None`` where
-    the school lies in none (e.g. in former Bình Dương).
-    """
+    """Count schools and sum their entry-grade capacity per district, level and ownership."""
     return _rows(engine,
-                 "SELECT coalesce(w.name, s.ward_code) AS ward,"
-                 " coalesce(d.name, s.district_code) AS district, s.level, s.ownership,"
+                 "SELECT coalesce(d.name, s.district_code) AS district, s.level, s.ownership,"
                  " count(*) AS schools, coalesce(sum(coalesce(s.capacity_grade1, 0)"
                  " + coalesce(s.capacity_grade6, 0) + coalesce(s.capacity_grade10, 0)), 0) AS capacity"
-                 " FROM schools s LEFT JOIN admin_units w ON w.code = s.ward_code"
-                 " LEFT JOIN admin_units d ON d.code = s.district_code"
-                 " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", {})
+                 " FROM schools s LEFT JOIN admin_units d ON d.code = s.district_code"
+                 " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", {})

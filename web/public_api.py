@@ -108,10 +108,7 @@ def schools_geojson(engine: EngineDep,
 
 @router.get("/api/schools/summary")
 def summary(engine: EngineDep) -> list[dict[str, Any]]:
-    """Count schools and entry-grade capacity per ward, level and ownership (aggregates).
-
-    Each row names the ward of today and, as history, the former district.
-    """
+    """Count schools and entry-grade capacity per district, level and ownership (aggregates)."""
     return school_counts(engine)
 
 
