@@ -6,11 +6,10 @@ WebMercatorQuad holds one layer per collection of :mod:`gis_service.collections`
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gis_service.collections import COLLECTIONS, Collection
-from gis_service.features import reading
+from gis_service.features import read_one
 
 #: Tile coordinates per side, and the margin drawn around a tile, in those units.
 EXTENT = 4096
@@ -41,11 +40,10 @@ def render_tile(engine: Engine, layers: tuple[str, ...], z: int, x: int, y: int)
     """Render one MVT holding ``layers`` (collection ids) for tile z/x/y, straight from PostGIS."""
     parts = " || ".join(_layer_sql(COLLECTIONS[name], i, z) for i, name in enumerate(layers))
     sql = (
-        "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,"
-        " ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS env4326)"
+        "WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env,"
+        " ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)"
+        " AS env4326)"
         f" SELECT {parts}"
     )
-    with reading(engine) as conn:
-        tile = conn.execute(sa.text(sql), {"z": z, "x": x, "y": y,
-                                           "margin": BUFFER / EXTENT}).scalar_one()
-    return bytes(tile or b"")
+    row = read_one(engine, sql, {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT})
+    return bytes(row[0] or b"") if row is not None else b""

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
 from gis_service.changes import DataVersions
@@ -43,7 +44,20 @@ def app_engine(request: Request) -> Engine:
     return database(request.app.state).engine()
 
 
-EngineDep = Annotated[Engine, Depends(app_engine)]
+async def request_engine(request: Request) -> Engine:
+    """Return the database engine, as :func:`app_engine`, for a route's dependency.
+
+    Once the engine is made this is a read on the event loop: no thread for it (a sync
+    dependency would take one of the threadpool's per request); the first call, which
+    connects and migrates, runs in a worker thread.
+    """
+    current = database(request.app.state).current
+    if current is not None:
+        return current
+    return await run_in_threadpool(app_engine, request)
+
+
+EngineDep = Annotated[Engine, Depends(request_engine)]
 
 
 def data_versions(state: State) -> DataVersions:

@@ -19,7 +19,7 @@ from starlette.types import Scope, Send
 
 from gis_service.vector_tiles import render_tile
 from web.collections import COLLECTIONS
-from web.deps import app_engine, data_versions, database
+from web.deps import data_versions, database, request_engine
 from web.errors import NotFoundHTTPError
 from web.ogc_features import base_url, get_collection
 
@@ -108,7 +108,7 @@ async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: i
     tile look current.
     """
     cache = _cache(request.app.state)
-    engine = await run_in_threadpool(app_engine, request)
+    engine = await request_engine(request)
     # the first call of a process reads the versions: in a worker thread, not on the loop
     stamp = await run_in_threadpool(data_versions(request.app.state).stamp, engine,
                                     layer_tables(layers))
