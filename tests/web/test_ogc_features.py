@@ -474,3 +474,18 @@ def test_features_are_written_by_postgis_as_python_wrote_them(client: TestClient
     roads = client.get("/ogc/collections/roads/items?limit=2").json()["features"]
     assert all(isinstance(f["properties"]["length_m"], float) for f in roads)
     assert all(isinstance(f["properties"]["edge_id"], int) for f in roads)
+
+
+def test_a_collections_extent_follows_a_write_at_once_though_it_is_reused(
+        client: TestClient, demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    del client  # the shared demo city is not written; its copy is
+    with database_env(demo_copy, monkeypatch), TestClient(create_app()) as fresh:
+        before, again = (fresh.get("/ogc/collections/schools").json()["extent"]["spatial"]["bbox"][0]
+                         for _ in range(2))
+        assert before == again and before[2] < 107.5
+        with demo_copy.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO schools (code, name, level, ownership, geom) VALUES ('DM-FAR-OGC',"
+                " 'Trường xa', 'primary', 'public', ST_SetSRID(ST_MakePoint(107.6, 10.75), 4326))"))
+        after = fresh.get("/ogc/collections/schools").json()["extent"]["spatial"]["bbox"][0]
+        assert after[2] == pytest.approx(107.6) and after[:2] == before[:2]
