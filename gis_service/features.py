@@ -15,6 +15,7 @@ therefore counts them once, not once per page.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -178,6 +179,15 @@ class _Stamped:
 
 _COUNTS = _Stamped()
 _EXTENTS = _Stamped()
+_DATABASE_KEYS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def _database_key(engine: Engine) -> str:
+    """Return the URL of ``engine``'s database, rendered once per engine (it costs 0.2 ms)."""
+    key = _DATABASE_KEYS.get(engine)
+    if key is None:
+        key = _DATABASE_KEYS[engine] = engine.url.render_as_string(hide_password=True)
+    return key
 
 
 def read_one(engine: Engine, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -227,7 +237,7 @@ def feature_page(engine: Engine, collection: Collection, found: FeatureFilter, c
     params: dict[str, Any] = {"limit": limit, "offset": offset, "item_href": item_href,
                               "collection_link": collection_link}
     where = _where(collection, found, params)
-    key = (engine.url, collection.id, where,
+    key = (_database_key(engine), collection.id, where,
            tuple(sorted((k, str(v)) for k, v in params.items()
                         if k not in ("limit", "offset", "item_href", "collection_link"))))
     known = _COUNTS.get(key)
@@ -278,7 +288,7 @@ def extent(engine: Engine, collection: Collection) -> Box | None:
     Computed again only when the versions of the collection's tables moved since it was
     last (the roads' take some 40 ms); they are read in the same statement, as for counts.
     """
-    key = (engine.url, collection.id)
+    key = (_database_key(engine), collection.id)
     known = _EXTENTS.get(key)
     # the extent's scalar subquery is an InitPlan, run only when the CASE reaches it
     row = read_one(engine, (
