@@ -66,14 +66,14 @@ def _pick(frame: pd.DataFrame, options: tuple[str, ...]) -> str | None:
 
 
 def detect_level(frame: pd.DataFrame) -> str | None:
-    """Return "ward" when the file has ward codes, "district" when it has district codes only."""
+    """Return the level of a file's units from its code columns: ward, district, province.
+
+    ``None`` when rows carry their own ``level`` or no code column tells.
+    """
     if "level" in frame.columns:
         return None  # per-row levels
-    if "ward_code" in frame.columns:
-        return "ward"
-    if "district_code" in frame.columns:
-        return "district"
-    return None
+    return next((level for level in ("ward", "district", "province")
+                 if f"{level}_code" in frame.columns), None)
 
 
 def read_boundaries(

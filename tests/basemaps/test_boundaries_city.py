@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from basemaps.boundaries import read_boundaries
 from basemaps.schools import read_schools
-from basemaps.store import store_schools
+from basemaps.store import store_boundaries, store_schools
 from gis_service import spatial
 from gis_service.errors import InputError
 from tests.support.two_tier import store_history, store_today
@@ -92,3 +95,16 @@ def test_wards_of_today_are_parented_to_the_province(engine: Engine) -> None:
     assert parents == {"W1a": "D1", "W1b": "D1", "W2": "D2", "N1": "P", "N2": "P"}
     assert spatial.admin_unit_at(engine, 106.75, 10.75)["code"] == "N1"
     assert spatial.admin_unit_at(engine, 106.75, 10.75, level="district")["code"] == "D2"
+
+
+def test_a_province_file_is_detected_by_its_code_column(tmp_path: Path, engine: Engine) -> None:
+    path = tmp_path / "province.geojson"
+    gpd.GeoDataFrame({"province_code": ["79"], "province_name": ["Thành phố Hồ Chí Minh"]},
+                     geometry=[shapely.box(106.3, 10.3, 107.1, 11.2)], crs="EPSG:4326").to_file(path)
+    units, problems = read_boundaries(path)
+    assert problems == [] and units[["code", "name", "level"]].values.tolist() == [
+        ["79", "Thành phố Hồ Chí Minh", "province"]]
+    store_boundaries(engine, units, problems, str(path))
+    with engine.connect() as conn:
+        assert spatial.city_extent(conn) == ("province",
+                                             "a.level = 'province' AND a.valid_to IS NULL")
