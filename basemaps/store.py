@@ -270,6 +270,18 @@ def _levels(schools: pd.DataFrame) -> list[list[str]]:
             for ls, level in zip(schools["levels"], schools["level"], strict=True)]
 
 
+#: What the city is, by :func:`gis_service.spatial.city_extent`: (English, Vietnamese). A
+#: union of wards has holes where wards are missing: the province boundary has none.
+_CITY_EXTENT = {
+    "province": ("the province boundary", "ranh giới tỉnh/thành phố"),
+    "wards": ("the union of the wards of today; import the province boundary"
+              " (--level province) if some are missing",
+              "hợp các phường/xã hiện nay; nạp ranh giới thành phố (--level province) nếu thiếu"
+              " phường/xã"),
+    "districts": ("the union of the districts", "hợp các quận/huyện"),
+}
+
+
 def _check_in_city_and_place(conn: Connection, source: str, problems: list[Problem]) -> str:
     """Refuse staged schools outside the city or naming an unknown ward; place the others.
 
@@ -282,14 +294,16 @@ def _check_in_city_and_place(conn: Connection, source: str, problems: list[Probl
     if extent is None:
         return "no check: no province, ward or district imported yet"
     kind, in_city = extent
+    city_en, city_vi = _CITY_EXTENT[kind]
     outside = conn.execute(sa.text(
         "SELECT s.row_number, s.code, ST_X(s.geom), ST_Y(s.geom) FROM staging_schools s"
         f" WHERE NOT EXISTS (SELECT 1 FROM admin_units a WHERE {in_city}"
         "  AND ST_Intersects(a.geom, s.geom))")).all()
     for row_number, code, lon, lat in outside:
         problems.append(Problem(
-            source, row_number, "lon", f"school {code} at {lon:.5f}, {lat:.5f} is outside the city",
-            reason_vi=f"trường {code} tại {lon:.5f}, {lat:.5f} nằm ngoài thành phố"))
+            source, row_number, "lon",
+            f"school {code} at {lon:.5f}, {lat:.5f} is outside the city ({city_en})",
+            reason_vi=f"trường {code} tại {lon:.5f}, {lat:.5f} nằm ngoài thành phố ({city_vi})"))
     unknown_ward = conn.execute(sa.text(
         "SELECT s.row_number, s.ward_code FROM staging_schools s WHERE s.ward_code IS NOT"
         " NULL AND NOT EXISTS (SELECT 1 FROM admin_units a WHERE a.code = s.ward_code)"
@@ -313,8 +327,7 @@ def _check_in_city_and_place(conn: Connection, source: str, problems: list[Probl
         "  ORDER BY a.code LIMIT 1), s.ward_code)"
         " WHERE s.ward_code IS NULL OR s.ward_code IN (SELECT code FROM admin_units"
         "  WHERE valid_to IS NOT NULL)"))
-    return {"province": "the province boundary", "wards": "the union of the wards of today",
-            "districts": "the union of the districts"}[kind]
+    return city_en
 
 
 def store_schools(

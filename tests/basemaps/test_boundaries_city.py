@@ -82,7 +82,7 @@ def test_without_the_province_former_binh_duong_is_still_in_the_wards(tmp_path: 
     store_today(engine, with_province=False)
     path = _write(tmp_path, SCHOOLS)
     report = store_schools(engine, *read_schools(path), str(path))
-    assert report.details["city extent"] == "the union of the wards of today"
+    assert report.details["city extent"].startswith("the union of the wards of today")
     assert ("S3", "N2", None) in _placed(engine)
 
 
