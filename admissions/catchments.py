@@ -1,14 +1,16 @@
 """Catchments (địa bàn tuyển sinh): the wards whose children have residence priority at a school.
 
-Grades 1 and 6 in HCMC are residence-based: the district assigns each public primary and
-lower-secondary school the wards it serves, and a child resident there ranks before children
-from elsewhere. This module keeps those lists in the ``catchments`` table:
+Grades 1 and 6 in HCMC are residence-based: the education authority (the district until
+June 2025) assigns each public primary and lower-secondary school the wards it serves, and a
+child resident there ranks before children from elsewhere. Catchments are lists of wards and
+communes of today (``valid_to`` NULL). This module keeps them in the ``catchments`` table:
 
-- :func:`derive_catchments` computes them when the district's list is not at hand: every
+- :func:`derive_catchments` computes them when the official list is not at hand: every
   public school serves its own ward, and a ward with no such school is served by the school
   nearest by road (motorbike time from a point inside the ward), so every ward is covered;
 - :func:`import_catchments` stores the official list from a CSV ``school_code,ward_code``,
-  replacing the catchments of the schools it names;
+  replacing the catchments of the schools it names (a list by former wards is carried over
+  through ``admin_mapping``);
 - :func:`catchment_tiers` turns an applicant's residence (1 = thường trú, 2 = tạm trú) into a
   priority per (applicant, school): the residence tier inside the school's catchment, 3 outside.
 """
