@@ -101,7 +101,10 @@ def parse_class_map(text: str | None) -> dict[str, str]:
     return mapping
 
 
-DateOpt = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])]
+FromOpt = Annotated[datetime | None, typer.Option(
+    formats=["%Y-%m-%d"], help="the units exist from this day (YYYY-MM-DD)")]
+ToOpt = Annotated[datetime | None, typer.Option(
+    formats=["%Y-%m-%d"], help="the units ceased on this day: history (e.g. 2025-07-01)")]
 
 
 @app.command()
@@ -112,16 +115,16 @@ def boundaries(
              " files from the admin level: 4 province, 6 district, 8 and 10 ward)")] = None,
     admin_level: Annotated[int | None, typer.Option(
         help="OSM files: the admin_level of the boundary relations to read (e.g. 10)")] = None,
-    valid_from: DateOpt = None,
-    valid_to: DateOpt = None,
+    valid_from: FromOpt = None,
+    valid_to: ToOpt = None,
     skip_invalid: SkipOpt = False,
 ) -> None:
     """Import province / district / ward boundaries (GeoJSON, GeoPackage, Shapefile, OSM PBF).
 
-    From an OSM file, --admin-level picks the boundary relations and --level says what they
-    are; units without an official code are coded osm-r<relation id>. Units with
-    --valid-to are history (e.g. the districts and wards before 1 July 2025); units without
-    a parent go into the unit that contains them (wards of today into the province).
+    OSM files: --admin-level picks the boundary relations, --level says what they are.
+    Units without an official code are coded osm-r<relation id>.
+    Units with --valid-to are history (the districts and wards before 1 July 2025).
+    Units without a parent go into the unit containing them (wards of today: the province).
     """
     from basemaps.boundaries import is_osm_file, read_boundaries, read_osm_boundaries
     from basemaps.store import store_boundaries
@@ -145,8 +148,8 @@ def boundaries(
 def admin_mapping(file: FileArg, skip_invalid: SkipOpt = False) -> None:
     """Import which new unit each old unit went to (CSV old_code,new_code[,share]).
 
-    Data keyed by former wards (population, births) is then counted in the wards of today
-    by share; an old unit's pairs not in the file are deleted.
+    Population and births keyed by former wards then count in the wards of today by share.
+    An old unit's pairs not in the file are deleted.
     """
     from basemaps.admin_mapping import read_admin_mapping, store_admin_mapping
     from gis_service.db import get_engine
