@@ -133,22 +133,36 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         keywords=("schools", "education", "trường học"), tables=("schools",),
     ),
     Collection(
-        id="wards", title="Phường, xã / Wards",
-        description="Ward boundaries with their district and validity period.",
-        source="(SELECT code AS fid, geom, code, name, parent_code AS district_code, valid_from,"
-               " valid_to FROM admin_units WHERE level = 'ward') AS src",
-        properties=("code", "name", "district_code", "valid_from", "valid_to"),
-        filters=("district_code",), temporal=("valid_from", "valid_to"),
-        keywords=("wards", "administrative units", "phường"), tables=("admin_units",),
+        id="wards", title="Phường, xã / Wards and communes",
+        description="The wards, communes and special zone of today (since 1 July 2025 the "
+                    "city has no districts: parent_code is the province), with the date each "
+                    "took effect. Former wards are in 'former-wards'.",
+        source="(SELECT code AS fid, geom, code, name, parent_code, valid_from, valid_to"
+               " FROM admin_units WHERE level = 'ward' AND valid_to IS NULL) AS src",
+        properties=("code", "name", "parent_code", "valid_from", "valid_to"),
+        filters=("parent_code",), temporal=("valid_from", "valid_to"),
+        keywords=("wards", "communes", "administrative units", "phường", "xã"),
+        tables=("admin_units",),
     ),
     Collection(
-        id="districts", title="Quận, huyện / Districts",
-        description="District boundaries with their validity period.",
+        id="districts", title="Quận, huyện cũ (trước 1/7/2025) / Former districts",
+        description="District boundaries with their validity period: history, since the "
+                    "district level was abolished on 1 July 2025.",
         source="(SELECT code AS fid, geom, code, name, valid_from, valid_to FROM admin_units"
                " WHERE level = 'district') AS src",
         properties=("code", "name", "valid_from", "valid_to"),
         temporal=("valid_from", "valid_to"),
-        keywords=("districts", "administrative units", "quận"), tables=("admin_units",),
+        keywords=("districts", "administrative units", "quận", "history"), tables=("admin_units",),
+    ),
+    Collection(
+        id="former-wards", title="Phường, xã cũ / Former wards",
+        description="Wards and communes that no longer exist (merged or renamed), with their "
+                    "former district and validity period.",
+        source="(SELECT code AS fid, geom, code, name, parent_code AS district_code, valid_from,"
+               " valid_to FROM admin_units WHERE level = 'ward' AND valid_to IS NOT NULL) AS src",
+        properties=("code", "name", "district_code", "valid_from", "valid_to"),
+        filters=("district_code",), temporal=("valid_from", "valid_to"),
+        keywords=("wards", "administrative units", "phường", "history"), tables=("admin_units",),
     ),
     Collection(
         id="catchments", title="Địa bàn tuyển sinh / Catchments",

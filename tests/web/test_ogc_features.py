@@ -105,13 +105,17 @@ def test_req_core_fc_md_success_extents_in_crs84_and_crs_lists(client: TestClien
                                                                 demo_engine: Engine) -> None:
     body = client.get("/ogc/collections").json()
     ids = [c["id"] for c in body["collections"]]
-    assert ids == ["schools", "wards", "districts", "catchments", "capacity-gaps", "roads"]
+    assert ids == ["schools", "wards", "districts", "former-wards", "catchments", "capacity-gaps",
+                   "roads"]
     school_box = _db(demo_engine, "SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)]"
                                   " FROM (SELECT ST_Extent(geom) e FROM schools) x")
     for coll in body["collections"]:
         bbox = coll["extent"]["spatial"]["bbox"][0]
         assert coll["extent"]["spatial"]["crs"] == CRS84
-        assert 106 < bbox[0] < bbox[2] < 108 and 10 < bbox[1] < bbox[3] < 12  # lon first
+        if coll["id"] == "former-wards":  # none in the demo city: the whole world
+            assert bbox == [-180, -90, 180, 90]
+        else:
+            assert 106 < bbox[0] < bbox[2] < 108 and 10 < bbox[1] < bbox[3] < 12  # lon first
         assert CRS84 in coll["crs"] and EPSG9210 in coll["crs"] and coll["storageCrs"] == CRS84
         assert any(link["rel"] == "items" for link in coll["links"])
         assert any(link["rel"] == "license" for link in coll["links"])
@@ -460,7 +464,7 @@ def test_features_are_written_by_postgis_as_python_wrote_them(client: TestClient
     body = client.get("/ogc/collections/wards/items?limit=3").json()
     feature = body["features"][0]
     assert list(feature) == ["type", "id", "geometry", "properties", "links"]
-    assert list(feature["properties"]) == ["code", "name", "district_code", "valid_from", "valid_to"]
+    assert list(feature["properties"]) == ["code", "name", "parent_code", "valid_from", "valid_to"]
     valid_from = _db(demo_engine, "SELECT valid_from FROM admin_units WHERE code = :c",
                      c=feature["id"])
     assert feature["properties"]["valid_from"] == (valid_from.isoformat() if valid_from else None)
@@ -489,3 +493,27 @@ def test_a_collections_extent_follows_a_write_at_once_though_it_is_reused(
                 " 'Trường xa', 'primary', 'public', ST_SetSRID(ST_MakePoint(107.6, 10.75), 4326))"))
         after = fresh.get("/ogc/collections/schools").json()["extent"]["spatial"]["bbox"][0]
         assert after[2] == pytest.approx(107.6) and after[:2] == before[:2]
+
+
+def test_wards_are_those_of_today_and_a_retired_ward_moves_to_former_wards(
+        fresh_client: TestClient, demo_copy: Engine) -> None:
+    """A ward given an end date leaves ``wards`` and appears in ``former-wards``, with its
+    former district; the wards of today have the province as parent (two tiers)."""
+    before = fresh_client.get("/ogc/collections/wards/items", params={"limit": 1000}).json()
+    parents = {f["properties"]["parent_code"] for f in before["features"]}
+    province = _db(demo_copy, "SELECT code FROM admin_units WHERE level = 'province'")
+    assert parents == {province}
+    assert _matched(fresh_client, "former-wards") == 0
+    code = before["features"][0]["id"]
+    district = _db(demo_copy, "SELECT d.code FROM admin_units d, admin_units w WHERE w.code = :c"
+                              " AND d.level = 'district' AND ST_Contains(d.geom, ST_PointOnSurface(w.geom))",
+                   c=code)
+    with demo_copy.begin() as conn:
+        conn.execute(sa.text("UPDATE admin_units SET valid_to = DATE '2025-07-01', parent_code = :d"
+                             " WHERE code = :c"), {"c": code, "d": district})
+    after = fresh_client.get("/ogc/collections/wards/items", params={"limit": 1000}).json()
+    assert after["numberMatched"] == before["numberMatched"] - 1
+    assert code not in {f["id"] for f in after["features"]}
+    former = fresh_client.get("/ogc/collections/former-wards/items").json()
+    assert [(f["id"], f["properties"]["district_code"], f["properties"]["valid_to"])
+            for f in former["features"]] == [(code, district, "2025-07-01")]
