@@ -111,6 +111,11 @@ def read_boundaries(
     return result, problems
 
 
+def _text(value: object) -> str:
+    """Return a cell as stripped text; a null cell (None, or NaN as pandas 3 reads it) is ""."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+
+
 #: A refusal of one feature: (field, key of :data:`REASONS`, values of its templates).
 Finding = tuple[str | None, str, dict[str, object]]
 
@@ -125,8 +130,8 @@ def _unit(
     enters ``seen`` (code to feature number), so a later feature with it is a duplicate.
     """
     code_col, name_col, parent_col = columns
-    code = str(record.get(code_col) or "").strip()
-    row_level = str(record.get("level") or level or "").strip()
+    code = _text(record.get(code_col))
+    row_level = _text(record.get("level")) or (level or "").strip()
     finding = _code_finding(code, code_col, seen)
     if finding is not None:
         return finding
@@ -139,12 +144,12 @@ def _unit(
     lon, lat = multipolygon.representative_point().coords[0]
     if not in_vietnam(lon, lat):
         return "geometry", "outside_vietnam", {"lon": lon, "lat": lat}
-    parent = str(record.get(parent_col) or "").strip() if parent_col else ""
+    parent = _text(record.get(parent_col)) if parent_col else ""
     if len(parent) > MAX_CODE_CHARS:
         return parent_col, "code_too_long", {"length": len(parent), "limit": MAX_CODE_CHARS}
     return {
         "code": code,
-        "name": str(record.get(name_col) or code) if name_col else code,
+        "name": (_text(record.get(name_col)) or code) if name_col else code,
         "level": row_level,
         "parent_code": parent if row_level != "province" and parent else None,
         "geometry": multipolygon,
