@@ -146,7 +146,7 @@ def enrolment_inputs(bind: Bind) -> EnrolmentData:
     school_wards = _frame(bind, "SELECT code AS school_code, ward_code FROM schools"
                                 " WHERE ward_code IS NOT NULL")
     areas = _frame(bind, "SELECT code AS ward_code, ST_Area(geom::geography) / 1e6 AS area_km2"
-                         " FROM admin_units WHERE level = 'ward'")
+                         " FROM admin_units WHERE level = 'ward' AND valid_to IS NULL")
     if population.empty or enrolment.empty:
         raise StateError("no population or enrolment history in the database "
                             "(run `edugis demo-data`, or load them first)")
@@ -158,7 +158,10 @@ def enrolment_inputs(bind: Bind) -> EnrolmentData:
 
 
 def ward_points(bind: Bind) -> pd.DataFrame:
-    """One representative point per ward (inside the polygon): ``ward_code, lon, lat``.
+    """One representative point per ward of today (inside the polygon): ``ward_code, lon, lat``.
+
+    Former wards (``valid_to`` set) are left out: their data reach the planners through
+    ``admin_mapping``.
 
     Raises
     ------
@@ -166,7 +169,8 @@ def ward_points(bind: Bind) -> pd.DataFrame:
         No wards are stored yet.
     """
     frame = _frame(bind, "SELECT code AS ward_code, ST_X(p) AS lon, ST_Y(p) AS lat FROM admin_units,"
-                         " ST_PointOnSurface(geom) AS p WHERE level = 'ward' ORDER BY code")
+                         " ST_PointOnSurface(geom) AS p WHERE level = 'ward' AND valid_to IS NULL"
+                         " ORDER BY code")
     if frame.empty:
         raise StateError("no wards in the database")
     return frame
@@ -203,7 +207,7 @@ def road_nodes_in(bind: Bind, wards: list[str], basemap: str | None) -> pd.DataF
     """
     return _frame(bind, "SELECT n.node_id, ST_X(n.geom) AS lon, ST_Y(n.geom) AS lat,"
                         " w.code AS ward_code FROM road_nodes n JOIN admin_units w"
-                        " ON w.level = 'ward' AND ST_Intersects(w.geom, n.geom)"
+                        " ON w.level = 'ward' AND w.valid_to IS NULL AND ST_Intersects(w.geom, n.geom)"
                         " WHERE w.code = ANY(:wards) AND n.basemap = :b ORDER BY n.node_id",
                   wards=wards, b=basemap)
 
