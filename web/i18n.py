@@ -132,6 +132,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status": ("Trạng thái", "Status"),
     "grade": ("Lớp", "Grade"),
     "mechanism": ("Cơ chế", "Mechanism"),
+    "max_offroad_m": ("Khoảng cách tối đa tới đường (m)", "Farthest from a road (m)"),
+    "max_offroad_help": ("Nhà xa mọi tuyến đường hơn mức này được tính theo đường chim bay và "
+                         "được đánh dấu để kiểm tra.",
+                         "Homes farther than this from every road get straight-line distances "
+                         "and are flagged for checking."),
     "export_csv": ("Xuất CSV", "Export CSV"),
     "upload": ("Nhập tệp hồ sơ (CSV)", "Import an applicants file (CSV)"),
     "upload_file": ("Tệp CSV", "CSV file"),

@@ -34,6 +34,7 @@ from gis_service.accounts import User, audit
 from gis_service.csv_cells import csv_text
 from gis_service.errors import EdugisError, InputError, NotFoundError, StateError
 from gis_service.levels import EntryGrade
+from routing.speeds import DEFAULT_MAX_OFFROAD_M
 from web.auth import AdminUser, OfficerUser, check_csrf
 from web.deps import EngineDep
 from web.errors import ApiError, BadRequestError, error_answer
@@ -105,6 +106,8 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
         "flags": None if flags is None else flags.head(MAX_FLAGS_SHOWN).to_dict("records"),
         "flag_count": 0 if flags is None else len(flags),
         "check_limits": CheckLimits(),
+        # the limit of the stored run, so that a rerun keeps it unless changed
+        "max_offroad_m": info.parameters.get("max_offroad_m", DEFAULT_MAX_OFFROAD_M),
         "ward_check_note": None if flags is None else ward_check_note(engine),
         "bounds": city_bounds(engine),
         "imported_applicants": None, "imported_capacities": None, "problems": None,
@@ -248,14 +251,17 @@ async def _upload(request: Request, engine: Engine, user: User, round_id: str, f
 @router.post("/officer/rounds/{round_id}/run", response_class=HTMLResponse)
 def run(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
         mechanism: Annotated[MechanismName | Literal[""], Form()] = "",
+        max_offroad_m: Annotated[float, Form(ge=0, le=50_000)] = DEFAULT_MAX_OFFROAD_M,
         csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
     """Allocate the round with the chosen mechanism and show its metrics.
 
-    The round's own mechanism is used when none is chosen.
+    The round's own mechanism is used when none is chosen. Homes farther than
+    ``max_offroad_m`` from every road get straight-line distances and are flagged.
     """
     check_csrf(request, csrf_token)
     try:
-        figures = service.run_round(engine, round_id, mechanism or None, actor=user.username)
+        figures = service.run_round(engine, round_id, mechanism or None, actor=user.username,
+                                    max_offroad_m=max_offroad_m)
     except StateError as error:  # published, no applicants yet, inputs changed while it ran
         return _round_page(request, engine, user, round_id,
                            status_code=refusal_status(error), error=str(error))

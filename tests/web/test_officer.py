@@ -87,8 +87,17 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
     assert re.search(rf"<th scope=\"row\">applicants</th><td>{len(rows)}</td>", ran.text)
     assert re.search(r"<th scope=\"row\">mechanism</th><td>hcmc</td>", ran.text)
     assert f"{FIRST} " in ran.text and "Kết quả theo trường" in ran.text
-    ran = client.post(f"{base}/run", data={"mechanism": "da", "csrf_token": csrf(client)})
+    ran = client.post(f"{base}/run", data={"mechanism": "da", "max_offroad_m": "750",
+                                           "csrf_token": csrf(client)})
     assert re.search(r"<th scope=\"row\">mechanism</th><td>da</td>", ran.text)
+    # the limit for homes far from roads reaches the run, is kept with it and shown again
+    with demo_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT parameters->>'max_offroad_m' FROM admission_rounds"
+                                    " WHERE id = :r"), {"r": round_id}).scalar_one() == "750.0"
+    assert 'name="max_offroad_m" min="0" max="50000" step="50" value="750.0"' in ran.text
+    negative = client.post(f"{base}/run", data={"mechanism": "da", "max_offroad_m": "-5",
+                                                "csrf_token": csrf(client)})
+    assert negative.status_code == 400 and "max_offroad_m" in negative.text
 
     compared = client.get(f"{base}/compare?lang=en")
     assert compared.status_code == 200
