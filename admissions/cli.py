@@ -398,7 +398,9 @@ def catchments_derive(level: LevelArgument = "all", mode: ModeOption = "motorbik
 @catchments_app.command("import")
 def catchments_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
-                                         help="CSV school_code,ward_code (the district's list).")],
+                                         help="CSV school_code,ward_code (the education "
+                                              "authority's list by wards of today; former wards "
+                                              "are carried over through admin_mapping).")],
     actor: ActorOption = "cli",
 ) -> None:
     """Store the official catchments of the schools named in the file (replacing theirs)."""
