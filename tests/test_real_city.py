@@ -2,13 +2,19 @@
 
 Never skipped: the bundle is in the repository. One load per module (~15 s), then the
 public map by ward, the finder at Nguyễn Huệ / Bến Nghé, a grade-10 round, the cut-offs, the
-synthetic marks and a second load that loads nothing.
+synthetic marks and a second load that loads nothing; then the rest of issue 11's walk: the
+grade-10 round with homes far from every road under da, hcmc and mincost (flagged, never
+refused), cut-offs imported by name (the unmatched names reported), capacity gaps and sites
+from the imported population, catchments with a school outside every ward, and the wards of
+today in the OGC collections.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +27,7 @@ from sqlalchemy.engine import Engine
 from basemaps import hcmc_bundle
 from gis_service import db
 from tests.conftest import _clone, database_env
-from web.real_city import BUNDLE_DIR, bundle_version, load_real_city
+from web.real_city import BUNDLE_DIR, POPULATION_FILE, bundle_version, load_real_city
 
 
 def nfc(text: str) -> str:
@@ -69,7 +75,7 @@ def test_load_stores_the_real_layers_and_marks_the_generated_ones(
     engine, result = real_city
     assert result["version"] == bundle_version()
     with engine.connect() as conn:
-        levels = dict(conn.execute(sa.text(
+        levels: dict[str, int] = dict(conn.execute(sa.text(
             "SELECT level, count(*) FROM admin_units GROUP BY level")).all())
         assert levels["district"] == 22 and levels["ward"] > 250
         assert conn.execute(sa.text(
@@ -163,6 +169,238 @@ def test_synthetic_scores_follow_the_exam_histogram(real_city: tuple[Engine, dic
     histogram = pd.read_csv(BUNDLE_DIR / hcmc_bundle.HISTOGRAM_FILE)
     mean = np.average(histogram["total_score_3_subjects"], weights=histogram["n_candidates"])
     assert abs(scores.mean() - mean) < 0.3 and set(scores * 4) <= set(np.arange(0, 121))
+
+
+#: Points inside wards of the bundle and 800-1,400 m from every mapped road (fields and
+#: marshes of Bình Chánh, Hóc Môn, Nhà Bè, Bình Tân and Quận 2): homes the roads cannot reach.
+FAR_HOMES = {
+    "Phường Phú Thuận": (106.760, 10.735), "Phường Tân Tạo A": (106.560, 10.745),
+    "Phường Thạnh Mỹ Lợi": (106.765, 10.745), "Xã Phong Phú": (106.675, 10.670),
+    "Xã Vĩnh Lộc B": (106.540, 10.795), "Xã Tân Hiệp": (106.590, 10.925),
+    "Xã Thới Tam Thôn": (106.615, 10.910), "Xã Nhơn Đức": (106.680, 10.670),
+}
+OFFROAD_ROUND = "hcmc-synthetic-2026-g10-offroad"
+
+
+@dataclass(frozen=True)
+class OffroadRound:
+    """The moved applicants' homes, and the applicants already off the motorbike roads."""
+
+    moved: dict[str, tuple[float, float]]
+    already: set[str]
+
+
+@pytest.fixture(scope="module")
+def offroad_round(real_city: tuple[Engine, dict[str, Any]]) -> OffroadRound:
+    """A copy of the grade-10 round whose first applicants live at :data:`FAR_HOMES`."""
+    from admissions.service import load_problem
+
+    engine, _ = real_city
+    source = "hcmc-synthetic-2026-g10"
+    before = load_problem(engine, source)
+    assert before.offroad is not None
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO admission_rounds (id, grade, year, mechanism, seed, parameters, status)"
+            " SELECT :c, grade, year, mechanism, seed, '{}', 'draft' FROM admission_rounds"
+            " WHERE id = :r"), {"c": OFFROAD_ROUND, "r": source})
+        conn.execute(sa.text(
+            "INSERT INTO applicants (round_id, applicant_id, ward_code, residence_type, tier,"
+            " score, bonus, choices, geom) SELECT :c, applicant_id, ward_code, residence_type,"
+            " tier, score, bonus, choices, geom FROM applicants WHERE round_id = :r"),
+            {"c": OFFROAD_ROUND, "r": source})
+        conn.execute(sa.text(
+            "INSERT INTO round_capacities (round_id, school_code, capacity)"
+            " SELECT :c, school_code, capacity FROM round_capacities WHERE round_id = :r"),
+            {"c": OFFROAD_ROUND, "r": source})
+        moved = conn.execute(sa.text(
+            "SELECT applicant_id FROM applicants WHERE round_id = :c ORDER BY applicant_id"
+            " LIMIT :n"), {"c": OFFROAD_ROUND, "n": len(FAR_HOMES)}).scalars().all()
+        for applicant, (ward, (lon, lat)) in zip(moved, FAR_HOMES.items(), strict=True):
+            conn.execute(sa.text(
+                "UPDATE applicants SET geom = ST_SetSRID(ST_Point(:x, :y), 4326), ward_code ="
+                " (SELECT code FROM admin_units WHERE name = :w AND level = 'ward'"
+                "  AND ST_Intersects(geom, ST_SetSRID(ST_Point(:x, :y), 4326)))"
+                " WHERE round_id = :c AND applicant_id = :a"),
+                {"x": lon, "y": lat, "w": ward, "c": OFFROAD_ROUND, "a": applicant})
+    return OffroadRound({a: home for a, home in zip(moved, FAR_HOMES.values(), strict=True)},
+                        set(before.applicant_ids[before.offroad]) - set(moved))
+
+
+def test_the_far_homes_lie_in_their_wards_beyond_500_m_of_every_road(
+        real_city: tuple[Engine, dict[str, Any]],
+        offroad_round: OffroadRound) -> None:
+    engine, _ = real_city
+    with engine.connect() as conn:
+        homes = conn.execute(sa.text(
+            "SELECT count(*) FILTER (WHERE a.ward_code IS NOT NULL), count(*) FILTER (WHERE"
+            " EXISTS (SELECT 1 FROM road_edges e WHERE e.basemap = 'hcmc_osm_2018'"
+            " AND ST_DWithin(e.geom, a.geom, 0.01)"
+            " AND ST_DWithin(e.geom::geography, a.geom::geography, 500)))"
+            " FROM applicants a WHERE round_id = :c AND applicant_id = ANY(:ids)"),
+            {"c": OFFROAD_ROUND, "ids": list(offroad_round.moved)}).one()
+    assert tuple(homes) == (len(FAR_HOMES), 0)  # each in its ward, none within 500 m of a road
+
+
+@pytest.mark.parametrize("mechanism", ["da", "hcmc", "mincost"])
+def test_grade10_round_flags_homes_far_from_roads_and_places_on_merit(
+        real_city: tuple[Engine, dict[str, Any]],
+        offroad_round: OffroadRound, mechanism: str) -> None:
+    from admissions import haversine_m
+    from admissions.explain import OFFROAD_NOTE
+    from admissions.service import results_frame, run_round
+
+    engine, _ = real_city
+    moved, offroad = offroad_round.moved, sorted({*offroad_round.moved, *offroad_round.already})
+    assert len(offroad_round.already) < 5  # the synthetic homes lie on roads, a few on paths
+    figures = run_round(engine, OFFROAD_ROUND, mechanism, actor="test")
+    assert figures["mechanism"] == mechanism and figures["applicants"] == 5_000
+    assert figures["offroad_homes"] == len(offroad) and figures["without_home"] == 0
+    assert 0.5 * 5_000 < figures["placed"] < 5_000
+    if mechanism == "da":  # stable: no one with a better claim lost a seat to a far home
+        assert figures["justified_envy"] == 0
+    results = results_frame(engine, OFFROAD_ROUND).set_index("applicant_id")
+    assert len(results) == 5_000  # every applicant has an outcome, none refused
+    assert figures["offroad_placed"] == int((results.loc[offroad, "school_code"] != "").sum())
+    assert sorted(results.index[results["reason_en"].str.endswith(OFFROAD_NOTE[1])]) == offroad
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT parameters FROM admission_rounds WHERE id = :r"),
+                              {"r": OFFROAD_ROUND}).scalar_one()
+        schools = pd.DataFrame(conn.execute(sa.text(
+            "SELECT code, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM schools")).all(),
+            columns=["code", "lon", "lat"]).set_index("code")
+    assert stored["offroad_homes"] == len(offroad) and stored["max_offroad_m"] == 500.0
+    for applicant, (lon, lat) in moved.items():
+        school = results.at[applicant, "school_code"]
+        if school:  # placed: the distance is the straight line from the far home
+            straight = float(haversine_m(np.array(lon), np.array(lat),
+                                         np.array(schools.at[school, "lon"]),
+                                         np.array(schools.at[school, "lat"])))
+            assert results.at[applicant, "distance_m"] == pytest.approx(straight, abs=0.05)
+
+
+#: Names of the city's grade-10 list that the OSM 2018 points lack (Gia Định, Củ Chi) or hold
+#: twice (two points named "THPT Hiep binh" in two wards), with their 2024 cut-offs.
+NAMES_NOT_MATCHED = {"THPT Gia Định": ("unmatched", 23.0), "THPT Củ Chi": ("unmatched", 16.25),
+                     "THPT Hiệp Bình": ("ambiguous", 14.5)}
+
+
+def test_cutoffs_imported_by_name_store_the_matched_rows_and_report_the_rest(
+        real_city: tuple[Engine, dict[str, Any]], tmp_path: Path) -> None:
+    from forecasting._matching import parse_overrides
+    from forecasting.cutoff_import import import_cutoffs
+
+    engine, _ = real_city
+    bundle = pd.read_csv(BUNDLE_DIR / hcmc_bundle.CUTOFFS_FILE, dtype={"school_code": str})
+    # as published: names, no codes; chuyên and tích hợp scores out of 50
+    published = bundle.drop(columns="school_code").assign(
+        max_score=np.where(bundle["programme"] == "regular", 30, 50))
+    others = pd.DataFrame([{"school_name": name, "year": 2024, "admission_round": "NV1",
+                            "programme": "regular", "cutoff_score": score, "max_score": 30}
+                           for name, (_, score) in NAMES_NOT_MATCHED.items()])
+    path = tmp_path / "diem-chuan-lop-10.csv"
+    pd.concat([published, others], ignore_index=True).to_csv(path, index=False)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM cutoffs"))
+    # OSM holds "THPT Nguyễn An Ninh" twice in one ward (once as "Bán Công"): the officer
+    # names the school, as --map does
+    done = import_cutoffs(engine, path, parse_overrides(["THPT Nguyễn An Ninh=OSM-W516933019"]),
+                          tmp_path / "unmatched.csv")
+    with engine.connect() as conn:
+        stored = set(conn.execute(sa.text(
+            "SELECT school_code, year, admission_round, programme, cutoff_score FROM cutoffs")).all())
+    assert stored == set(bundle[["school_code", "year", "admission_round", "programme",
+                                 "cutoff_score"]].itertuples(index=False, name=None))
+    assert done.report.inserted == len(bundle) and done.report.rejected == len(NAMES_NOT_MATCHED)
+    assert done.report_file == tmp_path / "unmatched.csv"
+    report = pd.read_csv(done.report_file)
+    assert dict(zip(report["school_name"], report["status"], strict=True)) == {
+        name: status for name, (status, _) in NAMES_NOT_MATCHED.items()}
+
+
+def test_gaps_and_sites_from_the_imported_population(
+        real_city: tuple[Engine, dict[str, Any]]) -> None:
+    from forecasting.service import gaps_and_store, sites_and_store
+    from gis_service.levels import LEVELS
+
+    engine, _ = real_city
+    level = next(item for item in LEVELS if item.name == "upper_secondary")
+    with engine.begin() as conn:
+        methods = conn.execute(sa.text("SELECT DISTINCT method FROM population")).scalars().all()
+        # no enrolment history to forecast from: the entry demand is the imported population's
+        # cohort of entry age, stored as the forecast gaps and sites read
+        cohort: dict[str, float] = dict(conn.execute(sa.text(
+            "INSERT INTO enrolment_forecasts (ward_code, level, measure, year, horizon, method,"
+            " predicted, lower, upper) SELECT ward_code, :l, 'entry', year, 0, 'cohort', sum(count),"
+            " sum(count), sum(count) FROM population WHERE age = :age AND year = 2024"
+            " GROUP BY ward_code, year RETURNING ward_code, predicted"),
+            {"l": level.name, "age": level.entry_age}).all())
+    assert methods and all(POPULATION_FILE in m for m in methods)
+    assert len(cohort) > 250 and all(value > 0 for value in cohort.values())
+    gaps = gaps_and_store(engine, "upper_secondary", 2024)
+    assert set(gaps["ward_code"]) == set(cohort)  # every ward with people has its gap row
+    assert gaps["demand"].sum() == pytest.approx(sum(cohort.values()))
+    for column in ("demand", "seats_within_threshold", "accessible_seats", "shortfall_seats"):
+        assert np.isfinite(gaps[column]).all() and (gaps[column] >= 0).all()
+    assert 0 < (gaps["shortfall_seats"] > 0).sum() < len(gaps)  # some wards short, not all
+    run = sites_and_store(engine, "upper_secondary", 2024, p=3, model="max_coverage",
+                          max_candidates=300)
+    assert len(run.sites) == 3 and np.isfinite(run.summary.select_dtypes("number")).all().all()
+    with engine.connect() as conn:
+        inside = conn.execute(sa.text(
+            "SELECT count(*) FROM proposed_sites p JOIN admin_units w ON w.code = p.ward_code"
+            " AND w.level = 'ward' AND ST_Intersects(w.geom, p.geom) WHERE p.run_id = :r"),
+            {"r": run.run_id}).scalar_one()
+    assert inside == 3  # each site on a road node inside an under-served ward of the city
+
+
+#: A road node of the bundle more than 1 km outside every ward (north of Thủ Đức).
+OUTSIDE_WARDS = (106.8720646, 10.8943345)
+
+
+@pytest.mark.parametrize("level", ["primary", "lower_secondary"])
+def test_catchments_derived_with_a_school_outside_every_ward(
+        real_city: tuple[Engine, dict[str, Any]], level: str) -> None:
+    from admissions.catchments import GRADE_OF_LEVEL, derive_catchments
+
+    engine, _ = real_city
+    places = f"capacity_grade{GRADE_OF_LEVEL[level]}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            f"INSERT INTO schools (code, name, level, ownership, {places}, geom) VALUES"
+            " ('TEST-OUT', 'Trường ngoài phường', :l, 'public', 40,"
+            " ST_SetSRID(ST_Point(:x, :y), 4326))"),
+            {"l": level, "x": OUTSIDE_WARDS[0], "y": OUTSIDE_WARDS[1]})
+    try:
+        rows = derive_catchments(engine, level, actor="test")
+        with engine.connect() as conn:
+            own: dict[str, str] = dict(conn.execute(sa.text(
+                "SELECT s.code, w.code FROM schools s JOIN admin_units w ON w.level = 'ward'"
+                f" AND ST_Intersects(w.geom, s.geom) WHERE s.level = :l AND s.ownership = 'public'"
+                f" AND s.{places} > 0"), {"l": level}).all())
+            wards = set(conn.execute(sa.text(
+                "SELECT code FROM admin_units WHERE level = 'ward' AND valid_to IS NULL")).scalars())
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM schools WHERE code = 'TEST-OUT'"))
+    pairs = set(rows.itertuples(index=False, name=None))
+    assert "TEST-OUT" not in own and len(own) > 100
+    assert all((school, ward) in pairs for school, ward in own.items())  # each serves its ward
+    assert set(rows["ward_code"]) == wards  # and every ward is served
+
+
+def test_ogc_collections_serve_the_wards_of_today(client: TestClient,
+                                                  real_city: tuple[Engine, dict[str, Any]]) -> None:
+    engine, _ = real_city
+    collections = client.get("/ogc/collections", params={"f": "json"}).json()["collections"]
+    assert "wards" in {c["id"] for c in collections}
+    page = client.get("/ogc/collections/wards/items", params={"limit": 5, "f": "json"}).json()
+    names = [f["properties"]["name"] for f in page["features"]]
+    with engine.connect() as conn:
+        wards = set(conn.execute(sa.text(
+            "SELECT name FROM admin_units WHERE level = 'ward' AND valid_to IS NULL")).scalars())
+    assert len(names) == 5 and set(names) <= wards
+    assert all(name.startswith(("Phường", "Xã", "Thị trấn")) for name in names)
 
 
 def test_removing_the_real_city_leaves_none_of_its_rows(
