@@ -152,11 +152,14 @@ def sites_and_store(engine: Engine, level: GeneralLevelName, year: int, p: int, 
         wards = (queries.short_wards(conn, level, year, threshold_min)
                  or points["ward_code"].tolist())
         candidates = queries.road_nodes_in(conn, wards, current_basemap(engine))
+    graph = _graph(engine, mode)
+    # nodes on the mode's network only: a footpath's node may lie far from every road of the mode
+    on_network = graph.node_ids[np.union1d(graph.edge_u, graph.edge_v)]
+    candidates = candidates[candidates["node_id"].isin(on_network)]
     if candidates.empty:
         raise StateError("no candidate road nodes in the under-served wards")
     if len(candidates) > max_candidates:
         candidates = candidates.sample(max_candidates, random_state=seed).sort_values("node_id")
-    graph = _graph(engine, mode)
     origins = points[["lon", "lat"]].to_numpy()
     cutoff = 4 * threshold_min * 60.0
     cand = routing.od_matrix(graph, origins, candidates[["lon", "lat"]].to_numpy(), cutoff, "time")
