@@ -29,6 +29,7 @@ from web import compare, health, officer, ogc_features, pages, parent_api, plann
 from web.api_docs import declare_errors
 from web.auth import check_origin
 from web.compression import GzipMiddleware
+from web.cors import PublicCorsMiddleware
 from web.errors import install_error_handlers
 from web.fastpath import FastPathMiddleware
 from web.head import HeadMiddleware
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(RateLimitMiddleware, rate_per_s=settings.rate_limit_per_s,
                        burst=settings.rate_limit_burst)
     app.add_middleware(GzipMiddleware)
+    app.add_middleware(PublicCorsMiddleware)  # outermost: 429s and errors carry the grant too
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(ogc_features.router)
     app.include_router(tiles.router)
