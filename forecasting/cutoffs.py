@@ -2,11 +2,18 @@
 
 The model is a two-way additive panel: ``cutoff[s, t] = school[s] + year[t] + noise``.
 The school effect is the school's mean deviation from the yearly level (how selective it
-is); the year effect moves every school together (exam difficulty, cohort size). Exam
-difficulty is not predictable from the past, so the next year's level is forecast as the
-mean of past levels, unless cohort sizes are given (at least three years), in which case
-the level is regressed on the log of the cohort size. The interval adds the spread of
-past yearly levels to the within-school noise (normal approximation).
+is); the year effect moves every school together (exam difficulty, cohort size).
+
+The yearly level is forecast by the candidate of :data:`LEVEL_MODELS` (mean, last,
+drift, cohort-size regression when candidates per year are given) with the lowest error
+in a rolling-origin backtest on the history given: every year but the last is an origin,
+forecasting the years one and two ahead. The choice is pooled over schools, not made per
+school: three years (2022-2024) give a school at most two one-year-ahead errors and one
+two-year-ahead error, while pooled they are 210 and 105 errors. The interval is
+``predicted ± w[h]``, ``w[h]`` the nominal-coverage quantile of the absolute backtest
+errors at horizon ``h`` pooled over schools and origins, growing with the horizon
+(:data:`HORIZON_GROWTH`). Every band carries the coverage it reached in that backtest,
+scored leave-one-school-out (:class:`CutoffCalibration`).
 """
 
 from __future__ import annotations
@@ -22,7 +29,18 @@ import pandas as pd
 from gis_service.errors import InputError, Problem
 
 REQUIRED_COLUMNS = ("school_name", "year", "cutoff_score")
-FORECAST_COLUMNS = ["school_name", "year", "predicted_cutoff", "lower", "upper"]
+#: The forecast file: the band, and next to it the coverage it reached in the backtest.
+FORECAST_COLUMNS = ["school_name", "year", "predicted_cutoff", "lower", "upper", "horizon",
+                    "model", "nominal_coverage", "backtest_coverage", "backtest_n"]
+BACKTEST_COLUMNS = ["school_name", "origin", "year", "horizon", "model", "predicted", "actual",
+                    "last_value"]
+#: Interval widths grow at least like ``horizon ** HORIZON_GROWTH``. A short backtest cannot
+#: tell how errors grow: not at all if yearly levels return to their mean (2022-2024 did),
+#: like ``sqrt(h)`` if they wander (a random walk). A quarter power is halfway between the
+#: two on a log scale, so a two-year-ahead band is always wider than a one-year one.
+HORIZON_GROWTH = 0.25
+#: Candidate models of the yearly level, simplest first (a tie in the backtest goes first).
+LEVEL_MODELS = ("mean", "last", "drift", "cohort")
 #: Used when the history has a single year and no spread of yearly levels can be measured.
 DEFAULT_YEAR_SD = 0.75
 #: Used when no school has two years, so within-school noise cannot be measured.
@@ -153,29 +171,255 @@ def fit_panel(history: pd.DataFrame, iterations: int = 50) -> CutoffPanel:
     )
 
 
-def forecast_year_level(
-    panel: CutoffPanel, cohort_size: pd.Series | None = None, year: int | None = None
-) -> float:
-    """Forecast the city-wide level of the cut-offs for ``year``.
+def level_forecast(
+    levels: pd.Series, model: str, year: int, cohort_size: pd.Series | None = None
+) -> float | None:
+    """Forecast the city-wide level of the cut-offs for ``year`` with one level model.
 
     Parameters
     ----------
-    panel
-        Fitted decomposition.
-    cohort_size
-        Optional grade-9 cohort (candidates) per year, including ``year``. Used only when it
-        covers at least three history years, as a log-linear regressor of the yearly level.
+    levels
+        Yearly levels (:attr:`CutoffPanel.year_effect`), indexed by year.
+    model
+        One of :data:`LEVEL_MODELS`: ``mean`` of past levels, ``last`` level, ``drift`` (the
+        last level plus the mean yearly change from the first to the last year, none with a
+        single year), ``cohort`` (levels regressed on the log of the grade-9 cohort).
     year
-        Target year (needed with ``cohort_size``).
+        Target year.
+    cohort_size
+        Candidates per year, including ``year``; ``cohort`` needs it for at least three
+        history years.
+
+    Returns
+    -------
+    float or None
+        ``None`` when ``cohort`` lacks its inputs.
     """
-    levels = panel.year_effect
-    if cohort_size is not None and year is not None and year in cohort_size.index:
-        known = [y for y in levels.index if y in cohort_size.index]
-        if len(known) >= 3:
-            x = np.log(cohort_size.loc[known].to_numpy(dtype=float))
-            slope, intercept = np.polyfit(x, levels.loc[known].to_numpy(dtype=float), 1)
-            return float(intercept + slope * np.log(float(cohort_size.loc[year])))
-    return float(levels.mean())
+    levels = levels.sort_index()
+    first, last_year, last = int(levels.index[0]), int(levels.index[-1]), float(levels.iloc[-1])
+    if model == "mean":
+        return float(levels.mean())
+    if model == "last":
+        return last
+    if model == "drift":
+        slope = (last - float(levels.iloc[0])) / (last_year - first) if last_year > first else 0.0
+        return last + slope * (year - last_year)
+    if model != "cohort":
+        raise ValueError(f"unknown level model {model!r}; one of {', '.join(LEVEL_MODELS)}")
+    if cohort_size is None or year not in cohort_size.index:
+        return None
+    known = [y for y in levels.index if y in cohort_size.index]
+    if len(known) < 3:
+        return None
+    x = np.log(cohort_size.loc[known].to_numpy(dtype=float))
+    slope, intercept = np.polyfit(x, levels.loc[known].to_numpy(dtype=float), 1)
+    return float(intercept + slope * np.log(float(cohort_size.loc[year])))
+
+
+def _point_forecasts(
+    past: pd.DataFrame, years: list[int], cohort_size: pd.Series | None, max_score: float
+) -> pd.DataFrame:
+    """``school_name, year, horizon, model, predicted`` of every level model from ``past``."""
+    panel = fit_panel(past)
+    origin = int(past["year"].max())
+    parts = []
+    for model in LEVEL_MODELS:
+        for year in years:
+            level = level_forecast(panel.year_effect, model, year, cohort_size)
+            if level is None:
+                continue
+            predicted = np.clip(panel.school_effect.to_numpy() + level, 0.0, max_score)
+            parts.append(pd.DataFrame({"school_name": panel.school_effect.index, "year": year,
+                                       "horizon": year - origin, "model": model,
+                                       "predicted": predicted}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def rolling_cutoff_backtest(
+    history: pd.DataFrame,
+    max_horizon: int = 2,
+    cohort_size: pd.Series | None = None,
+    max_score: float = 30.0,
+) -> pd.DataFrame:
+    """Forecast every observed year from each earlier origin, with every level model.
+
+    Every history year but the last is an origin ``T``; the panel is fitted on years up to
+    ``T`` only and forecasts the observed years ``T + 1 .. T + max_horizon``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``school_name, origin, year, horizon, model, predicted, actual, last_value`` (the
+        school's own last cut-off up to the origin, the naive baseline); empty when the
+        history has a single year.
+    """
+    clean = select_regular_nv1(history)
+    years = sorted(int(y) for y in clean["year"].unique())
+    parts = []
+    for origin in years[:-1]:
+        targets = [y for y in years if origin < y <= origin + max_horizon]
+        past = clean[clean["year"] <= origin]
+        last = past.sort_values("year").groupby("school_name")["cutoff_score"].last()
+        parts.append(
+            _point_forecasts(past, targets, cohort_size, max_score)
+            .assign(origin=origin, last_value=lambda f, last=last: f["school_name"].map(last))
+        )
+    if not parts:
+        return pd.DataFrame(columns=BACKTEST_COLUMNS)
+    actual = clean.rename(columns={"cutoff_score": "actual"})
+    return pd.concat(parts, ignore_index=True).merge(actual, on=["school_name", "year"])[
+        BACKTEST_COLUMNS
+    ]
+
+
+def choose_level_model(backtest: pd.DataFrame) -> str:
+    """Choose the level model with the lowest mean absolute error in a rolling backtest.
+
+    One model for all schools (pooled): a 3-year history gives each school one or two
+    errors, far too few to choose per school. Models are compared on the forecasts every
+    one of them made (``cohort`` exists only where its inputs do), the MAE averaged over
+    horizons with equal weight; a tie goes to the simpler model (order of
+    :data:`LEVEL_MODELS`). Without backtest rows: ``mean``.
+    """
+    if backtest.empty:
+        return "mean"
+    wide = backtest.pivot_table(index=["school_name", "origin", "year", "horizon"],
+                                columns="model", values="predicted").dropna()
+    actual = backtest.drop_duplicates(["school_name", "origin", "year"]).set_index(
+        ["school_name", "origin", "year", "horizon"])["actual"].reindex(wide.index)
+    errors = wide.sub(actual, axis=0).abs()
+    mae = errors.groupby(level="horizon").mean().mean()
+    return str(min(mae.index, key=lambda m: (round(float(mae[m]), 9), LEVEL_MODELS.index(m))))
+
+
+def _half_widths(abs_errors: dict[int, np.ndarray], coverage: float) -> dict[int, float]:
+    """Per horizon, the ``coverage`` quantile of absolute errors, growing with the horizon.
+
+    A horizon's width is at least the previous one's times ``(h / h_prev) ** HORIZON_GROWTH``.
+    """
+    widths: dict[int, float] = {}
+    previous = 0
+    for horizon in sorted(abs_errors):
+        floor = widths[previous] * (horizon / previous) ** HORIZON_GROWTH if previous else 0.0
+        widths[horizon] = max(float(np.quantile(abs_errors[horizon], coverage)), floor)
+        previous = horizon
+    return widths
+
+
+@dataclass(frozen=True)
+class CutoffCalibration:
+    """The level model chosen by rolling-origin backtest and the interval it earned.
+
+    ``half_width[h]`` is the ``coverage`` quantile of the absolute errors at horizon ``h``,
+    pooled over schools and origins (symmetric: with one or two origins the sign of the
+    errors is that of one or two exam years, which says nothing about the next one).
+    ``backtest_coverage[h]`` is the share of backtest cut-offs inside intervals calibrated
+    *without their own school* (leave-one-school-out), so no interval is scored on the
+    errors it was calibrated on. The schools of one origin share that year's level shock,
+    so this measures calibration given the exam years seen: with 2022-2024 that is two
+    origins at horizon 1 and a single one at horizon 2.
+    """
+
+    model: str
+    coverage: float
+    half_width: dict[int, float]
+    backtest_coverage: dict[int, float]
+    backtest_n: dict[int, int]
+    backtest_origins: dict[int, int]
+    mae: pd.DataFrame
+    predictions: pd.DataFrame
+
+    def width(self, horizon: int) -> float:
+        """Half-width at ``horizon``; beyond the backtested ones, grown from the furthest."""
+        if not self.half_width:
+            z = NormalDist().inv_cdf(0.5 + self.coverage / 2)
+            return z * float(np.hypot(DEFAULT_YEAR_SD, DEFAULT_WITHIN_SD)) * float(np.sqrt(2 * horizon))
+        if horizon in self.half_width:
+            return float(self.half_width[horizon])
+        nearest = max((h for h in self.half_width if h < horizon), default=min(self.half_width))
+        return float(self.half_width[nearest] * (horizon / nearest) ** HORIZON_GROWTH)
+
+    def lines(self) -> list[str]:
+        """Report lines: MAE per model and horizon, the choice and the coverage per horizon."""
+        out = []
+        for horizon, row in self.mae.iterrows():
+            figures = " ".join(f"{m}={row[m]:.3f}" for m in self.mae.columns)
+            out.append(f"cut-off MAE h={horizon}: {figures}")
+        out.append(f"chosen level model: {self.model}")
+        for horizon, width in self.half_width.items():
+            out.append(
+                f"h={horizon}: {self.coverage:.0%} interval ±{width:.2f}, backtest coverage "
+                f"{self.backtest_coverage[horizon]:.1%} of {self.backtest_n[horizon]} school-years "
+                f"({self.backtest_origins[horizon]} origin(s), leave-one-school-out)"
+            )
+        return out
+
+
+def _loso_inside(errors: pd.DataFrame, coverage: float) -> pd.Series:
+    """Whether each error is inside the interval calibrated on the other schools' errors."""
+    inside = pd.Series(False, index=errors.index)
+    for school, own in errors.groupby("school_name"):
+        others = errors[errors["school_name"] != school]
+        widths = _half_widths(
+            {h: g["abs_error"].to_numpy() for h, g in others.groupby("horizon")}, coverage
+        )
+        limit = own["horizon"].map(pd.Series(widths, dtype=float))
+        inside[own.index] = own["abs_error"] <= limit + 1e-9
+    return inside
+
+
+def calibrate_cutoffs(
+    history: pd.DataFrame,
+    max_horizon: int = 2,
+    coverage: float = 0.8,
+    cohort_size: pd.Series | None = None,
+    max_score: float = 30.0,
+) -> CutoffCalibration:
+    """Choose the level model and calibrate intervals per horizon by rolling-origin backtest.
+
+    Parameters
+    ----------
+    history
+        Cut-off history (see :func:`select_regular_nv1`); all of it is used.
+    max_horizon
+        Longest horizon backtested.
+    coverage
+        Nominal coverage of the intervals.
+    cohort_size
+        Optional candidates per year (the ``cohort`` level model).
+    max_score
+        Scores are clipped to ``[0, max_score]``.
+    """
+    if not 0 < coverage < 1:
+        raise ValueError(f"coverage must be between 0 and 1, not {coverage}")
+    backtest = rolling_cutoff_backtest(history, max_horizon, cohort_size, max_score)
+    model = choose_level_model(backtest)
+    chosen = backtest[backtest["model"] == model].reset_index(drop=True)
+    chosen = chosen.assign(abs_error=(chosen["actual"] - chosen["predicted"]).abs())
+    widths = _half_widths(
+        {int(h): g["abs_error"].to_numpy() for h, g in chosen.groupby("horizon")}, coverage
+    )
+    chosen["inside"] = _loso_inside(chosen, coverage) if len(chosen) else []
+    by_horizon = chosen.groupby("horizon")
+    mae = (
+        backtest.assign(error=(backtest["actual"] - backtest["predicted"]).abs())
+        .pivot_table(index="horizon", columns="model", values="error", aggfunc="mean")
+        .reindex(columns=[m for m in LEVEL_MODELS if m in set(backtest["model"])])
+    )
+    if not chosen.empty:
+        mae["last_value"] = by_horizon.apply(
+            lambda g: float((g["actual"] - g["last_value"]).abs().mean()), include_groups=False
+        )
+    return CutoffCalibration(
+        model=model,
+        coverage=coverage,
+        half_width=widths,
+        backtest_coverage={int(h): float(g["inside"].mean()) for h, g in by_horizon},
+        backtest_n={int(h): len(g) for h, g in by_horizon},
+        backtest_origins={int(h): int(g["origin"].nunique()) for h, g in by_horizon},
+        mae=mae,
+        predictions=chosen,
+    )
 
 
 def forecast_cutoffs(
@@ -187,7 +431,9 @@ def forecast_cutoffs(
 ) -> pd.DataFrame:
     """Forecast each school's NV1 regular-programme cut-off for ``year`` with an interval.
 
-    Only history rows strictly before ``year`` are used.
+    Only history rows strictly before ``year`` are used: the level model and the interval
+    come from :func:`calibrate_cutoffs` on them, the horizon being ``year`` minus the last
+    history year.
 
     Parameters
     ----------
@@ -198,35 +444,43 @@ def forecast_cutoffs(
     coverage
         Nominal coverage of the two-sided interval.
     cohort_size
-        Optional candidates per year (see :func:`forecast_year_level`).
+        Optional candidates per year (see :func:`level_forecast`).
     max_score
         Scores are clipped to ``[0, max_score]``.
 
     Returns
     -------
     pandas.DataFrame
-        ``school_name, year, predicted_cutoff, lower, upper``, one row per school with history.
+        :data:`FORECAST_COLUMNS`, one row per school with history: the band ``lower..upper``
+        at ``nominal_coverage``, and next to it ``backtest_coverage``, the share of
+        backtest cut-offs at that horizon its interval covered (leave-one-school-out,
+        empty when the history is too short to measure it) over ``backtest_n`` of them.
     """
     clean = select_regular_nv1(history)
     past = clean[clean["year"] < year]
     if past.empty:
         raise InputError(Problem("history", None, "year", f"no history before {year}"))
+    horizon = year - int(past["year"].max())
+    calibration = calibrate_cutoffs(past, max(2, horizon), coverage, cohort_size, max_score)
     panel = fit_panel(past)
-    level = forecast_year_level(panel, cohort_size, year)
-    n_years = len(panel.year_effect)
-    z = NormalDist().inv_cdf(0.5 + coverage / 2)
-    years_seen = panel.years_per_school.to_numpy(dtype=float)
-    sd = np.sqrt(
-        panel.year_sd**2 * (1 + 1 / n_years) + panel.within_sd**2 * (1 + 1 / years_seen)
-    )
+    level = level_forecast(panel.year_effect, calibration.model, year, cohort_size)
+    if level is None:  # the cohort of the target year is missing
+        level = level_forecast(panel.year_effect, "mean", year)
+    assert level is not None
+    width = calibration.width(horizon)
     predicted = np.clip(panel.school_effect.to_numpy() + level, 0.0, max_score)
     return pd.DataFrame(
         {
             "school_name": panel.school_effect.index,
             "year": year,
             "predicted_cutoff": np.round(predicted, 2),
-            "lower": np.round(np.clip(predicted - z * sd, 0.0, max_score), 2),
-            "upper": np.round(np.clip(predicted + z * sd, 0.0, max_score), 2),
+            "lower": np.round(np.clip(predicted - width, 0.0, max_score), 2),
+            "upper": np.round(np.clip(predicted + width, 0.0, max_score), 2),
+            "horizon": horizon,
+            "model": calibration.model,
+            "nominal_coverage": coverage,
+            "backtest_coverage": round(calibration.backtest_coverage.get(horizon, np.nan), 3),
+            "backtest_n": calibration.backtest_n.get(horizon, 0),
         }
     )[FORECAST_COLUMNS]
 

@@ -46,34 +46,53 @@ def test_cutoff_forecast_ignores_the_target_year_and_later(hcmc_history: pd.Data
 
 def test_forecast_has_the_file_contract_columns_and_ordered_bounds(hcmc_history: pd.DataFrame) -> None:
     forecast = forecast_cutoffs(hcmc_history, 2025)
-    assert list(forecast.columns) == ["school_name", "year", "predicted_cutoff", "lower", "upper"]
+    assert list(forecast.columns) == ["school_name", "year", "predicted_cutoff", "lower", "upper",
+                                      "horizon", "model", "nominal_coverage", "backtest_coverage",
+                                      "backtest_n"]
     assert (forecast["lower"] <= forecast["predicted_cutoff"]).all()
     assert (forecast["predicted_cutoff"] <= forecast["upper"]).all()
     assert forecast["upper"].max() <= 30
 
 
 def test_school_effect_and_year_level_are_separated() -> None:
-    # Every school moves with the year; school B is always 3 points above A.
+    # Every school moves with the year; school B is always 3 points above A. The levels rise
+    # by one point a year, so the backtest prefers drift to the mean or the last level.
     history = pd.DataFrame({
         "school_name": ["A", "A", "A", "B", "B", "B"],
         "year": [2021, 2022, 2023] * 2,
         "cutoff_score": [15.0, 16.0, 17.0, 18.0, 19.0, 20.0],
     })
     forecast = forecast_cutoffs(history, 2024).set_index("school_name")
-    # Level forecast = mean of past levels (exam difficulty does not trend).
-    assert forecast.loc["A", "predicted_cutoff"] == pytest.approx(16.0)
-    assert forecast.loc["B", "predicted_cutoff"] == pytest.approx(19.0)
-
-
-def test_cohort_size_drives_the_level_when_three_years_are_known() -> None:
-    history = pd.DataFrame({
-        "school_name": ["A"] * 3 + ["B"] * 3,
-        "year": [2021, 2022, 2023] * 2,
-        "cutoff_score": [15.0, 16.0, 17.0, 18.0, 19.0, 20.0],
-    })
-    cohort = pd.Series(np.exp([0.0, 1.0, 2.0, 3.0]), index=[2021, 2022, 2023, 2024])
-    forecast = forecast_cutoffs(history, 2024, cohort_size=cohort).set_index("school_name")
+    assert (forecast["model"] == "drift").all()
     assert forecast.loc["A", "predicted_cutoff"] == pytest.approx(18.0)
+    assert forecast.loc["B", "predicted_cutoff"] == pytest.approx(21.0)
+
+
+def test_levels_that_come_back_choose_the_mean() -> None:
+    history = pd.DataFrame({
+        "school_name": ["A"] * 4 + ["B"] * 4,
+        "year": [2020, 2021, 2022, 2023] * 2,
+        "cutoff_score": [15.0, 17.0, 15.0, 17.0, 18.0, 20.0, 18.0, 20.0],
+    })
+    forecast = forecast_cutoffs(history, 2024).set_index("school_name")
+    assert (forecast["model"] == "mean").all()
+    assert forecast.loc["A", "predicted_cutoff"] == pytest.approx(16.0)
+
+
+def test_cohort_size_drives_the_level_when_the_backtest_says_so() -> None:
+    # The level is 15 + log(cohort) for A: a regression on three earlier years is exact.
+    x = [0.0, 2.0, 1.0, 3.0, 1.0]
+    history = pd.DataFrame({
+        "school_name": ["A"] * 5 + ["B"] * 5,
+        "year": list(range(2019, 2024)) * 2,
+        "cutoff_score": [15.0 + v for v in x] + [18.0 + v for v in x],
+    })
+    cohort = pd.Series(np.exp([*x, 2.0]), index=range(2019, 2025))
+    forecast = forecast_cutoffs(history, 2024, cohort_size=cohort).set_index("school_name")
+    assert (forecast["model"] == "cohort").all()
+    assert forecast.loc["A", "predicted_cutoff"] == pytest.approx(17.0)
+    assert forecast.loc["B", "predicted_cutoff"] == pytest.approx(20.0)
+    assert (forecast_cutoffs(history, 2024)["model"] != "cohort").all()
 
 
 def test_only_nv1_and_the_regular_programme_are_forecast() -> None:

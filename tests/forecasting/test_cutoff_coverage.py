@@ -1,0 +1,117 @@
+"""Honest cut-off forecasts: nominal 80 % bands cover about 80 % in rolling backtests.
+
+How coverage is measured, and what it cannot show. Every history year but the last is an
+origin; the panel fitted on years up to the origin forecasts the observed years one and two
+ahead. On the real 2022-2024 history that is two origins at horizon 1 (2022 -> 2023,
+2023 -> 2024: 210 school-years) and a single one at horizon 2 (2022 -> 2024: 105); on the
+demo history (2022-2025) three and two origins. Coverage is pooled over schools and
+origins, and each school's band is calibrated on the *other* schools' errors
+(leave-one-school-out), so no band is scored on the errors it was calibrated on. The
+schools of one origin still share that year's level shock: the figures say the bands are
+calibrated for exam years like those seen, not for a year unlike any of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from forecasting.cutoffs import (
+    CutoffCalibration,
+    calibrate_cutoffs,
+    forecast_cutoffs,
+    rolling_cutoff_backtest,
+)
+
+
+@pytest.fixture(scope="module")
+def real_history(hcmc_cutoffs_nv1: Path) -> pd.DataFrame:
+    return pd.read_csv(hcmc_cutoffs_nv1)
+
+
+@pytest.fixture(scope="module")
+def demo_history() -> pd.DataFrame:
+    from basemaps.demo_city import generate_demo_city
+
+    cutoffs = generate_demo_city().cutoffs
+    return cutoffs.rename(columns={"school_code": "school_name", "programme": "program"})
+
+
+@pytest.fixture(params=["real", "demo"])
+def history(request: pytest.FixtureRequest, real_history: pd.DataFrame,
+            demo_history: pd.DataFrame) -> pd.DataFrame:
+    return real_history if request.param == "real" else demo_history
+
+
+def _recount(calibration: CutoffCalibration, horizon: int) -> float:
+    """Coverage at ``horizon`` recounted here from the backtest errors, leave-one-school-out."""
+    errors = calibration.predictions
+    inside = []
+    for school, own in errors[errors["horizon"] == horizon].groupby("school_name"):
+        others = errors[errors["school_name"] != school]
+        width = calibrate_widths(others, calibration.coverage)[horizon]
+        inside += list((own["actual"] - own["predicted"]).abs() <= width + 1e-9)
+    return float(sum(inside) / len(inside))
+
+
+def calibrate_widths(errors: pd.DataFrame, coverage: float) -> dict[int, float]:
+    """The 80 % quantile of absolute errors per horizon, at least the previous one's."""
+    widths: dict[int, float] = {}
+    for horizon, group in errors.groupby("horizon"):
+        q = float((group["actual"] - group["predicted"]).abs().quantile(coverage))
+        widths[int(horizon)] = max([q, *(w * (horizon / h) ** 0.25 for h, w in widths.items())])
+    return widths
+
+
+def test_80pct_bands_cover_70_to_90pct_at_horizons_1_and_2(history: pd.DataFrame) -> None:
+    calibration = calibrate_cutoffs(history, max_horizon=2, coverage=0.8)
+    for line in calibration.lines():
+        print(line)
+    assert set(calibration.backtest_coverage) == {1, 2}
+    for horizon in (1, 2):
+        assert 0.7 <= calibration.backtest_coverage[horizon] <= 0.9, calibration.lines()
+        assert calibration.backtest_coverage[horizon] == pytest.approx(_recount(calibration, horizon))
+        assert calibration.backtest_n[horizon] >= 70
+
+
+def test_the_two_year_band_is_wider_and_carries_its_coverage(history: pd.DataFrame) -> None:
+    last = int(history["year"].max())
+    one, two = forecast_cutoffs(history, last + 1), forecast_cutoffs(history, last + 2)
+    assert (one["horizon"] == 1).all() and (two["horizon"] == 2).all()
+    assert ((two["upper"] - two["lower"]) > (one["upper"] - one["lower"]) + 0.1).all()
+    calibration = calibrate_cutoffs(history[history["year"] <= last])
+    for frame, horizon in ((one, 1), (two, 2)):
+        assert (frame["backtest_coverage"] == round(calibration.backtest_coverage[horizon], 3)).all()
+        assert (frame["backtest_n"] == calibration.backtest_n[horizon]).all()
+        assert (frame["nominal_coverage"] == 0.8).all()
+
+
+def test_the_chosen_model_is_no_worse_than_last_year_value(history: pd.DataFrame) -> None:
+    calibration = calibrate_cutoffs(history)
+    mae = calibration.mae
+    chosen = mae[calibration.model]
+    models = mae.drop(columns="last_value")
+    assert chosen.mean() <= models.mean().min() + 1e-9  # the lowest MAE averaged over horizons
+    assert (chosen <= mae["last_value"] + 1e-9).all()
+    assert chosen.loc[1] < mae.loc[1, "last_value"]
+
+
+def test_the_backtest_uses_nothing_after_its_origin(real_history: pd.DataFrame) -> None:
+    trapped = real_history.copy()
+    trapped.loc[trapped["year"] == 2024, "cutoff_score"] = 29.75
+    backtest, moved = rolling_cutoff_backtest(real_history), rolling_cutoff_backtest(trapped)
+    assert set(backtest["model"]) == {"mean", "last", "drift"}
+    assert len(backtest) == len(moved) == 3 * (2 * 105 + 105)
+    pd.testing.assert_series_equal(backtest["predicted"], moved["predicted"])
+    assert (moved.loc[moved["year"] == 2024, "actual"] == 29.75).all()
+
+
+def test_a_single_year_gives_a_band_marked_not_backtested() -> None:
+    history = pd.DataFrame({"school_name": ["A", "B"], "year": [2024, 2024],
+                            "cutoff_score": [15.0, 20.0]})
+    one, two = forecast_cutoffs(history, 2025), forecast_cutoffs(history, 2026)
+    assert one["backtest_coverage"].isna().all() and (one["backtest_n"] == 0).all()
+    assert (two["upper"] - two["lower"] > one["upper"] - one["lower"]).all()
+    assert (one["lower"] < one["predicted_cutoff"]).all()
