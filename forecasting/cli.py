@@ -152,10 +152,16 @@ def enrolment_command(
 def cutoffs_command(
     history: Annotated[Path, typer.Option("--history", help="school_name,year,cutoff_score CSV.")],
     year: Annotated[int, typer.Option("--year", help="Year to forecast.")],
-    out: Annotated[Path, typer.Option("--out", help="school_name,year,predicted_cutoff,lower,upper CSV.")],
+    out: Annotated[Path, typer.Option(
+        "--out", help="school_name,year,predicted_cutoff,lower,upper CSV, with horizon, model,"
+                      " nominal_coverage, backtest_coverage and backtest_n.")],
     coverage: Annotated[float, typer.Option("--coverage", help="Interval coverage.")] = 0.8,
 ) -> None:
-    """Forecast each school's grade-10 NV1 cut-off (regular programme) with an interval."""
+    """Forecast each school's grade-10 NV1 cut-off (regular programme) with an interval.
+
+    The yearly-level model and the interval come from a rolling-origin backtest of the
+    history; the band's coverage in that backtest is printed and written next to it.
+    """
     from forecasting.cutoffs import forecast_cutoffs
 
     try:
@@ -163,7 +169,13 @@ def cutoffs_command(
     except (InputError, ValueError) as error:
         _fail(error)
     _write(forecast, out)
-    typer.echo(f"{len(forecast)} schools forecast for {year}")
+    first = forecast.iloc[0]
+    measured = (f"{first['backtest_coverage']:.1%} of {first['backtest_n']} school-years"
+                if first["backtest_n"] else "not measured (a single history year)")
+    typer.echo(f"{len(forecast)} schools forecast for {year} ({first['horizon']} year(s) ahead,"
+               f" level model {first['model']}): {coverage:.0%} bands ±"
+               f"{(forecast['upper'] - forecast['lower']).median() / 2:.2f},"
+               f" backtest coverage {measured}")
 
 
 @forecast_app.command("backtest")
@@ -180,19 +192,26 @@ def backtest_command(
     year: Annotated[int | None, typer.Option("--year", help="Held-out cut-off year.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Scores CSV.")] = None,
 ) -> None:
-    """Rolling-origin backtest of enrolment methods (MAPE at 1, 3, 5 years) or of cut-offs (MAE)."""
+    """Rolling-origin backtest of enrolment methods (MAPE at 1, 3, 5 years) or of cut-offs.
+
+    For cut-offs: MAE per level model and horizon, the model chosen, each horizon's band
+    and its leave-one-school-out coverage, then the held-out ``--year`` against last value.
+    """
     from forecasting.backtest import run_backtest
-    from forecasting.cutoffs import backtest_cutoffs
+    from forecasting.cutoffs import backtest_cutoffs, calibrate_cutoffs
 
     try:
         if cutoffs is not None:
             history = _read(cutoffs)
             held_out = year if year is not None else int(history["year"].max())
+            for line in calibrate_cutoffs(history, max_horizon).lines():
+                typer.echo(line)
             result = backtest_cutoffs(history, held_out)
             typer.echo(f"cut-off MAE model: {result.mae_model:.3f}")
             typer.echo(f"cut-off MAE last value: {result.mae_last_value:.3f}")
             typer.echo(f"ratio model/last value: {result.ratio_to_baseline:.3f}")
-            typer.echo(f"interval coverage: {result.interval_coverage:.3f} ({result.n_schools} schools)")
+            typer.echo(f"held-out {held_out} interval coverage: {result.interval_coverage:.3f}"
+                       f" ({result.n_schools} schools)")
             if out is not None:
                 _write(result.predictions, out)
             return

@@ -62,11 +62,13 @@ def test_forecast_cutoffs_follows_the_file_contract(tmp_path: Path, hcmc_cutoffs
                                           "--out", str(out)])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
-    assert list(frame.columns) == ["school_name", "year", "predicted_cutoff", "lower", "upper"]
+    assert list(frame.columns)[:5] == ["school_name", "year", "predicted_cutoff", "lower", "upper"]
     assert len(frame) == 105 and (frame["year"] == 2025).all()
+    assert f"backtest coverage {frame['backtest_coverage'].iloc[0]:.1%} of 210" in result.output
     backtest = runner.invoke(forecast_app, ["backtest", "--cutoffs", str(path), "--year", "2024"])
     assert backtest.exit_code == 0, backtest.output
     assert "cut-off MAE last value" in backtest.output
+    assert "h=2: 80% interval" in backtest.output and "leave-one-school-out" in backtest.output
 
 
 def test_bad_history_exits_with_code_two_and_names_the_column(tmp_path: Path) -> None:
