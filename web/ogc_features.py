@@ -17,6 +17,7 @@ from pyproj import CRS, Transformer
 from sqlalchemy.engine import Engine
 from starlette.datastructures import State
 
+from gis_service.feature_schema import feature_schema, geojson_feature_schema
 from gis_service.features import FeatureFilter, extent, feature, feature_page
 from web.collections import (
     COLLECTIONS,
@@ -42,6 +43,7 @@ from web.rate_limit import client_key
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
+SCHEMA_JSON = "application/schema+json"
 #: Degrees added around a projected CRS's area of use before a ``bbox`` is clamped to it.
 AREA_MARGIN_DEG = 1.0
 #: A page asking for more features than this is a large one: a worker process writes one
@@ -321,6 +323,12 @@ def collection_metadata(engine: Engine, collection: Collection, base: str) -> di
             {"href": f"{url}/items", "rel": "items", "type": GEOJSON, "title": "the features"},
             {"href": f"{url}/tiles", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
              "type": JSON, "title": "vector tilesets"},
+            {"href": f"{url}/queryables", "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+             "type": SCHEMA_JSON, "title": "the properties features can be filtered by"},
+            {"href": f"{url}/feature-schema", "rel": "describedby", "type": SCHEMA_JSON,
+             "title": "the schema of a feature as GeoJSON"},
+            {"href": f"{url}/schema", "rel": "http://www.opengis.net/def/rel/ogc/1.0/schema",
+             "type": SCHEMA_JSON, "title": "the schema of the features"},
             {"href": LICENCE_URL, "rel": "license", "type": "text/html", "title": LICENCE_TITLE},
         ],
     }
@@ -383,6 +391,33 @@ def collection(collection_id: str, request: Request, engine: EngineDep) -> JSONR
     found = get_collection(collection_id)
     check_params(request, {"f"})
     return _json(collection_metadata(engine, found, base_url(request)))
+
+
+@router.get("/collections/{collection_id}/schema", include_in_schema=False)
+def schema(collection_id: str, request: Request, engine: EngineDep) -> JSONResponse:
+    """Answer the JSON Schema of a collection's features (types read from the database)."""
+    found = get_collection(collection_id)
+    check_params(request, {"f"})
+    url = f"{base_url(request)}/collections/{found.id}/schema"
+    return _json(feature_schema(engine, found, url), SCHEMA_JSON)
+
+
+@router.get("/collections/{collection_id}/feature-schema", include_in_schema=False)
+def geojson_schema(collection_id: str, request: Request, engine: EngineDep) -> JSONResponse:
+    """Answer the JSON Schema of one GeoJSON feature of a collection (``describedby``)."""
+    found = get_collection(collection_id)
+    check_params(request, {"f"})
+    url = f"{base_url(request)}/collections/{found.id}/feature-schema"
+    return _json(geojson_feature_schema(engine, found, url), SCHEMA_JSON)
+
+
+@router.get("/collections/{collection_id}/queryables", include_in_schema=False)
+def queryables(collection_id: str, request: Request, engine: EngineDep) -> JSONResponse:
+    """Answer the properties a collection's features can be filtered by, with their types."""
+    found = get_collection(collection_id)
+    check_params(request, {"f"})
+    url = f"{base_url(request)}/collections/{found.id}/queryables"
+    return _json(feature_schema(engine, found, url, only=found.filters), SCHEMA_JSON)
 
 
 def _crs_header(request: Request) -> dict[str, str]:

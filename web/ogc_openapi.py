@@ -206,6 +206,14 @@ def _collection_paths() -> dict[str, Any]:
              "404": _ref("responses", "NotFound")},
             [_ref("parameters", "featureId"), _ref("parameters", "crs"), _ref("parameters", "f")],
             (cid,))}
+        for part, what in (("queryables", "the properties features can be filtered by"),
+                           ("schema", "the schema of the features"),
+                           ("feature-schema", "a feature as GeoJSON")):
+            paths[f"/collections/{cid}/{part}"] = {"get": _op(
+                f"{what.capitalize()} of {cid}", f"get_{cid}_{part.replace('-', '_')}",
+                {"200": {"description": f"JSON Schema of {what}",
+                         "content": {"application/schema+json": {"schema": {"type": "object"}}}},
+                 "404": _ref("responses", "NotFound")}, [_ref("parameters", "f")], (cid,))}
         paths[f"/collections/{cid}/tiles"] = {"get": _op(
             f"Vector tilesets of {cid}", f"get_{cid}_tilesets",
             {"200": _json_response("Tileset list", "tileSets")}, None, (cid,))}

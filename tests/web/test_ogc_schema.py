@@ -1,0 +1,92 @@
+"""Typed properties for GIS clients (issue 13.11): each collection publishes its queryables
+and its schema with JSON Schema types read from the database, and GDAL's OAPIF driver reads
+capacities and times as numbers whatever the first page holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from gis_service.collections import COLLECTIONS
+from tests.support.browser import LiveServer, serve
+
+SCHEMA_JSON = "application/schema+json"
+
+
+def _fits(value: Any, schema: dict[str, Any]) -> bool:
+    """Whether a GeoJSON property value has the schema's type (null always fits)."""
+    if value is None:
+        return True
+    kind = schema["type"]
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "array":
+        return isinstance(value, list) and all(_fits(v, schema["items"]) for v in value)
+    if schema.get("format") == "date":
+        return isinstance(value, str) and dt.date.fromisoformat(value) is not None
+    return isinstance(value, str)
+
+
+@pytest.mark.parametrize("cid", list(COLLECTIONS))
+def test_schema_types_match_every_value_of_the_first_page(client: TestClient, cid: str) -> None:
+    answer = client.get(f"/ogc/collections/{cid}/schema")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(SCHEMA_JSON)
+    schema = answer.json()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"] == f"http://testserver/ogc/collections/{cid}/schema"
+    properties = schema["properties"]
+    assert properties.pop("geometry")["x-ogc-role"] == "primary-geometry"
+    assert list(properties) == list(COLLECTIONS[cid].properties)
+    page = client.get(f"/ogc/collections/{cid}/items", params={"limit": 200}).json()
+    for feature in page["features"]:
+        for name, value in feature["properties"].items():
+            assert _fits(value, properties[name]), (cid, name, value, properties[name])
+
+
+def test_types_are_the_databases_and_queryables_are_the_filters(client: TestClient) -> None:
+    schools = client.get("/ogc/collections/schools/schema").json()["properties"]
+    assert schools["capacity_grade10"]["type"] == "integer"
+    assert schools["name"]["type"] == "string"
+    assert schools["geometry"]["format"] == "geometry-point"
+    roads = client.get("/ogc/collections/roads/schema").json()["properties"]
+    assert roads["geometry"]["format"] == "geometry-linestring"
+    assert any(p.get("type") == "number" for p in roads.values())
+    wards = client.get("/ogc/collections/wards/schema").json()["properties"]
+    assert wards["valid_from"] == {"title": "valid_from", "type": "string", "format": "date",
+                                   "x-ogc-role": "primary-interval-start"}
+    queryables = client.get("/ogc/collections/schools/queryables").json()
+    assert set(queryables["properties"]) == {"geometry", *COLLECTIONS["schools"].filters}
+    assert queryables["additionalProperties"] is False
+    links = {link["rel"]: link["href"] for link in
+             client.get("/ogc/collections/schools").json()["links"]}
+    assert links["describedby"].endswith("/ogc/collections/schools/feature-schema")
+    assert links["http://www.opengis.net/def/rel/ogc/1.0/schema"].endswith("/schools/schema")
+    encoding = client.get("/ogc/collections/schools/feature-schema").json()
+    assert encoding["properties"]["properties"]["properties"]["capacity_grade1"]["type"] == "integer"
+    assert links["http://www.opengis.net/def/rel/ogc/1.0/queryables"].endswith("/queryables")
+    assert client.get("/ogc/collections/nowhere/schema").status_code == 404
+
+
+@pytest.fixture(scope="module")
+def live(demo_engine: Engine) -> Iterator[LiveServer]:
+    yield from serve(demo_engine)
+
+
+def test_gdal_reads_numbers_as_numbers_from_a_small_first_page(live: LiveServer) -> None:
+    """GDAL's OAPIF driver (pyogrio) with a page of 2 features: capacities stay integers."""
+    pyogrio = pytest.importorskip("pyogrio")
+    info = pyogrio.read_info(f"OAPIF:{live.url}/ogc", layer="schools", PAGE_SIZE="2")
+    fields = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert fields["capacity_grade10"].startswith("int"), fields
+    assert fields["name"] == "object"
+    assert info["geometry_type"] == "Point"
+    assert info["features"] > 2  # counted over every page
