@@ -250,8 +250,9 @@ def what_if_sites(engine: Engine, run_id: str, round_id: str, mode: str = "motor
 def cutoff_outlook(engine: Engine, coverage: float = 0.8) -> pd.DataFrame:
     """Forecast next year's NV1 regular-programme cut-off of every school with history.
 
-    Columns ``school_code, year, predicted_cutoff, lower, upper`` (none when no history is
-    stored).
+    Columns ``school_code, year, predicted_cutoff, lower, upper`` and, next to the band,
+    ``horizon, model, nominal_coverage, backtest_coverage, backtest_n`` (see
+    :func:`forecasting.cutoffs.forecast_cutoffs`); no rows when no history is stored.
     """
     from forecasting.cutoffs import FORECAST_COLUMNS, forecast_cutoffs
 

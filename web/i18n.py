@@ -73,6 +73,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "finder_show_route": ("Xem đường đi", "Show the route"),
     "finder_score": ("Điểm dự kiến (lớp 10, tổng điểm xét tuyển)", "Expected total score (grade 10)"),
     "finder_forecast": ("Dự báo", "Forecast"),
+    "band_backtest": ("kiểm định ngược: khoảng này chứa", "backtest: such bands held"),
+    "band_not_backtested": ("chưa kiểm định ngược được", "not backtested yet"),
     "address_checks": ("Kiểm tra địa chỉ", "Address checks"),
     "address_checks_note": ("Hồ sơ có nhà nằm ngoài phường khai báo quá {tolerance} m, hoặc nhiều hồ sơ "
                             "cùng một vị trí nhà (trên {limit}). Chỉ để cán bộ kiểm tra; kết quả xét "

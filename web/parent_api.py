@@ -118,7 +118,13 @@ def school_outlooks(engine: Engine, codes: list[str], score: float | None) -> li
         if code in forecast.index:
             f = forecast.loc[code]
             entry["forecast"] = {"year": int(f["year"]), "predicted": float(f["predicted_cutoff"]),
-                                 "lower": float(f["lower"]), "upper": float(f["upper"])}
+                                 "lower": float(f["lower"]), "upper": float(f["upper"]),
+                                 # the band's nominal coverage and the share it covered in
+                                 # the rolling backtest (None: too short a history to measure)
+                                 "coverage": float(f["nominal_coverage"]),
+                                 "backtest_coverage": None if pd.isna(f["backtest_coverage"])
+                                 else float(f["backtest_coverage"]),
+                                 "backtest_n": int(f["backtest_n"])}
             if score is not None:
                 band = chance_band(score, float(f["lower"]), float(f["upper"]))
                 entry["chance"] = {"code": band.code, "label_vi": band.label_vi,

@@ -163,6 +163,9 @@ def test_finder_ranks_schools_by_road_from_a_street(live: LiveServer, page: tupl
     expect(tab.locator("#results")).to_have_attribute("data-outlook", "5", timeout=30_000)
     bands = re.compile("Khả năng cao|Có thể|Khả năng thấp")
     expect(tab.locator("#results .outlook").first).to_contain_text(bands)
+    # the forecast band carries the share of such bands that held in the backtest
+    expect(tab.locator("#results .outlook").first).to_contain_text(
+        re.compile(r"\(80 %; kiểm định ngược: khoảng này chứa \d+ %, n = \d+\)"))
     expect(tab.locator("#results .outlook")).to_have_count(5)
     assert "score=24" in tab.url
     shared = tab.locator("#share-link").get_attribute("href")

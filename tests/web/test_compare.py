@@ -53,6 +53,9 @@ def test_compare_grade10_shows_cutoffs_forecast_and_chance(client: TestClient,
     assert "<h1>Compare schools</h1>" in html
     assert cells(html, "compare-cutoffs")[0] == "; ".join(f"{y}: {s}" for y, s in first)
     assert cells(html, "compare-chance") == [s["chance"]["label_en"] for s in outlook["schools"]]
+    band = outlook["schools"][0]["forecast"]  # every band shows its backtest coverage
+    assert (f"(80 %; backtest: such bands held {band['backtest_coverage'] * 100:.0f} %,"
+            f" n = {band['backtest_n']})") in cells(html, "compare-forecast")[0]
     assert 'id="compare-trip"' not in html  # no home given
 
 

@@ -89,6 +89,8 @@ def test_cutoff_outlook_gives_history_forecast_and_chance(client: TestClient,
     forecast = first["forecast"]
     assert forecast["year"] == last_year + 1
     assert forecast["lower"] <= forecast["predicted"] <= forecast["upper"]
+    assert forecast["coverage"] == 0.8 and forecast["backtest_n"] > 0  # 2022-2025 backtested
+    assert 0.7 <= forecast["backtest_coverage"] <= 0.9
     assert first["chance"]["code"] == chance_band(30, forecast["lower"], forecast["upper"]).code
     low = client.get("/api/cutoff-outlook", params={"schools": code, "score": 0}).json()["schools"][0]
     assert low["chance"]["code"] == "kha_nang_thap"

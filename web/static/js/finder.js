@@ -129,7 +129,10 @@
         if (!li) { return; }
         var parts = s.history.map(function (h) { return h.year + ": " + h.cutoff; });
         if (s.forecast) {
-          parts.push(text("forecast") + " " + s.forecast.year + ": " + s.forecast.lower + "–" + s.forecast.upper);
+          var f = s.forecast, pct = function (x) { return Math.round(x * 100) + " %"; };
+          parts.push(text("forecast") + " " + f.year + ": " + f.lower + "–" + f.upper + " (" + pct(f.coverage) + "; " +
+            (f.backtest_coverage === null ? text("not-backtested")
+              : text("backtest") + " " + pct(f.backtest_coverage) + ", n = " + f.backtest_n) + ")");
         }
         if (s.chance) { parts.push(lang === "en" ? s.chance.label_en : s.chance.label_vi); }
         var line = document.createElement("span");
