@@ -2,8 +2,10 @@
 
 Prints one line per figure: MAPE per method, level, measure and horizon with the ratio to
 the naive last-value baseline measured in the same run, the method chosen per level, the
-run time; then the grade-10 cut-off MAE against the last-value baseline on the real HCMC
-history (2024 predicted from 2022-2023) when the file is present.
+run time; then, when the real HCMC history is present, the grade-10 cut-off rolling backtest
+(MAE per level model and horizon, the model chosen, each horizon's 80 % band and its
+leave-one-school-out coverage) and the MAE against the last-value baseline of 2024
+predicted from 2022-2023.
 
 Run: ``.venv/bin/python bench/forecasting_backtest.py [--wards 300] [--years 2008-2024]``
 """
@@ -23,7 +25,7 @@ from forecasting.backtest import (
     residual_quantiles,
     run_backtest,
 )
-from forecasting.cutoffs import backtest_cutoffs
+from forecasting.cutoffs import backtest_cutoffs, calibrate_cutoffs
 from forecasting.enrolment import EnrolmentData
 from forecasting.synthetic import synthetic_city
 
@@ -74,7 +76,11 @@ def main() -> None:
     if not path.exists():
         print(f"HCMC cut-offs: skipped, file not found at {path} (set EDUGIS_HCMC_DATA)")
         return
-    result = backtest_cutoffs(pd.read_csv(path), 2024)
+    history = pd.read_csv(path)
+    print("HCMC cut-offs, rolling origins 2022-2023, horizons 1-2:")
+    for line in calibrate_cutoffs(history).lines():
+        print(line)
+    result = backtest_cutoffs(history, 2024)
     print(f"HCMC cut-offs 2024 from 2022-2023, {result.n_schools} schools")
     print(f"cut-off MAE model: {result.mae_model:.3f} points")
     print(f"cut-off MAE last value: {result.mae_last_value:.3f} points")
