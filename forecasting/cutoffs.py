@@ -463,10 +463,10 @@ def forecast_cutoffs(
     horizon = year - int(past["year"].max())
     calibration = calibrate_cutoffs(past, max(2, horizon), coverage, cohort_size, max_score)
     panel = fit_panel(past)
-    level = level_forecast(panel.year_effect, calibration.model, year, cohort_size)
-    if level is None:  # the cohort of the target year is missing
-        level = level_forecast(panel.year_effect, "mean", year)
-    assert level is not None
+    model = calibration.model
+    level = level_forecast(panel.year_effect, model, year, cohort_size)
+    if level is None:  # the cohort of the target year is missing: the mean, and said so
+        model, level = "mean", float(panel.year_effect.mean())
     width = calibration.width(horizon)
     predicted = np.clip(panel.school_effect.to_numpy() + level, 0.0, max_score)
     return pd.DataFrame(
@@ -477,7 +477,7 @@ def forecast_cutoffs(
             "lower": np.round(np.clip(predicted - width, 0.0, max_score), 2),
             "upper": np.round(np.clip(predicted + width, 0.0, max_score), 2),
             "horizon": horizon,
-            "model": calibration.model,
+            "model": model,
             "nominal_coverage": coverage,
             "backtest_coverage": round(calibration.backtest_coverage.get(horizon, np.nan), 3),
             "backtest_n": calibration.backtest_n.get(horizon, 0),

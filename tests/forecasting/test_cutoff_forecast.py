@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from forecasting.cutoffs import (
     ChanceBand,
     backtest_cutoffs,
+    calibrate_cutoffs,
     chance_band,
     forecast_cutoffs,
     select_regular_nv1,
@@ -145,3 +146,14 @@ def test_chance_band_vietnamese_first() -> None:
     assert ChanceBand.UNLIKELY.label_vi == "Khả năng thấp"
     with pytest.raises(ValueError):
         chance_band(20.0, 23.0, 21.0)
+
+
+def test_a_missing_target_cohort_falls_back_to_the_mean_and_says_so() -> None:
+    x = [0.0, 2.0, 1.0, 3.0, 1.0]
+    history = pd.DataFrame({"school_name": ["A"] * 5, "year": list(range(2019, 2024)),
+                            "cutoff_score": [15.0 + v for v in x]})
+    cohort = pd.Series(np.exp(x), index=range(2019, 2024))  # no 2024 cohort
+    assert calibrate_cutoffs(history, cohort_size=cohort).model == "cohort"
+    forecast = forecast_cutoffs(history, 2024, cohort_size=cohort)
+    assert forecast["model"].tolist() == ["mean"]
+    assert forecast["predicted_cutoff"].iloc[0] == pytest.approx(16.4)
