@@ -13,13 +13,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 from starlette.types import Scope, Send
 
+from gis_service.feature_schema import property_types
+from gis_service.features import Box, extent
 from gis_service.vector_tiles import render_tile
 from web.collections import COLLECTIONS
-from web.deps import data_versions, database, request_engine
+from web.deps import EngineDep, data_versions, database, request_engine
 from web.errors import NotFoundHTTPError
 from web.ogc_features import base_url, get_collection
 
@@ -27,6 +30,10 @@ MVT = "application/vnd.mapbox-vector-tile"
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 MAX_ZOOM = 22
+#: The latitude where WebMercatorQuad ends (its square's north and south edges).
+MAX_LATITUDE = 85.0511287798066
+WORLD: Box = (-180.0, -MAX_LATITUDE, 180.0, MAX_LATITUDE)
+WEB_MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
 EARTH_HALF_CIRCUMFERENCE_M = math.pi * 6378137.0
 BASEMAP_LAYERS = ("roads", "wards", "schools")
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -177,31 +184,79 @@ def tile_matrix_set() -> dict[str, Any]:
             "orderedAxes": ["E", "N"], "tileMatrices": matrices}
 
 
-def _tileset(base: str, path: str, title: str, layers: tuple[str, ...]) -> dict[str, Any]:
+def tile_range(bounds: Box, z: int) -> dict[str, Any]:
+    """Return the ``tileMatrixSetLimits`` entry of zoom ``z`` covering lon/lat ``bounds``."""
+    n = 1 << z
+
+    def col(lon: float) -> int:
+        return min(n - 1, max(0, math.floor((lon + 180.0) / 360.0 * n)))
+
+    def row(lat: float) -> int:
+        lat = max(-MAX_LATITUDE, min(MAX_LATITUDE, lat))
+        y = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0
+        return min(n - 1, max(0, math.floor(y * n)))
+
+    west, south, east, north = bounds
+    return {"tileMatrix": str(z), "minTileRow": row(north), "maxTileRow": row(south),
+            "minTileCol": col(west), "maxTileCol": col(east)}
+
+
+def mercator(lon: float, lat: float) -> list[float]:
+    """Return the WebMercatorQuad coordinates (EPSG:3857 metres) of ``lon``, ``lat``."""
+    lat = max(-MAX_LATITUDE, min(MAX_LATITUDE, lat))
+    radius = EARTH_HALF_CIRCUMFERENCE_M / math.pi
+    return [radius * math.radians(lon), radius * math.asinh(math.tan(math.radians(lat)))]
+
+
+def data_bounds(engine: Engine, layers: tuple[str, ...]) -> Box | None:
+    """Return the lon/lat box of the features of ``layers``; ``None`` when they have none."""
+    boxes = [b for b in (extent(engine, COLLECTIONS[name]) for name in layers) if b is not None]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _tileset_links(base: str, path: str) -> list[dict[str, Any]]:
+    return [
+        {"href": f"{base}{path}/{TMS_ID}", "rel": "self", "type": "application/json",
+         "title": "this tileset"},
+        {"href": f"{base}/tileMatrixSets/{TMS_ID}",
+         "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json",
+         "title": "WebMercatorQuad"},
+        {"href": f"{base}{path}/{TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "rel": "item",
+         "type": MVT, "templated": True, "title": "vector tiles"},
+    ]
+
+
+def _tileset(engine: Engine, base: str, path: str, title: str, layers: tuple[str, ...]
+             ) -> dict[str, Any]:
+    """Describe a tileset: limits and bounding box of its data, typed layer properties.
+
+    The tile matrix limits cover only the tiles that hold data, so a client (GDAL's OGCAPI
+    driver, QGIS) finds the tiles without being given a bbox; with no data they cover the
+    world.
+    """
     attribution = "edugis" + (f"; {OSM_ATTRIBUTION}" if "roads" in layers else "")
+    bounds = data_bounds(engine, layers) or WORLD
     return {
-        "title": title, "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "title": title, "dataType": "vector", "crs": WEB_MERCATOR,
         "tileMatrixSetURI": TMS_URI, "attribution": attribution,
-        "tileMatrixSetLimits": [{"tileMatrix": str(z), "minTileRow": 0, "maxTileRow": 2**z - 1,
-                                 "minTileCol": 0, "maxTileCol": 2**z - 1} for z in range(MAX_ZOOM + 1)],
+        "boundingBox": {"lowerLeft": mercator(bounds[0], bounds[1]),
+                        "upperRight": mercator(bounds[2], bounds[3]), "crs": WEB_MERCATOR},
+        "tileMatrixSetLimits": [tile_range(bounds, z) for z in range(MAX_ZOOM + 1)],
         "layers": [{"id": name, "dataType": "vector", "geometryType": {
             "schools": "points", "roads": "lines"}.get(name, "polygons"),
             "propertiesSchema": {"type": "object", "properties": {
-                p: {"type": "string"} for p in COLLECTIONS[name].properties}}} for name in layers],
-        "links": [
-            {"href": f"{base}{path}/{TMS_ID}", "rel": "self", "type": "application/json",
-             "title": "this tileset"},
-            {"href": f"{base}/tileMatrixSets/{TMS_ID}",
-             "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json",
-             "title": "WebMercatorQuad"},
-            {"href": f"{base}{path}/{TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "rel": "item",
-             "type": MVT, "templated": True, "title": "vector tiles"},
-        ],
+                p: {"title": p, **kind} for p, kind in
+                property_types(engine, COLLECTIONS[name])[0].items()}}} for name in layers],
+        "links": _tileset_links(base, path),
     }
 
 
 def _tileset_list(base: str, path: str, title: str, layers: tuple[str, ...]) -> dict[str, Any]:
-    meta = _tileset(base, path, title, layers)
+    meta = {"title": title, "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+            "tileMatrixSetURI": TMS_URI, "links": _tileset_links(base, path)}
     return {"tilesets": [{k: meta[k] for k in ("title", "dataType", "crs", "tileMatrixSetURI")}
                          | {"links": meta["links"][:2]}],
             "links": [{"href": f"{base}{path}", "rel": "self", "type": "application/json"}]}
@@ -232,10 +287,11 @@ def basemap_tilesets(request: Request) -> JSONResponse:
 
 
 @router.get("/tiles/{tms}", include_in_schema=False)
-def basemap_tileset(tms: str, request: Request) -> JSONResponse:
+def basemap_tileset(tms: str, request: Request, engine: EngineDep) -> JSONResponse:
     """Metadata of the base map tileset."""
     check_tile(tms, 0, 0, 0)
-    return JSONResponse(_tileset(base_url(request), "/tiles", "edugis base map", BASEMAP_LAYERS))
+    return JSONResponse(_tileset(engine, base_url(request), "/tiles", "edugis base map",
+                                 BASEMAP_LAYERS))
 
 
 @router.get("/tiles/{tms}/{z}/{y}/{x}", include_in_schema=False)
@@ -254,11 +310,12 @@ def collection_tilesets(collection_id: str, request: Request) -> JSONResponse:
 
 
 @router.get("/collections/{collection_id}/tiles/{tms}", include_in_schema=False)
-def collection_tileset(collection_id: str, tms: str, request: Request) -> JSONResponse:
+def collection_tileset(collection_id: str, tms: str, request: Request,
+                       engine: EngineDep) -> JSONResponse:
     """Tileset metadata of one collection."""
     found = get_collection(collection_id)
     check_tile(tms, 0, 0, 0)
-    return JSONResponse(_tileset(base_url(request), f"/collections/{found.id}/tiles",
+    return JSONResponse(_tileset(engine, base_url(request), f"/collections/{found.id}/tiles",
                                  found.title, (found.id,)))
 
 

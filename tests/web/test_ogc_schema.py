@@ -90,3 +90,32 @@ def test_gdal_reads_numbers_as_numbers_from_a_small_first_page(live: LiveServer)
     assert fields["name"] == "object"
     assert info["geometry_type"] == "Point"
     assert info["features"] > 2  # counted over every page
+
+
+def test_tileset_limits_and_bounding_box_hold_the_data_and_no_more(client: TestClient,
+                                                                   demo_engine: Engine) -> None:
+    """Every school's tile lies inside the limits of its zoom, and the limits are tight: at
+    zoom 14 they span the city's few dozen tiles, not the 2^28 of the world (issue 13.13)."""
+    import math
+
+    from web.tiles import mercator
+
+    meta = client.get("/ogc/collections/schools/tiles/WebMercatorQuad").json()
+    with demo_engine.connect() as conn:
+        points = conn.exec_driver_sql("SELECT ST_X(geom), ST_Y(geom) FROM schools").all()
+    limits = {int(entry["tileMatrix"]): entry for entry in meta["tileMatrixSetLimits"]}
+    for z in (0, 5, 10, 14, 18):
+        n = 2**z
+        for lon, lat in points:
+            col = math.floor((lon + 180) / 360 * n)
+            row = math.floor((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+            assert limits[z]["minTileCol"] <= col <= limits[z]["maxTileCol"], (z, lon)
+            assert limits[z]["minTileRow"] <= row <= limits[z]["maxTileRow"], (z, lat)
+    span = limits[14]
+    assert (span["maxTileCol"] - span["minTileCol"] + 1) * (span["maxTileRow"] - span["minTileRow"] + 1) < 400
+    box = meta["boundingBox"]
+    assert box["crs"].endswith("EPSG/0/3857")
+    west = min(p[0] for p in points)
+    assert box["lowerLeft"][0] == pytest.approx(mercator(west, 0)[0])
+    kinds = {p["id"]: p for p in meta["layers"]}["schools"]["propertiesSchema"]["properties"]
+    assert kinds["capacity_grade10"]["type"] == "integer" and kinds["name"]["type"] == "string"
