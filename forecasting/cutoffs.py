@@ -292,8 +292,25 @@ def choose_level_model(backtest: pd.DataFrame) -> str:
     return str(min(mae.index, key=lambda m: (round(float(mae[m]), 9), LEVEL_MODELS.index(m))))
 
 
+def _coverage_width(abs_errors: np.ndarray, coverage: float) -> float:
+    """Give the half-width whose share of ``abs_errors`` inside is nearest ``coverage``.
+
+    Cut-offs move in steps of 0.25 points, so many errors are equal: the plain quantile
+    then sits on a tie and takes all of it in, covering far more than ``coverage``. The
+    largest error below the tie is taken instead when its share is nearer the nominal one.
+    """
+    errors = np.round(np.asarray(abs_errors, dtype=float), 6)
+    above = float(np.min(errors[errors >= np.quantile(errors, coverage) - 1e-9]))
+    below = errors[errors < above]
+    if below.size and abs(np.mean(errors <= below.max()) - coverage) < abs(
+        np.mean(errors <= above) - coverage
+    ):
+        return float(below.max())
+    return above
+
+
 def _half_widths(abs_errors: dict[int, np.ndarray], coverage: float) -> dict[int, float]:
-    """Per horizon, the ``coverage`` quantile of absolute errors, growing with the horizon.
+    """Per horizon, the width covering ``coverage`` of absolute errors, growing with the horizon.
 
     A horizon's width is at least the previous one's times ``(h / h_prev) ** HORIZON_GROWTH``.
     """
@@ -301,7 +318,7 @@ def _half_widths(abs_errors: dict[int, np.ndarray], coverage: float) -> dict[int
     previous = 0
     for horizon in sorted(abs_errors):
         floor = widths[previous] * (horizon / previous) ** HORIZON_GROWTH if previous else 0.0
-        widths[horizon] = max(float(np.quantile(abs_errors[horizon], coverage)), floor)
+        widths[horizon] = max(_coverage_width(abs_errors[horizon], coverage), floor)
         previous = horizon
     return widths
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from forecasting.cutoffs import (
     CutoffCalibration,
+    _half_widths,
     calibrate_cutoffs,
     forecast_cutoffs,
     rolling_cutoff_backtest,
@@ -46,23 +48,16 @@ def history(request: pytest.FixtureRequest, real_history: pd.DataFrame,
 
 
 def _recount(calibration: CutoffCalibration, horizon: int) -> float:
-    """Coverage at ``horizon`` recounted here from the backtest errors, leave-one-school-out."""
+    """Coverage at ``horizon`` recounted from the backtest errors: each school's band from
+    the widths of the other schools' errors only."""
     errors = calibration.predictions
     inside = []
     for school, own in errors[errors["horizon"] == horizon].groupby("school_name"):
         others = errors[errors["school_name"] != school]
-        width = calibrate_widths(others, calibration.coverage)[horizon]
-        inside += list((own["actual"] - own["predicted"]).abs() <= width + 1e-9)
+        widths = _half_widths({int(h): (g["actual"] - g["predicted"]).abs().to_numpy()
+                               for h, g in others.groupby("horizon")}, calibration.coverage)
+        inside += list((own["actual"] - own["predicted"]).abs() <= widths[horizon] + 1e-9)
     return float(sum(inside) / len(inside))
-
-
-def calibrate_widths(errors: pd.DataFrame, coverage: float) -> dict[int, float]:
-    """The 80 % quantile of absolute errors per horizon, at least the previous one's."""
-    widths: dict[int, float] = {}
-    for horizon, group in errors.groupby("horizon"):
-        q = float((group["actual"] - group["predicted"]).abs().quantile(coverage))
-        widths[int(horizon)] = max([q, *(w * (horizon / h) ** 0.25 for h, w in widths.items())])
-    return widths
 
 
 def test_80pct_bands_cover_70_to_90pct_at_horizons_1_and_2(history: pd.DataFrame) -> None:
@@ -115,3 +110,13 @@ def test_a_single_year_gives_a_band_marked_not_backtested() -> None:
     assert one["backtest_coverage"].isna().all() and (one["backtest_n"] == 0).all()
     assert (two["upper"] - two["lower"] > one["upper"] - one["lower"]).all()
     assert (one["lower"] < one["predicted_cutoff"]).all()
+
+
+def test_a_width_on_tied_errors_is_the_one_nearest_the_nominal_share() -> None:
+    # Errors on the 0.25 grid: the 80 % quantile, 0.8, is first reached at 1.0, which takes
+    # in all 10 errors; 0.75 takes in 8, exactly 80 %.
+    errors = np.array([0.0, 0.25, 0.5, 0.5, 0.75, 0.75, 0.75, 0.75, 1.0, 1.0])
+    assert _half_widths({1: errors}, 0.8)[1] == 0.75
+    # seven errors: 0.5 takes in 57 %, 0.75 all of them; 100 % is the nearer to 80 %
+    assert _half_widths({1: errors[:-3]}, 0.8)[1] == 0.75
+    assert _half_widths({1: errors, 2: errors}, 0.8)[2] == pytest.approx(0.75 * 2**0.25)
