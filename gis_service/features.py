@@ -307,3 +307,22 @@ def extent(engine: Engine, collection: Collection) -> Box | None:
                                           float(bounds[2]), float(bounds[3]))
     _EXTENTS.put(key, list(versions), box)
     return box
+
+
+def temporal_extent(engine: Engine, collection: Collection) -> list[str | None] | None:
+    """Return the validity interval the collection's features cover, as ISO dates.
+
+    ``[first start, last end]`` with ``None`` for an open end (a feature with no start, or
+    one still valid); ``None`` for a collection without validity columns or without rows.
+    """
+    if collection.temporal is None:
+        return None
+    start, end = collection.temporal
+    row = read_one(engine, (
+        f"SELECT count(*), bool_or({start} IS NULL), min({start}), bool_or({end} IS NULL),"
+        f" max({end}) FROM {collection.source}"), {})
+    assert row is not None  # an aggregate has one row
+    count, open_start, first, open_end, last = row
+    if not count:
+        return None
+    return [None if open_start else first.isoformat(), None if open_end else last.isoformat()]

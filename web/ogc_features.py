@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from starlette.datastructures import State
 
 from gis_service.feature_schema import feature_schema, geojson_feature_schema
-from gis_service.features import FeatureFilter, extent, feature, feature_page
+from gis_service.features import FeatureFilter, extent, feature, feature_page, temporal_extent
 from web.collections import (
     COLLECTIONS,
     CRS84,
@@ -44,6 +44,7 @@ from web.rate_limit import client_key
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 SCHEMA_JSON = "application/schema+json"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 #: Degrees added around a projected CRS's area of use before a ``bbox`` is clamped to it.
 AREA_MARGIN_DEG = 1.0
 #: A page asking for more features than this is a large one: a worker process writes one
@@ -307,6 +308,14 @@ def get_feature(engine: Engine, collection: Collection, feature_id: str,
     return written.encode()
 
 
+def _temporal(engine: Engine, collection: Collection) -> dict[str, Any]:
+    """Return the temporal extent of a collection with validity dates (``datetime`` filters it)."""
+    interval = temporal_extent(engine, collection)
+    if interval is None:
+        return {}
+    return {"temporal": {"interval": [interval], "trs": GREGORIAN}}
+
+
 def collection_metadata(engine: Engine, collection: Collection, base: str) -> dict[str, Any]:
     """Describe a collection with its CRS84 extent, CRS list and links."""
     bounds = extent(engine, collection)
@@ -316,7 +325,7 @@ def collection_metadata(engine: Engine, collection: Collection, base: str) -> di
         "id": collection.id, "title": collection.title, "description": collection.description,
         "keywords": list(collection.keywords), "itemType": "feature",
         "attribution": collection.attribution,
-        "extent": {"spatial": {"bbox": bbox, "crs": CRS84}},
+        "extent": {"spatial": {"bbox": bbox, "crs": CRS84}, **_temporal(engine, collection)},
         "crs": list(SUPPORTED_CRS), "storageCrs": CRS84,
         "links": [
             {"href": url, "rel": "self", "type": JSON, "title": "this collection"},

@@ -119,3 +119,22 @@ def test_tileset_limits_and_bounding_box_hold_the_data_and_no_more(client: TestC
     assert box["lowerLeft"][0] == pytest.approx(mercator(west, 0)[0])
     kinds = {p["id"]: p for p in meta["layers"]}["schools"]["propertiesSchema"]["properties"]
     assert kinds["capacity_grade10"]["type"] == "integer" and kinds["name"]["type"] == "string"
+
+
+def test_collections_with_validity_advertise_their_temporal_extent(fresh_client: TestClient,
+                                                                   demo_copy: Engine) -> None:
+    """Issue 13.16: where ``datetime`` filters, the collection says which interval it covers."""
+    import sqlalchemy as sa
+
+    assert "temporal" not in fresh_client.get("/ogc/collections/schools").json()["extent"]
+    with demo_copy.connect() as conn:
+        ends = conn.execute(sa.text("SELECT DISTINCT valid_to FROM admin_units"
+                                    " WHERE level = 'district'")).scalars().all()
+    districts = fresh_client.get("/ogc/collections/districts").json()["extent"]["temporal"]
+    assert districts["trs"].endswith("ISO-8601/0/Gregorian")
+    assert districts["interval"][0][1] == (None if None in ends else max(ends).isoformat())
+    with demo_copy.begin() as conn:
+        conn.execute(sa.text("UPDATE admin_units SET valid_from = DATE '2025-07-01'"
+                             " WHERE level = 'ward'"))
+    wards = fresh_client.get("/ogc/collections/wards").json()["extent"]["temporal"]
+    assert wards["interval"] == [["2025-07-01", None]]  # in force since the reform, still valid
