@@ -16,8 +16,8 @@ The same sources always give the same files. ``data/hcmc/SOURCES.md`` says what 
 - ``schools.csv``: the OSM education points inside those wards whose name says a
   school level (:func:`basemaps.school_names.classify_school`), in the school CSV contract
   plus ``levels`` and ``osm_id``.
-- ``cutoffs.csv``: the grade-10 cut-off history of the schools found by name in
-  ``schools.csv`` (diacritics folded, "Trường"/"THPT" dropped; only unique matches).
+- ``cutoffs.csv``: the grade-10 cut-off history as published (school names, district hints,
+  programmes, scores and their maximum), in the shape ``edugis import cutoffs`` reads.
 - ``exam2023_total_score_histogram.csv`` and ``district_population.csv``: copied as they are
   (the synthetic applicants' scores and population are drawn from them at load time).
 """
@@ -256,30 +256,36 @@ def core_name(name: str) -> str:
     return " ".join(w for w in fold(name).replace("-", " ").split() if w not in NAME_NOISE)
 
 
+#: Columns of ``cutoffs.csv``: what ``edugis import cutoffs`` reads (names, not codes).
+CUTOFF_COLUMNS = ["school_name", "district_section", "year", "admission_round", "programme",
+                  "cutoff_score", "max_score"]
+
+
 def build_cutoffs(source: Path, schools: pd.DataFrame, report: BuildReport) -> pd.DataFrame:
-    """Return the cut-off rows of the schools matched by name, keyed by school code."""
-    upper = schools[schools["levels"].str.contains("upper_secondary")]
-    by_core: dict[str, list[str]] = {}
-    for code, name in zip(upper["code"], upper["name"], strict=True):
-        by_core.setdefault(core_name(name), []).append(code)
+    """Return the grade-10 cut-off history as published, in the shape ``import cutoffs`` reads.
+
+    Every row of the regular-programme (NV1) and the chuyên / tích hợp lists: school name,
+    district hint (the regular list's ``district_section``; the specialised list has none),
+    year, round, programme label as published, score and its maximum (30 for the regular
+    programme, 50 for chuyên and tích hợp). Schools are named, not coded: the loader matches
+    the names to the schools with the importer. The report counts the names whose core name
+    (:func:`core_name`) is one school teaching upper secondary in ``schools``.
+    """
     nv1 = pd.read_csv(source / SOURCE_CUTOFFS, dtype=str, keep_default_na=False)
-    nv1["programme"] = "regular"
     special = pd.read_csv(source / SOURCE_SPECIALIZED, dtype=str, keep_default_na=False)
-    special["programme"] = special["program"].str.slice(0, 32)
-    history = pd.concat([nv1, special], ignore_index=True)
-    names = sorted(set(history["school_name"]))
-    matched = {n: by_core[core_name(n)][0] for n in names if len(by_core.get(core_name(n), [])) == 1}
-    ambiguous = [n for n in names if len(by_core.get(core_name(n), [])) > 1]
-    rows = history[history["school_name"].isin(matched)]
-    frame = pd.DataFrame({
-        "school_code": rows["school_name"].map(matched), "school_name": rows["school_name"],
-        "year": rows["year"].astype(int), "admission_round": rows["admission_round"],
-        "programme": rows["programme"], "cutoff_score": rows["cutoff_score"].astype(float),
-    }).drop_duplicates(["school_code", "year", "admission_round", "programme"])
-    report.add(f"cut-offs: {len(matched)} of {len(names)} school names matched"
-               f" ({len(ambiguous)} ambiguous, {len(names) - len(matched) - len(ambiguous)} not"
-               f" in the OSM points), {len(frame)} rows")
-    return frame.sort_values(["school_code", "programme", "year"]).reset_index(drop=True)
+    special["district_section"] = ""
+    history = pd.concat([nv1, special], ignore_index=True).rename(columns={"program": "programme"})
+    history["programme"] = history["programme"].str.slice(0, 32)
+    frame = history[CUTOFF_COLUMNS].drop_duplicates().sort_values(
+        ["school_name", "programme", "year", "admission_round"], kind="stable")
+    upper = schools[schools["levels"].str.contains("upper_secondary")]
+    cores = upper["name"].map(core_name).value_counts()
+    names = sorted(set(frame["school_name"]))
+    found = sum(cores.get(core_name(n), 0) == 1 for n in names)
+    report.add(f"cut-offs: {len(frame)} rows of {len(names)} school names"
+               f" ({int((frame['max_score'] == '50').sum())} out of 50); {found} names are one"
+               " OSM school by core name")
+    return frame.reset_index(drop=True)
 
 
 # ---- the whole bundle ------------------------------------------------------------------------

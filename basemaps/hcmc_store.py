@@ -1,9 +1,9 @@
 """Store the real-HCMC bundle's extra tables and its synthetic rounds (``web.real_city`` loads).
 
-The roads, boundaries, schools and population go through the ordinary importers
-(:mod:`basemaps.store`, ``edugis import population``); this module writes what those do not:
-each unit's own source, the cut-off history keyed by school code, the synthetic rounds with
-their applicants and places, and the version of the bundle loaded (``app_settings``). It also
+The roads, boundaries, schools, population, enrolment and cut-offs go through the ordinary
+importers (:mod:`basemaps.store`, ``edugis import population / enrolment / cutoffs``); this
+module writes what those do not: each unit's own source, the synthetic rounds with their
+applicants and places, and the version of the bundle loaded (``app_settings``). It also
 removes either demo (the synthetic city, or the real city's rows) so that one shows at a time.
 """
 
@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -65,15 +64,6 @@ def store_unit_sources(engine: Engine, units: gpd.GeoDataFrame) -> None:
             "UPDATE admin_units a SET source = t.source FROM unnest(CAST(:c AS text[]),"
             " CAST(:s AS text[])) AS t(code, source) WHERE a.code = t.code"),
             {"c": units["code"].tolist(), "s": [f"{s}, {BUNDLE_TAG}" for s in units["source"]]})
-
-
-def store_cutoffs(engine: Engine, cutoffs: pd.DataFrame) -> None:
-    """Replace the cut-off history of the schools in ``cutoffs``."""
-    columns = ["school_code", "year", "admission_round", "programme", "cutoff_score"]
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM cutoffs WHERE school_code = ANY(:c)"),
-                     {"c": sorted(set(cutoffs["school_code"]))})
-        copy_rows(conn, "cutoffs", columns, cutoffs[columns].itertuples(index=False, name=None))
 
 
 def store_rounds(engine: Engine, city: SyntheticCity) -> None:

@@ -13,6 +13,13 @@ that geography, deterministically from a seed, and every row is marked synthetic
   entry cohort is :data:`AGE_SHARE` of it;
 - **places** (``capacity_grade1/6/10``): each ward's entry-age cohort goes to the nearest
   school of the level (straight line), times :data:`PLACE_FACTOR`;
+- **population history**: the district totals of :data:`POPULATION_YEARS`, the last year's
+  back-cast at :data:`POPULATION_GROWTH` a year (assumed), imported like the last year's;
+- **enrolment history** (``edugis import enrolment``: school, year, grade, headcount) of
+  :data:`POPULATION_YEARS`: each ward's children of a grade's age (:data:`AGE_SHARE` of the
+  ward's total that year) times :data:`ENROLMENT_SHARE` of the level go to the nearest school
+  teaching the level (public THPT for upper secondary, as for places), with a seeded noise of
+  :data:`ENROLMENT_NOISE` per school, year and grade;
 - **applicants** of a grade-1, grade-6 and grade-10 round, samples of :data:`ROUND_SIZE`
   of the cohort, with the round's places scaled to the sample (:data:`PLACE_FACTOR` places
   per applicant: every child in grades 1 and 6, 70 % in public THPT): homes on residential
@@ -33,6 +40,7 @@ from scipy.spatial import cKDTree
 
 from basemaps.road_layer import RoadLayer
 from basemaps.school_names import fold
+from gis_service.levels import LEVEL_BY_NAME
 
 SYNTHETIC = "synthetic"
 #: Year of the district totals.
@@ -49,6 +57,14 @@ LEVEL_OF_GRADE = {1: "primary", 6: "lower_secondary", 10: "upper_secondary"}
 #: Applicants generated per round (a sample of the city's cohort).
 ROUND_SIZE = {1: 5_000, 6: 5_000, 10: 5_000}
 M_PER_DEG = 110_000.0
+#: Years of the synthetic population and enrolment history (the last is POPULATION_YEAR).
+POPULATION_YEARS = tuple(range(POPULATION_YEAR - 5, POPULATION_YEAR + 1))
+#: Yearly growth of every district's population, assumed (HCMC grew ~2 % a year, 2009-2019).
+POPULATION_GROWTH = 0.02
+#: Share of a grade's age cohort enrolled at the level's (public, for THPT) schools, assumed.
+ENROLMENT_SHARE = {"primary": 0.98, "lower_secondary": 0.93, "upper_secondary": 0.65}
+#: Relative spread of a school's headcount around its share of the cohorts, per year and grade.
+ENROLMENT_NOISE = 0.03
 
 
 @dataclass
@@ -56,6 +72,7 @@ class SyntheticCity:
     """The generated tables (all synthetic)."""
 
     districts: pd.DataFrame  # district_code, year, count, estimated: the population to import
+    enrolment: pd.DataFrame  # school_code, year, grade, headcount: the history to import
     capacities: pd.DataFrame  # code, capacity_grade1, capacity_grade6, capacity_grade10
     rounds: pd.DataFrame  # id, grade, year, mechanism, seed, sample_share
     applicants: pd.DataFrame  # round_id, applicant_id, ward_code, residence_type, tier, score,
@@ -130,6 +147,27 @@ def _xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack([lon * M_PER_DEG * 0.982, lat * M_PER_DEG])
 
 
+def _teaches(schools: pd.DataFrame, grade: int) -> np.ndarray:
+    """Return which schools admit at entry ``grade`` (public THPT only for grade 10)."""
+    teaches = np.array([LEVEL_OF_GRADE[grade] in ls for ls in schools["levels"]], dtype=bool)
+    if grade == 10:
+        teaches &= (schools["ownership"] == "public").to_numpy()
+    return teaches
+
+
+def _nearest(chosen: pd.DataFrame, ward_xy: np.ndarray) -> np.ndarray:
+    """Return the index in ``chosen`` of the school nearest each ward point (straight line)."""
+    _, nearest = cKDTree(_xy(chosen["lon"].to_numpy(), chosen["lat"].to_numpy())).query(ward_xy)
+    return np.asarray(nearest)
+
+
+def _ward_points(wards: gpd.GeoDataFrame, totals: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
+    """Return each ward's point in rough metres and its population (``totals``), by ward code."""
+    points = wards.set_index("code").geometry.representative_point()
+    people = totals.set_index("ward_code")["total"].reindex(points.index).fillna(0.0)
+    return _xy(points.x.to_numpy(), points.y.to_numpy()), people
+
+
 def school_places(schools: pd.DataFrame, wards: gpd.GeoDataFrame,
                   totals: pd.DataFrame) -> pd.DataFrame:
     """Return each school's synthetic places (``code, capacity_grade1/6/10``).
@@ -138,23 +176,48 @@ def school_places(schools: pd.DataFrame, wards: gpd.GeoDataFrame,
     THPT only for grade 10); a school gets :data:`PLACE_FACTOR` places per child sent,
     rounded to 5, at least 35 (one class).
     """
-    points = wards.set_index("code").geometry.representative_point()
-    cohort = totals.set_index("ward_code")["total"].reindex(points.index).fillna(0.0) * AGE_SHARE
-    ward_xy = _xy(points.x.to_numpy(), points.y.to_numpy())
+    ward_xy, people = _ward_points(wards, totals)
+    cohort = people.to_numpy() * AGE_SHARE
     result = pd.DataFrame({"code": schools["code"]})
-    for grade, level in LEVEL_OF_GRADE.items():
-        teaches = np.array([level in ls for ls in schools["levels"]], dtype=bool)
-        if grade == 10:
-            teaches &= (schools["ownership"] == "public").to_numpy()
+    for grade in LEVEL_OF_GRADE:
+        teaches = _teaches(schools, grade)
         chosen = schools[teaches]
         places = np.zeros(len(chosen))
         if len(chosen):
-            _, nearest = cKDTree(_xy(chosen["lon"].to_numpy(), chosen["lat"].to_numpy())).query(ward_xy)
-            np.add.at(places, nearest, cohort.to_numpy() * PLACE_FACTOR[grade])
+            np.add.at(places, _nearest(chosen, ward_xy), cohort * PLACE_FACTOR[grade])
         column = np.full(len(schools), np.nan)
         column[teaches] = np.maximum(35, np.round(places / 5) * 5)
         result[f"capacity_grade{grade}"] = pd.array(column, dtype="Int64")
     return result
+
+
+def population_history(districts: pd.DataFrame) -> pd.DataFrame:
+    """Return the district totals of every year of :data:`POPULATION_YEARS` (back-cast)."""
+    return pd.concat([districts.assign(
+        year=year, count=(districts["count"] / (1 + POPULATION_GROWTH) ** (POPULATION_YEAR - year)
+                          ).round().astype(int)) for year in POPULATION_YEARS], ignore_index=True)
+
+
+def enrolment_history(schools: pd.DataFrame, wards: gpd.GeoDataFrame, totals: pd.DataFrame,
+                      rng: np.random.Generator) -> pd.DataFrame:
+    """Return the synthetic headcounts ``school_code, year, grade, headcount`` (module docstring).
+
+    Schools that no ward is nearest to get no rows (nobody is sent to them).
+    """
+    ward_xy, people = _ward_points(wards, totals)
+    rows = []
+    for entry, level in LEVEL_OF_GRADE.items():
+        chosen = schools[_teaches(schools, entry)]
+        sent = np.zeros(len(chosen))
+        np.add.at(sent, _nearest(chosen, ward_xy), people.to_numpy() * AGE_SHARE * ENROLMENT_SHARE[level])
+        for year in POPULATION_YEARS:
+            scale = (1 + POPULATION_GROWTH) ** (year - POPULATION_YEAR)
+            for grade in LEVEL_BY_NAME[level].grades:
+                noise = rng.normal(1.0, ENROLMENT_NOISE, len(chosen))
+                count = np.round(sent * scale * noise).astype(int)
+                rows.append(pd.DataFrame({"school_code": chosen["code"].to_numpy(), "year": year,
+                                          "grade": grade, "headcount": count})[sent > 0])
+    return pd.concat(rows, ignore_index=True)
 
 
 def _homes(homes: pd.DataFrame, density: pd.Series, wards: gpd.GeoDataFrame, n: int,
@@ -254,8 +317,9 @@ def generate(units: gpd.GeoDataFrame, roads: RoadLayer, schools: pd.DataFrame,
             "capacity": np.maximum(1, np.ceil(admitting[column].to_numpy(float) * scale)).astype(int)}))
         rounds.append((round_id, grade, ADMISSION_YEAR, "hcmc" if grade == 10 else "da", seed,
                        round(n / city_cohort, 4)))
+    enrolment = enrolment_history(schools, wards, totals, np.random.default_rng(seed + 1))
     return SyntheticCity(
-        districts=districts, capacities=capacities,
+        districts=population_history(districts), enrolment=enrolment, capacities=capacities,
         rounds=pd.DataFrame(rounds, columns=["id", "grade", "year", "mechanism", "seed",
                                              "sample_share"]),
         applicants=pd.concat(frames, ignore_index=True),

@@ -128,12 +128,15 @@ def enrolment_inputs(bind: Bind) -> EnrolmentData:
     """Read population, births and ward-level enrolment (school enrolment summed into wards).
 
     Population and births keyed by former wards are moved onto the wards of today by the
-    stored ``admin_mapping`` (:func:`basemaps.admin_mapping.to_new_units`).
+    stored ``admin_mapping`` (:func:`basemaps.admin_mapping.to_new_units`). A ward and year
+    without recorded births takes its population of age 0 that year instead (the births that
+    survived the year: there is no births import, and a city's population by single age has
+    its age 0).
 
     Raises
     ------
     StateError
-        No population or no enrolment history is stored yet.
+        No population or no enrolment history is stored yet (the message says what to import).
     """
     # rows keyed by former wards are carried over to the wards of today (admin_mapping)
     mapping = _frame(bind, "SELECT old_code, new_code, share FROM admin_mapping")
@@ -147,14 +150,35 @@ def enrolment_inputs(bind: Bind) -> EnrolmentData:
                                 " WHERE ward_code IS NOT NULL")
     areas = _frame(bind, "SELECT code AS ward_code, ST_Area(geom::geography) / 1e6 AS area_km2"
                          " FROM admin_units WHERE level = 'ward' AND valid_to IS NULL")
-    if population.empty or enrolment.empty:
-        raise StateError("no population or enrolment history in the database "
-                            "(run `edugis demo-data`, or load them first)")
+    missing = [name for name, frame in (("population", population), ("enrolment", enrolment))
+               if frame.empty]
+    if missing:
+        raise StateError(
+            f"no {' and no '.join(missing)} history in the database to forecast from: import"
+            " them first (edugis import population FILE: ward or district totals, with or"
+            " without ages; edugis import enrolment FILE: school_code,year,grade,headcount)",
+            f"chưa có dữ liệu {' và '.join(VI_INPUT[m] for m in missing)} trong cơ sở dữ liệu"
+            " để dự báo: nhập trước (edugis import population FILE: tổng theo phường hoặc"
+            " quận, có hoặc không theo tuổi; edugis import enrolment FILE:"
+            " school_code,year,grade,headcount)")
     return EnrolmentData(
-        population=population, births=births,
+        population=population, births=_with_age_zero(births, population),
         enrolment=ward_enrolment(enrolment, school_wards),
         ward_area_km2=areas.set_index("ward_code")["area_km2"],
     )
+
+
+#: The inputs of a forecast, in Vietnamese.
+VI_INPUT = {"population": "dân số", "enrolment": "sĩ số học sinh"}
+
+
+def _with_age_zero(births: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Return ``births`` plus the age-0 population of each ward and year without births."""
+    infants = population[population["age"] == 0].groupby(
+        ["ward_code", "year"], as_index=False)["count"].sum().rename(columns={"count": "births"})
+    known = pd.MultiIndex.from_frame(births[["ward_code", "year"]])
+    added = infants[~pd.MultiIndex.from_frame(infants[["ward_code", "year"]]).isin(known)]
+    return pd.concat([births, added], ignore_index=True) if len(added) else births
 
 
 def ward_points(bind: Bind) -> pd.DataFrame:
@@ -172,7 +196,10 @@ def ward_points(bind: Bind) -> pd.DataFrame:
                          " ST_PointOnSurface(geom) AS p WHERE level = 'ward' AND valid_to IS NULL"
                          " ORDER BY code")
     if frame.empty:
-        raise StateError("no wards in the database")
+        raise StateError("no wards in the database: import ward boundaries first"
+                         " (edugis import boundaries FILE)",
+                         "chưa có phường nào trong cơ sở dữ liệu: nhập ranh giới phường trước"
+                         " (edugis import boundaries FILE)")
     return frame
 
 
@@ -188,7 +215,9 @@ def entry_demand(bind: Bind, level: str, year: int) -> pd.DataFrame:
                           " WHERE level = :l AND measure = 'entry' AND year = :y", l=level, y=year)
     if demand.empty:
         raise StateError(f"no stored {level} forecast for {year}: run `edugis forecast "
-                            "enrolment` first (years available: the 10 after the last history year)")
+                         "enrolment` first (years available: the 10 after the last history year)",
+                         f"chưa có dự báo {level} cho năm {year}: chạy `edugis forecast "
+                         "enrolment` trước (các năm có dự báo: 10 năm sau năm cuối của dữ liệu)")
     return demand
 
 

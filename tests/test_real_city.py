@@ -4,9 +4,10 @@ Never skipped: the bundle is in the repository. One load per module (~15 s), the
 public map by ward, the finder at Nguyễn Huệ / Bến Nghé, a grade-10 round, the cut-offs, the
 synthetic marks and a second load that loads nothing; then the rest of issue 11's walk: the
 grade-10 round with homes far from every road under da, hcmc and mincost (flagged, never
-refused), cut-offs imported by name (the unmatched names reported), capacity gaps and sites
-from the imported population, catchments with a school outside every ward, and the wards of
-today in the OGC collections.
+refused), cut-offs imported by name (the unmatched names reported), the enrolment forecast
+from the imported synthetic population and enrolment history, and the capacity gaps and
+sites from it, catchments with a school outside every ward, and the wards of today in the
+OGC collections.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,6 @@ from sqlalchemy.engine import Engine
 
 from basemaps import hcmc_bundle
 from gis_service import db
-from gis_service.errors import StateError
 from tests.conftest import _clone, database_env
 from web.real_city import BUNDLE_DIR, POPULATION_FILE, bundle_version, load_real_city
 
@@ -89,6 +88,12 @@ def test_load_stores_the_real_layers_and_marks_the_generated_ones(
         assert multi == ["lower_secondary", "upper_secondary"]
         methods = conn.execute(sa.text("SELECT DISTINCT method FROM population")).scalars().all()
         assert methods and all("synthetic" in m for m in methods)
+        years = conn.execute(sa.text("SELECT DISTINCT year FROM population ORDER BY 1")).scalars()
+        assert list(years) == list(range(2019, 2025))
+        enrolled = conn.execute(sa.text(
+            "SELECT count(DISTINCT year), count(DISTINCT grade), count(DISTINCT school_code),"
+            " min(headcount) FROM enrolment")).one()
+        assert enrolled[:2] == (6, 12) and enrolled[2] > 300 and enrolled[3] >= 0
         rounds = conn.execute(sa.text("SELECT id FROM admission_rounds ORDER BY grade")).scalars()
         assert list(rounds) == [f"hcmc-synthetic-2026-g{g}" for g in (1, 6, 10)]
         assert conn.execute(sa.text("SELECT count(*) FROM applicants WHERE applicant_id NOT LIKE"
@@ -142,9 +147,13 @@ def test_finder_at_nguyen_hue_ranks_real_schools_by_motorbike_time(client: TestC
     assert times == sorted(times) and times[0] < 600  # a THPT within 10 minutes of Nguyễn Huệ
 
 
-def test_school_page_has_the_imported_cutoffs(client: TestClient) -> None:
-    cutoffs = pd.read_csv(BUNDLE_DIR / hcmc_bundle.CUTOFFS_FILE)
-    code = cutoffs.loc[cutoffs["school_name"] == "THPT Trưng Vương", "school_code"].iloc[0]
+def test_school_page_has_the_imported_cutoffs(client: TestClient,
+                                              real_city: tuple[Engine, dict[str, Any]]) -> None:
+    engine, _ = real_city
+    with engine.connect() as conn:
+        named = conn.execute(sa.text("SELECT code, name FROM schools WHERE code IN"
+                                     " (SELECT school_code FROM cutoffs)")).all()
+    code = next(c for c, name in named if nfc(name) == nfc("Trường THPT Trưng Vương"))
     history = client.get(f"/api/schools/{code}").json()["cutoffs"]
     assert {str(year) for year in (2022, 2023, 2024)} <= {str(c["year"]) for c in history}
 
@@ -281,72 +290,112 @@ def test_grade10_round_flags_homes_far_from_roads_and_places_on_merit(
 
 
 #: Names of the city's grade-10 list that the OSM 2018 points lack (Gia Định, Củ Chi) or hold
-#: twice (two points named "THPT Hiep binh" in two wards), with their 2024 cut-offs.
-NAMES_NOT_MATCHED = {"THPT Gia Định": ("unmatched", 23.0), "THPT Củ Chi": ("unmatched", 16.25),
-                     "THPT Hiệp Bình": ("ambiguous", 14.5)}
+#: twice (two points named "THPT Hiep binh" in two wards).
+NAMES_NOT_MATCHED = {"THPT Gia Định": "unmatched", "THPT Củ Chi": "unmatched",
+                     "THPT Hiệp Bình": "ambiguous"}
 
 
-def test_cutoffs_imported_by_name_store_the_matched_rows_and_report_the_rest(
-        real_city: tuple[Engine, dict[str, Any]], tmp_path: Path) -> None:
-    from forecasting._matching import parse_overrides
-    from forecasting.cutoff_import import import_cutoffs
+def test_bundle_cutoffs_are_the_published_list_the_importer_reads() -> None:
+    from forecasting.cutoff_import import read_cutoffs
 
-    engine, _ = real_city
-    bundle = pd.read_csv(BUNDLE_DIR / hcmc_bundle.CUTOFFS_FILE, dtype={"school_code": str})
-    # as published: names, no codes; chuyên and tích hợp scores out of 50
-    published = bundle.drop(columns="school_code").assign(
-        max_score=np.where(bundle["programme"] == "regular", 30, 50))
-    others = pd.DataFrame([{"school_name": name, "year": 2024, "admission_round": "NV1",
-                            "programme": "regular", "cutoff_score": score, "max_score": 30}
-                           for name, (_, score) in NAMES_NOT_MATCHED.items()])
-    path = tmp_path / "diem-chuan-lop-10.csv"
-    pd.concat([published, others], ignore_index=True).to_csv(path, index=False)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM cutoffs"))
-    # OSM holds "THPT Nguyễn An Ninh" twice in one ward (once as "Bán Công"): the officer
-    # names the school, as --map does
-    done = import_cutoffs(engine, path, parse_overrides(["THPT Nguyễn An Ninh=OSM-W516933019"]),
-                          tmp_path / "unmatched.csv")
-    with engine.connect() as conn:
-        stored = set(conn.execute(sa.text(
-            "SELECT school_code, year, admission_round, programme, cutoff_score FROM cutoffs")).all())
-    assert stored == set(bundle[["school_code", "year", "admission_round", "programme",
-                                 "cutoff_score"]].itertuples(index=False, name=None))
-    assert done.report.inserted == len(bundle) and done.report.rejected == len(NAMES_NOT_MATCHED)
-    assert done.report_file == tmp_path / "unmatched.csv"
-    report = pd.read_csv(done.report_file)
-    assert dict(zip(report["school_name"], report["status"], strict=True)) == {
-        name: status for name, (status, _) in NAMES_NOT_MATCHED.items()}
+    rows = read_cutoffs(BUNDLE_DIR / hcmc_bundle.CUTOFFS_FILE)  # refuses any bad row
+    bundle = pd.read_csv(BUNDLE_DIR / hcmc_bundle.CUTOFFS_FILE)
+    assert list(bundle.columns) == hcmc_bundle.CUTOFF_COLUMNS and "school_code" not in bundle
+    over_30 = bundle["cutoff_score"] > 30
+    assert over_30.sum() > 0 and (bundle.loc[over_30, "max_score"] == 50).all()
+    assert set(rows.loc[bundle["max_score"].to_numpy() == 30, "programme"]) == {"regular"}
+    assert set(NAMES_NOT_MATCHED) <= set(rows["school_name"])
 
 
-def test_gaps_and_sites_from_the_imported_population(
+def test_load_imports_the_cutoffs_by_name_and_reports_the_names_left(
         real_city: tuple[Engine, dict[str, Any]]) -> None:
-    from forecasting.service import gaps_and_store, sites_and_store
-    from gis_service.levels import LEVELS
+    from forecasting._matching import school_key
+    from forecasting.cutoff_import import read_cutoffs
+
+    engine, result = real_city
+    unmatched = dict(result["cutoffs"]["unmatched"])
+    assert {name: unmatched.get(name) for name in NAMES_NOT_MATCHED} == NAMES_NOT_MATCHED
+    rows = read_cutoffs(BUNDLE_DIR / hcmc_bundle.CUTOFFS_FILE)
+    expected = rows[~rows["school_name"].isin(unmatched)]
+    with engine.connect() as conn:
+        stored = pd.DataFrame(conn.execute(sa.text(
+            "SELECT c.school_code, s.name, c.year, c.admission_round, c.programme, c.cutoff_score"
+            " FROM cutoffs c JOIN schools s ON s.code = c.school_code")).all(),
+            columns=["school_code", "name", "year", "admission_round", "programme", "cutoff_score"])
+    # every row of every matched name is stored once, under one school per proper name
+    # ("THCS-THPT Trần Đại Nghĩa" and "THPT Chuyên Trần Đại Nghĩa" are one school)
+    expected = expected.assign(school=expected["school_name"].map(
+        lambda name: school_key(name, drop_chuyen=True)))
+    expected = expected.drop_duplicates(["school", "year", "admission_round", "programme"])
+    assert len(stored) == len(expected)
+    assert 50 < stored["school_code"].nunique() == expected["school"].nunique()
+    key = ["year", "admission_round", "programme", "cutoff_score"]
+    assert set(stored[key].itertuples(index=False, name=None)) == set(
+        expected[key].itertuples(index=False, name=None))
+    assert (stored["cutoff_score"] > 30).sum() == (expected["cutoff_score"] > 30).sum() > 0
+    # the one name the loader maps (OSM holds the school twice in one ward)
+    assert "OSM-W516933019" in set(stored["school_code"])
+    assert result["cutoffs"]["details"].startswith(f"{expected['school_name'].nunique() - 1}"
+                                                   " matched")
+
+
+@pytest.fixture(scope="module")
+def forecast(real_city: tuple[Engine, dict[str, Any]]) -> pd.DataFrame:
+    """The product's enrolment forecast (3 years) on the real city, stored."""
+    from forecasting.service import forecast_and_store
 
     engine, _ = real_city
-    level = next(item for item in LEVELS if item.name == "upper_secondary")
-    with engine.begin() as conn:
+    frame, _ = forecast_and_store(engine, horizon_years=3)
+    return frame
+
+
+def test_enrolment_forecast_runs_on_the_real_city(real_city: tuple[Engine, dict[str, Any]],
+                                                  forecast: pd.DataFrame) -> None:
+    engine, _ = real_city
+    assert set(forecast["level"]) == {"primary", "lower_secondary", "upper_secondary"}
+    assert sorted(set(forecast["year"])) == [2025, 2026, 2027]
+    for column in ("predicted", "lower", "upper"):
+        assert np.isfinite(forecast[column]).all() and (forecast[column] >= 0).all()
+    assert (forecast["lower"] <= forecast["predicted"]).all()
+    assert (forecast["predicted"] <= forecast["upper"]).all()
+    with engine.connect() as conn:
+        wards = set(conn.execute(sa.text(
+            "SELECT code FROM admin_units WHERE level = 'ward' AND valid_to IS NULL")).scalars())
+        enrolled_wards = set(conn.execute(sa.text(
+            "SELECT DISTINCT s.ward_code FROM enrolment e JOIN schools s ON s.code = e.school_code"
+            )).scalars())
+        history = conn.execute(sa.text(
+            "SELECT sum(headcount) FROM enrolment e WHERE year = 2024 AND grade = 10")).scalar_one()
+        stored = conn.execute(sa.text("SELECT count(*) FROM enrolment_forecasts")).scalar_one()
+    assert enrolled_wards <= set(forecast["ward_code"]) <= wards  # per ward of today
+    assert stored == len(forecast)
+    entry = forecast[(forecast["level"] == "upper_secondary") & (forecast["measure"] == "entry")]
+    by_year = entry.groupby("year")["predicted"].sum()
+    # the synthetic history grows 2 % a year: next year's grade 10 is near this year's
+    assert 0.9 * history < by_year[2025] < 1.2 * history
+
+
+def test_gaps_and_sites_from_the_forecast(real_city: tuple[Engine, dict[str, Any]],
+                                          forecast: pd.DataFrame) -> None:
+    from forecasting.service import gaps_and_store, sites_and_store
+
+    engine, _ = real_city
+    with engine.connect() as conn:
         methods = conn.execute(sa.text("SELECT DISTINCT method FROM population")).scalars().all()
-        # no enrolment history to forecast from: the entry demand is the imported population's
-        # cohort of entry age, stored as the forecast gaps and sites read
-        cohort: dict[str, float] = dict(conn.execute(sa.text(
-            "INSERT INTO enrolment_forecasts (ward_code, level, measure, year, horizon, method,"
-            " predicted, lower, upper) SELECT ward_code, :l, 'entry', year, 0, 'cohort', sum(count),"
-            " sum(count), sum(count) FROM population WHERE age = :age AND year = 2024"
-            " GROUP BY ward_code, year RETURNING ward_code, predicted"),
-            {"l": level.name, "age": level.entry_age}).all())
     assert methods and all(POPULATION_FILE in m for m in methods)
-    assert len(cohort) > 250 and all(value > 0 for value in cohort.values())
-    gaps = gaps_and_store(engine, "upper_secondary", 2024)
-    assert set(gaps["ward_code"]) == set(cohort)  # every ward with people has its gap row
-    assert gaps["demand"].sum() == pytest.approx(sum(cohort.values()))
+    entry = forecast[(forecast["level"] == "upper_secondary") & (forecast["measure"] == "entry")
+                     & (forecast["year"] == 2026)]
+    demand = entry.set_index("ward_code")["predicted"]
+    gaps = gaps_and_store(engine, "upper_secondary", 2026)
+    # enrolment counts where the schools are: the wards with a THPT have a forecast and a gap
+    assert set(gaps["ward_code"]) == set(demand.index) and len(gaps) > 100
+    assert gaps["demand"].sum() == pytest.approx(demand.reindex(gaps["ward_code"]).sum())
     for column in ("demand", "seats_within_threshold", "accessible_seats", "shortfall_seats"):
         assert np.isfinite(gaps[column]).all() and (gaps[column] >= 0).all()
     assert 0 < (gaps["shortfall_seats"] > 0).sum() < len(gaps)  # some wards short, not all
     # p-median over the default 2,000 candidate nodes (the bundle's footpath nodes, far from
     # any motorbike road, are no candidates)
-    run = sites_and_store(engine, "upper_secondary", 2024, p=3)
+    run = sites_and_store(engine, "upper_secondary", 2026, p=3)
     assert len(run.sites) == 3 and np.isfinite(run.summary.select_dtypes("number")).all().all()
     with engine.connect() as conn:
         inside = conn.execute(sa.text(
@@ -354,18 +403,6 @@ def test_gaps_and_sites_from_the_imported_population(
             " AND w.level = 'ward' AND ST_Intersects(w.geom, p.geom) WHERE p.run_id = :r"),
             {"r": run.run_id}).scalar_one()
     assert inside == 3  # each site on a road node inside an under-served ward of the city
-
-
-@pytest.mark.xfail(strict=True, raises=StateError, reason=(
-    "the product's own planning steps stop on the real city: `edugis forecast enrolment`"
-    " needs an enrolment history, which the bundle lacks (no school publishes one offline),"
-    " so `edugis gaps` finds no forecast; the test above takes the entry cohort instead"))
-def test_enrolment_forecast_runs_on_the_real_city(real_city: tuple[Engine, dict[str, Any]]) -> None:
-    from forecasting.service import forecast_and_store
-
-    engine, _ = real_city
-    forecast, _ = forecast_and_store(engine, horizon_years=3)
-    assert {"primary", "lower_secondary", "upper_secondary"} <= set(forecast["level"])
 
 
 #: A road node of the bundle more than 1 km outside every ward (north of Thủ Đức).

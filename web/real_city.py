@@ -2,8 +2,12 @@
 
 ``edugis demo`` runs :func:`load_real_city`: the OSM 2018 roads (put in use), districts and
 wards, schools and grade-10 cut-off history of the bundle (``data/hcmc/SOURCES.md``), then
-the synthetic population, school places and grade-1/6/10 rounds generated on that geography
-(:mod:`basemaps.hcmc_synthetic`), and the catchments derived from wards and road times. The
+the synthetic population history, school places, enrolment history and grade-1/6/10 rounds
+generated on that geography (:mod:`basemaps.hcmc_synthetic`), and the catchments derived
+from wards and road times. Population, enrolment and cut-offs go through the importers an
+official uses (``edugis import population / enrolment / cutoffs``): the cut-offs by school
+name, the names left unmatched reported in the result; so ``edugis forecast enrolment``,
+``plan gaps`` and ``plan sites`` run on the real city as on the demo city. The
 synthetic demo city (``edugis demo --synthetic``) is removed first, and the real city is
 removed by :func:`remove_real_city` when the synthetic one is loaded, so one demo shows at a
 time.
@@ -33,13 +37,16 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLE_DIR = REPO / "data" / "hcmc"
 BASEMAP = "hcmc_osm_2018"
 #: Bumped when the loader or generator makes other rows from the same files.
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 OSM_SOURCE = "OpenStreetMap 2018-01-01 (© OpenStreetMap contributors, ODbL 1.0), data/hcmc"
 #: ``schools.source`` of the bundle's schools: capacities are synthetic, the rest OSM.
 SCHOOL_SOURCE = OSM_SOURCE + "; capacities synthetic"
 
 __all__ = ["BUNDLE_DIR", "bundle_version", "load_real_city", "loaded_version", "remove_real_city"]
 Step = Callable[[str], None]
+#: ``--map`` of the bundle's cut-off import: OSM 2018 holds "THPT Nguyễn An Ninh" twice in one
+#: ward (once as "Bán Công"), so its name is ambiguous; an official would name the school so.
+CUTOFF_MAP = ("THPT Nguyễn An Ninh=OSM-W516933019",)
 
 
 def bundle_version(bundle: Path = BUNDLE_DIR) -> str:
@@ -53,9 +60,11 @@ def bundle_version(bundle: Path = BUNDLE_DIR) -> str:
 
 def load_real_city(engine: Engine, bundle: Path = BUNDLE_DIR, force: bool = False,
                    echo: Step | None = None) -> dict[str, Any]:
-    """Load the bundle unless this version is loaded already; return counts and seconds per step.
+    """Load the bundle unless this version is loaded already; return what it did.
 
-    ``{"skipped": version}`` when the database holds this version (and ``force`` is off).
+    ``{"version", "seconds": per step, "cutoffs": {"details": matched names by status,
+    "unmatched": [(name, status), ...]}}``; ``{"skipped": version}`` when the database
+    holds this version (and ``force`` is off).
     """
     say: Step = echo or (lambda _text: None)
     version = bundle_version(bundle)
@@ -77,12 +86,13 @@ def load_real_city(engine: Engine, bundle: Path = BUNDLE_DIR, force: bool = Fals
     timed("synthetic generation", lambda: _generate(bundle, loaded))
     timed("population", lambda: _store_population(engine, loaded["synthetic"]))
     timed("schools", lambda: _load_schools(engine, bundle, loaded))
-    timed("cut-offs", lambda: _store_cutoffs(engine, loaded["cutoffs"]))
+    timed("enrolment", lambda: _store_enrolment(engine, loaded["synthetic"]))
+    timed("cut-offs", lambda: _store_cutoffs(engine, bundle, loaded))
     timed("rounds", lambda: _store_rounds(engine, loaded["synthetic"]))
     timed("catchments", lambda: _derive_catchments(engine))
     hcmc_store.mark_loaded(engine, version)
     timings["total"] = round(time.perf_counter() - started, 1)
-    return {"version": version, "seconds": timings}
+    return {"version": version, "seconds": timings, "cutoffs": loaded["cutoff_names"]}
 
 
 def _load_roads(engine: Engine, bundle: Path, loaded: dict[str, Any]) -> str:
@@ -119,15 +129,31 @@ def _bundle_schools(bundle: Path) -> pd.DataFrame:
     return frame
 
 
+def _cutoffs_by_code(bundle: Path) -> pd.DataFrame:
+    """Return the bundle's cut-offs with the school code their name matches (in memory).
+
+    For the synthetic choices only (a school's latest cut-off makes it sought after): the
+    importer's matching without the district hints; the stored cut-offs come from the import.
+    """
+    from forecasting._matching import parse_overrides
+    from forecasting.cutoff_import import SchoolIndex, match_names, read_cutoffs
+
+    schools = _bundle_schools(bundle)
+    index = SchoolIndex.from_frame(schools.assign(places=[[] for _ in range(len(schools))]))
+    matched = match_names(read_cutoffs(bundle / bundle_files.CUTOFFS_FILE), index,
+                          parse_overrides(CUTOFF_MAP))
+    return matched[matched["school_code"] != ""]
+
+
 def _generate(bundle: Path, loaded: dict[str, Any]) -> str:
-    loaded["cutoffs"] = pd.read_csv(bundle / bundle_files.CUTOFFS_FILE, dtype={"school_code": str})
     city = hcmc_synthetic.generate(
         loaded["units"], loaded["roads"], _bundle_schools(bundle),
         pd.read_csv(bundle / bundle_files.POPULATION_FILE),
-        pd.read_csv(bundle / bundle_files.HISTOGRAM_FILE), loaded["cutoffs"])
+        pd.read_csv(bundle / bundle_files.HISTOGRAM_FILE), _cutoffs_by_code(bundle))
     loaded["synthetic"] = city
-    return (f"{len(city.districts)} district totals, {len(city.applicants)} applicants"
-            f" in {len(city.rounds)} rounds")
+    return (f"{city.districts['district_code'].nunique()} district totals over"
+            f" {city.districts['year'].nunique()} years, {len(city.enrolment)} enrolment rows,"
+            f" {len(city.applicants)} applicants in {len(city.rounds)} rounds")
 
 
 #: Name of the district totals file handed to ``edugis import population`` (it names its
@@ -147,9 +173,28 @@ def _store_population(engine: Engine, city: hcmc_synthetic.SyntheticCity) -> str
         city.districts[["district_code", "year", "count"]].to_csv(path, index=False)
         report = import_population(engine, PopulationFile(path), {})
     refuse_if_problems(report.problems, skip_invalid=False)
-    estimated = int(city.districts["estimated"].sum())
-    return (f"{report.details['people']:,} people in {report.details['wards']} wards"
+    estimated = int(city.districts.drop_duplicates("district_code")["estimated"].sum())
+    return (f"{report.details['people']:,} people-years in {report.details['wards']} wards,"
+            f" {city.districts['year'].min()}-{city.districts['year'].max()}"
             f" ({estimated} district totals estimated from road length)")
+
+
+#: Name of the enrolment history file handed to ``edugis import enrolment``.
+ENROLMENT_FILE = "synthetic-enrolment.csv"
+
+
+def _store_enrolment(engine: Engine, city: hcmc_synthetic.SyntheticCity) -> str:
+    """Import the synthetic enrolment history with ``edugis import enrolment``."""
+    import tempfile
+
+    from forecasting.school_tables import import_enrolment
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ENROLMENT_FILE
+        city.enrolment.to_csv(path, index=False)
+        report = import_enrolment(engine, path)
+    return (f"{report.inserted + report.updated + report.unchanged} rows of"
+            f" {report.details['schools']} schools, {report.details['years']} (synthetic)")
 
 
 def _load_schools(engine: Engine, bundle: Path, loaded: dict[str, Any]) -> str:
@@ -167,9 +212,24 @@ def _load_schools(engine: Engine, bundle: Path, loaded: dict[str, Any]) -> str:
     return f"{report.inserted + report.updated + report.unchanged} schools (places synthetic)"
 
 
-def _store_cutoffs(engine: Engine, cutoffs: pd.DataFrame) -> str:
-    hcmc_store.store_cutoffs(engine, cutoffs)
-    return f"{len(cutoffs)} rows of {cutoffs['school_code'].nunique()} schools (UNVERIFIED)"
+def _store_cutoffs(engine: Engine, bundle: Path, loaded: dict[str, Any]) -> str:
+    """Import the bundle's cut-offs by school name (``edugis import cutoffs``, :data:`CUTOFF_MAP`).
+
+    The names the import leaves unmatched or ambiguous go to ``loaded["cutoff_names"]``.
+    """
+    import tempfile
+
+    from forecasting._matching import parse_overrides
+    from forecasting.cutoff_import import import_cutoffs
+
+    with tempfile.TemporaryDirectory() as folder:
+        done = import_cutoffs(engine, bundle / bundle_files.CUTOFFS_FILE,
+                              parse_overrides(CUTOFF_MAP), Path(folder) / "unmatched.csv")
+    left = list(zip(done.unmatched["school_name"], done.unmatched["status"], strict=True))
+    loaded["cutoff_names"] = {"details": done.report.details["school names"], "unmatched": left}
+    stored = done.report.inserted + done.report.updated + done.report.unchanged
+    return (f"{stored} rows stored by school name ({done.report.details['school names']});"
+            f" {done.report.rejected} rows of {len(left)} names not stored (UNVERIFIED)")
 
 
 def _store_rounds(engine: Engine, city: hcmc_synthetic.SyntheticCity) -> str:
