@@ -38,8 +38,9 @@ def load_road_layer(engine: Engine, basemap: str | None = None) -> RoadLayer:
     names = basemap_names(engine)
     name = basemap or current_basemap(engine)
     if name is None:
-        raise NotFoundError("no road network imported yet: run `edugis import roads FILE` "
-                            "or `edugis demo-data`")
+        raise NotFoundError("chưa nhập mạng đường: chạy `edugis import roads FILE` (OSM .pbf,"
+                            " GraphML hoặc tệp đường GIS) / no road network imported yet: run"
+                            " `edugis import roads FILE` (OSM .pbf, GraphML or a GIS lines file)")
     if name not in names:
         raise NotFoundError(f"unknown basemap {name!r}; imported: {', '.join(names)}")
     with engine.connect() as conn:
