@@ -40,6 +40,7 @@ from web.ogc_openapi import (
     openapi_document,
 )
 from web.rate_limit import client_key
+from web.templating import render
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -53,6 +54,7 @@ LARGE_PAGE = 100
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
@@ -101,8 +103,33 @@ def check_params(request: Request, allowed: set[str]) -> None:
         if "\x00" in values[0]:
             raise BadRequestError(f"query parameter {key!r} contains a NUL character")
     fmt = request.query_params.get("f")
-    if fmt is not None and fmt not in ("json", "geojson"):
-        raise BadRequestError(f"f={fmt!r} is not offered; use f=json")
+    if fmt is not None and fmt not in ("json", "geojson", "html"):
+        raise BadRequestError(f"f={fmt!r} is not offered; use f=json or f=html")
+
+
+def wants_html(request: Request) -> bool:
+    """Whether the answer should be the HTML page: ``f=html``, or a browser's ``Accept``.
+
+    Without ``f``, a client whose ``Accept`` puts ``text/html`` before any JSON type (as
+    browsers do) gets HTML; GIS clients, scripts (``*/*``) and everything else get JSON.
+    """
+    fmt = request.query_params.get("f")
+    if fmt is not None:
+        return fmt == "html"
+    accept = request.headers.get("accept", "").lower()
+    html_at = accept.find("text/html")
+    json_at = min((i for i in (accept.find("json"),) if i >= 0), default=len(accept) + 1)
+    return html_at >= 0 and html_at < json_at
+
+
+def html_page(request: Request, engine: Engine, kind: str, body: dict[str, Any]) -> Response:
+    """Render the HTML representation of an OGC API answer (``ogc.html``).
+
+    ``body`` is the JSON document the page shows (its links, collections, features ...);
+    the page links back to the JSON (``f=json``).
+    """
+    json_url = str(request.url.include_query_params(f="json"))
+    return render(request, engine, "ogc.html", {"kind": kind, "doc": body, "json_url": json_url})
 
 
 def parse_limit(raw: str | None, maximum: int) -> int:
@@ -329,6 +356,8 @@ def collection_metadata(engine: Engine, collection: Collection, base: str) -> di
         "crs": list(SUPPORTED_CRS), "storageCrs": CRS84,
         "links": [
             {"href": url, "rel": "self", "type": JSON, "title": "this collection"},
+            {"href": f"{url}?f=html", "rel": "alternate", "type": "text/html",
+             "title": "this collection as HTML"},
             {"href": f"{url}/items", "rel": "items", "type": GEOJSON, "title": "the features"},
             {"href": f"{url}/tiles", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
              "type": JSON, "title": "vector tilesets"},
@@ -345,11 +374,11 @@ def collection_metadata(engine: Engine, collection: Collection, base: str) -> di
 
 @router.get("", include_in_schema=False)
 @router.get("/", include_in_schema=False)
-def landing_page(request: Request) -> JSONResponse:
+def landing_page(request: Request, engine: EngineDep) -> Response:
     """Landing page: links to the API definition, conformance and the collections."""
     check_params(request, {"f"})
     base = base_url(request)
-    return _json({
+    body = {
         "title": "edugis — OGC API of the education GIS of Ho Chi Minh City",
         "description": "Schools, administrative units and roads as OGC API - Features and Tiles.",
         "links": [
@@ -363,8 +392,13 @@ def landing_page(request: Request) -> JSONResponse:
              "type": JSON, "title": "tile matrix sets"},
             {"href": f"{base}/tiles", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
              "type": JSON, "title": "vector tilesets of the base map"},
+            {"href": f"{base}?f=html", "rel": "alternate", "type": "text/html",
+             "title": "this document as HTML"},
+            {"href": f"{base.removesuffix('/ogc')}/data", "rel": "service-doc",
+             "type": "text/html", "title": "how to use the open data (Dữ liệu mở)"},
         ],
-    })
+    }
+    return html_page(request, engine, "landing", body) if wants_html(request) else _json(body)
 
 
 @router.get("/api", include_in_schema=False)
@@ -382,24 +416,28 @@ def conformance(request: Request) -> JSONResponse:
 
 
 @router.get("/collections", include_in_schema=False)
-def collections(request: Request, engine: EngineDep) -> JSONResponse:
+def collections(request: Request, engine: EngineDep) -> Response:
     """List every collection with its metadata."""
     check_params(request, {"f"})
     base = base_url(request)
-    return _json({
+    body = {
         "links": [{"href": f"{base}/collections", "rel": "self", "type": JSON,
-                   "title": "this document"}],
+                   "title": "this document"},
+                  {"href": f"{base}/collections?f=html", "rel": "alternate", "type": "text/html",
+                   "title": "this document as HTML"}],
         "collections": [collection_metadata(engine, c, base) for c in COLLECTIONS.values()],
         "crs": list(SUPPORTED_CRS),
-    })
+    }
+    return html_page(request, engine, "collections", body) if wants_html(request) else _json(body)
 
 
 @router.get("/collections/{collection_id}", include_in_schema=False)
-def collection(collection_id: str, request: Request, engine: EngineDep) -> JSONResponse:
+def collection(collection_id: str, request: Request, engine: EngineDep) -> Response:
     """Describe one collection (its metadata)."""
     found = get_collection(collection_id)
     check_params(request, {"f"})
-    return _json(collection_metadata(engine, found, base_url(request)))
+    body = collection_metadata(engine, found, base_url(request))
+    return html_page(request, engine, "collection", body) if wants_html(request) else _json(body)
 
 
 @router.get("/collections/{collection_id}/schema", include_in_schema=False)
@@ -467,7 +505,11 @@ async def items(collection_id: str, request: Request, engine: EngineDep) -> Resp
     large = min(_requested(request.query_params.get("limit")), found.max_limit) > LARGE_PAGE
 
     def page() -> Response:
-        return _geojson(query_features(engine, found, request), request)
+        written = query_features(engine, found, request)
+        if wants_html(request):
+            return html_page(request, engine, "items", {**orjson.loads(written), "id": found.id,
+                                                        "title": found.title})
+        return _geojson(written, request)
 
     if not large:
         return await to_thread.run_sync(page)
@@ -480,4 +522,7 @@ async def items(collection_id: str, request: Request, engine: EngineDep) -> Resp
 def item(collection_id: str, feature_id: str, request: Request, engine: EngineDep) -> Response:
     """Return one feature; 404 when unknown."""
     found = get_collection(collection_id)
-    return _geojson(get_feature(engine, found, feature_id, request), request)
+    written = get_feature(engine, found, feature_id, request)
+    if wants_html(request):
+        return html_page(request, engine, "item", {**orjson.loads(written), "title": found.title})
+    return _geojson(written, request)

@@ -46,6 +46,12 @@ _ERRORS = {"400": _ref("responses", "InvalidParameter"), "429": _ref("responses"
            "500": _ref("responses", "ServerError")}
 
 
+def _or_html(response: dict[str, Any]) -> dict[str, Any]:
+    """Return a 200 response that may also be the HTML page (``f=html``)."""
+    return {**response, "content": {**response["content"],
+                                    "text/html": {"schema": {"type": "string"}}}}
+
+
 def limit_parameter(maximum: int) -> dict[str, Any]:
     """Return the ``limit`` parameter of a collection whose pages hold at most ``maximum`` features."""
     return {
@@ -101,7 +107,9 @@ def _parameters() -> dict[str, Any]:
         },
         "f": {
             "name": "f", "in": "query", "required": False, "style": "form", "explode": False,
-            "description": "Output format.", "schema": {"type": "string", "enum": ["json", "geojson"]},
+            "description": "Output format: JSON (GeoJSON for features), or the HTML page for "
+                           "people (also given to a browser's Accept: text/html).",
+            "schema": {"type": "string", "enum": ["json", "geojson", "html"]},
         },
         "featureId": {
             "name": "featureId", "in": "path", "required": True, "description": "Feature id.",
@@ -190,19 +198,20 @@ def _collection_paths() -> dict[str, Any]:
                     "schema": {"type": "string", "pattern": TEXT_PATTERN}} for name in coll.filters]
         paths[f"/collections/{cid}"] = {"get": _op(
             f"Describe {cid}", f"describe_{cid}",
-            {"200": _json_response(f"Metadata of {cid}", "collection"),
+            {"200": _or_html(_json_response(f"Metadata of {cid}", "collection")),
              "404": _ref("responses", "NotFound")}, [_ref("parameters", "f")], (cid,))}
         paths[f"/collections/{cid}/items"] = {"get": _op(
             f"Features of {cid}", f"get_{cid}_features",
-            {"200": _json_response(f"Features of {cid}", "featureCollectionGeoJSON",
-                                   "application/geo+json"),
+            {"200": _or_html(_json_response(f"Features of {cid}", "featureCollectionGeoJSON",
+                                            "application/geo+json")),
              "404": _ref("responses", "NotFound")},
             [limit_parameter(coll.max_limit)]
             + [_ref("parameters", p) for p in ("offset", "bbox", "bbox-crs", "crs", "datetime", "f")]
             + filters, (cid,))}
         paths[f"/collections/{cid}/items/{{featureId}}"] = {"get": _op(
             f"One feature of {cid}", f"get_{cid}_feature",
-            {"200": _json_response("The feature", "featureGeoJSON", "application/geo+json"),
+            {"200": _or_html(_json_response("The feature", "featureGeoJSON",
+                                            "application/geo+json")),
              "404": _ref("responses", "NotFound")},
             [_ref("parameters", "featureId"), _ref("parameters", "crs"), _ref("parameters", "f")],
             (cid,))}
@@ -236,7 +245,7 @@ def openapi_document(base: str) -> dict[str, Any]:
     tile_params = [_ref("parameters", p) for p in ("tileMatrixSetId", "tileMatrix", "tileRow", "tileCol")]
     paths: dict[str, Any] = {
         "/": {"get": _op("Landing page", "getLandingPage",
-                         {"200": _json_response("Links to the API", "landingPage")},
+                         {"200": _or_html(_json_response("Links to the API", "landingPage"))},
                          [_ref("parameters", "f")])},
         "/api": {"get": _op("This API definition", "getApi", {"200": {
             "description": "OpenAPI 3.0 document",
@@ -246,7 +255,7 @@ def openapi_document(base: str) -> dict[str, Any]:
                                     {"200": _json_response("Conformance classes", "confClasses")},
                                     [_ref("parameters", "f")])},
         "/collections": {"get": _op("Collections", "getCollections",
-                                    {"200": _json_response("Collections", "collections")},
+                                    {"200": _or_html(_json_response("Collections", "collections"))},
                                     [_ref("parameters", "f")])},
         "/tileMatrixSets": {"get": _op("Tile matrix sets", "getTileMatrixSets", {"200": {
             "description": "Tile matrix sets", "content": {"application/json": {"schema": {

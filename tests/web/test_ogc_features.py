@@ -90,12 +90,11 @@ def test_req_oas30_limit_and_bbox_parameter_definitions(client: TestClient) -> N
         assert bbox["schema"]["items"]["type"] == "number"
 
 
-def test_req_core_conformance_success_declares_core_geojson_oas30_crs(client: TestClient) -> None:
+def test_req_core_conformance_success_declares_core_geojson_html_oas30_crs(client: TestClient) -> None:
     conforms = set(client.get("/ogc/conformance").json()["conformsTo"])
     base = "http://www.opengis.net/spec/ogcapi-features-{}/1.0/conf/{}"
-    assert {base.format(1, "core"), base.format(1, "geojson"), base.format(1, "oas30"),
-            base.format(2, "crs")} <= conforms
-    assert base.format(1, "html") not in conforms  # no HTML encoding of the OGC resources
+    assert {base.format(1, "core"), base.format(1, "geojson"), base.format(1, "html"),
+            base.format(1, "oas30"), base.format(2, "crs")} <= conforms  # html: test_ogc_html
 
 
 # ---- collections ---------------------------------------------------------------------------
@@ -193,7 +192,7 @@ def test_property_filter_level_returns_only_that_level(client: TestClient, demo_
     "bbox=1,2,3", "bbox=a,b,c,d", "bbox=106,10,107", "bbox=1,2,3,4,5", "bbox=1,2,3,4,5,6,7",
     "bbox=106,10,inf,11", "crs=EPSG:9210", "crs=http://www.opengis.net/def/crs/EPSG/0/3857",
     "bbox=1,2,3,4&bbox-crs=urn:nope", "datetime=yesterday", "datetime=2023-02-29",
-    "datetime=2026-01-01T24:00:00Z", "datetime=0000-01-01", "f=html",
+    "datetime=2026-01-01T24:00:00Z", "datetime=0000-01-01", "f=xml",
 ])
 def test_req_core_query_param_invalid_or_unknown_is_400(client: TestClient, query: str) -> None:
     response = client.get(f"/ogc/collections/schools/items?{query}")
