@@ -52,6 +52,9 @@ class RoadLayer:
     edges: pd.DataFrame
     source: str = ""
     version: str = field(default="")
+    #: OSM house numbers read with the roads (``housenumber``, ``street``, ``lon``, ``lat``),
+    #: stored in ``address_points``; ``None`` when the source has none (not in ``version``).
+    addresses: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         """Refuse missing columns; compute the content version unless one is given."""

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pyproj import Geod
-from shapely import LineString, linestrings
+from shapely import LineString, Polygon, linestrings
 
 from basemaps._osm_tags import NOT_ROADS, combine_access, oneway_direction, parse_maxspeed
 from basemaps.road_layer import RoadLayer
@@ -80,16 +80,19 @@ def _read_osm(path: Path) -> tuple[RoadLayer, ReadStats]:
     way_lon: list[np.ndarray] = []
     way_lat: list[np.ndarray] = []
     attrs: list[tuple[int, str, int, float, str, str]] = []
+    addresses = _Addresses()
     processor = (
         osmium.FileProcessor(str(path)).with_locations()
-        .with_filter(osmium.filter.KeyFilter("highway"))
+        .with_filter(osmium.filter.KeyFilter("highway", "addr:housenumber"))
     )
     try:
         for obj in processor:
-            if not isinstance(obj, osmium.osm.Way):
+            tags = dict(obj.tags)
+            if "addr:housenumber" in tags:
+                addresses.add(obj, tags)
+            if not isinstance(obj, osmium.osm.Way) or "highway" not in tags:
                 continue
             stats.ways_with_highway += 1
-            tags = dict(obj.tags)
             highway = tags["highway"]
             if highway in NOT_ROADS or tags.get("area") == "yes":
                 stats.skipped[highway if highway in NOT_ROADS else "area"] = (
@@ -115,7 +118,49 @@ def _read_osm(path: Path) -> tuple[RoadLayer, ReadStats]:
         raise InputError(Problem(str(path), None, "highway", "no roads (ways with highway=*)",
                                  reason_vi="không có đường nào (way có highway=*)"))
     layer = _split_ways(way_nodes, way_lon, way_lat, attrs, source=str(path))
+    layer.addresses = addresses.frame()
     return layer, stats
+
+
+class _Addresses:
+    """Collect the OSM house numbers: nodes at their point, ways at their centroid.
+
+    Only those with both ``addr:housenumber`` and ``addr:street`` are kept (a number alone
+    names no address).
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, float, float]] = []
+
+    def add(self, obj: Any, tags: dict[str, str]) -> None:
+        """Keep ``obj`` (an osmium node or way) if it is a whole address with a location."""
+        number, street = tags["addr:housenumber"].strip(), tags.get("addr:street", "").strip()
+        if not number or not street:
+            return
+        if hasattr(obj, "location"):
+            if obj.location.valid():
+                self.rows.append((number, street, obj.location.lon, obj.location.lat))
+            return
+        if hasattr(obj, "nodes"):
+            points = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
+            if points:
+                centre = _centroid(points)
+                self.rows.append((number, street, centre[0], centre[1]))
+
+    def frame(self) -> pd.DataFrame:
+        """Return the addresses as ``housenumber, street, lon, lat``."""
+        return pd.DataFrame(self.rows, columns=["housenumber", "street", "lon", "lat"])
+
+
+def _centroid(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """Return the centroid of a way: of its area when closed, else of its line (or point)."""
+    if len(points) >= 4 and points[0] == points[-1]:
+        centre = Polygon(points).centroid
+    elif len(points) >= 2:
+        centre = LineString(points).centroid
+    else:
+        return points[0]
+    return (centre.x, centre.y) if not centre.is_empty else points[0]
 
 
 def _split_ways(

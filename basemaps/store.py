@@ -128,12 +128,31 @@ def store_roads(engine: Engine, layer: RoadLayer, name: str, progress: bool = Fa
                     ewkb(edges["geometry"].to_numpy()), strict=True),
                 total=len(edges), progress="road edges" if progress else None,
             )
+        addresses = _store_addresses(conn, layer, name, progress)
         claim_if_none(conn, name, actor)
         in_use = basemap_in_use(conn)
     report.details = {"basemap": name, "version": layer.version, "nodes": layer.node_count,
-                      "edges": layer.edge_count, "in_use": in_use}
+                      "edges": layer.edge_count, "address_points": addresses, "in_use": in_use}
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _store_addresses(conn: Connection, layer: RoadLayer, name: str, progress: bool) -> int:
+    """Replace the address points of basemap ``name`` by the layer's; return how many.
+
+    Replaced on every import, even of an unchanged road network (the road version does not
+    cover them, and a basemap imported before they were read gets them this way).
+    """
+    conn.execute(sa.text("DELETE FROM address_points WHERE basemap = :n"), {"n": name})
+    points = layer.addresses
+    if points is None or points.empty:
+        return 0
+    geoms = ewkb(shapely.points(points["lon"].to_numpy(float), points["lat"].to_numpy(float)))
+    copy_rows(conn, "address_points", ["basemap", "id", "housenumber", "street", "geom"],
+              zip([name] * len(points), range(len(points)), points["housenumber"].tolist(),
+                  points["street"].tolist(), geoms, strict=True),
+              total=len(points), progress="address points" if progress else None)
+    return len(points)
 
 
 # ---- admin units ----------------------------------------------------------------------------

@@ -18,11 +18,17 @@ database.
   the section of Nguyễn Huệ in ward Bến Nghé (today's or a former one); when the street does
   not cross that ward, the section nearest to it.
 
-House numbers are not searched: the road import keeps no ``addr:housenumber`` nodes.
+- **House numbers.** ``"12 Nguyễn Huệ"``, ``"số 12A Nguyễn Huệ, Bến Nghé"``: a query
+  starting with a house number finds the OSM address point of that number on that street
+  (``address_points``, read by the OSM road import; the street compared folded, the
+  number ignoring case), first, labelled ``"12 Nguyễn Huệ"`` (kind ``address``); then the
+  street's sections as for the query without the number. With no such address point
+  only the sections come: nothing claims the number was found.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from typing import Any
@@ -62,6 +68,15 @@ _UNITS = sa.text(
     " WHERE u.level IN ('ward', 'district') AND u.geom IS NOT NULL ORDER BY u.code")
 
 
+_ADDRESSES = sa.text(
+    "SELECT housenumber, street, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM address_points"
+    " WHERE basemap = (SELECT value FROM app_settings WHERE key = 'basemap') ORDER BY id")
+#: A house number: digits first, then letters, ``/`` or ``-`` (``12``, ``12A``, ``12/3B``).
+_HOUSE_NUMBER = re.compile(r"\d[\w/-]*")
+#: Words that may come before a house number (``số 12``).
+_NUMBER_WORDS = frozenset({"số", "so"})
+
+
 def place_names(engine: Engine) -> list[dict[str, Any]]:
     """Return the search index: street sections, then wards and districts (current and former).
 
@@ -77,9 +92,40 @@ def place_names(engine: Engine) -> list[dict[str, Any]]:
         units = pd.DataFrame([tuple(row) for row in conn.execute(_UNITS)],
                              columns=["code", "name", "level", "parent_name", "parent_level",
                                       "valid_to", "former", "lon", "lat", "wkb"])
+        addresses = pd.DataFrame([tuple(row) for row in conn.execute(_ADDRESSES)],
+                                 columns=["housenumber", "street", "lon", "lat"])
     units = units.astype(object).where(units.notna(), None)
-    places = _street_sections(edges, units) + [_unit_place(u) for u in units.to_dict("records")]
+    places = (_street_sections(edges, units) + [_unit_place(u) for u in units.to_dict("records")]
+              + _address_places(addresses, units))
     return [_indexed(place) for place in places]
+
+
+def _house_numbers(text: str) -> frozenset[str]:
+    """Return the numbers an ``addr:housenumber`` holds, case-folded (``"14;16"`` holds two)."""
+    return frozenset(part.strip().casefold() for part in re.split(r"[;,]", text) if part.strip())
+
+
+def _address_places(addresses: pd.DataFrame, units: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return one place per address point, with its ward (today's) and former units as context."""
+    if addresses.empty:
+        return []
+    lon, lat = addresses["lon"].to_numpy(float), addresses["lat"].to_numpy(float)
+    points = shapely.points(lon, lat)
+    current = units[~units["former"].astype(bool) & (units["level"] == "ward")].reset_index(drop=True)
+    ward = _wards_of(points, current)
+    wards = current.to_dict("records")
+    former = _former_names(points, np.arange(len(points)), units)
+    places = []
+    for i, (number, street) in enumerate(zip(addresses["housenumber"], addresses["street"],
+                                             strict=True)):
+        unit = wards[ward[i]] if ward[i] >= 0 else None
+        where = _unit_label(unit) if unit else ""
+        places.append({
+            "label": f"{number} {street}", "kind": "address", "lon": float(lon[i]),
+            "lat": float(lat[i]), "detail": where, "ward": unit["name"] if unit else None,
+            "former": False, "context": ", ".join(filter(None, [where, *former.get(i, [])])),
+            "numbers": _house_numbers(str(number)), "street": fold(str(street))})
+    return places
 
 
 def _first_hits(hits: NDArray[np.int64], n: int) -> NDArray[np.int64]:
@@ -268,6 +314,59 @@ def _match_words(words: _Words, split_at: int | None, place: dict[str, Any]) -> 
 def search(places: list[dict[str, Any]], query: str, limit: int = 10) -> list[dict[str, Any]]:
     """Return the places matching ``query``, best first (diacritics optional).
 
+    A query starting with a house number (``"12 Nguyễn Huệ"``, ``"số 12A Nguyễn Huệ, Bến
+    Nghé"``) gives the address point of that number first when there is one, then what the
+    query without the number gives (see :func:`_search_places`).
+    """
+    number, rest = _split_house_number(query)
+    if number is None:
+        return _search_places(places, query, limit)
+    found = _search_places(places, rest, limit) or _search_places(places, query, limit)
+    return ([_public(p) for p in _address_matches(places, number, rest)] + found)[:limit]
+
+
+def _split_house_number(query: str) -> tuple[str | None, str]:
+    """Return the house number a query starts with (``None`` if it does not) and the rest.
+
+    The rest must still name something: ``"12"`` alone is no address.
+    """
+    words = query.split()
+    start = 1 if len(words) > 1 and words[0].casefold() in _NUMBER_WORDS else 0
+    if len(words) < start + 2 or not _HOUSE_NUMBER.fullmatch(words[start].rstrip(",")):
+        return None, query
+    number = words[start].rstrip(",")
+    rest = query.split(number, 1)[1].lstrip(" ,")
+    return number.casefold(), rest
+
+
+def _address_matches(places: list[dict[str, Any]], number: str, rest: str) -> list[dict[str, Any]]:
+    """Return the address points numbered ``number`` on the street that ``rest`` names.
+
+    ``rest`` is ``"street"`` or ``"street, ward"`` (or the ward without a comma): the street
+    must equal the address's, folded; the words after it must occur in the point's ward or
+    former units.
+    """
+    head, _, tail = rest.partition(",")
+    words = head.split() + tail.replace(",", " ").split()
+    if not words:
+        return []
+    cuts = range(len(words), 0, -1) if not tail.strip() else (len(head.split()),)
+    area = _Words(words)
+    found = []
+    for place in places:
+        if place["kind"] != "address" or number not in place["numbers"]:
+            continue
+        for cut in cuts:
+            if fold(" ".join(words[:cut])) == place["street"] and area.all_in(
+                    cut, len(words), place["context_folded"], place["context_lowered"]):
+                found.append(place)
+                break
+    return found
+
+
+def _search_places(places: list[dict[str, Any]], query: str, limit: int) -> list[dict[str, Any]]:
+    """Return the streets, wards and districts matching ``query``, best first.
+
     ``"street, ward"`` (a comma, or just the words one after the other) matches the street's
     sections in that ward, today's or a former one. Ranking: the whole query in the label,
     more words in the label (the rest in the ward), a label starting with them, units of
@@ -288,6 +387,8 @@ def search(places: list[dict[str, Any]], query: str, limit: int = 10) -> list[di
     prepared = _Words(words)
     scored = []
     for place in places:
+        if place["kind"] == "address":
+            continue
         cut = _match_words(prepared, split_at, place)
         if cut is None:
             continue

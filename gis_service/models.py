@@ -162,6 +162,19 @@ class RoadEdge(Base):
     geom: Mapped[Any] = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True))
 
 
+class AddressPoint(Base):
+    """An OSM house number (``addr:housenumber`` on ``addr:street``) of one imported basemap."""
+
+    __tablename__ = "address_points"
+    basemap: Mapped[str] = mapped_column(
+        String(64), ForeignKey("basemaps.name", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    housenumber: Mapped[str] = mapped_column(Text)
+    street: Mapped[str] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+
+
 class Population(Base):
     """Residents of a ward by single year of age."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import time
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import numpy as np
 import pandas as pd
@@ -13,8 +15,10 @@ from shapely.geometry import LineString, box
 from sqlalchemy.engine import Engine
 
 from basemaps.road_layer import RoadLayer
+from basemaps.roads import read_roads
 from basemaps.store import store_roads
 from gis_service.geocoder import place_names, search
+from tests.support.osm_xml import OsmXml
 
 LAT = 10.775
 #: (code, name, level, parent, valid_to, lon_min, lon_max): two wards of today in Quận 1,
@@ -56,9 +60,7 @@ def _layer() -> RoadLayer:
     return RoadLayer(frame, pd.DataFrame(rows), source="test")
 
 
-@pytest.fixture
-def places(engine: Engine) -> list[dict[str, object]]:
-    store_roads(engine, _layer(), "streets")
+def _insert_units(engine: Engine) -> None:
     with engine.begin() as conn:
         for code, name, level, parent, valid_to, x1, x2 in UNITS:
             conn.execute(sa.text(
@@ -68,6 +70,12 @@ def places(engine: Engine) -> list[dict[str, object]]:
                 {"c": code, "n": name, "l": level, "p": parent, "t": valid_to,
                  "f": "1997-01-01" if valid_to else None,
                  "g": box(x1, 10.770, x2, 10.780).wkt})
+
+
+@pytest.fixture
+def places(engine: Engine) -> list[dict[str, object]]:
+    store_roads(engine, _layer(), "streets")
+    _insert_units(engine)
     return place_names(engine)
 
 
@@ -133,3 +141,83 @@ def test_the_demo_city_index_loads_and_answers_quickly(demo_engine: Engine) -> N
     ward = found[0]["ward"]
     again = search(index, f"Đường Mẫu Dọc 3, {ward}")
     assert again[0]["ward"] == ward
+
+
+def _osm(path: Path, addresses: list[tuple[float, float, dict[str, str]]]) -> Path:
+    """Write the roads of :data:`ROADS` and these address nodes (lon, lat, tags) as OSM XML."""
+    osm = OsmXml()
+    for way, (name, chain) in enumerate(ROADS, start=1000):
+        osm.nodes += [f'<node id="{n}" version="1" lat="{y}" lon="{x}"/>' for n, x, y in chain]
+        nds = "".join(f'<nd ref="{n}"/>' for n, _, _ in chain)
+        osm.ways.append(f'<way id="{way}" version="1">{nds}{_tags(highway="residential", name=name)}'
+                        "</way>")
+    for node, (x, y, tags) in enumerate(addresses, start=5000):
+        osm.nodes.append(f'<node id="{node}" version="1" lat="{y}" lon="{x}">{_tags(**tags)}</node>')
+    return osm.write(path)
+
+
+def _tags(**tags: str) -> str:
+    return "".join(f"<tag k={quoteattr(k.replace('_', ':'))} v={quoteattr(v)}/>"
+                   for k, v in tags.items())
+
+
+def _house(number: str, street: str) -> dict[str, str]:
+    return {"addr_housenumber": number, "addr_street": street}
+
+
+def test_osm_house_numbers_are_imported_and_found_first(tmp_path: Path, engine: Engine) -> None:
+    path = _osm(tmp_path / "city.osm", [
+        (106.703, 10.7752, _house("12", "Nguyễn Huệ")),  # in Bến Nghé
+        (106.713, 10.7752, _house("12A", "Nguyễn Huệ")),  # in Đa Kao
+        (106.704, 10.7760, _house("14;16", "nguyễn huệ")),  # two numbers, street in lower case
+        (106.705, 10.7750, {"addr_housenumber": "5"}),  # no street: no address
+    ])
+    osm = OsmXml()  # a building mapped as a closed way: found at its centroid
+    osm._next = 9000  # ids apart from those of the roads
+    building = osm.ring(106.7032, 10.7762, 106.7036, 10.7766)
+    osm.ways[-1] = osm.ways[-1].replace("</way>", _tags(building="yes", **_house("7", "Lê Lợi"))
+                                        + "</way>")
+    text = path.read_text(encoding="utf-8").replace(
+        "</osm>", "\n".join(osm.nodes + osm.ways) + "\n</osm>")
+    path.write_text(text, encoding="utf-8")
+    assert building
+
+    layer, _ = read_roads(path)
+    assert layer.addresses is not None and len(layer.addresses) == 4
+    report = store_roads(engine, layer, "streets")
+    assert report.details["address_points"] == 4
+    again = store_roads(engine, layer, "streets")  # unchanged roads: addresses replaced
+    assert again.unchanged == layer.edge_count and again.details["address_points"] == 4
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM address_points")).scalar_one() == 4
+    _insert_units(engine)
+    index = place_names(engine)
+
+    for query in ("12 Nguyễn Huệ", "số 12 nguyen hue", "12 Nguyễn Huệ, Bến Nghé"):
+        found = search(index, query)
+        assert found[0]["label"] == "12 Nguyễn Huệ" and found[0]["kind"] == "address", query
+        assert found[0]["lon"] == pytest.approx(106.703) and found[0]["lat"] == pytest.approx(10.7752)
+        assert found[0]["ward"] == "Phường Bến Nghé"
+        assert {p["kind"] for p in found[1:]} == {"street"}  # then the street's sections
+    assert search(index, "12a Nguyễn Huệ, Đa Kao")[0]["label"] == "12A Nguyễn Huệ"
+    assert search(index, "16 Nguyễn Huệ")[0]["label"] == "14;16 nguyễn huệ"
+    seven = search(index, "7 Lê Lợi")[0]
+    assert seven["kind"] == "address" and seven["lon"] == pytest.approx(106.7034)
+    assert seven["lat"] == pytest.approx(10.7764)
+
+
+def test_a_house_number_not_mapped_gives_the_street_and_claims_nothing(
+    tmp_path: Path, engine: Engine,
+) -> None:
+    layer, _ = read_roads(_osm(tmp_path / "city.osm", [
+        (106.713, 10.7752, _house("12A", "Nguyễn Huệ")),
+        (106.705, 10.7750, {"addr_housenumber": "5"})]))
+    store_roads(engine, layer, "streets")
+    _insert_units(engine)
+    index = place_names(engine)
+    assert search(index, "99 Nguyễn Huệ") == search(index, "Nguyễn Huệ")
+    assert search(index, "5 Nguyễn Huệ") == search(index, "Nguyễn Huệ")  # its street unknown
+    in_ben_nghe = search(index, "12A Nguyễn Huệ, Bến Nghé")  # 12A lies in Đa Kao
+    assert "address" not in {p["kind"] for p in in_ben_nghe}
+    assert in_ben_nghe[0]["label"] == "Nguyễn Huệ" and in_ben_nghe[0]["ward"] == "Phường Bến Nghé"
+    assert search(index, "12") == [] and search(index, "số 1")[0]["label"] == "Đường Số 1"
