@@ -7,7 +7,9 @@ The same sources always give the same files. ``data/hcmc/SOURCES.md`` says what 
 - ``roads_2018-01-01.osm.pbf``: every way of the 2018 OSM extract that
   :func:`basemaps.roads.read_roads` keeps (``highway=*`` but not proposed, construction, areas
   ...), alleys and service roads included, with only the tags it reads and their nodes'
-  locations (no metadata, no other objects).
+  locations, and the address nodes and ways (``addr:housenumber`` with ``addr:street``, only
+  those two tags; a way with its nodes' locations) the geocoder finds house numbers in
+  (no metadata, no other objects).
 - ``boundaries_2018-01-01.geojson``: the 2018 districts (quận/huyện) and wards
   (phường/xã/thị trấn) of HCMC: the district relations listed as subareas of the city
   relation and the ward relations listed as subareas of a district, assembled by
@@ -29,6 +31,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import osmium
@@ -60,6 +63,8 @@ HCMC_RELATION = 1973756
 #: The tags of a road way that :func:`basemaps.roads.read_roads` reads; the rest are dropped.
 ROAD_TAGS = frozenset({"highway", "name", "oneway", "maxspeed", "access", "vehicle",
                        "motor_vehicle", "junction", "area"})
+#: The tags of an address node or way that :func:`basemaps.roads.read_roads` reads.
+ADDRESS_TAGS = frozenset({"addr:housenumber", "addr:street"})
 OSM_SOURCE = "OpenStreetMap 2018-01-01 (© OpenStreetMap contributors, ODbL 1.0)"
 #: Words dropped from a school name before it is matched with the cut-off list.
 NAME_NOISE = frozenset({"truong", "thpt", "ptth", "trung", "hoc", "pho", "thong", "-"})
@@ -87,27 +92,70 @@ def unit_code(osm_id: int) -> str:
 # ---- roads -----------------------------------------------------------------------------------
 
 
-def write_roads(pbf: Path, out: Path) -> int:
-    """Write the road ways of ``pbf`` (kept tags only) and their nodes to ``out``; count the ways."""
-    ways: set[int] = set()
-    nodes: set[int] = set()
-    for way in osmium.FileProcessor(str(pbf), osmium.osm.WAY).with_filter(
-            osmium.filter.KeyFilter("highway")):
-        if isinstance(way, osmium.osm.Way) and way.tags["highway"] not in NOT_ROADS:
-            ways.add(way.id)
-            nodes.update(n.ref for n in way.nodes)
+@dataclass
+class _Kept:
+    """The ids of the objects the bundle keeps: roads, address nodes and ways, their nodes."""
+
+    ways: set[int] = field(default_factory=set)
+    address_ways: set[int] = field(default_factory=set)
+    address_nodes: set[int] = field(default_factory=set)
+    nodes: set[int] = field(default_factory=set)
+
+
+def _is_address(tags: Any) -> bool:
+    """Tell whether OSM tags name a whole address (house number and street)."""
+    return "addr:housenumber" in tags and "addr:street" in tags
+
+
+def _kept(pbf: Path) -> _Kept:
+    """Return the road ways, the address nodes and ways of ``pbf`` and the nodes they need."""
+    kept = _Kept()
+    for obj in osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY).with_filter(
+            osmium.filter.KeyFilter("highway", "addr:housenumber")):
+        if isinstance(obj, osmium.osm.Node):
+            if _is_address(obj.tags):
+                kept.address_nodes.add(obj.id)
+            continue
+        if not isinstance(obj, osmium.osm.Way):
+            continue
+        road = obj.tags.get("highway") not in (None, *NOT_ROADS)
+        if road:
+            kept.ways.add(obj.id)
+        if _is_address(obj.tags):
+            kept.address_ways.add(obj.id)
+        if road or obj.id in kept.address_ways:
+            kept.nodes.update(n.ref for n in obj.nodes)
+    return kept
+
+
+def _tags(tags: Any, keys: frozenset[str]) -> dict[str, str]:
+    return {k: v for k, v in tags if k in keys}
+
+
+def write_roads(pbf: Path, out: Path) -> tuple[int, int, int]:
+    """Write the road ways of ``pbf`` (kept tags only) and their nodes to ``out``.
+
+    The address nodes and ways (``addr:housenumber`` and ``addr:street``, the rest of their
+    tags dropped) come too, the ways with their nodes. Returns the number of road ways,
+    address nodes and address ways.
+    """
+    kept = _kept(pbf)
     out.unlink(missing_ok=True)
     with osmium.SimpleWriter(str(out)) as writer:
         for obj in osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY):
             if isinstance(obj, osmium.osm.Node):
-                if obj.id in nodes:
+                address = obj.id in kept.address_nodes
+                if address or obj.id in kept.nodes:
                     writer.add_node(osmium.osm.mutable.Node(
-                        id=obj.id, location=(obj.lon, obj.lat), tags={}))
-            elif isinstance(obj, osmium.osm.Way) and obj.id in ways:
+                        id=obj.id, location=(obj.lon, obj.lat),
+                        tags=_tags(obj.tags, ADDRESS_TAGS) if address else {}))
+            elif isinstance(obj, osmium.osm.Way) and (
+                    obj.id in kept.ways or obj.id in kept.address_ways):
+                keys = ((ROAD_TAGS if obj.id in kept.ways else frozenset())
+                        | (ADDRESS_TAGS if obj.id in kept.address_ways else frozenset()))
                 writer.add_way(osmium.osm.mutable.Way(
-                    id=obj.id, nodes=[n.ref for n in obj.nodes],
-                    tags={k: v for k, v in obj.tags if k in ROAD_TAGS}))
-    return len(ways)
+                    id=obj.id, nodes=[n.ref for n in obj.nodes], tags=_tags(obj.tags, keys)))
+    return len(kept.ways), len(kept.address_nodes), len(kept.address_ways)
 
 
 # ---- boundaries ------------------------------------------------------------------------------
@@ -296,7 +344,8 @@ def build_bundle(source: Path, out: Path) -> BuildReport:
     report = BuildReport()
     out.mkdir(parents=True, exist_ok=True)
     pbf = source / SOURCE_PBF
-    report.add(f"roads: {write_roads(pbf, out / ROADS_FILE)} ways")
+    roads, address_nodes, address_ways = write_roads(pbf, out / ROADS_FILE)
+    report.add(f"roads: {roads} ways; addresses: {address_nodes} nodes, {address_ways} ways")
     units = build_boundaries(pbf, report)
     (out / BOUNDARIES_FILE).unlink(missing_ok=True)
     units.to_file(out / BOUNDARIES_FILE, driver="GeoJSON", COORDINATE_PRECISION=6)

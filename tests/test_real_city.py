@@ -1,8 +1,9 @@
 """The real-HCMC bundle shipped in data/hcmc, loaded from scratch and walked (issue 11).
 
 Never skipped: the bundle is in the repository. One load per module (~15 s), then the
-public map by ward, the finder at Nguyễn Huệ / Bến Nghé, a grade-10 round, the cut-offs, the
-synthetic marks and a second load that loads nothing; then the rest of issue 11's walk: the
+public map by ward, the finder at Nguyễn Huệ / Bến Nghé, a real OSM house number found by
+the geocoder, a grade-10 round, the cut-offs, the synthetic marks and a second load that
+loads nothing; then the rest of issue 11's walk: the
 grade-10 round with homes far from every road under da, hcmc and mincost (flagged, never
 refused), cut-offs imported by name (the unmatched names reported), the enrolment forecast
 from the imported synthetic population and enrolment history, and the capacity gaps and
@@ -145,6 +146,17 @@ def test_finder_at_nguyen_hue_ranks_real_schools_by_motorbike_time(client: TestC
     assert all(s["code"].startswith("OSM-") for s in schools)
     times = [s["time_s"] for s in schools]
     assert times == sorted(times) and times[0] < 600  # a THPT within 10 minutes of Nguyễn Huệ
+
+
+def test_geocoder_finds_a_real_osm_house_number(client: TestClient) -> None:
+    """48 Nguyễn Huệ is an OSM address node of the 2018 extract, kept by the bundle."""
+    places = client.get("/api/geocode", params={"q": "48 Nguyễn Huệ"}).json()["places"]
+    first = places[0]
+    print(f"48 Nguyễn Huệ: {first['label']} ({first['kind']}) at {first['lon']:.6f},"
+          f" {first['lat']:.6f}, {first['detail']}")
+    assert nfc(first["label"]) == nfc("48 Nguyễn Huệ") and first["kind"] == "address"
+    assert (first["lon"], first["lat"]) == pytest.approx((106.703956, 10.774191), abs=1e-6)
+    assert {p["kind"] for p in places[1:]} == {"street"}  # then the street's sections
 
 
 def test_school_page_has_the_imported_cutoffs(client: TestClient,
