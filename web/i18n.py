@@ -9,6 +9,10 @@ from fastapi import Request
 
 from gis_service.levels import ALL_LEVELS
 from gis_service.text_search import fold, matches
+from web.i18n_finder import TEXTS as FINDER_TEXTS
+from web.i18n_officer import TEXTS as OFFICER_TEXTS
+from web.i18n_planner import TEXTS as PLANNER_TEXTS
+from web.i18n_public import TEXTS as PUBLIC_TEXTS
 
 __all__ = ["LANGUAGES", "LANG_COOKIE", "TEXTS", "fold", "lang_of", "matches", "translate"]
 
@@ -255,6 +259,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sign_in_needed": ("Cần đăng nhập với vai trò phù hợp.", "Sign in with a suitable role."),
     "synthetic": ("Dữ liệu mẫu tổng hợp", "Synthetic demo data"),
 }
+# Each area's texts live beside it (and may override a shared key above).
+TEXTS.update(FINDER_TEXTS)
+TEXTS.update(PUBLIC_TEXTS)
+TEXTS.update(OFFICER_TEXTS)
+TEXTS.update(PLANNER_TEXTS)
 
 
 def lang_of(request: Request) -> str:
