@@ -53,8 +53,8 @@ class RoadNetwork:
     graphs: dict[str, routing.ModeGraph]
     schools: pd.DataFrame
     by_code: dict[str, dict[str, Any]]
-    #: prepared searches by (mode, level), built on first use
-    prepared: dict[tuple[str, str | None], PreparedSearch] = field(default_factory=dict)
+    #: prepared searches by (mode, level, ownership), built on first use
+    prepared: dict[tuple[str, str | None, str | None], PreparedSearch] = field(default_factory=dict)
 
 
 @dataclass
@@ -197,30 +197,33 @@ class FinderState:
         with self._lock:
             return network, _mode_graph(network, mode)
 
-    def prepared(self, engine: Engine, mode: str, level: str | None
+    def prepared(self, engine: Engine, mode: str, level: str | None, ownership: str | None = None
                  ) -> tuple[RoadNetwork, PreparedSearch] | None:
         """Return the prepared search of ``level``'s schools on ``mode`` (built on first use).
 
-        It comes with the network it belongs to (its schools name the search's answers).
+        ``ownership`` (public or private) keeps only those schools, so that the ``MAX_K``
+        nearest of that kind are found, not those among the ``MAX_K`` nearest of all. It
+        comes with the network it belongs to (its schools name the search's answers).
         """
         found = self.graph(engine, mode)
         if found is None:
             return None
         network, graph = found
         with self._lock:
-            key = (mode, level)
+            key = (mode, level, ownership)
             if key not in network.prepared:
-                network.prepared[key] = _prepare(network, graph, level)
+                network.prepared[key] = _prepare(network, graph, level, ownership)
             return network, network.prepared[key]
 
-    def warm(self, mode: str, level: str | None) -> tuple[RoadNetwork, PreparedSearch] | None:
+    def warm(self, mode: str, level: str | None, ownership: str | None = None
+             ) -> tuple[RoadNetwork, PreparedSearch] | None:
         """Return the prepared search when it is built already, else ``None``.
 
         Never waits for the lock, so the event loop can answer warm requests while another
         thread builds a search.
         """
         network = self._network  # one read: the search and its schools belong together
-        search = network.prepared.get((mode, level)) if network is not None else None
+        search = network.prepared.get((mode, level, ownership)) if network is not None else None
         return (network, search) if search is not None and network is not None else None
 
     def places(self, engine: Engine) -> list[dict[str, Any]]:
@@ -269,9 +272,9 @@ class FinderState:
             if network is not None and old is not None:
                 for mode in list(old.graphs):
                     _mode_graph(network, mode)
-                for mode, level in list(old.prepared):
-                    network.prepared[mode, level] = _prepare(network, _mode_graph(network, mode),
-                                                             level)
+                for mode, level, ownership in list(old.prepared):
+                    network.prepared[mode, level, ownership] = _prepare(
+                        network, _mode_graph(network, mode), level, ownership)
             places = place_names(engine) if self._places is not None else None
         except Exception:  # keep answering from the old data
             LOG.exception("could not reload the finder's data; the previous data stays in use "
@@ -295,11 +298,17 @@ def _mode_graph(network: RoadNetwork, mode: str) -> routing.ModeGraph:
     return network.graphs[mode]
 
 
-def _prepare(network: RoadNetwork, graph: routing.ModeGraph, level: str | None) -> PreparedSearch:
-    """Return the prepared search of ``level``'s schools (every school for ``None``) on ``graph``."""
+def _prepare(network: RoadNetwork, graph: routing.ModeGraph, level: str | None,
+             ownership: str | None = None) -> PreparedSearch:
+    """Return the prepared search of ``level``'s schools (every school for ``None``) on ``graph``.
+
+    ``ownership`` keeps only the public or the private ones (``None``: both).
+    """
     schools = network.schools
     if level is not None:
         schools = schools[schools["level"] == level]
+    if ownership is not None:
+        schools = schools[schools["ownership"] == ownership]
     return PreparedSearch.build(graph, schools.reset_index(drop=True))
 
 

@@ -17,11 +17,12 @@ import routing
 from gis_service.errors import InputError
 from gis_service.geocoder import search as search_places
 from gis_service.levels import SCHOOL_LEVELS
+from gis_service.models import OWNERSHIPS
 from gis_service.spatial import nearest_schools_crow
 from routing.finder import MAX_K, FinderState, OffNetworkError, PreparedSearch, Ranked
 from web.errors import ApiError, BadRequestError
 
-__all__ = ["FINDER_MODES", "MAX_K", "FinderState", "OffNetworkError", "check_point", "geocode",
+__all__ = ["FINDER_MODES", "MAX_K", "OWNERSHIPS", "FinderState", "OffNetworkError", "check_point", "geocode",
            "isochrone", "nearest", "road_answer", "road_body"]
 
 FINDER_MODES = ("motorbike", "walk", "bicycle")
@@ -46,8 +47,11 @@ def check_point(lon: float, lat: float) -> None:
 
 
 def nearest(state: FinderState, engine: Engine, lon: float, lat: float, level: str | None,
-            mode: str, k: int) -> dict[str, Any]:
+            mode: str, k: int, ownership: str | None = None) -> dict[str, Any]:
     """Find the ``k`` nearest schools of ``level`` from a home, by road time for ``mode``.
+
+    ``ownership`` (public or private) ranks only those schools: the ``k`` nearest private
+    schools, not the private ones among the ``k`` nearest.
 
     Returns
     -------
@@ -62,9 +66,14 @@ def nearest(state: FinderState, engine: Engine, lon: float, lat: float, level: s
         raise BadRequestError(f"unknown mode {mode!r}; one of {', '.join(FINDER_MODES)}")
     if not 1 <= k <= MAX_K:
         raise BadRequestError(f"k must be within 1..{MAX_K}")
-    found = state.prepared(engine, mode, level)
+    if ownership is not None and ownership not in OWNERSHIPS:
+        raise BadRequestError(f"unknown ownership {ownership!r}; one of {', '.join(OWNERSHIPS)}")
+    found = state.prepared(engine, mode, level, ownership)
     if found is None:
-        rows = nearest_schools_crow(engine, lon, lat, k, level)
+        # crow-flies: the nearest of every kind, then those of the asked ownership (the
+        # fallback is rare and the scan cheap, so ask for every school of the level)
+        rows = nearest_schools_crow(engine, lon, lat, k if ownership is None else 100_000, level)
+        rows = [r for r in rows if ownership is None or r["ownership"] == ownership][:k]
         return {"method": "crow", "mode": None, "schools": [
             {"rank": i + 1, **{c: r[c] for c in ("code", "name", "level", "ownership", "lon", "lat")},
              "distance_m": round(float(r["distance_m"]), 1), "time_s": None}

@@ -10,9 +10,12 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
+import orjson
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
 import routing
 from admissions.catchments import GRADE_OF_LEVEL, catchments_at
@@ -20,16 +23,48 @@ from forecasting.cutoffs import chance_band
 from forecasting.service import cutoff_outlook
 from gis_service.directory import cutoffs_version, nv1_cutoff_history, school_detail
 from gis_service.errors import InputError
+from gis_service.levels import SCHOOL_LEVELS
+from gis_service.models import OWNERSHIPS
 from web.api_docs import NO_ROAD_NETWORK, NOT_FOUND, TEXT, GeoJSONResponse, Lat, Lon, one_of
-from web.deps import EngineDep
+from web.deps import EngineDep, app_engine
 from web.errors import ApiError, BadRequestError
-from web.finder import FINDER_MODES, OffNetworkError, check_point
+from web.finder import FINDER_MODES, MAX_K, OffNetworkError, check_point, nearest, road_answer
 from web.public_api import finder_state
 
 router = APIRouter(tags=["public"])
 MAX_OUTLOOK_SCHOOLS = 20
+#: The highest grade-10 total: three exam subjects of 10 points each (bonus points included
+#: in the cut-offs never lift it above this).
+MAX_SCORE = 30
 #: ``schools`` of the cut-off outlook: 1 to 20 comma-separated codes (empty ones are skipped).
 OUTLOOK_SCHOOLS = f"^[^,\\x00]*(?:,[^,\\x00]*){{0,{MAX_OUTLOOK_SCHOOLS - 1}}}$"
+
+
+@router.get("/api/nearest/{ownership}", responses=NO_ROAD_NETWORK)
+async def nearest_owned_api(request: Request, ownership: Annotated[str, Path(pattern=one_of(OWNERSHIPS))],
+                            lon: Lon, lat: Lat,
+                            level: Annotated[str | None, Query(pattern=one_of(SCHOOL_LEVELS, empty=True))]
+                            = None,
+                            mode: Annotated[str, Query(pattern=one_of(FINDER_MODES))] = "motorbike",
+                            k: Annotated[int, Query(ge=1, le=MAX_K)] = 5) -> Response:
+    """Find the ``k`` nearest public (or private) schools by road time from a point.
+
+    The finder's public/private filter: the same answer as ``/api/nearest`` over the schools
+    of that ownership only, so that it names the ``k`` nearest private schools, not the
+    private ones among the ``k`` nearest of all. Crow-flies when no roads are loaded.
+    """
+    state = finder_state(request)
+    warm = state.warm(mode, level or None, ownership)
+    if warm is not None:
+        check_point(lon, lat)
+        network, search = warm
+        body = road_answer(network.basemap, search, network.by_code, lon, lat, mode, k)
+    else:
+        engine = await run_in_threadpool(app_engine, request)
+        body = await run_in_threadpool(nearest, state, engine, lon, lat, level or None, mode, k,
+                                       ownership)
+    body["ownership"] = ownership
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.get("/api/catchment", response_class=GeoJSONResponse)
@@ -136,16 +171,19 @@ def school_outlooks(engine: Engine, codes: list[str], score: float | None) -> li
 @router.get("/api/cutoff-outlook")
 def outlook_api(engine: EngineDep,
                 schools: Annotated[str, Query(min_length=1, max_length=700, pattern=OUTLOOK_SCHOOLS)],
-                score: Annotated[float | None, Query(ge=0, le=40)] = None) -> dict[str, Any]:
+                score: Annotated[float | None, Query(
+                    ge=0, le=MAX_SCORE, description=f"grade-10 total, 0 to {MAX_SCORE}")] = None,
+                ) -> dict[str, Any]:
     """Give grade-10 schools' NV1 cut-off history, forecast interval and chance band.
 
     For comma-separated school codes: the NV1 cut-off history, next year's forecast interval
-    and, given a total ``score``, the chance band (a range, never a promise).
+    and, given a total ``score`` (0 to :data:`MAX_SCORE`; above is refused with 400), the
+    chance band (a range, never a promise).
     """
     codes = [c.strip() for c in schools.split(",") if c.strip()]
     if len(codes) > MAX_OUTLOOK_SCHOOLS:
         raise BadRequestError(f"give at most {MAX_OUTLOOK_SCHOOLS} school codes")
     answer = school_outlooks(engine, codes, score)
-    return {"score": score, "schools": answer,
+    return {"score": score, "max_score": MAX_SCORE, "schools": answer,
             "note_vi": "Dự báo là một khoảng, không phải cam kết trúng tuyển.",
             "note_en": "The forecast is a range, never a promise of admission."}

@@ -98,3 +98,40 @@ def test_cutoff_outlook_gives_history_forecast_and_chance(client: TestClient,
     assert "promise" in body["note_en"]
     assert client.get("/api/cutoff-outlook", params={"schools": ",".join(["A"] * 21)}).status_code == 400
     assert client.get("/api/cutoff-outlook", params={"schools": code, "score": -1}).status_code == 400
+    assert body["max_score"] == 30
+    # 30 is the grade-10 maximum: above it is refused, with the limit named
+    above = client.get("/api/cutoff-outlook", params={"schools": code, "score": 30.25})
+    assert above.status_code == 400 and "30" in above.json()["description"]
+
+
+@pytest.mark.parametrize("ownership", ["public", "private"])
+def test_nearest_of_one_ownership_ranks_only_those(client: TestClient, demo_engine: Engine,
+                                                   ownership: str) -> None:
+    lon, lat = 106.70, 10.78
+    params = {"lon": lon, "lat": lat, "level": "primary", "k": 5}
+    body = client.get(f"/api/nearest/{ownership}", params=params).json()
+    assert body["method"] == "road" and body["ownership"] == ownership
+    schools = body["schools"]
+    assert len(schools) == 5 and all(s["ownership"] == ownership for s in schools)
+    assert [s["rank"] for s in schools] == [1, 2, 3, 4, 5]
+    times = [s["time_s"] for s in schools]
+    assert times == sorted(times)
+    # the same schools, in the same order, as the full ranking keeps of that ownership: the
+    # five nearest of the kind, not those of the kind among the five nearest of all
+    every = client.get("/api/nearest", params={**params, "k": 20}).json()["schools"]
+    kept = [s["code"] for s in every if s["ownership"] == ownership]
+    if len(kept) >= 5:
+        assert [s["code"] for s in schools] == kept[:5]
+    else:  # fewer of that kind among the twenty nearest: the filter reaches farther
+        assert [s["code"] for s in schools][:len(kept)] == kept
+    with demo_engine.connect() as conn:
+        total = conn.execute(sa.text("SELECT count(*) FROM schools WHERE level = 'primary'"
+                                     " AND ownership = :o"), {"o": ownership}).scalar_one()
+    assert total >= 5
+
+
+def test_nearest_of_one_ownership_rejects_bad_parameters(client: TestClient) -> None:
+    params = {"lon": 106.70, "lat": 10.78}
+    assert client.get("/api/nearest/state", params=params).status_code == 400
+    assert client.get("/api/nearest/public", params={**params, "k": 21}).status_code == 400
+    assert client.get("/api/nearest/public", params={**params, "mode": "plane"}).status_code == 400
