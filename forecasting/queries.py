@@ -92,12 +92,61 @@ def site_runs(bind: Bind) -> pd.DataFrame:
 def sites_of(bind: Bind, run_id: str) -> pd.DataFrame:
     """Return the proposed sites of one run, best first (none for an unknown run).
 
-    Columns ``rank, level, ward_code, ward_name, model, method, lon, lat``.
+    Columns ``rank, level, ward_code, ward_name, model, method, lon, lat``, then why each
+    site was chosen (``None`` for runs stored before it was kept): ``year, threshold_min,
+    demand_served, newly_covered, minutes_saved, ward_shortfall`` (the stored seat
+    shortfall of the site's ward for that year and threshold), and the run's figures
+    ``covered_share_before/after, mean_time_s_before/after, gap_to_bound``.
     """
     return _frame(bind, "SELECT p.rank, p.level, p.ward_code, w.name AS ward_name, p.model, p.method,"
-                        " ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat FROM proposed_sites p"
+                        " ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,"
+                        " (p.details->>'year')::int AS year,"
+                        " (p.details->>'threshold_min')::float AS threshold_min,"
+                        " (p.details->>'demand_served')::float AS demand_served,"
+                        " (p.details->>'newly_covered')::float AS newly_covered,"
+                        " (p.details->>'minutes_saved')::float AS minutes_saved,"
+                        " g.shortfall_seats AS ward_shortfall,"
+                        " (p.details->>'covered_share_before')::float AS covered_share_before,"
+                        " (p.details->>'covered_share_after')::float AS covered_share_after,"
+                        " (p.details->>'mean_time_s_before')::float AS mean_time_s_before,"
+                        " (p.details->>'mean_time_s_after')::float AS mean_time_s_after,"
+                        " (p.details->>'gap_to_bound')::float AS gap_to_bound"
+                        " FROM proposed_sites p"
                         " LEFT JOIN admin_units w ON w.code = p.ward_code"
+                        " LEFT JOIN capacity_gaps g ON g.ward_code = p.ward_code AND g.level = p.level"
+                        " AND g.year = (p.details->>'year')::int"
+                        " AND g.threshold_min = (p.details->>'threshold_min')::float"
                         " WHERE p.run_id = :r ORDER BY p.rank", r=run_id)
+
+
+#: The audit actions of a planner's background siting job: started, stored, refused.
+SITES_JOB_ACTIONS = ("planning.sites_started", "planning.sites", "planning.sites_failed")
+
+
+def last_sites_job(bind: Bind, actor: str) -> dict[str, Any] | None:
+    """Return the latest siting job of ``actor`` as recorded in the audit log, or ``None``.
+
+    ``action`` (one of :data:`SITES_JOB_ACTIONS`), ``target`` (the run id once stored),
+    ``details``, ``at`` and ``age_s`` (seconds since it was recorded). A job that started
+    and has not ended yet has ``planning.sites_started`` as its latest row.
+    """
+    frame = _frame(bind, "SELECT action, target, details, at,"
+                         " extract(epoch FROM now() - at) AS age_s FROM audit_log"
+                         " WHERE actor = :a AND action = ANY(:actions) ORDER BY id DESC LIMIT 1",
+                   a=actor, actions=list(SITES_JOB_ACTIONS))
+    if frame.empty:
+        return None
+    return {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+
+
+def typical_sites_seconds(bind: Bind) -> float | None:
+    """Return the median duration of the last ten stored siting jobs (anyone's), if any."""
+    frame = _frame(bind, "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS s FROM"
+                         " (SELECT (details->>'seconds')::float AS s FROM audit_log"
+                         "  WHERE action = 'planning.sites' AND details->>'seconds' IS NOT NULL"
+                         "  ORDER BY id DESC LIMIT 10) recent")
+    value = frame["s"].iloc[0]
+    return None if pd.isna(value) else float(value)
 
 
 def run_level(bind: Bind, run_id: str) -> str:

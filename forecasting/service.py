@@ -9,6 +9,7 @@ store the results in one transaction each (``enrolment_forecasts``, ``capacity_g
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from forecasting.siting import (
     SitingProblem,
     SitingResult,
     best_of,
+    site_contributions,
     siting_model,
     siting_summary,
     solve_exact,
@@ -128,12 +130,18 @@ class SitingRun:
 
 def sites_and_store(engine: Engine, level: GeneralLevelName, year: int, p: int, threshold_min: float = 15.0,
                     model: ModelName = "p_median", mode: str = "motorbike",
-                    max_candidates: int = 2000, seed: int = 0) -> SitingRun:
+                    max_candidates: int = 2000, seed: int = 0,
+                    progress: Callable[[str], None] | None = None) -> SitingRun:
     """Choose ``p`` new sites among road nodes of under-served wards and store them.
 
     Demand points are ward points weighted by the forecast entry demand; existing schools
     of the level count as already open. Exact when the solver proves optimality within its
     limit, otherwise the vertex-substitution heuristic's answer with its gap to the bound.
+
+    Each stored site keeps, in its ``details``, why it was chosen
+    (:func:`forecasting.siting.site_contributions`: children served, children newly within
+    the threshold, minutes saved) and the run's coverage and mean time before and after.
+    ``progress`` is told each stage as it starts: ``routes``, ``solve``, ``store``.
 
     Raises
     ------
@@ -160,6 +168,8 @@ def sites_and_store(engine: Engine, level: GeneralLevelName, year: int, p: int, 
         raise StateError("no candidate road nodes in the under-served wards")
     if len(candidates) > max_candidates:
         candidates = candidates.sample(max_candidates, random_state=seed).sort_values("node_id")
+    if progress is not None:
+        progress("routes")
     origins = points[["lon", "lat"]].to_numpy()
     cutoff = 4 * threshold_min * 60.0
     cand = routing.od_matrix(graph, origins, candidates[["lon", "lat"]].to_numpy(), cutoff, "time")
@@ -170,6 +180,8 @@ def sites_and_store(engine: Engine, level: GeneralLevelName, year: int, p: int, 
                      else np.full(len(points), np.inf))
     problem = SitingProblem.from_matrix(_dense_times(cand), points["demand"].to_numpy(float),
                                         existing_time, unreachable_time_s=cutoff * 2)
+    if progress is not None:
+        progress("solve")
     heuristic = solve_heuristic(problem, siting, seed=seed)
     exact = solve_exact(problem, siting, time_limit_s=60.0)
     best = best_of(siting, exact, heuristic)
@@ -178,6 +190,12 @@ def sites_and_store(engine: Engine, level: GeneralLevelName, year: int, p: int, 
     run_id = f"{level}-{year}-{siting.name}-p{p}-t{threshold_min:g}"
     summary = siting_summary(problem, np.asarray(best.sites), threshold_s)
     method = "exact" if best is exact and exact.proven_optimal else best.method
+    why = site_contributions(problem, np.asarray(best.sites), threshold_s).to_dict("records")
+    figures = summary.set_index("scenario")
+    run_figures = {f"{column}_{label}": _finite(figures.loc[label, column])
+                   for column in ("covered_share", "mean_time_s") for label in ("before", "after")}
+    if progress is not None:
+        progress("store")
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM proposed_sites WHERE run_id = :r"), {"r": run_id})
         conn.execute(sa.text(
@@ -187,9 +205,17 @@ def sites_and_store(engine: Engine, level: GeneralLevelName, year: int, p: int, 
             [{"r": run_id, "rank": int(s.rank), "level": level, "model": siting.name,
               "method": method, "ward": s.ward_code, "lon": float(s.lon), "lat": float(s.lat),
               "details": json.dumps({"node_id": int(s.node_id), "year": year,
-                                     "threshold_min": threshold_min, "mode": mode})}
-             for s in sites.itertuples()])
+                                     "threshold_min": threshold_min, "mode": mode,
+                                     **{k: _finite(v) for k, v in why[i].items()},
+                                     **run_figures, "gap_to_bound": _gap(best, exact)})}
+             for i, s in enumerate(sites.itertuples())])
     return SitingRun(run_id, sites, summary, method, _gap(best, exact))
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a float for JSON, ``None`` when it is not finite."""
+    number = float(value)
+    return number if np.isfinite(number) else None
 
 
 def _dense_times(matrix: Any) -> np.ndarray:
