@@ -9,15 +9,22 @@ Every route checks the role and every form the CSRF token; each computation is a
 
 from __future__ import annotations
 
+import inspect
+import logging
+import threading
+import time
+import uuid
 from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 
 import pandas as pd
+import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 
 from forecasting import queries, service
+from forecasting.backtest import run_backtest
 from forecasting.population_import import population_methods
 from forecasting.vocabulary import Measure, ModelName
 from gis_service.accounts import User, audit
@@ -26,9 +33,14 @@ from gis_service.levels import GeneralLevelName
 from web.auth import PlannerUser, check_csrf
 from web.deps import EngineDep
 from web.errors import error_answer
+from web.i18n import lang_of, translate
 from web.pages import city_bounds, render
 
 router = APIRouter(include_in_schema=False)
+LOGGER = logging.getLogger(__name__)
+#: The level of the stored forecasts' intervals, in per cent (the backtest's default, with
+#: which :func:`forecasting.service.forecast_and_store` runs it).
+INTERVAL_LEVEL = round(100 * float(inspect.signature(run_backtest).parameters["coverage"].default))
 LEVELS: tuple[GeneralLevelName, ...] = get_args(GeneralLevelName)
 MEASURES: tuple[Measure, ...] = get_args(Measure)
 MODELS: tuple[ModelName, ...] = get_args(ModelName)
@@ -51,6 +63,11 @@ def _page(request: Request, engine: Engine, level: str, measure: str, year: int 
         matching = [c for c in choices if c["level"] == level and c["year"] == year]
         threshold_min = float(matching[0]["threshold_min"]) if matching else 15.0
     runs = _records(queries.site_runs(engine))
+    user = getattr(request.state, "session_user", None)
+    job = (_job_status(engine, user.username, lang_of(request)) if isinstance(user, User)
+           else {"state": "idle"})
+    if not run_id and job.get("run_id") in {r["run_id"] for r in runs}:
+        run_id = str(job["run_id"])  # the planner's last result first
     if not run_id and runs:
         run_id = str(runs[-1]["run_id"])
     gaps = _records(queries.gap_table(engine, level, year, threshold_min)) if year is not None else []
@@ -68,7 +85,8 @@ def _page(request: Request, engine: Engine, level: str, measure: str, year: int 
         "rounds": _records(queries.rounds_with_applicants(engine)),
         "gaps_url": f"/ogc/collections/capacity-gaps/items?{gaps_query}" if gaps else "",
         "sites_url": f"/planner/sites.geojson?{urlencode({'run_id': run_id})}" if run_id else "",
-        "bounds": city_bounds(engine), "siting": None, "what_if": None, "error": None,
+        "bounds": city_bounds(engine), "what_if": None, "error": None,
+        "interval_level": INTERVAL_LEVEL, "job": job,
     }
     context.update(extra)
     return render(request, engine, "planner.html", context, status_code=status_code)
@@ -140,28 +158,134 @@ def run_gaps(request: Request, engine: EngineDep, user: PlannerUser,
     return _back(level, year, threshold_min)
 
 
-@router.post("/planner/sites", response_class=HTMLResponse)
+#: A job started longer ago than this without an end is taken as lost (its worker stopped).
+STALE_S = 1800.0
+#: Stages of a job as this process knows them (a job of another worker has none).
+_STAGES: dict[str, str] = {}
+
+
+def _message(error: Exception, lang: str) -> str:
+    """``error`` in ``lang`` where it carries both languages, else the plain-words refusal."""
+    if isinstance(error, StateError) and error.message_vi:
+        return error.message_vi if lang == "vi" else error.message
+    return f"{translate('job_failed', lang)}: {error}"
+
+
+def _run_sites_job(engine: Engine, username: str, job: str, params: dict[str, Any]) -> None:
+    """Compute and store the sites of ``params`` (in a thread); its end lands in the audit log."""
+    started = time.monotonic()
+    _STAGES[job] = "demand"
+    try:
+        run = service.sites_and_store(engine, params["level"], params["year"], params["p"],
+                                      params["threshold_min"], model=params["model"],
+                                      max_candidates=params["max_candidates"],
+                                      progress=lambda stage: _STAGES.__setitem__(job, stage))
+    except REFUSALS as error:
+        audit(engine, username, "planning.sites_failed", "", {
+            "job": job, "error": str(error), "message": _message(error, "en"),
+            "message_vi": _message(error, "vi")})
+    except Exception as error:  # a bug: logged in full, the page says a server error
+        LOGGER.exception("siting job %s failed", job)
+        audit(engine, username, "planning.sites_failed", "", {
+            "job": job, "error": repr(error), "message": translate("server_error", "en"),
+            "message_vi": translate("server_error", "vi")})
+    else:
+        audit(engine, username, "planning.sites", run.run_id, {
+            "job": job, **params, "method": run.method, "gap_to_bound": run.gap_to_bound,
+            "seconds": round(time.monotonic() - started, 1)})
+    finally:
+        _STAGES.pop(job, None)
+
+
+def _job_status(engine: Engine, username: str, lang: str) -> dict[str, Any]:
+    """Return the state of ``username``'s latest siting job, for the page and its polling script.
+
+    ``state`` is ``idle`` (none yet), ``running``, ``done`` (with ``run_id`` and
+    ``result_url``) or ``failed`` (with ``message`` in ``lang``).
+    """
+    last = queries.last_sites_job(engine, username)
+    if last is None:
+        return {"state": "idle"}
+    details = last["details"] or {}
+    status: dict[str, Any] = {"job": details.get("job"), "age_s": round(float(last["age_s"]))}
+    if last["action"] == "planning.sites_started":
+        if float(last["age_s"]) > STALE_S:
+            return {**status, "state": "failed", "message": translate("job_lost", lang)}
+        stage = _STAGES.get(str(details.get("job")))
+        expected = details.get("expected_s")
+        return {**status, "state": "running", "elapsed_s": status["age_s"],
+                "expected_s": None if expected is None else round(float(expected)),
+                "stage": translate(f"job_stage_{stage}", lang) if stage else None,
+                "text": translate("job_running", lang)}
+    if last["action"] == "planning.sites_failed":
+        message = details.get("message_vi" if lang == "vi" else "message") or details.get("error")
+        return {**status, "state": "failed", "message": message}
+    query = {"level": details.get("level"), "year": details.get("year"),
+             "threshold_min": details.get("threshold_min"), "run_id": last["target"]}
+    return {**status, "state": "done", "run_id": last["target"], "text": translate("job_done", lang),
+            "result_url": f"/planner?{urlencode({k: v for k, v in query.items() if v is not None})}"
+                          "#sites"}
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+@router.post("/planner/sites", response_model=None)
 def run_sites(request: Request, engine: EngineDep, user: PlannerUser,
               level: Annotated[GeneralLevelName, Form()], year: Annotated[int, Form()],
               p: Annotated[int, Form(ge=1, le=50)] = 3,
               threshold_min: Annotated[float, Form(gt=0, le=120)] = 15.0,
               model: Annotated[ModelName, Form()] = "p_median",
               max_candidates: Annotated[int, Form(ge=10, le=5000)] = 2000,
-              csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
-    """Choose ``p`` new sites, store them and show the before/after summary."""
+              csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Start choosing ``p`` new sites in the background; its state is at ``/planner/sites/status``.
+
+    One job at a time per planner (a second one is refused while the first runs, whichever
+    worker holds it); the job's start and end are audit rows, so every worker answers the
+    status and a reloaded page shows the running job or its last result. A fetch asking for
+    JSON gets 202 and the status; a plain form post is sent back to the page.
+    """
     check_csrf(request, csrf_token)
+    lang = lang_of(request)
+    params = {"level": level, "year": year, "p": p, "threshold_min": threshold_min,
+              "model": model, "max_candidates": max_candidates}
     try:
-        run = service.sites_and_store(engine, level, year, p, threshold_min, model=model,
-                                      max_candidates=max_candidates)
+        queries.entry_demand(engine, level, year)  # no forecast: say so now, not in a minute
     except REFUSALS as error:
+        if _wants_json(request):
+            audit(engine, user.username, "planning.sites_failed", "", {"error": str(error)})
+            return JSONResponse({"state": "failed", "message": _message(error, lang)}, 409)
         return _failed(request, engine, user, "planning.sites", error, level, year, threshold_min)
-    audit(engine, user.username, "planning.sites", run.run_id,
-          {"level": level, "year": year, "p": p, "threshold_min": threshold_min, "model": model,
-           "method": run.method, "gap_to_bound": run.gap_to_bound})
-    summary = run.summary.reset_index(drop=True)
-    return _page(request, engine, level, "entry", year, threshold_min, run.run_id, siting={
-        "run_id": run.run_id, "method": run.method, "gap_to_bound": run.gap_to_bound,
-        "columns": [str(c) for c in summary.columns], "rows": _records(summary)})
+    job = uuid.uuid4().hex[:12]
+    with engine.begin() as conn:
+        # two workers starting a job of the same planner at once: one waits for the other
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                     {"k": f"planner.sites:{user.username}"})
+        last = queries.last_sites_job(conn, user.username)
+        busy = (last is not None and last["action"] == "planning.sites_started"
+                and float(last["age_s"]) <= STALE_S)
+        if not busy:
+            audit(conn, user.username, "planning.sites_started", "", {
+                "job": job, **params, "expected_s": queries.typical_sites_seconds(conn)})
+    if busy:
+        if _wants_json(request):
+            return JSONResponse({"state": "failed", "message": translate("job_busy", lang)}, 409)
+        return _page(request, engine, level, "entry", year, threshold_min, "", status_code=409,
+                     error=translate("job_busy", lang))
+    threading.Thread(target=_run_sites_job, args=(engine, user.username, job, params),
+                     name=f"planner-sites-{job}", daemon=True).start()
+    if _wants_json(request):
+        return JSONResponse(_job_status(engine, user.username, lang), 202)
+    return RedirectResponse(f"/planner?{urlencode({'level': level, 'year': year})}#sites",
+                            status_code=303)
+
+
+@router.get("/planner/sites/status")
+def sites_status(request: Request, engine: EngineDep, user: PlannerUser) -> JSONResponse:
+    """Return the state of the planner's latest siting job (polled while it runs)."""
+    return JSONResponse(_job_status(engine, user.username, lang_of(request)),
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.post("/planner/what-if", response_class=HTMLResponse)
@@ -176,8 +300,7 @@ def run_what_if(request: Request, engine: EngineDep, user: PlannerUser,
         return _failed(request, engine, user, "planning.what_if", error)
     audit(engine, user.username, "planning.what_if", run_id, {"round_id": round_id})
     return _page(request, engine, queries.run_level(engine, run_id), "entry", None, None, run_id, what_if={
-        "run_id": run_id, "round_id": round_id, "columns": [str(c) for c in table.columns],
-        "rows": _records(table)})
+        "run_id": run_id, "round_id": round_id, "rows": _records(table)})
 
 
 @router.get("/planner/sites.geojson")

@@ -5,7 +5,9 @@ before/after summary, and the what-if of the demo grade-1 round."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -43,6 +45,16 @@ def planner(planning_engine: Engine) -> Iterator[TestClient]:
         login(client, "planner1")
         yield client
         settle(client.app)
+
+
+def _finished(client: TestClient, timeout_s: float = 120.0) -> dict[str, Any]:
+    """Poll the siting job's status until it is no longer running."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status: dict[str, Any] = client.get("/planner/sites/status").json()
+        if status["state"] != "running" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.3)
 
 
 def _one(engine: Engine, sql: str, **params: object) -> object:
@@ -111,8 +123,8 @@ def test_forecast_gaps_sites_and_what_if(planner: TestClient, planning_engine: E
     wards = _one(planning_engine, "SELECT count(*) FROM admin_units WHERE level = 'ward'")
     table = re.search(r'<table class="list forecasts">.*?</table>', ran.text, re.S)
     assert table is not None and table.group(0).count('<th scope="row">') == wards
-    first = re.search(r'<th scope="row">(\S+) [^<]*</th><td>(\w+)</td>\s*<td>(\d+)</td><td>(\d+)–(\d+)</td>',
-                      table.group(0))
+    first = re.search(r'<th scope="row">(\S+) [^<]*</th><td>([^<]+)</td>\s*'
+                      r'<td>(\d+)</td><td>(\d+)–(\d+)</td>', table.group(0))
     assert first is not None, table.group(0)[:800]
     stored = _one(planning_engine, "SELECT round(predicted) FROM enrolment_forecasts WHERE ward_code = :w"
                   " AND level = 'primary' AND measure = 'entry' AND year = :y", w=first.group(1), y=year)
@@ -137,27 +149,44 @@ def test_forecast_gaps_sites_and_what_if(planner: TestClient, planning_engine: E
     census = planner.get("/ogc/collections/capacity-gaps/items?basis=ward_census").json()
     assert census["numberMatched"] == 0  # the fallback steps aside once gaps are stored
 
-    sites = planner.post("/planner/sites", data={
+    started = time.monotonic()
+    job = planner.post("/planner/sites", data={
         "level": LEVEL, "year": str(year), "threshold_min": str(MINUTES), "p": "2",
-        "max_candidates": "60", "csrf_token": csrf(planner)})
-    assert sites.status_code == 200
+        "max_candidates": "60", "csrf_token": csrf(planner)}, headers={"Accept": "application/json"})
+    # answered at once: the computation runs in the background, its status is polled
+    assert job.status_code == 202 and job.json()["state"] == "running", job.text
+    assert time.monotonic() - started < 5
+    again = planner.post("/planner/sites", data={"level": LEVEL, "year": str(year), "p": "1",
+                                                  "csrf_token": csrf(planner)},
+                         headers={"Accept": "application/json"})
+    assert again.status_code == 409 and "đang có một lượt" in again.json()["message"]
+    status = _finished(planner)
+    assert status["state"] == "done", status
+    run_id = _one(planning_engine, "SELECT DISTINCT run_id FROM proposed_sites")
+    assert status["run_id"] == run_id and f"run_id={run_id}" in status["result_url"]
+    # a reload shows the last result: its sites, why each was chosen, coverage before/after
+    sites = planner.get("/planner")
     summary = re.search(r'<table class="list siting">.*?</table>', sites.text, re.S)
     assert summary is not None
-    assert "<td>before</td>" in summary.group(0) and "<td>after</td>" in summary.group(0)
-    run_id = _one(planning_engine, "SELECT DISTINCT run_id FROM proposed_sites")
-    assert f'<table class="list sites"><caption>{run_id}</caption>' in sites.text
+    assert ">Hiện nay</th>" in summary.group(0) and ">Có trường mới</th>" in summary.group(0)
+    table = re.search(r'<table class="list sites">.*?</table>', sites.text, re.S)
+    assert table is not None and table.group(0).count('<td class="why">') == 2
+    assert "sẽ là trường gần nhất trong 10 phút cho khoảng" in table.group(0)
+    served = _one(planning_engine, "SELECT sum((details->>'demand_served')::float) FROM proposed_sites")
+    assert float(served) > 0  # type: ignore[arg-type]
     points = planner.get(f"/planner/sites.geojson?run_id={run_id}").json()
     assert [f["properties"]["rank"] for f in points["features"]] == [1, 2]
 
     what_if = planner.post("/planner/what-if", data={"run_id": run_id, "round_id": "demo-2026-g1",
                                                      "csrf_token": csrf(planner)})
     assert what_if.status_code == 200
-    rows = re.findall(r"<tr><td>(before|after)</td><td>(\d+)</td>",
+    rows = re.findall(r'<tr data-case="(before|after)"><th scope="row">[^<]+</th><td>(\d+)</td>',
                       re.search(r'<table class="list what-if-table">.*?</table>', what_if.text, re.S)
                       .group(0))  # type: ignore[union-attr]
     assert [r[0] for r in rows] == ["before", "after"] and int(rows[1][1]) == int(rows[0][1]) + 2
     with planning_engine.connect() as conn:
         actions = conn.execute(sa.text("SELECT action FROM audit_log WHERE actor = 'planner1'"
                                        " AND action LIKE 'planning.%' AND action NOT LIKE '%\\_failed'"
+                                       " AND action <> 'planning.sites_started'"
                                        " ORDER BY id")).scalars().all()
     assert actions == ["planning.forecast", "planning.gaps", "planning.sites", "planning.what_if"]
