@@ -1,7 +1,10 @@
 """Read and check the applicants and schools CSV files (ARCHITECTURE.md §8).
 
 Every problem found is reported, each with its file, 1-based data row and field, in one
-:class:`gis_service.errors.InputError`; nothing is fixed silently.
+:class:`gis_service.errors.InputError`; nothing is fixed silently. A person fixing the file
+in a spreadsheet needs its line there instead (the header is line 1, and a blank line the
+reader skipped still counts): :func:`spreadsheet_rows` gives it for each data row, and the
+texts naming another row (``first at ...``) give that line.
 
 - schools: ``code,name,level,ownership,lon,lat`` [+ ``district_code,ward_code,address,
   capacity_grade1,capacity_grade6,capacity_grade10``]
@@ -14,6 +17,7 @@ service layer can give a tier per school through :class:`~admissions.problem.Adm
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -61,13 +65,14 @@ REASONS: dict[str, tuple[str, str]] = {
     "half_coordinate": ("cần có cả lon và lat, hoặc bỏ trống cả hai", "give both lon and lat, or neither"),
     "half_coordinate_columns": ("cần có cả hai cột lon và lat, hoặc không có cột nào",
                                 "give both lon and lat columns, or neither"),
-    "duplicate_school": ("mã trường {code!r} bị trùng (xuất hiện lần đầu ở dòng {first})",
-                         "duplicate school code {code!r} (first at row {first})"),
+    "duplicate_school": ("mã trường {code!r} bị trùng (xuất hiện lần đầu ở dòng {first} của bảng tính)",
+                         "duplicate school code {code!r} (first at spreadsheet line {first})"),
     "not_one_of": ("{value!r} không phải một trong {allowed}", "{value!r} is not one of {allowed}"),
     "negative_capacity": ("chỉ tiêu âm {value:g}", "negative capacity {value:g}"),
     "fractional_capacity": ("chỉ tiêu {value:g} không phải số nguyên", "capacity {value:g} is not whole"),
-    "duplicate_applicant": ("mã hồ sơ {applicant!r} bị trùng (xuất hiện lần đầu ở dòng {first})",
-                            "duplicate applicant id {applicant!r} (first at row {first})"),
+    "duplicate_applicant": ("mã hồ sơ {applicant!r} bị trùng (xuất hiện lần đầu ở dòng {first}"
+                            " của bảng tính)",
+                            "duplicate applicant id {applicant!r} (first at spreadsheet line {first})"),
     "bad_tier": ("{value!r} không phải 1, 2 hoặc 3", "{value!r} is not 1, 2 or 3"),
     "missing_score": ("thiếu điểm", "missing score"),
     "score_range": ("điểm {value:g} nằm ngoài khoảng 0..{top:g}", "{value:g} is outside 0..{top:g}"),
@@ -116,6 +121,30 @@ def _read_csv(path: Path, label: str) -> pd.DataFrame:
     if frame.empty:
         raise InputError(_problem(label, None, None, "no_rows"))
     return frame
+
+
+def spreadsheet_rows(path: str | Path, key_column: str) -> list[tuple[int, str]]:
+    """Return, for each data row of the CSV, its spreadsheet line and its ``key_column`` cell.
+
+    Item ``row - 1`` belongs to the data row ``row`` of a :class:`Problem`. The line counts
+    the header as line 1 and counts the blank lines the reader skips (a spreadsheet shows
+    them as empty rows); the key cell (e.g. the applicant id) is stripped, ``""`` when the
+    column is missing. An unreadable file gives an empty list.
+    """
+    rows: list[tuple[int, str]] = []
+    try:
+        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+            records = csv.reader(handle)
+            header = [cell.strip() for cell in next(records, [])]
+            key = header.index(key_column) if key_column in header else None
+            for line, record in enumerate(records, start=2):
+                if not record:  # a blank line: skipped by the reader, still a spreadsheet row
+                    continue
+                cell = record[key] if key is not None and key < len(record) else ""
+                rows.append((line, cell.strip()))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    return rows
 
 
 def read_table(path: str | Path, columns: tuple[str, ...]) -> tuple[str, pd.DataFrame]:
@@ -212,7 +241,8 @@ def _check_school_identity(frame: pd.DataFrame, label: str) -> list[Problem]:
     for i, code in enumerate(frame["code"].tolist()):
         if code and code in first_row:
             problems.append(
-                _problem(label, i + 1, "code", "duplicate_school", code=code, first=first_row[code])
+                _problem(label, i + 1, "code", "duplicate_school", code=code,
+                         first=first_row[code] + 1)
             )
         first_row.setdefault(code, i + 1)
     for column, allowed in (("level", LEVELS), ("ownership", OWNERSHIPS)):
@@ -331,7 +361,7 @@ def _check_applicant_ids(frame: pd.DataFrame, label: str) -> list[Problem]:
         elif applicant in first_row:
             problems.append(
                 _problem(label, i + 1, "applicant_id", "duplicate_applicant", applicant=applicant,
-                         first=first_row[applicant])
+                         first=first_row[applicant] + 1)
             )
         first_row.setdefault(applicant, i + 1)
     return problems

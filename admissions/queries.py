@@ -42,20 +42,101 @@ def round_applicants(engine: Engine, round_id: str, limit: int | None = None,
         return [r._asdict() for r in conn.execute(sa.text(sql), params)]
 
 
+#: The columns of :func:`applicants_page` rows: those of :data:`APPLICANT_COLUMNS` and the
+#: travel time and English reason the round page shows.
+APPLICANT_PAGE_COLUMNS = (*APPLICANT_COLUMNS, "time_s", "reason_en")
+
+
+def applicants_page(engine: Engine, round_id: str, limit: int, offset: int = 0
+                    ) -> list[dict[str, Any]]:
+    """Return ``limit`` applicants from ``offset`` (by id) with their stored placement.
+
+    Columns :data:`APPLICANT_PAGE_COLUMNS`: the round page's applicants table.
+    """
+    with engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(sa.text(
+            "SELECT a.applicant_id, a.ward_code, a.residence_type, a.tier, a.score, a.bonus,"
+            " array_to_string(a.choices, ' ') AS choices, l.school_code, l.choice_rank,"
+            " l.distance_m, l.reason_vi, l.time_s, l.reason_en FROM applicants a"
+            " LEFT JOIN allocations l ON l.round_id = a.round_id AND l.applicant_id = a.applicant_id"
+            " WHERE a.round_id = :r ORDER BY a.applicant_id LIMIT :limit OFFSET :offset"),
+            {"r": round_id, "limit": limit, "offset": offset})]
+
+
+def applicant_counts(engine: Engine, round_id: str) -> dict[str, int]:
+    """Return ``{"applicants": n, "homes": m}``: the round's applicants, and those with a home."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT count(*) AS applicants, count(geom) AS homes FROM applicants"
+            " WHERE round_id = :r"), {"r": round_id}).one()
+    return {"applicants": int(row.applicants), "homes": int(row.homes)}
+
+
+def run_metrics(engine: Engine, round_id: str) -> dict[str, Any] | None:
+    """Return the headline figures of the round's stored run, ``None`` without one.
+
+    Read from the stored placements (so they are the same whenever the page is opened, and
+    include officers' overrides): ``applicants, placed, unplaced``, ``placed_by_choice``
+    (``{rank: count}``, rank ``0`` for a placement off the applicant's list), and over the
+    placed applicants with a known distance ``distance_known``, ``distance_mean_m``,
+    ``distance_median_m``, ``distance_p90_m``, ``share_within_{1,2,3}km`` (0..1), then
+    ``time_mean_s`` and ``time_median_s`` where times are known.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT count(*) AS applicants, count(school_code) AS placed,"
+            " count(*) FILTER (WHERE school_code IS NULL) AS unplaced,"
+            " count(distance_m) FILTER (WHERE school_code IS NOT NULL) AS distance_known,"
+            " avg(distance_m) FILTER (WHERE school_code IS NOT NULL) AS distance_mean_m,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY distance_m)"
+            "  FILTER (WHERE school_code IS NOT NULL) AS distance_median_m,"
+            " percentile_cont(0.9) WITHIN GROUP (ORDER BY distance_m)"
+            "  FILTER (WHERE school_code IS NOT NULL) AS distance_p90_m,"
+            " avg((distance_m <= 1000)::int) FILTER (WHERE school_code IS NOT NULL"
+            "  AND distance_m IS NOT NULL) AS share_within_1km,"
+            " avg((distance_m <= 2000)::int) FILTER (WHERE school_code IS NOT NULL"
+            "  AND distance_m IS NOT NULL) AS share_within_2km,"
+            " avg((distance_m <= 3000)::int) FILTER (WHERE school_code IS NOT NULL"
+            "  AND distance_m IS NOT NULL) AS share_within_3km,"
+            " avg(time_s) FILTER (WHERE school_code IS NOT NULL) AS time_mean_s,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY time_s)"
+            "  FILTER (WHERE school_code IS NOT NULL) AS time_median_s"
+            " FROM allocations WHERE round_id = :r"), {"r": round_id}).one()
+        if not row.applicants:
+            return None
+        by_choice = conn.execute(sa.text(
+            "SELECT coalesce(choice_rank, 0) AS rank, count(*) FROM allocations"
+            " WHERE round_id = :r AND school_code IS NOT NULL GROUP BY 1 ORDER BY 1"),
+            {"r": round_id}).all()
+    figures: dict[str, Any] = {key: (None if value is None else float(value))
+                               for key, value in row._asdict().items()}
+    for key in ("applicants", "placed", "unplaced", "distance_known"):
+        figures[key] = int(figures[key] or 0)
+    figures["placed_by_choice"] = {int(rank): int(count) for rank, count in by_choice}
+    return figures
+
+
 def placements_per_school(engine: Engine, round_id: str, grade: int) -> list[dict[str, Any]]:
     """Return the placed applicants per school of the stored run.
 
     Columns ``school_code, name, places, placed, worst_choice`` (the highest choice rank it
-    admitted), ``mean_distance_m``.
+    admitted), ``mean_distance_m``, ``mean_time_s`` and the school's cut-off: ``cutoff_score``
+    (grade 10: the lowest score plus bonus it admitted from an applicant's list) and
+    ``cutoff_tier`` (grades 1 and 6: the lowest priority tier it admitted, 1 the highest).
+    Placements by an officer off the applicant's list do not set a cut-off.
     """
     column = capacity_column(grade)
     with engine.connect() as conn:
         return [r._asdict() for r in conn.execute(sa.text(
             f"SELECT l.school_code, s.name, coalesce(c.capacity, s.{column}) AS places,"
             " count(*) AS placed, max(l.choice_rank) AS worst_choice,"
-            " round(avg(l.distance_m)) AS mean_distance_m"
+            " round(avg(l.distance_m)) AS mean_distance_m, avg(l.time_s) AS mean_time_s,"
+            " min(a.score + coalesce(a.bonus, 0)) FILTER (WHERE l.choice_rank IS NOT NULL)"
+            "  AS cutoff_score,"
+            " max(a.tier) FILTER (WHERE l.choice_rank IS NOT NULL) AS cutoff_tier"
             " FROM allocations l LEFT JOIN schools s ON s.code = l.school_code"
             " LEFT JOIN round_capacities c ON c.round_id = l.round_id AND c.school_code = s.code"
+            " LEFT JOIN applicants a ON a.round_id = l.round_id AND a.applicant_id = l.applicant_id"
             " WHERE l.round_id = :r AND l.school_code IS NOT NULL"
             " GROUP BY l.school_code, s.name, 3 ORDER BY l.school_code"),
             {"r": round_id})]
@@ -145,3 +226,21 @@ def results_map(engine: Engine, round_id: str, grade: int) -> ResultsMap:
         [(str(code), str(name), None if places is None else int(places), int(placed), float(x),
           float(y)) for code, name, places, placed, x, y in schools],
         [(str(applicant), float(x), float(y)) for applicant, x, y in unplaced])
+
+
+def example_schools(engine: Engine, round_id: str, grade: int, count: int = 3
+                    ) -> list[dict[str, Any]]:
+    """Return ``count`` schools with places in the round: ``code, places, lon, lat``, by code.
+
+    The example rows of the upload templates name real schools, so that a template
+    filled in by hand passes the checks.
+    """
+    column = capacity_column(grade)
+    with engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(sa.text(
+            f"SELECT s.code, coalesce(c.capacity, s.{column}) AS places, ST_X(s.geom) AS lon,"
+            " ST_Y(s.geom) AS lat FROM schools s LEFT JOIN round_capacities c"
+            " ON c.round_id = :r AND c.school_code = s.code"
+            f" WHERE s.level = :level AND coalesce(c.capacity, s.{column}) IS NOT NULL"
+            " ORDER BY s.code LIMIT :n"),
+            {"r": round_id, "level": LEVEL_OF_GRADE[grade], "n": count})]

@@ -54,7 +54,7 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
     assert created.status_code == 303 and created.headers["location"] == base
     again = client.post("/officer/rounds", data={"round_id": round_id, "grade": "10", "year": "2026",
                                                  "csrf_token": csrf(client)})
-    assert again.status_code == 400 and "already exists" in again.text
+    assert again.status_code == 400 and f"mã đợt &#39;{round_id}&#39; đã có" in again.text
 
     rows = grade10_rows(demo_engine)
     header = "applicant_id,score,choice1,choice2,choice3\n"
@@ -62,16 +62,20 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
     refused = client.post(f"{base}/applicants", data={"csrf_token": csrf(client)},
                           files={"file": ("hoso.csv", bad.encode(), "text/csv")})
     assert refused.status_code == 422
-    assert re.search(r"<td>hoso.csv</td><td>4</td><td>score</td><td>điểm 31.5 nằm ngoài khoảng 0..30<",
-                     refused.text)
-    assert re.search(r"<td>hoso.csv</td><td>5</td><td>choice1</td><td>không có trường nào mã &#39;NOPE&#39;<",
-                     refused.text)
+    # the spreadsheet's line (the header is line 1) and the applicant's id
+    assert re.search(r"<td>hoso.csv</td><td>5</td><td>X1</td><td>score</td><td>điểm 31.5 nằm ngoài"
+                     r" khoảng 0..30<", refused.text)
+    assert re.search(r"<td>hoso.csv</td><td>6</td><td>X2</td><td>choice1</td><td>không có trường nào"
+                     r" mã &#39;NOPE&#39;<", refused.text)
     assert "Tệp bị từ chối" in refused.text
     english = client.post(f"{base}/applicants?lang=en", data={"csrf_token": csrf(client)},
                           files={"file": ("hoso.csv", bad.encode(), "text/csv")})
     assert english.status_code == 422
-    assert re.search(r"<td>hoso.csv</td><td>4</td><td>score</td><td>31.5 is outside 0..30<", english.text)
-    assert re.search(r"<td>hoso.csv</td><td>5</td><td>choice1</td><td>unknown school code", english.text)
+    assert re.search(r"<td>hoso.csv</td><td>5</td><td>X1</td><td>score</td><td>31.5 is outside 0..30<",
+                     english.text)
+    assert re.search(r"<td>hoso.csv</td><td>6</td><td>X2</td><td>choice1</td><td>unknown school code",
+                     english.text)
+    assert "Spreadsheet line" in english.text and "The header is line 1." in english.text
     client.cookies.delete("lang")  # the rest of the test reads the Vietnamese pages
     with demo_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM applicants WHERE round_id = :r"),
@@ -84,12 +88,12 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
 
     ran = client.post(f"{base}/run", data={"mechanism": "hcmc", "csrf_token": csrf(client)})
     assert ran.status_code == 200
-    assert re.search(rf"<th scope=\"row\">applicants</th><td>{len(rows)}</td>", ran.text)
-    assert re.search(r"<th scope=\"row\">mechanism</th><td>hcmc</td>", ran.text)
+    assert re.search(rf"<th scope=\"row\">Số hồ sơ</th><td>{len(rows)}</td>", ran.text)
+    assert "lần xét tuyển gần nhất (Xét theo vòng nguyện vọng (cách làm hiện nay))" in ran.text
     assert f"{FIRST} " in ran.text and "Kết quả theo trường" in ran.text
     ran = client.post(f"{base}/run", data={"mechanism": "da", "max_offroad_m": "750",
                                            "csrf_token": csrf(client)})
-    assert re.search(r"<th scope=\"row\">mechanism</th><td>da</td>", ran.text)
+    assert "lần xét tuyển gần nhất (Chấp nhận trì hoãn (DA))" in ran.text
     # the limit for homes far from roads reaches the run, is kept with it and shown again
     with demo_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT parameters->>'max_offroad_m' FROM admission_rounds"
@@ -101,14 +105,18 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
 
     compared = client.get(f"{base}/compare?lang=en")
     assert compared.status_code == 200
-    assert re.search(r'<th scope="col">figure</th><th scope="col">da</th><th scope="col">hcmc</th></tr>',
-                     compared.text)
-    assert re.search(rf'<th scope="row">applicants</th><td>{len(rows)}</td><td>{len(rows)}</td>',
+    assert re.search(r'<th scope="col">Figure</th><th scope="col" data-mechanism="da">Deferred acceptance'
+                     r' \(DA\)</th><th scope="col" data-mechanism="hcmc">Rounds by choice', compared.text)
+    assert re.search(rf'<th scope="row">Applicants</th><td>{len(rows)}</td><td>{len(rows)}</td>',
                      compared.text)
     # no homes in the file: min-cost flow cannot run, and the page says why instead of failing
-    assert "<strong>mincost</strong>: mincost needs distance_m" in compared.text
+    assert "<strong>Least total travel</strong>: mincost needs distance_m" in compared.text
     no_homes = client.post(f"{base}/run", data={"mechanism": "mincost", "csrf_token": csrf(client)})
-    assert no_homes.status_code == 400 and "give home coordinates" in no_homes.text
+    assert no_homes.status_code == 400 and "give home coordinates" in no_homes.text  # lang=en stuck
+    no_homes_vi = client.post(f"{base}/run?lang=vi", data={"mechanism": "mincost",
+                                                           "csrf_token": csrf(client)})
+    assert "cần tọa độ nhà (lon, lat)" in no_homes_vi.text and "mincost needs" not in no_homes_vi.text
+    client.get(f"{base}?lang=en")
 
     moved = f"W{len(rows) - 1:04d}"  # worst score: FIRST is full, admitted at NV2
     explained = client.get(f"{base}/applicants/{moved}")
@@ -118,7 +126,7 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
 
     no_reason = client.post(f"{base}/applicants/{moved}/override",
                             data={"school_code": FIRST, "reason": "  ", "csrf_token": csrf(client)})
-    assert no_reason.status_code == 400 and "lý do" in no_reason.text
+    assert no_reason.status_code == 400 and "A written reason is required." in no_reason.text
     overridden = client.post(f"{base}/applicants/{moved}/override", data={
         "school_code": FIRST, "reason": "Hồ sơ khiếu nại 3/2026", "force": "true",
         "csrf_token": csrf(client)})
@@ -130,7 +138,11 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
     records = {r["applicant_id"]: r for r in csv.DictReader(io.StringIO(export.text))}
     assert len(records) == len(rows) and records[moved]["school_code"] == FIRST
 
-    published = client.post(f"{base}/publish", data={"csrf_token": csrf(client)})
+    unconfirmed = client.post(f"{base}/publish", data={"csrf_token": csrf(client)})
+    assert unconfirmed.status_code == 400 and "tick the confirmation box to publish" in unconfirmed.text
+    # the box says what is frozen: every allocation and the one override
+    assert f"I confirm publication: {len(rows)} allocations and 1 officer overrides" in unconfirmed.text
+    published = client.post(f"{base}/publish", data={"csrf_token": csrf(client), "confirm": "true"})
     assert published.status_code == 200 and "This round is published" in published.text  # ?lang=en stuck
     assert f'action="{base}/run"' not in published.text
     assert f'action="{base}/applicants"' not in published.text
@@ -145,8 +157,8 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
         "round.create", "round.import_refused", "view_applicants", "round.import_refused",
         "view_applicants", "round.import_applicants",
         "view_applicants", "round.run", "view_applicants", "round.run", "view_applicants",
-        "round.compare", "view_applicants", "view_explanation", "view_explanation",
-        "round.override", "view_explanation", "export_results", "round.publish",
+        "round.compare", "view_applicants", "view_applicants", "view_applicants", "view_explanation", "view_explanation",
+        "round.override", "view_explanation", "export_results", "view_applicants", "round.publish",
         "view_applicants", "view_applicants", "view_applicants", "view_explanation"]
 
 
@@ -248,7 +260,7 @@ def test_officer_uploads_the_rounds_places(client: TestClient, demo_engine: Engi
     refused = client.post(f"{base}/capacities", data={"csrf_token": csrf(client)},
                           files={"file": ("chitieu.csv", bad.encode(), "text/csv")})
     assert refused.status_code == 422
-    assert re.search(r"<td>chitieu.csv</td><td>2</td><td>school_code</td>", refused.text)
+    assert re.search(r"<td>chitieu.csv</td><td>3</td><td>DM-TH-001</td><td>school_code</td>", refused.text)
     good = "school_code,capacity\nDM-THPT-001,40\n"
     stored = client.post(f"{base}/capacities", data={"csrf_token": csrf(client)},
                          files={"file": ("chitieu.csv", good.encode(), "text/csv")})
@@ -275,5 +287,5 @@ def test_forms_refuse_unknown_grades_and_mechanisms_naming_the_known_ones(
     assert refused.status_code == 400 and "'da', 'hcmc' or 'mincost'" in refused.text
     # a round without applicants cannot run yet: its page again with why, a 409 (a state)
     empty = client.post(f"{base}/run", data={"mechanism": "da", "csrf_token": csrf(client)})
-    assert empty.status_code == 409 and "has no applicants: import them first" in empty.text
+    assert empty.status_code == 409 and "chưa có hồ sơ: hãy nhập tệp hồ sơ trước" in empty.text
     assert client.get(f"{base}/compare").status_code == 400  # nothing to compare either
