@@ -8,6 +8,7 @@ and the points and place names the finder loads.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -80,10 +81,54 @@ def list_schools(engine: Engine, filters: SchoolFilters) -> list[dict[str, Any]]
     return [r for r in rows if matches(filters.q, r["name"])] if filters.q else rows
 
 
-def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
-    """Return a sort key putting "Mẫu 6" before "Mẫu 10" (numbers compared as numbers)."""
-    parts = re.split(r"(\d+)", name.casefold())
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
+#: Vietnamese letters that follow their base letter in the alphabet (a ă â, d đ, e ê, o ô ơ,
+#: u ư), as the combining mark (NFD) that makes them, with their rank after the base letter.
+_LETTER_MARKS = {"\u0306": 1, "\u0302": 2, "\u031b": 3}  # breve, circumflex, horn
+#: The five tone marks in dictionary order (no tone first): huyền, hỏi, ngã, sắc, nặng.
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def _letters_and_tones(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Return the Vietnamese alphabet weights of ``text``'s characters and their tones.
+
+    A letter weighs ``4 * code point of its base + rank`` (``ă`` just after ``a``, ``đ``
+    just after ``d``), anything else ``4 * code point``; tones count only after the letters.
+    """
+    letters: list[int] = []
+    tones: list[int] = []
+    for char in unicodedata.normalize("NFD", text):
+        if char in _LETTER_MARKS and letters:
+            letters[-1] += _LETTER_MARKS[char]
+        elif char in _TONES and tones:
+            tones[-1] = _TONES[char]
+        elif char == "đ":
+            letters.append(4 * ord("d") + 1)
+            tones.append(0)
+        else:
+            letters.append(4 * ord(char))
+            tones.append(0)
+    return tuple(letters), tuple(tones)
+
+
+def natural_key(name: str) -> tuple[Any, ...]:
+    """Return a sort key in Vietnamese dictionary order, numbers compared as numbers.
+
+    "Phường 2" comes before "Phường 10"; letters follow the Vietnamese alphabet (a ă â b c
+    d đ e ê ... o ô ơ ... u ư ...: "Bến Thành" before "Bình Tây", "Đông Thạnh" before
+    "Hiệp Bình", not after "Xuân Thới Sơn" as code points would have it); tones (none,
+    huyền, hỏi, ngã, sắc, nặng) break ties, then the text itself.
+    """
+    text = unicodedata.normalize("NFC", name).casefold()
+    primary: list[tuple[int, int | tuple[int, ...]]] = []
+    secondary: list[tuple[int, ...]] = []
+    for part in re.split(r"(\d+)", text):
+        if part.isdigit():
+            primary.append((0, int(part)))
+        elif part:
+            letters, tones = _letters_and_tones(part)
+            primary.append((1, letters))
+            secondary.append(tones)
+    return tuple(primary), tuple(secondary), text
 
 
 def wards(engine: Engine) -> list[dict[str, Any]]:
@@ -118,6 +163,14 @@ def school_detail(engine: Engine, code: str) -> dict[str, Any]:
     if row is None:
         raise NotFoundError(f"no school with code {code!r}")
     return row._asdict()
+
+
+def school_names(engine: Engine, codes: list[str]) -> dict[str, str]:
+    """Return the name of each known school code of ``codes`` (unknown codes are left out)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT code, name FROM schools WHERE code = ANY(:c)"),
+                            {"c": codes})
+        return {str(code): str(name) for code, name in rows}
 
 
 def cutoff_history(engine: Engine, code: str) -> list[dict[str, Any]]:

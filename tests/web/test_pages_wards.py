@@ -55,3 +55,30 @@ def test_school_page_shows_its_ward_and_its_former_district_as_history(
     assert f"<dt>Phường/xã</dt><dd>{ward}</dd>" in html
     assert re.search(r'<dt class="history">Quận/huyện cũ \(trước 1/7/2025\)</dt>'
                      rf'<dd class="history">{district}</dd>', html)
+
+
+#: Ward names of HCMC as of 1 July 2025 (and two numbered ones), in Vietnamese dictionary order:
+#: numbers as numbers, then a ă â b c d đ e ê ... o ô ơ ... u ư (code points put "Đ" after "X"
+#: and "Bình" before "Bến").
+WARDS_IN_ORDER = ["Phường 2", "Phường 10", "Phường An Đông", "Phường An Khánh", "Phường Bàn Cờ",
+                  "Phường Bảy Hiền", "Phường Bến Thành", "Phường Bình Tây", "Phường Chợ Lớn",
+                  "Phường Đông Hưng Thuận", "Phường Hiệp Bình", "Phường Tân Định",
+                  "Xã An Nhơn Tây", "Xã Đông Thạnh", "Xã Xuân Thới Sơn"]
+
+
+def add_wards(engine: Engine, names: list[str]) -> dict[str, str]:
+    """Store ``names`` as wards of today in a shuffled code order; return name -> code."""
+    codes = {name: f"W{(7 * i) % len(names):02d}" for i, name in enumerate(names)}
+    with engine.begin() as conn:
+        for i, name in enumerate(names):
+            conn.execute(sa.text(
+                "INSERT INTO admin_units (code, name, level, geom) VALUES (:c, :n, 'ward',"
+                " ST_Multi(ST_MakeEnvelope(106.6 + :x, 10.7, 106.61 + :x, 10.71, 4326)))"),
+                {"c": codes[name], "n": name, "x": i / 100})
+    return codes
+
+
+def test_ward_menu_is_in_vietnamese_natural_order(empty_client: TestClient, engine: Engine) -> None:
+    codes = add_wards(engine, sorted(WARDS_IN_ORDER))  # code-point order first
+    html = empty_client.get("/schools").text
+    assert _select(html, "ward") == [codes[name] for name in WARDS_IN_ORDER]
