@@ -30,6 +30,8 @@ from web.charts import line_chart
 from web.deps import EngineDep, app_settings
 from web.directory import school_filters
 from web.i18n import lang_of, translate
+from web.i18n_public import programme_name
+from web.public_api import CSV_COLUMN_TEXT, CSV_METADATA_PATH
 from web.rate_limit import client_network
 from web.sessions import clear_session, new_session, set_session
 from web.templating import render
@@ -40,9 +42,14 @@ router = APIRouter(include_in_schema=False)
 
 
 def _filter_context(engine: Engine, filters: SchoolFilters) -> dict[str, Any]:
+    """Return the filter form's context.
+
+    ``nav_query`` makes the top menu's map and list links keep the filters (base.html).
+    """
     query = urlencode({k: v for k, v in vars(filters).items() if v})
     return {"filters": filters, "levels": SCHOOL_LEVELS, "ownerships": OWNERSHIPS,
-            "wards": wards(engine), "former_districts": former_districts(engine), "query": query}
+            "wards": wards(engine), "former_districts": former_districts(engine), "query": query,
+            "nav_query": query}
 
 
 def city_bounds(engine: Engine) -> str:
@@ -53,14 +60,28 @@ def city_bounds(engine: Engine) -> str:
     return json.dumps([[box[1], box[0]], [box[3], box[2]]])
 
 
+def schools_bounds(schools: Sequence[dict[str, Any]]) -> str | None:
+    """Return the extent of ``schools`` as Leaflet bounds, or ``None`` when there are none."""
+    if not schools:
+        return None
+    lons, lats = [float(s["lon"]) for s in schools], [float(s["lat"]) for s in schools]
+    return json.dumps([[min(lats), min(lons)], [max(lats), max(lons)]])
+
+
 @router.get("/", response_class=HTMLResponse)
 def map_page(request: Request, engine: EngineDep, q: str = "", level: str = "",
              ownership: str = "", district: str = "", ward: str = "") -> HTMLResponse:
-    """Show the public map of all schools with filters (ward of today, former district...)."""
+    """Show the public map of all schools with filters (ward of today, former district...).
+
+    The map opens on the filtered schools (``bounds``); ``city`` is every school's extent,
+    where it goes when no school matches.
+    """
     filters = school_filters(q, level, ownership, district, ward)
-    count = len(list_schools(engine, filters))
-    return render(request, engine, "map.html", {**_filter_context(engine, filters), "count": count,
-                                                "bounds": city_bounds(engine)})
+    schools = list_schools(engine, filters)
+    city = city_bounds(engine)
+    return render(request, engine, "map.html", {**_filter_context(engine, filters),
+                                                "count": len(schools), "city_bounds": city,
+                                                "bounds": schools_bounds(schools) or city})
 
 
 @router.get("/schools", response_class=HTMLResponse)
@@ -84,10 +105,14 @@ def school_page(code: str, request: Request, engine: EngineDep) -> HTMLResponse:
     table: dict[int, dict[str, float]] = {}
     for h in history:
         table.setdefault(h["year"], {})[h["admission_round"]] = h["cutoff_score"]
-    chart = line_chart(series, translate("cutoffs", lang_of(request)) + f" — {school['name']}")
+    lang = lang_of(request)
+    chart = line_chart(series, translate("cutoffs", lang) + f" — {school['name']}")
     return render(request, engine, "school.html", {
         "school": school, "chart": chart, "rounds": rounds, "cutoff_table": sorted(table.items()),
-        "catchment": school_catchment(engine, code)})
+        "catchment": school_catchment(engine, code),
+        "programmes": [programme_name(p, lang) for p in school["programmes"] or []],
+        # the grade-10 section belongs to schools that take grade 10 (or have its history)
+        "grade10": school["level"] == "upper_secondary" or bool(history)})
 
 
 @router.get("/finder", response_class=HTMLResponse)
@@ -102,7 +127,9 @@ def data_page(request: Request, engine: EngineDep) -> HTMLResponse:
     """Open data: downloads, licence, OGC API entry points, the road network in use."""
     from basemaps.fetch import current_basemap
 
-    return render(request, engine, "data.html", {"basemap": current_basemap(engine)})
+    return render(request, engine, "data.html", {"basemap": current_basemap(engine),
+                                                 "csv_columns": CSV_COLUMN_TEXT.items(),
+                                                 "csv_metadata": CSV_METADATA_PATH})
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 from starlette.types import Scope, Send
@@ -52,9 +52,11 @@ from web.finder import (
     road_answer,
     road_body,
 )
+from web.i18n import translate
 
 router = APIRouter(tags=["public"])
-LICENCE = "ODbL 1.0 (https://opendatacommons.org/licenses/odbl/1-0/)"
+LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
+LICENCE = f"ODbL 1.0 ({LICENCE_URL})"
 ATTRIBUTION = "edugis, Sở GD-ĐT TP.HCM; road data © OpenStreetMap contributors where imported from OSM"
 #: ``q`` of the address search: 2 to 100 characters once the spaces around are cut.
 PLACE_QUERY = "^\\s*[^\\s\\x00][^\\x00]*[^\\s\\x00]\\s*$"
@@ -65,6 +67,29 @@ MINUTES = f"^{_MINUTE}(?:,{_MINUTE}){{0,3}}$"
 CSV_COLUMNS = ("code", "name", "level", "ownership", "address", "ward_code", "ward_name",
                "district_code", "district_name", "capacity_grade1", "capacity_grade6",
                "capacity_grade10", "lon", "lat")
+#: The text key (:mod:`web.i18n`) describing each column of the CSV download.
+CSV_COLUMN_TEXT = {"code": "col_code", "name": "col_name", "level": "level",
+                   "ownership": "ownership", "address": "address", "ward_code": "col_ward_code",
+                   "ward_name": "col_ward_name", "district_code": "col_district_code",
+                   "district_name": "col_district_name", "capacity_grade1": "capacity_grade1",
+                   "capacity_grade6": "capacity_grade6", "capacity_grade10": "capacity_grade10",
+                   "lon": "col_lon", "lat": "col_lat"}
+#: CSVW datatype of the columns that are not text.
+_CSV_DATATYPES = {"capacity_grade1": "integer", "capacity_grade6": "integer",
+                  "capacity_grade10": "integer", "lon": "number", "lat": "number"}
+CSV_METADATA_PATH = "/download/schools.csv-metadata.json"
+#: Byte order mark: Excel reads a CSV as UTF-8 only when it starts with one.
+BOM = "\ufeff"
+
+
+class CSVMetadataResponse(JSONResponse):
+    """A JSON answer served (and documented) as CSV on the Web metadata (``application/csvm+json``)."""
+
+    media_type = "application/csvm+json"
+
+    def render(self, content: Any) -> bytes:
+        """Write the metadata as UTF-8 JSON, Vietnamese unescaped."""
+        return json.dumps(content, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def finder_state(request: Request) -> FinderState:
@@ -233,12 +258,36 @@ def download_geojson(engine: EngineDep) -> Response:
 
 @router.get("/download/schools.csv", response_class=CSVResponse)
 def download_csv(engine: EngineDep) -> CSVResponse:
-    """Download every school as UTF-8 CSV; licence and data date in leading ``#`` comment lines.
+    """Download every school as a CSV file that spreadsheets open cleanly.
 
-    Text cells a spreadsheet would run as formulas are neutralised
-    (:mod:`gis_service.csv_cells`).
+    UTF-8 with a byte order mark (Excel), the column names on the first line, one school a
+    line, no comment lines. The licence, attribution, data date and the meaning of each
+    column are in the CSV on the Web metadata file, :func:`download_csv_metadata`, linked
+    from the ``Link`` header (``rel="describedby"``). Text cells a spreadsheet would run as
+    formulas are neutralised (:mod:`gis_service.csv_cells`).
     """
     rows = list_schools(engine, SchoolFilters())
-    preamble = f"# licence: {LICENCE}\n# attribution: {ATTRIBUTION}\n# data date: {data_date(engine)}\n"
-    return CSVResponse(csv_text(rows, CSV_COLUMNS, preamble),
-                       headers={"Content-Disposition": 'attachment; filename="edugis-schools.csv"'})
+    return CSVResponse(csv_text(rows, CSV_COLUMNS, BOM), headers={
+        "Content-Disposition": 'attachment; filename="edugis-schools.csv"',
+        "Link": f'<{CSV_METADATA_PATH}>; rel="describedby"; type="application/csvm+json"'})
+
+
+@router.get(CSV_METADATA_PATH, response_class=CSVMetadataResponse)
+def download_csv_metadata(engine: EngineDep) -> CSVMetadataResponse:
+    """Describe the CSV download (W3C CSV on the Web metadata, ``application/csvm+json``).
+
+    Its licence, attribution, data date, dialect (UTF-8 with a byte order mark, one header
+    line) and each column's name, type and meaning in Vietnamese and English.
+    """
+    columns = [{"name": c, "titles": c, "datatype": _CSV_DATATYPES.get(c, "string"),
+                "dc:description": [{"@value": translate(CSV_COLUMN_TEXT[c], lang), "@language": lang}
+                                   for lang in ("vi", "en")]} for c in CSV_COLUMNS]
+    body = {"@context": "http://www.w3.org/ns/csvw", "url": "schools.csv",
+            "dc:title": [{"@value": "Trường học TP.HCM", "@language": "vi"},
+                         {"@value": "Schools of Ho Chi Minh City", "@language": "en"}],
+            "dc:license": {"@id": LICENCE_URL}, "dc:rights": LICENCE,
+            "dc:publisher": ATTRIBUTION, "dc:modified": data_date(engine),
+            "dialect": {"encoding": "utf-8", "header": True, "headerRowCount": 1,
+                        "delimiter": ",", "doubleQuote": True, "skipRows": 0},
+            "tableSchema": {"columns": columns, "primaryKey": "code"}}
+    return CSVMetadataResponse(body)

@@ -105,8 +105,8 @@ def test_public_school_download_neutralises_formulas(engine: Engine,
         response = client.get("/download/schools.csv")
         settle(client.app)
     assert response.status_code == 200
-    assert response.text.startswith("# licence:")
-    rows = {r["code"]: r for r in _rows(response.text)}
+    assert response.text.startswith("\ufeffcode,")  # UTF-8 BOM for Excel, no comment lines
+    rows = {r["code"]: r for r in _rows(response.text.removeprefix("\ufeff"))}
     assert set(rows) == {"'@X1", "-5"}  # a code that is a plain number stays as it is
     school = rows["'@X1"]
     assert school["name"] == "'=HYPERLINK(\"http://x.example\")"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -100,12 +101,23 @@ def test_nearest_falls_back_to_crow_flies_without_roads(empty_client: TestClient
 
 def test_downloads_carry_licence_and_data_date(client: TestClient, demo_engine: Engine) -> None:
     total = _count(demo_engine, "SELECT count(*) FROM schools")
-    text = client.get("/download/schools.csv").text
-    comments = [line for line in text.splitlines() if line.startswith("#")]
-    assert any("ODbL" in line for line in comments) and any("data date" in line for line in comments)
-    rows = list(csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines()
-                                                     if not line.startswith("#")))))
-    assert len(rows) == total and rows[0]["code"]
+    response = client.get("/download/schools.csv")
+    body = response.content
+    assert body.startswith(b"\xef\xbb\xbfcode,name,")  # UTF-8 BOM: Excel reads it as UTF-8
+    text = body.decode("utf-8-sig")
+    assert not [line for line in text.splitlines() if line.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == total and rows[0]["code"] and rows[0]["lon"]
+    # licence and date in the CSV on the Web sidecar the Link header points to
+    link = re.fullmatch(r'<([^>]+)>; rel="describedby"; type="application/csvm\+json"',
+                        response.headers["link"])
+    assert link is not None
+    meta = client.get(link.group(1))
+    assert meta.headers["content-type"].startswith("application/csvm+json")
+    described = meta.json()
+    assert described["url"] == "schools.csv" and "opendatacommons" in described["dc:license"]["@id"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", described["dc:modified"])
+    assert [c["name"] for c in described["tableSchema"]["columns"]] == list(rows[0])
     geojson = client.get("/download/schools.geojson")
     assert "attachment" in geojson.headers["content-disposition"]
     body = geojson.json()
@@ -278,7 +290,7 @@ def test_a_school_off_the_roads_is_left_out_of_the_ranking_not_an_error(
 
     import routing
     from basemaps.demo_city import generate_road_layer
-    from web.finder import PreparedSearch
+    from routing.finder import PreparedSearch
 
     graph = routing.build_graph(generate_road_layer(900, seed=4), "motorbike", use_cache=False)
     lon, lat = graph.to_lonlat().transform(*graph.node_xy[:3].T)
