@@ -43,8 +43,8 @@ def test_school_page_shows_facts_and_cutoff_history(client: TestClient, demo_eng
     assert f"<h1>{name}</h1>" in html and "Điểm chuẩn lớp 10" in html
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and "NV1" in html
     assert re.search(rf"<th scope=\"row\">{year}</th><td>{score}</td>", html)
-    primary = client.get("/schools/DM-TH-001").text
-    assert "Chưa có điểm chuẩn lớp 10" in primary
+    primary = client.get("/schools/DM-TH-001").text  # no grade 10: no empty grade-10 section
+    assert 'id="grade10"' not in primary and "Điểm chuẩn lớp 10" not in primary
     with demo_engine.connect() as conn:
         code, programmes = conn.execute(sa.text(
             "SELECT code, programmes FROM schools WHERE 'Tích hợp' = ANY(programmes)"
@@ -52,6 +52,10 @@ def test_school_page_shows_facts_and_cutoff_history(client: TestClient, demo_eng
     assert len(programmes) >= 2
     page = client.get(f"/schools/{code}").text
     assert f'<dd class="programmes">{", ".join(programmes)}</dd>' in page
+    english = client.get(f"/schools/{code}", params={"lang": "en"}).text
+    shown = re.search(r'<dd class="programmes">(.*?)</dd>', english)
+    assert shown and "Integrated (Vietnamese and English curricula)" in shown.group(1)
+    assert "Tích hợp" not in shown.group(1) and "Thường" not in shown.group(1)
 
 
 def test_unknown_school_is_a_404_page(client: TestClient) -> None:
