@@ -61,8 +61,6 @@ def test_compare_grade10_shows_cutoffs_forecast_and_chance(client: TestClient,
 
 @pytest.mark.parametrize(("query", "status", "says"), [
     ({"schools": "DM-TH-001,DM-NOPE"}, 404, "DM-NOPE"),
-    ({"schools": ",".join(f"DM-TH-00{i}" for i in range(1, 6))}, 400, "1 to 4 schools"),
-    ({"schools": ""}, 400, "1 to 4 schools"),
     ({"schools": "DM-TH-001", "mode": "plane"}, 400, "mode"),
     ({"schools": "DM-TH-001", "lon": 500, "lat": 10}, 400, "out of range"),
     ({"schools": "DM-TH-001", "lon": 107.5, "lat": 10.0}, 400, "too far"),
@@ -91,4 +89,21 @@ def test_the_list_page_form_sends_its_ticked_rows(client: TestClient) -> None:
     assert re.findall(r'data-code="([^"]+)"', html) == boxes[:2]
     too_many = client.get("/compare", params=[("pick", code) for code in boxes[:5]],
                           headers={"accept": "text/html"})
-    assert too_many.status_code == 400 and "1 to 4 schools" in too_many.text
+    assert too_many.status_code == 400 and "Bạn đã chọn 5 trường" in too_many.text
+    # the five come back ticked, to untick one and compare
+    assert re.findall(r'name="pick" value="([^"]+)" checked', too_many.text) == boxes[:5]
+
+
+@pytest.mark.parametrize(("picks", "lang", "says"), [
+    ([], "vi", "Bạn chưa chọn trường nào"),
+    ([], "en", "You have not ticked any school"),
+    ([f"DM-TH-00{i}" for i in range(1, 6)], "vi", "Bạn đã chọn 5 trường"),
+    ([f"DM-TH-00{i}" for i in range(1, 6)], "en", "You ticked 5 schools"),
+])
+def test_no_or_too_many_schools_is_a_page_in_the_users_language(
+        client: TestClient, picks: list[str], lang: str, says: str) -> None:
+    # whatever the client accepts: the compare page is for people
+    response = client.get("/compare", params=[("lang", lang), *(("pick", c) for c in picks)])
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+    assert f'<html lang="{lang}">' in response.text and says in response.text
+    assert 'id="compare-back" href="/schools"' in response.text
