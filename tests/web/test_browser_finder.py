@@ -201,37 +201,37 @@ def _hold_first(tab: Page, pattern: str, when: str) -> list[Route]:
 def test_late_answers_never_overwrite_newer_ones(live: LiveServer, desktop: tuple[Page, Watch]) -> None:
     tab, watch = desktop
     lon, lat = 106.70, 10.78
-    isochrones = _hold_first(tab, "**/api/isochrone?*", "mode=motorbike")
+    isochrones = _hold_first(tab, "**/api/isochrone?*", "mode=walk")
     rankings = _hold_first(tab, "**/api/nearest?*", "level=primary")
-    tab.goto(f"{live.url}/finder?lon={lon}&lat={lat}&level=primary&mode=motorbike")
+    tab.goto(f"{live.url}/finder?lon={lon}&lat={lat}&level=primary&mode=walk")
     tab.wait_for_function("() => document.querySelector('#finder-map').getAttribute('aria-busy') === 'true'")
     expect(tab.locator("#finder-status")).to_have_text("Đang tìm trường…")
     expect(tab.locator("#results")).to_have_attribute("aria-busy", "true")
     assert isochrones and rankings
 
-    # the parent changes their mind while the motorbike and primary answers are late
-    tab.select_option("#mode", "walk")
+    # the parent changes their mind while the walking and primary answers are late
+    tab.select_option("#mode", "bicycle")
     tab.select_option("#level", "lower_secondary")
-    expect(tab.locator("#finder-map")).to_have_attribute("data-isochrone-mode", "walk", timeout=60_000)
+    expect(tab.locator("#finder-map")).to_have_attribute("data-isochrone-mode", "bicycle", timeout=60_000)
     expect(tab.locator("#results li")).to_have_count(5, timeout=60_000)
     legend = tab.locator("#iso-legend")
     expect(legend).to_be_visible()
-    expect(legend).to_contain_text("đi bộ")
+    expect(legend).to_contain_text("xe đạp")
     expect(legend).to_contain_text("10 phút")
     expect(legend.locator(".swatch")).to_have_count(3)
     expect(tab.locator("#results")).to_have_attribute("aria-busy", "false")
 
     # now the late answers arrive: they are dropped
-    with tab.expect_response(lambda r: "/api/isochrone" in r.url and "mode=motorbike" in r.url,
+    with tab.expect_response(lambda r: "/api/isochrone" in r.url and "mode=walk" in r.url,
                              timeout=60_000):
         isochrones[0].continue_()
     with tab.expect_response(lambda r: "/api/nearest" in r.url and "level=primary" in r.url):
         rankings[0].continue_()
     tab.wait_for_timeout(500)
-    expect(tab.locator("#finder-map")).to_have_attribute("data-isochrone-mode", "walk")
+    expect(tab.locator("#finder-map")).to_have_attribute("data-isochrone-mode", "bicycle")
     expect(tab.locator("#finder-map")).to_have_attribute("data-reaches", "1")
     expect(tab.locator("#finder-map")).to_have_attribute("data-rankings", "1")
-    expect(legend).to_have_attribute("data-mode", "walk")
+    expect(legend).to_have_attribute("data-mode", "bicycle")
     codes = [tab.locator("#results li").nth(i).get_attribute("data-code") for i in range(5)]
     assert all(c and c.startswith("DM-THCS-") for c in codes), codes
     expect(tab.locator("#finder-status")).to_have_text("")
