@@ -28,3 +28,11 @@ def test_former_districts_are_found_and_labelled_former(client: TestClient) -> N
     first = client.get("/api/geocode", params={"q": "quan mau 1"}).json()["places"][0]
     assert first["label"] == "Quận Mẫu 1 (cũ)" and first["kind"] == "district"
     assert first["former"] is True and "former unit" in first["detail"]
+
+
+def test_an_unknown_address_answers_no_place_not_an_error(client: TestClient) -> None:
+    # the finder turns an empty answer into advice (street alone, ward after a comma, the map)
+    answer = client.get("/api/geocode", params={"q": "qqxq zzkw"})
+    assert answer.status_code == 200 and answer.json()["places"] == []
+    # too short to search: refused, and the finder gives the same advice
+    assert client.get("/api/geocode", params={"q": "q"}).status_code == 400
