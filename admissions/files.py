@@ -132,7 +132,10 @@ def spreadsheet_rows(path: str | Path, key_column: str) -> list[tuple[int, str]]
     column is missing. An unreadable file gives an empty list.
     """
     rows: list[tuple[int, str]] = []
+    # a cell may be as long as the file (the default limit, 128 kB, would stop the reader)
+    limit = csv.field_size_limit()
     try:
+        csv.field_size_limit(max(limit, Path(path).stat().st_size + 1))
         with Path(path).open(encoding="utf-8-sig", newline="") as handle:
             records = csv.reader(handle)
             header = [cell.strip() for cell in next(records, [])]
@@ -144,6 +147,8 @@ def spreadsheet_rows(path: str | Path, key_column: str) -> list[tuple[int, str]]
                 rows.append((line, cell.strip()))
     except (OSError, UnicodeDecodeError, csv.Error):
         return []
+    finally:
+        csv.field_size_limit(limit)
     return rows
 
 

@@ -89,10 +89,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "previous_page": ("Trang trước", "Previous page"),
     "next_page": ("Trang sau", "Next page"),
     # confirmations
-    "discard_run": ("Đợt này đã xét tuyển: tôi đồng ý xóa kết quả đã lưu ({placements} kết quả"
-                    " xếp trường, {overrides} quyết định điều chỉnh của cán bộ) khi nhập tệp này",
-                    "This round has been run: discard its stored result ({placements} allocations,"
-                    " {overrides} officer overrides) with this import"),
     "discard_overrides": ("Các điều chỉnh sẽ bị xóa (cần làm lại sau khi xét tuyển lại):",
                           "The overrides that would be lost (to be made again after a new run):"),
     "publish_confirm": ("Tôi xác nhận công bố: {placements} kết quả xếp trường và {overrides}"

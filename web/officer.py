@@ -53,6 +53,8 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_FILENAME_BYTES = 120
 #: Problems listed on the page; the count says how many more there are.
 MAX_PROBLEMS_SHOWN = 500
+#: Longest applicant id or school code a problem's row shows (longer cells are cut).
+MAX_KEY_CHARS = 32
 #: Address flags listed on the round page; the CSV has them all.
 MAX_FLAGS_SHOWN = 100
 ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -385,6 +387,8 @@ def problem_rows(error: InputError, lines: list[tuple[int, str]], lang: str
         if problem.row is not None:
             line, key = (lines[problem.row - 1] if 0 < problem.row <= len(lines)
                          else (problem.row + 1, ""))
+        if len(key) > MAX_KEY_CHARS:  # a cell too long to be an id is not repeated back
+            key = key[:MAX_KEY_CHARS] + "…"
         rows.append({"file": problem.file, "line": line, "key": key, "field": problem.field or "",
                      "reason": problem.reason_in(lang),
                      "reason_lang": "en" if lang == "vi" and not problem.reason_vi else lang})

@@ -90,7 +90,7 @@ def test_the_cli_and_the_upload_form_refuse_a_header_only_applicants_file(
                                data={"csrf_token": csrf(client)},
                                files={"file": ("hoso.csv", header_only.read_bytes(), "text/csv")})
     assert uploaded.status_code == 422
-    assert "<td>hoso.csv</td><td></td><td></td><td>tệp chỉ có dòng tiêu đề" in uploaded.text
+    assert "<td>hoso.csv</td><td></td><td></td><td></td><td>tệp chỉ có dòng tiêu đề" in uploaded.text
     assert _count(demo_engine, "SELECT count(*) FROM applicants WHERE round_id = :r", r=round_id) == 2
 
 

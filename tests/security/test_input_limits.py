@@ -57,7 +57,7 @@ def test_a_long_applicant_id_is_a_row_problem(officer_round: tuple[TestClient, s
     refused = client.post(f"{base}/applicants?lang=en", data={"csrf_token": csrf(client)},
                           files={"file": ("hoso.csv", body, "text/csv")})
     assert refused.status_code == 422
-    assert ("<td>hoso.csv</td><td>2</td><td>applicant_id</td>"
+    assert (f"<td>hoso.csv</td><td>3</td><td>{long_id[:32]}…</td><td>applicant_id</td>"
             "<td>applicant id of 33 characters, at most 32</td>") in refused.text
     _still_works(client, base)
 
@@ -70,7 +70,7 @@ def test_a_megabyte_cell_is_refused_by_row_and_field_without_echoing_it(
     refused = client.post(f"{base}/applicants?lang=en", data={"csrf_token": csrf(client)},
                           files={"file": ("hoso.csv", body, "text/csv")})
     assert refused.status_code == 422
-    assert ("<td>hoso.csv</td><td>2</td><td>choice1</td>"
+    assert ("<td>hoso.csv</td><td>3</td><td>OK-2</td><td>choice1</td>"
             "<td>the cell holds 1000000 characters, at most 1000</td>") in refused.text
     assert huge[:2000] not in refused.text  # the page does not repeat the megabyte
     _still_works(client, base)
@@ -86,7 +86,7 @@ def test_a_300_character_file_name_is_cut(officer_round: tuple[TestClient, str],
                           files={"file": (name, body, "text/csv")})
     assert refused.status_code == 422  # the file's own problem, named by its (cut) name
     shown = upload_name(name, "applicants.csv")
-    assert f"<td>{shown}</td><td>2</td><td>score</td>" in refused.text
+    assert f"<td>{shown}</td><td>3</td><td>BAD</td><td>score</td>" in refused.text
     good = f"{HEADER}KEEP-1,20,{FIRST},,\n".encode()
     stored = client.post(f"{base}/applicants", data={"csrf_token": csrf(client)},
                          files={"file": (name, good, "text/csv")})

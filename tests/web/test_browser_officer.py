@@ -62,9 +62,11 @@ def test_officer_imports_fixes_runs_explains_and_publishes(demo_site: LiveServer
         tab.click("form.upload button[type=submit]")
         problem = tab.locator(".problems tbody tr")
         expect(problem).to_have_count(1)
-        expect(problem.locator("td").nth(1)).to_have_text("5")
-        expect(problem.locator("td").nth(2)).to_have_text("choice1")
-        expect(problem.locator("td").nth(3)).to_contain_text("không có trường nào mã 'DM-THPT-404'")
+        # the fifth data row is the spreadsheet's line 6 (the header is line 1), W0004's row
+        expect(problem.locator("td").nth(1)).to_have_text("6")
+        expect(problem.locator("td").nth(2)).to_have_text("W0004")
+        expect(problem.locator("td").nth(3)).to_have_text("choice1")
+        expect(problem.locator("td").nth(4)).to_contain_text("không có trường nào mã 'DM-THPT-404'")
         expect(tab.locator("form.run")).to_have_count(0)  # nothing stored, nothing to run
         # the refused file is answered 422, which Chromium logs; that one error is expected
         assert watch.console_errors == [
@@ -77,7 +79,7 @@ def test_officer_imports_fixes_runs_explains_and_publishes(demo_site: LiveServer
 
         tab.select_option("form.run select[name=mechanism]", "da")
         tab.click("form.run button[type=submit]")
-        expect(tab.locator("table.metrics")).to_contain_text("placed")
+        expect(tab.locator("table.metrics")).to_contain_text("Trúng tuyển NV1")
         expect(tab.locator("table.per-school")).to_contain_text(FIRST)
         with demo_engine.connect() as conn:
             upper = conn.execute(sa.text("SELECT count(*) FROM schools WHERE level = 'upper_secondary'"
@@ -92,11 +94,12 @@ def test_officer_imports_fixes_runs_explains_and_publishes(demo_site: LiveServer
         expect(tab.locator(".reason-en")).to_contain_text("admitted at NV2")
 
         tab.click(f"a[href='/officer/rounds/{round_id}']")
+        tab.check("form.publish input[name=confirm]")
         tab.click("form.publish button[type=submit]")
         expect(tab.locator("p.published")).to_be_visible()
         expect(tab.locator("form.upload")).to_have_count(0)
         expect(tab.locator("form.run")).to_have_count(0)
-        expect(tab.locator(".round-status")).to_have_text("published")
+        expect(tab.locator(".round-status")).to_have_text("Đã công bố")
         tab.screenshot(path="/tmp/edugis-officer.png", full_page=True)
         browser.close()
     watch.check()

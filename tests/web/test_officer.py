@@ -157,7 +157,8 @@ def test_officer_round_from_create_to_publish(client: TestClient, demo_engine: E
         "round.create", "round.import_refused", "view_applicants", "round.import_refused",
         "view_applicants", "round.import_applicants",
         "view_applicants", "round.run", "view_applicants", "round.run", "view_applicants",
-        "round.compare", "view_applicants", "view_applicants", "view_applicants", "view_explanation", "view_explanation",
+        "round.compare", "view_applicants", "view_applicants", "view_applicants", "view_explanation",
+        "view_explanation",
         "round.override", "view_explanation", "export_results", "view_applicants", "round.publish",
         "view_applicants", "view_applicants", "view_applicants", "view_explanation"]
 
