@@ -127,18 +127,21 @@ def placements_per_school(engine: Engine, round_id: str, grade: int) -> list[dic
     """
     column = capacity_column(grade)
     with engine.connect() as conn:
+        # aggregated per school first, then named: one pass over the round's placements
         return [r._asdict() for r in conn.execute(sa.text(
-            f"SELECT l.school_code, s.name, coalesce(c.capacity, s.{column}) AS places,"
-            " count(*) AS placed, max(l.choice_rank) AS worst_choice,"
-            " round(avg(l.distance_m)) AS mean_distance_m, avg(l.time_s) AS mean_time_s,"
-            " min(a.score + coalesce(a.bonus, 0)) FILTER (WHERE l.choice_rank IS NOT NULL)"
-            "  AS cutoff_score,"
-            " max(a.tier) FILTER (WHERE l.choice_rank IS NOT NULL) AS cutoff_tier"
-            " FROM allocations l LEFT JOIN schools s ON s.code = l.school_code"
-            " LEFT JOIN round_capacities c ON c.round_id = l.round_id AND c.school_code = s.code"
-            " LEFT JOIN applicants a ON a.round_id = l.round_id AND a.applicant_id = l.applicant_id"
-            " WHERE l.round_id = :r AND l.school_code IS NOT NULL"
-            " GROUP BY l.school_code, s.name, 3 ORDER BY l.school_code"),
+            f"SELECT p.school_code, s.name, coalesce(c.capacity, s.{column}) AS places, p.placed,"
+            " p.worst_choice, p.mean_distance_m, p.mean_time_s, p.cutoff_score, p.cutoff_tier"
+            " FROM (SELECT l.school_code, count(*) AS placed, max(l.choice_rank) AS worst_choice,"
+            "  round(avg(l.distance_m)) AS mean_distance_m, avg(l.time_s) AS mean_time_s,"
+            "  min(a.score + coalesce(a.bonus, 0)) FILTER (WHERE l.choice_rank IS NOT NULL)"
+            "   AS cutoff_score,"
+            "  max(a.tier) FILTER (WHERE l.choice_rank IS NOT NULL) AS cutoff_tier"
+            "  FROM allocations l JOIN applicants a ON a.round_id = l.round_id"
+            "  AND a.applicant_id = l.applicant_id"
+            "  WHERE l.round_id = :r AND l.school_code IS NOT NULL GROUP BY l.school_code) p"
+            " LEFT JOIN schools s ON s.code = p.school_code"
+            " LEFT JOIN round_capacities c ON c.round_id = :r AND c.school_code = p.school_code"
+            " ORDER BY p.school_code"),
             {"r": round_id})]
 
 

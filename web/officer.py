@@ -253,7 +253,7 @@ def _round_page(request: Request, engine: Engine, user: User, round_id: str, pag
     stored = queries.run_metrics(engine, round_id) if info.status != "draft" else None
     context: dict[str, Any] = {
         "round": info, "rows": _applicant_rows(rows, lang), "page": page, "pages": pages,
-        "has_next": page < pages, "applicant_count": counts["applicants"],
+        "has_next": page < pages, "applicant_count": count_text(counts["applicants"], lang),
         "columns": _applicant_columns(info.grade), "mechanisms": MECHANISMS,
         "mincost_possible": counts["homes"] > 0,
         "schools": _school_rows(queries.placements_per_school(engine, round_id, info.grade),
