@@ -110,7 +110,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "upload_capacities": ("Chỉ tiêu của đợt (CSV)", "Places of this round (CSV)"),
     "key_applicant": ("Mã hồ sơ", "Applicant id"),
     "key_school": ("Mã trường", "School code"),
-    "error_title": ("Không thực hiện được", "Not done"),
+    "bad_round_id": ("Mã đợt chỉ gồm chữ, số và các dấu '-', '_', '.'",
+                     "A round id has only letters, digits, '-', '_' and '.'"),
+    "reason_required": ("Cần ghi lý do điều chỉnh.", "A written reason is required."),
+    "m_distance_total": ("Tổng quãng đường của mọi em", "Total distance of all of them"),
+    "figure": ("Chỉ số", "Figure"),
 }
 
 #: Messages of the admissions service raised in English only: a pattern of the English
@@ -137,11 +141,3 @@ ERRORS: list[tuple[re.Pattern[str], str]] = [
      "không chạy được “Tổng quãng đường nhỏ nhất”: cần tọa độ nhà (lon, lat) của học sinh"),
     (re.compile(r"no mechanism applies"), "không cơ chế nào chạy được trên hồ sơ này"),
 ]
-
-TEXTS.update({
-    "bad_round_id": ("Mã đợt chỉ gồm chữ, số và các dấu '-', '_', '.'",
-                     "A round id has only letters, digits, '-', '_' and '.'"),
-    "reason_required": ("Cần ghi lý do điều chỉnh.", "A written reason is required."),
-    "m_distance_total": ("Tổng quãng đường của mọi em", "Total distance of all of them"),
-    "figure": ("Chỉ số", "Figure"),
-})

@@ -11,7 +11,7 @@ import pytest
 
 from admissions import build_problem, read_applicants, read_schools
 from admissions.distance import StraightLine
-from admissions.files import REASONS
+from admissions.files import REASONS, spreadsheet_rows
 from gis_service.errors import InputError, Problem
 
 SCHOOLS = """code,name,level,ownership,lon,lat,capacity_grade1,capacity_grade6,capacity_grade10
@@ -180,3 +180,25 @@ def test_grade10_without_choices_or_distances_is_refused_with_a_value_error(
                                "bonus": [0.0, 0.0], **choices})
     with pytest.raises(ValueError, match="grade 10 needs stated choices"):
         build_problem(applicants, read_schools(schools), 10, None)
+
+
+def test_problems_map_to_spreadsheet_lines_and_applicant_ids(tmp_path: Path, schools: Path) -> None:
+    # a blank line the reader skips is still a row of the spreadsheet; a quoted cell with a
+    # line break is one row
+    text = ("applicant_id,score,choice1,choice2,choice3\n"
+            "s1,25,H1,,\n"
+            "\n"
+            "\"s2\nx\",24,H1,,\n"
+            " s3 ,31,H1,,\n"
+            "s1,20,H2,,\n")
+    path = _write(tmp_path, "a.csv", text)
+    with pytest.raises(InputError) as error:
+        read_applicants(path, 10, read_schools(schools))
+    lines = spreadsheet_rows(path, "applicant_id")
+    assert lines == [(2, "s1"), (4, "s2\nx"), (5, "s3"), (6, "s1")]
+    where = {(lines[p.row - 1], p.field) for p in error.value.problems if p.row is not None}
+    assert where == {((5, "s3"), "score"), ((6, "s1"), "applicant_id")}
+    duplicate = next(p for p in error.value.problems if p.field == "applicant_id")
+    assert duplicate.reason == "duplicate applicant id 's1' (first at spreadsheet line 2)"
+    assert spreadsheet_rows(tmp_path / "missing.csv", "applicant_id") == []
+    assert spreadsheet_rows(path, "no_such_column")[0] == (2, "")
