@@ -98,11 +98,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tip_children_served": ("Số trẻ mà trường mới này sẽ là trường gần nhất, trong ngưỡng thời gian.",
                             "Children for whom this new school would be the nearest, within the "
                             "time limit."),
-    "newly_covered": ("Trẻ hết thiếu chỗ gần nhà", "Children no longer without a school nearby"),
+    "newly_covered": ("Trẻ nay mới có trường gần", "Newly within reach"),
     "tip_newly_covered": ("Trong số trẻ đó, số trẻ hiện chưa có trường nào trong ngưỡng thời gian.",
                           "Of those children, the ones with no school within the time limit today."),
     "coordinates": ("Tọa độ (vĩ độ, kinh độ)", "Coordinates (lat, lon)"),
-    "why_ward": ("Phường {ward} đang thiếu {shortfall} chỗ học (năm {year}, trong {minutes} phút).",
+    "why_ward": ("{ward} đang thiếu {shortfall} chỗ học (năm {year}, trong {minutes} phút).",
                  "{ward} is short of {shortfall} places ({year}, within {minutes} min)."),
     "why_served": ("Trường mới ở đây sẽ là trường gần nhất trong {minutes} phút cho khoảng {served} "
                    "trẻ; {newly} trẻ trong số đó hiện chưa có trường nào trong {minutes} phút.",

@@ -170,7 +170,7 @@ def test_forecast_gaps_sites_and_what_if(planner: TestClient, planning_engine: E
     assert summary is not None
     assert ">Hiện nay</th>" in summary.group(0) and ">Có trường mới</th>" in summary.group(0)
     table = re.search(r'<table class="list sites">.*?</table>', sites.text, re.S)
-    assert table is not None and table.group(0).count('<td class="why">') == 2
+    assert table is not None and table.group(0).count('class="why">') == 2
     assert "sẽ là trường gần nhất trong 10 phút cho khoảng" in table.group(0)
     served = _one(planning_engine, "SELECT sum((details->>'demand_served')::float) FROM proposed_sites")
     assert float(served) > 0  # type: ignore[arg-type]
