@@ -176,6 +176,19 @@ def test_forecast_gaps_sites_and_what_if(planner: TestClient, planning_engine: E
     assert float(served) > 0  # type: ignore[arg-type]
     points = planner.get(f"/planner/sites.geojson?run_id={run_id}").json()
     assert [f["properties"]["rank"] for f in points["features"]] == [1, 2]
+    # a refusal of the kernel found in the background is told in the page's language
+    refused = planner.post("/planner/sites", data={
+        "level": LEVEL, "year": str(year), "threshold_min": str(MINUTES), "p": "50",
+        "max_candidates": "10", "csrf_token": csrf(planner)}, headers={"Accept": "application/json"})
+    assert refused.status_code == 202
+    failed = _finished(planner)
+    assert failed["state"] == "failed" and failed["message"].startswith(
+        "Không tìm được vị trí với lựa chọn này: p must be between 1 and 10"), failed
+    english = planner.get("/planner/sites/status?lang=en").json()
+    assert english["message"].startswith("No sites could be found with this choice")
+    page = planner.get("/planner")
+    assert '<div id="sites-error" role="alert" class="error"><p>Không tìm được vị trí' in page.text
+    assert _one(planning_engine, "SELECT count(DISTINCT run_id) FROM proposed_sites") == 1
 
     what_if = planner.post("/planner/what-if", data={"run_id": run_id, "round_id": "demo-2026-g1",
                                                      "csrf_token": csrf(planner)})
