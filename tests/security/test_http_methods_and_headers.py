@@ -30,7 +30,8 @@ from web.security import CSP, HSTS
 #: A value for each path parameter of the app's GET routes (unknown ones answer 404: fine,
 #: what is checked is that HEAD reaches the route as GET does).
 PATH_VALUES = {"collection_id": "schools", "tms": "WebMercatorQuad", "z": "0", "y": "0", "x": "0",
-               "round_id": "no-such-round", "applicant_id": "A1", "ownership": "public"}
+               "round_id": "no-such-round", "applicant_id": "A1", "ownership": "public",
+               "kind": "applicants"}
 
 
 @pytest.fixture
