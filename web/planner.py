@@ -254,7 +254,9 @@ def run_sites(request: Request, engine: EngineDep, user: PlannerUser,
         queries.entry_demand(engine, level, year)  # no forecast: say so now, not in a minute
     except REFUSALS as error:
         if _wants_json(request):
-            audit(engine, user.username, "planning.sites_failed", "", {"error": str(error)})
+            audit(engine, user.username, "planning.sites_failed", "", {
+                "error": str(error), "message": _message(error, "en"),
+                "message_vi": _message(error, "vi")})
             return JSONResponse({"state": "failed", "message": _message(error, lang)}, 409)
         return _failed(request, engine, user, "planning.sites", error, level, year, threshold_min)
     job = uuid.uuid4().hex[:12]

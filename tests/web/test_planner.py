@@ -113,7 +113,13 @@ def test_computations_on_missing_data_show_the_page_again_with_the_error(
     what_if = planner.post("/planner/what-if", data={"run_id": "no-such-run", "round_id": "demo-2026-g1",
                                                      "csrf_token": csrf(planner)})
     assert what_if.status_code == 404 and "no-such-run" in what_if.text
-    assert _one(planning_engine, "SELECT count(*) FROM audit_log WHERE action LIKE 'planning.%_failed'") == 2
+    # the page's script asks for JSON: refused at once too, in the page's language and after
+    fetched = planner.post("/planner/sites", data={"level": LEVEL, "year": "2027",
+                                                   "csrf_token": csrf(planner)},
+                           headers={"Accept": "application/json"})
+    assert fetched.status_code == 409 and "chưa có dự báo" in fetched.json()["message"]
+    assert "no stored primary forecast" in planner.get("/planner/sites/status?lang=en").json()["message"]
+    assert _one(planning_engine, "SELECT count(*) FROM audit_log WHERE action LIKE 'planning.%_failed'") == 3
 
 
 def test_forecast_gaps_sites_and_what_if(planner: TestClient, planning_engine: Engine) -> None:
