@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     false,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -448,3 +449,38 @@ class ProposedSite(Base):
     ward_code: Mapped[str | None] = mapped_column(String(16))
     details: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+
+
+class TransportScenario(Base):
+    """A named what-if of the road network, drawn on one basemap (which it never changes)."""
+
+    __tablename__ = "transport_scenarios"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    basemap: Mapped[str] = mapped_column(String(64), ForeignKey("basemaps.name", ondelete="CASCADE"))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    created_by: Mapped[str] = mapped_column(String(64), server_default="system")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        CheckConstraint("name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]*$'", name="scenario_name_plain"),
+    )
+
+
+class TransportScenarioEdit(Base):
+    """One edit of a scenario: a new road or bridge, a metro line with stations, a closure."""
+
+    __tablename__ = "transport_scenario_edits"
+    scenario: Mapped[str] = mapped_column(
+        String(64), ForeignKey("transport_scenarios.name", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(12))
+    label: Mapped[str] = mapped_column(Text, server_default="")
+    properties: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    geom: Mapped[Any] = mapped_column(Geometry(srid=4326, spatial_index=True))
+    stations: Mapped[Any | None] = mapped_column(
+        Geometry("MULTIPOINT", srid=4326, spatial_index=True), nullable=True
+    )
+    __table_args__ = (
+        CheckConstraint("kind IN ('road', 'metro', 'closure')", name="scenario_edit_kind_known"),
+        CheckConstraint("kind <> 'metro' OR stations IS NOT NULL", name="metro_has_stations"),
+    )
