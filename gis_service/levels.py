@@ -14,8 +14,10 @@ from typing import Literal, get_args
 
 from gis_service.errors import InvalidValueError
 
-#: Every level a school may have (the ``schools.level`` column).
-LevelName = Literal["preschool", "primary", "lower_secondary", "upper_secondary"]
+#: Every level a school may have (the ``schools.level`` column). ``vocational`` is the
+#: vocational and continuing-education centres and schools (GDNN-GDTX, trung cấp): after
+#: grade 9 they take the leavers a public upper-secondary school has no place for.
+LevelName = Literal["preschool", "primary", "lower_secondary", "upper_secondary", "vocational"]
 #: The levels of general education, which have grades and entry grades.
 GeneralLevelName = Literal["primary", "lower_secondary", "upper_secondary"]
 #: The grades that admit new pupils: 1 (primary), 6 (lower secondary), 10 (upper secondary).
@@ -66,7 +68,12 @@ LEVELS: tuple[SchoolLevel, ...] = (
     SchoolLevel("upper_secondary", "Trung học phổ thông", "Upper secondary", "THPT",
                 (10, 11, 12), 15),
 )
-ALL_LEVELS: tuple[SchoolLevel, ...] = (PRESCHOOL, *LEVELS)
+#: GDNN-GDTX centres teach the continuing-education programme of grades 10-12 (and trades);
+#: their grade-10 places are in ``capacity_grade10``. Not general education: no entry ratio,
+#: no cut-off, no catchment (not in :data:`LEVELS`).
+VOCATIONAL = SchoolLevel("vocational", "Giáo dục nghề nghiệp – Giáo dục thường xuyên",
+                         "Vocational and continuing education", "GDNN-GDTX", (10, 11, 12), 15)
+ALL_LEVELS: tuple[SchoolLevel, ...] = (PRESCHOOL, *LEVELS, VOCATIONAL)
 SCHOOL_LEVELS: tuple[str, ...] = get_args(LevelName)
 LEVEL_BY_NAME: dict[str, SchoolLevel] = {level.name: level for level in ALL_LEVELS}
 ALL_GRADES: tuple[int, ...] = tuple(g for level in LEVELS for g in level.grades)

@@ -35,7 +35,8 @@ def test_every_grade_has_one_level() -> None:
 
 def test_unknown_names_and_grades_fail_loudly() -> None:
     assert school_level("preschool").short_vi == "Mầm non"
-    assert [level.in_sentence_vi for level in ALL_LEVELS] == ["mầm non", "tiểu học", "THCS", "THPT"]
+    assert [level.in_sentence_vi for level in ALL_LEVELS] == [
+        "mầm non", "tiểu học", "THCS", "THPT", "GDNN-GDTX"]
     with pytest.raises(ValueError, match="unknown level 'college'; one of preschool, primary"):
         school_level("college")
     with pytest.raises(ValueError, match="grade 7 is not an entry grade"):
