@@ -32,6 +32,11 @@ MULTI_LEVEL = ("lien_cap", "lien cap")
 #: ngoài công lập are private).
 OWNERSHIP_WORDS = {"cong lap": "public", "tu thuc": "private", "dan lap": "private",
                    "ngoai cong lap": "private"}
+#: Vocational and continuing-education centres as Vietnamese files name them, folded
+#: (trung tâm GDNN-GDTX, GDTX, trung cấp): the level ``vocational``.
+LEVEL_WORDS = {word: "vocational" for word in (
+    "gdnn-gdtx", "gdnn_gdtx", "gdnn gdtx", "gdtx", "gdnn", "trung tam gdnn-gdtx", "trung cap",
+    "giao duc nghe nghiep - giao duc thuong xuyen")}
 
 #: Why a school row or file is refused, as (Vietnamese, English) ``str.format`` templates.
 REASONS: dict[str, tuple[str, str]] = {
@@ -43,8 +48,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "duplicate_code": ("mã {code} bị trùng (xuất hiện lần đầu ở dòng {first})",
                        "duplicate code {code} (first at row {first})"),
     "missing_name": ("thiếu tên trường", "missing name"),
-    "unknown_level": ("cấp học không hợp lệ {value!r}; dùng một trong {allowed}",
-                      "unknown level {value!r}; one of {allowed}"),
+    "unknown_level": ("cấp học không hợp lệ {value!r}; dùng một trong {allowed}"
+                      " (trung tâm GDNN-GDTX, trung cấp: vocational)",
+                      "unknown level {value!r}; one of {allowed}"
+                      " (vocational and continuing-education centres, GDNN-GDTX: vocational)"),
     "lien_cap_levels": ("trường liên cấp cần cột levels (ví dụ primary;lower_secondary)",
                         "a multi-level (lien_cap) school needs a levels column, e.g."
                         " primary;lower_secondary"),
@@ -162,6 +169,7 @@ def _levels(row: dict[str, str]) -> tuple[list[str], list[Finding]]:
         named = listed
     else:
         named = [t.strip() for t in level.split(LEVEL_SEPARATOR) if t.strip()] + listed
+    named = [LEVEL_WORDS.get(fold(t), t) for t in named]
     unknown = [t for t in named if t not in SCHOOL_LEVELS]
     if unknown or not named:
         field = "level" if not unknown or unknown[0] not in listed else "levels"

@@ -105,7 +105,7 @@ def test_bad_rows_are_explained_in_vietnamese_too(tmp_path: Path) -> None:
     assert {p.field: p.reason_vi for p in problems} == {
         "name": "thiếu tên trường",
         "level": "cấp học không hợp lệ 'university'; dùng một trong preschool, primary, lower_secondary, "
-                 "upper_secondary",
+                 "upper_secondary, vocational (trung tâm GDNN-GDTX, trung cấp: vocational)",
         "ownership": "loại hình không hợp lệ 'state'; dùng public hoặc private",
         "lon": "tọa độ không hợp lệ 'abc', '10.77'",
         "capacity_grade1": "chỉ tiêu âm -5",
