@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from forecasting.streaming_cli import streaming_command
 from forecasting.vocabulary import Decay, ForecastMethod, ModelName, SitingMethod
 from gis_service.errors import InputError, Problem
 from gis_service.levels import GeneralLevelName
@@ -471,3 +472,6 @@ def add_import_commands(import_app: typer.Typer) -> None:
     import_app.command("population")(import_population_command)
     import_app.command("enrolment")(import_enrolment_command)
     import_app.command("capacities")(import_capacities_command)
+
+
+forecast_app.command("streaming")(streaming_command)

@@ -218,3 +218,26 @@ def test_the_importer_names_the_vocational_level_when_a_level_is_unknown(tmp_pat
     assert len(problems) == 1 and problems[0].field == "level"
     assert "vocational" in problems[0].reason and "GDNN-GDTX" in problems[0].reason
     assert "GDNN-GDTX" in str(problems[0].reason_vi) and "cấp học không hợp lệ" in str(problems[0].reason_vi)
+
+
+def test_the_command_prints_the_city_and_writes_one_row_per_ward(
+    demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from forecasting.cli import forecast_app
+    from tests.conftest import database_env
+
+    out = tmp_path / "streaming.csv"
+    with database_env(demo_engine, monkeypatch):
+        result = CliRunner().invoke(forecast_app, ["streaming", "--year", "2028", "--threshold-min",
+                                                   "10", "--out", str(out)])
+        refused = CliRunner().invoke(forecast_app, ["streaming", "--year", "2028",
+                                                    "--threshold-min", "500"])
+    assert result.exit_code == 0, result.output
+    assert "grade-9 leavers (projected)" in result.output and "public grade-10 seats" in result.output
+    table = pd.read_csv(out, dtype={"ward_code": str})
+    assert len(table) == len(queries.ward_points(demo_engine))
+    assert {"leavers", "public_seats", "remainder", "other_places", "year"} <= set(table.columns)
+    assert (table["remainder"] >= 0).all() and (table["year"] == 2028).all()
+    assert refused.exit_code == 2 and "threshold_min must be between 1 and 120" in refused.output
