@@ -157,3 +157,16 @@ def finite(value: Any) -> float | None:
     """``value`` as a float, ``None`` for NaN or infinity (JSON and templates print nothing)."""
     number = float(value)
     return number if np.isfinite(number) else None
+
+
+def admission_years(engine: Engine, horizon_years: int = 10) -> list[int]:
+    """Return the admission years a streaming forecast can be made for (none without enrolment).
+
+    The first is the year after the first enrolment year (its grade 9 is counted), the last
+    ``horizon_years`` after the last enrolment year (projected).
+    """
+    with engine.connect() as conn:
+        first, last = conn.execute(sa.text("SELECT min(year), max(year) FROM enrolment")).one()
+    if first is None:
+        return []
+    return list(range(int(first) + 1, int(last) + horizon_years + 1))

@@ -26,6 +26,7 @@ from gis_service.db import Database
 from gis_service.settings import Settings, get_settings
 from routing.finder import FinderState
 from web import compare, health, officer, ogc_features, pages, parent_api, planner, public_api, tiles
+from web import streaming as streaming_pages
 from web.api_docs import declare_errors
 from web.auth import check_origin
 from web.compression import GzipMiddleware
@@ -148,5 +149,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(compare.router)
     app.include_router(officer.router)
     app.include_router(planner.router)
+    app.include_router(streaming_pages.router)
     app.include_router(health.router)
     return app
