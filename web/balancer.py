@@ -1,0 +1,122 @@
+"""HAProxy in front of several ``edugis serve`` nodes: its configuration and its stats socket.
+
+What the configuration (:func:`haproxy_config`) asks of HAProxy (Debian's ``haproxy`` 2.6):
+
+- send each request to the node with the fewest open requests (``leastconn``) among those
+  whose ``/readyz`` answered 200 (checked every second; a node is out after two failures,
+  in again after one success);
+- when a node cannot be reached (connection refused: it died) resend the request to another
+  node (``retry-on conn-failure``, ``option redispatch``): safe for every method, the node
+  got nothing;
+- GET and HEAD, which change nothing, are also resent when the node closed the connection
+  without answering (killed mid-request) or answered 503 (its database connection broke):
+  ``retry-on empty-response 503``. Other methods are never resent once sent
+  (``disable-l7-retry``): a POST may have committed before its node died, and sending it
+  again could apply it twice;
+- tell the nodes who the client is (``X-Forwarded-For``; the nodes believe it from
+  ``EDUGIS_FORWARDED_ALLOW_IPS``, 127.0.0.1 by default) and keep the ``Host`` header, so
+  sign-in's same-origin rule holds.
+
+Only failures are logged (``dontlog-normal``): a log line per request costs as much as
+answering a cached tile.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import pwd
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+BACKEND = "app"
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """One app node as HAProxy sees it (``show stat``)."""
+
+    name: str
+    status: str  # UP, DOWN, MAINT, "UP 1/2" while rising, "no check" ...
+    sessions_total: int
+
+
+def haproxy_config(port: int, servers: dict[str, int], stats_socket: Path,
+                   host: str = "127.0.0.1") -> str:
+    """Return HAProxy's configuration: ``host:port`` in front of ``servers`` (name -> port)."""
+    drop = ""
+    if os.geteuid() == 0:  # bind, open the socket, then run as haproxy's own user
+        try:
+            pwd.getpwnam("haproxy")
+            drop = "    user haproxy\n    group haproxy\n"
+        except KeyError:
+            pass
+    lines = "".join(
+        f"    server {name} {host}:{server_port} check\n" for name, server_port in servers.items())
+    return f"""# made by edugis cluster (web/balancer.py); edit the layout, not this file
+global
+    maxconn 4096
+    stats socket {stats_socket} mode 600 level admin
+    log stderr format short local0 info
+{drop}
+defaults
+    mode http
+    log global
+    option httplog
+    option dontlog-normal
+    option forwardfor
+    timeout connect 2s
+    timeout client 120s
+    timeout server 120s
+    timeout http-keep-alive 10s
+    timeout queue 30s
+    retries 3
+    option redispatch 1
+    retry-on conn-failure empty-response 503
+
+frontend web
+    bind {host}:{port}
+    default_backend {BACKEND}
+
+backend {BACKEND}
+    balance leastconn
+    # a POST (sign-in, an upload, a run) is never sent twice: it may have committed
+    http-request disable-l7-retry unless {{ method GET HEAD }}
+    option httpchk
+    http-check send meth GET uri /readyz
+    http-check expect status 200
+    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1
+{lines}"""
+
+
+def stats_command(stats_socket: Path, command: str) -> str:
+    """Send one command to HAProxy's stats socket and return its answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(5)
+        conn.connect(str(stats_socket))
+        conn.sendall(command.encode() + b"\n")
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def server_states(stats_socket: Path) -> list[ServerState]:
+    """Return the app nodes as HAProxy sees them (none when it does not answer)."""
+    try:
+        answer = stats_command(stats_socket, "show stat")
+    except OSError:
+        return []
+    rows = csv.DictReader(io.StringIO(answer.lstrip("# ")))
+    return [ServerState(row["svname"], row["status"], int(row["stot"] or 0)) for row in rows
+            if row.get("pxname") == BACKEND and row["svname"] not in ("FRONTEND", "BACKEND")]
+
+
+def set_server_enabled(stats_socket: Path, name: str, enabled: bool) -> None:
+    """Put app node ``name`` back in service, or take it out (maintenance: no new requests)."""
+    state = "ready" if enabled else "maint"
+    answer = stats_command(stats_socket, f"set server {BACKEND}/{name} state {state}")
+    if answer.strip():
+        raise RuntimeError(f"HAProxy refused to set {name} {state}: {answer.strip()}")
