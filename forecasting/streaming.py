@@ -15,11 +15,13 @@ For an admission year ``Y`` and a travel-time threshold, per ward:
 How seats are shared. The 2SFCA of :mod:`forecasting.accessibility` gives each ward seats in
 proportion to demand, which is right for a ratio map but, capped at a ward's demand, loses
 seats a crowded ward cannot use while a neighbour could, and a larger threshold can then
-*lower* the city's total (:func:`two_step_fca_total` shows it on three wards in the tests).
+*lower* the city's total (:func:`two_step_fca_total` shows it on two wards in the tests).
 Here the seats go as a flow: as many leavers as possible get a seat within the threshold
 (a maximum flow from wards to schools, so the city total never exceeds the seats nor the
 leavers, and a larger threshold, which only adds pairs, never lowers it), and among the
-ways to seat that many the one with the least total travel time (nearer wards first).
+ways to seat that many, one where every ward that reaches a seat gets at least the same
+share of its leavers (as large as the seats allow), and within that the least total travel
+time (nearer wards first).
 """
 
 from __future__ import annotations
@@ -118,24 +120,43 @@ def grade9_leavers(data: EnrolmentData, year: int) -> pd.DataFrame:
 
 def _flow(demand: np.ndarray, seats: np.ndarray, origin_index: np.ndarray,
           school_index: np.ndarray, time_s: np.ndarray) -> np.ndarray:
-    """Seats per pair: the most leavers seated, then the least total time (two LPs, HiGHS)."""
+    """Seats per pair: the most leavers seated, a fair floor, then the least time (3 LPs, HiGHS).
+
+    1. The maximum flow ``F`` from wards (at most their leavers) to schools (at most their
+       seats) over the pairs within the threshold.
+    2. Among flows of ``F``, the largest share ``z`` such that every ward reaching a seat gets
+       at least ``z`` of its leavers (without it the least-time flow seats the nearest wards
+       in full and may leave a ward with seats in reach nothing).
+    3. Among those, the least total travel time.
+    """
     n_pairs = len(time_s)
     if n_pairs == 0 or demand.sum() <= 0 or seats.sum() <= 0:
         return np.zeros(n_pairs)
     columns = np.arange(n_pairs)
-    rows = sp.vstack([
-        sp.csr_matrix((np.ones(n_pairs), (origin_index, columns)), shape=(len(demand), n_pairs)),
-        sp.csr_matrix((np.ones(n_pairs), (school_index, columns)), shape=(len(seats), n_pairs)),
-    ]).tocsr()
+    by_ward = sp.csr_matrix((np.ones(n_pairs), (origin_index, columns)), shape=(len(demand), n_pairs))
+    by_school = sp.csr_matrix((np.ones(n_pairs), (school_index, columns)), shape=(len(seats), n_pairs))
+    rows = sp.vstack([by_ward, by_school]).tocsr()
     limits = np.concatenate([demand, seats])
     most = linprog(-np.ones(n_pairs), A_ub=rows, b_ub=limits, bounds=(0, None), method="highs")
     if most.status != 0:
         raise RuntimeError(f"seat sharing failed: {most.message}")
     total = -float(most.fun)
-    # keep that total (a hair under it: the solver's tolerance) and seat the nearest first
+    # keep that total (a hair under it: the solver's tolerance) in the next two steps
     floor = total - 1e-9 * max(1.0, total)
-    nearest = linprog(time_s, A_ub=sp.vstack([rows, -sp.csr_matrix(np.ones((1, n_pairs)))]).tocsr(),
-                      b_ub=np.concatenate([limits, [-floor]]), bounds=(0, None), method="highs")
+    reaching = np.flatnonzero((np.bincount(origin_index, minlength=len(demand)) > 0) & (demand > 0))
+    keep_total = -sp.csr_matrix(np.ones((1, n_pairs)))
+    # step 2 on (x, z): z * D_i - sum_i x <= 0 for every ward reaching a seat
+    share_rows = sp.hstack([-by_ward[reaching], sp.csr_matrix(demand[reaching][:, None])])
+    fair = linprog(np.r_[np.zeros(n_pairs), -1.0],
+                   A_ub=sp.vstack([sp.hstack([rows, sp.csr_matrix((rows.shape[0], 1))]),
+                                   sp.hstack([keep_total, sp.csr_matrix((1, 1))]),
+                                   share_rows]).tocsr(),
+                   b_ub=np.r_[limits, -floor, np.zeros(len(reaching))],
+                   bounds=[(0, None)] * n_pairs + [(0, 1)], method="highs")
+    share = max(0.0, float(fair.x[-1]) - 1e-9) if fair.status == 0 else 0.0
+    nearest = linprog(time_s, A_ub=sp.vstack([rows, keep_total, -by_ward[reaching]]).tocsr(),
+                      b_ub=np.r_[limits, -floor, -share * demand[reaching]],
+                      bounds=(0, None), method="highs")
     flow = nearest.x if nearest.status == 0 else most.x
     seated: np.ndarray = np.clip(np.asarray(flow, dtype=float), 0.0, None)
     return seated

@@ -52,9 +52,12 @@ TEXTS: dict[str, tuple[str, str]] = {
                                    "reachable within the chosen time, before sharing with other "
                                    "wards."),
     "streaming_tip_public_seats": ("Phần chỗ công lập dành cho phường sau khi chia: càng nhiều "
-                                   "học sinh có chỗ càng tốt, rồi ưu tiên phường gần hơn.",
+                                   "học sinh có chỗ càng tốt, mỗi phường tới được trường nhận ít "
+                                   "nhất cùng một tỉ lệ học sinh của mình, phần còn lại ưu tiên "
+                                   "phường gần hơn.",
                                    "The ward's share of public places: as many pupils seated as "
-                                   "possible, nearer wards first."),
+                                   "possible, every ward that reaches a school at least the same "
+                                   "share of its pupils, the rest to nearer wards first."),
     "streaming_tip_remainder": ("Học sinh lớp 9 trừ chỗ công lập được chia.",
                                 "Grade-9 leavers minus the public places shared to the ward."),
     "streaming_tip_other_places": ("Chỗ lớp 10 ở trường tư thục và trung tâm GDNN-GDTX trong tầm, "

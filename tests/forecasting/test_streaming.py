@@ -59,6 +59,19 @@ def test_2sfca_loses_seats_with_a_larger_threshold_and_shared_seats_do_not() -> 
         assert shared["seated"].tolist() == pytest.approx([1, 100])
 
 
+def test_every_ward_in_reach_gets_the_same_floor_share_before_nearer_wards_get_more() -> None:
+    # A's 100 seats are 1 minute from W1 and 5 from W2 (100 leavers each); B's 60 seats only
+    # W1 reaches. The least time alone would seat W1 at A in full and leave W2 nothing; the
+    # floor gives W2 its share first: 160 seats for 200 leavers is 80 % each at best.
+    demand, seats, times = _frames({"W1": 100, "W2": 100}, {"A": 100, "B": 60},
+                                   [("W1", "A", 60), ("W2", "A", 300), ("W1", "B", 120)])
+    shared = share_seats(demand, seats, times, 10)
+    assert shared["seated"].tolist() == pytest.approx([80, 80], abs=1e-6)
+    # with nobody competing the nearer ward is served in full
+    alone = share_seats(demand.assign(demand=[100, 0]), seats, times, 10)
+    assert alone["seated"].tolist() == pytest.approx([100, 0], abs=1e-6)
+
+
 def test_shared_seats_keep_their_bounds_and_grow_with_the_threshold() -> None:
     rng = np.random.default_rng(15)
     for _ in range(40):
