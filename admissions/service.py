@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,9 @@ from gis_service.errors import ConflictError, InputError, InvalidValueError, Not
 from gis_service.spatial import city_extent
 from gis_service.transactions import write_transaction
 from routing.speeds import DEFAULT_MAX_OFFROAD_M
+
+if TYPE_CHECKING:
+    from routing.graph import ModeGraph
 
 __all__ = ["Comparison", "RoundInfo", "RoundStateError", "compare_round", "create_round",
            "explain_applicant", "get_round", "grant_round", "import_applicants",
@@ -217,18 +220,21 @@ def _applicant_frame(conn: Connection, info: RoundInfo) -> pd.DataFrame:
 
 
 def road_source(engine: Engine, schools: pd.DataFrame, grade: int, mode: str = "motorbike",
-                max_offroad_m: float = DEFAULT_MAX_OFFROAD_M) -> DistanceSource:
+                max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
+                graph: ModeGraph | None = None) -> DistanceSource:
     """Road distances on the stored basemap, over the schools admitting ``grade``.
 
     Homes farther than ``max_offroad_m`` from every road get straight-line distances at the
     mode's off-road speed and are flagged (:class:`admissions.road_distance.RoadNetwork`).
+    ``graph`` replaces the basemap's graph of ``mode`` (a transport scenario's).
     """
     import routing
     from admissions.road_distance import RoadNetwork
     from basemaps.fetch import load_road_layer
 
     admitting = admitting_schools(schools, grade)
-    graph = routing.build_graph(load_road_layer(engine), mode)
+    if graph is None:
+        graph = routing.build_graph(load_road_layer(engine), mode)
     return RoadNetwork(graph, admitting["lon"].to_numpy(np.float64),
                        admitting["lat"].to_numpy(np.float64), admitting["code"].tolist(),
                        max_offroad_m=max_offroad_m)
@@ -236,7 +242,8 @@ def road_source(engine: Engine, schools: pd.DataFrame, grade: int, mode: str = "
 
 def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
                  extra_schools: pd.DataFrame | None = None,
-                 max_offroad_m: float = DEFAULT_MAX_OFFROAD_M) -> AdmissionProblem:
+                 max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
+                 graph: ModeGraph | None = None) -> AdmissionProblem:
     """Return the round's applicants and the stored schools as an :class:`AdmissionProblem`.
 
     A home farther than ``max_offroad_m`` from every road of ``mode`` gets straight-line
@@ -247,6 +254,7 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
     whose catchment holds the home ward (a school without a stored catchment, such as a
     "what if" site, serves its own ward) and is 3 elsewhere; without stored catchments for
     the level, the tier holds at every school, as for a problem built from files.
+    ``graph`` replaces the basemap's road graph (a transport scenario's).
     """
     info = get_round(engine, round_id)
     schools = _round_schools(engine, info)
@@ -258,7 +266,7 @@ def load_problem(engine: Engine, round_id: str, mode: str = "motorbike",
                       else {})
     wards = applicants.pop("ward_code")
     needs_roads = info.grade != 10 or bool(np.isfinite(applicants["lon"]).any())
-    source = (road_source(engine, schools, info.grade, mode, max_offroad_m) if needs_roads
+    source = (road_source(engine, schools, info.grade, mode, max_offroad_m, graph) if needs_roads
               else None)
     problem = build_problem(applicants, schools, info.grade, source)
     if not catchments:

@@ -16,10 +16,10 @@ from admissions.cli import app as admissions_app
 from basemaps.cli import app as import_app
 from basemaps.cli import basemap_app
 from forecasting.cli import add_import_commands, forecast_app, plan_app
+from forecasting.scenario_cli import app as scenario_app
 from gis_service.cli import app as db_app
 from gis_service.errors import EdugisError
 from routing.cli import app as route_app
-from web.cluster_cli import app as cluster_app
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -36,7 +36,7 @@ app.add_typer(route_app, name="route")
 app.add_typer(admissions_app, name="admissions")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(plan_app, name="plan")
-app.add_typer(cluster_app, name="cluster")
+app.add_typer(scenario_app, name="scenario")
 users_app = typer.Typer(help="Accounts of officers, planners and admins.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
