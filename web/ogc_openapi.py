@@ -117,7 +117,7 @@ def _parameters() -> dict[str, Any]:
         },
         "tileMatrixSetId": {
             "name": "tileMatrixSetId", "in": "path", "required": True,
-            "schema": {"type": "string", "enum": ["WebMercatorQuad"]},
+            "schema": {"type": "string", "enum": ["WebMercatorQuad", "WorldCRS84Quad"]},
         },
         "tileMatrix": {"name": "tileMatrix", "in": "path", "required": True,
                        "schema": {"type": "string", "pattern": "^[0-9]+$"},

@@ -1,12 +1,12 @@
-"""OGC API - Tiles: Mapbox vector tiles from PostGIS (``ST_AsMVT``) in WebMercatorQuad.
+"""OGC API - Tiles: Mapbox vector tiles from PostGIS (``ST_AsMVT``), in two tile matrix sets.
 
+The sets are WebMercatorQuad and WorldCRS84Quad (:mod:`gis_service.tile_matrix_sets`).
 Paths follow the standard's order ``{tileMatrix}/{tileRow}/{tileCol}`` (z/y/x). The base map
 (``/ogc/tiles/...``) carries three layers: ``roads``, ``wards`` and ``schools``.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -20,6 +20,7 @@ from starlette.types import Scope, Send
 
 from gis_service.feature_schema import property_types
 from gis_service.features import Box, extent
+from gis_service.tile_matrix_sets import MAX_ZOOM, TILE_MATRIX_SETS, WEB_MERCATOR_QUAD, TileMatrixSet
 from gis_service.vector_tiles import render_tile
 from web.collections import COLLECTIONS
 from web.deps import EngineDep, data_versions, database, request_engine
@@ -27,14 +28,6 @@ from web.errors import NotFoundHTTPError
 from web.ogc_features import base_url, get_collection
 
 MVT = "application/vnd.mapbox-vector-tile"
-TMS_ID = "WebMercatorQuad"
-TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
-MAX_ZOOM = 22
-#: The latitude where WebMercatorQuad ends (its square's north and south edges).
-MAX_LATITUDE = 85.0511287798066
-WORLD: Box = (-180.0, -MAX_LATITUDE, 180.0, MAX_LATITUDE)
-WEB_MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
-EARTH_HALF_CIRCUMFERENCE_M = math.pi * 6378137.0
 BASEMAP_LAYERS = ("roads", "wards", "schools")
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
@@ -85,14 +78,23 @@ def layer_tables(layers: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for name in layers for t in COLLECTIONS[name].tables))
 
 
-def check_tile(tms: str, z: int, y: int, x: int) -> None:
-    """Refuse with 404 unless the tile exists in WebMercatorQuad."""
-    if tms != TMS_ID:
-        raise NotFoundHTTPError(f"unknown tile matrix set {tms!r}; only {TMS_ID} is offered")
+def tile_matrix_set(tms: str) -> TileMatrixSet:
+    """Return the offered tile matrix set ``tms``; 404 for any other."""
+    found = TILE_MATRIX_SETS.get(tms)
+    if found is None:
+        raise NotFoundHTTPError(f"unknown tile matrix set {tms!r}; offered: "
+                                f"{', '.join(TILE_MATRIX_SETS)}")
+    return found
+
+
+def check_tile(tms: str, z: int, y: int, x: int) -> TileMatrixSet:
+    """Return the tile's matrix set, refusing with 404 unless the tile exists in it."""
+    found = tile_matrix_set(tms)
     if not 0 <= z <= MAX_ZOOM:
         raise NotFoundHTTPError(f"tile matrix {z} is outside 0..{MAX_ZOOM}")
-    if not (0 <= x < 2**z and 0 <= y < 2**z):
+    if not found.contains(z, y, x):
         raise NotFoundHTTPError(f"tile row {y} / column {x} is outside tile matrix {z}")
+    return found
 
 
 def _cache(state: State) -> TileCache:
@@ -106,8 +108,8 @@ TILE_CACHE_CONTROL = "public, max-age=60"
 TILE_HEADERS = [(b"content-type", MVT.encode()), (b"cache-control", TILE_CACHE_CONTROL.encode())]
 
 
-async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: int,
-                         y: int) -> Response:
+async def _tile_response(request: Request, layers: tuple[str, ...], tms: TileMatrixSet, z: int,
+                         x: int, y: int) -> Response:
     """Answer a tile from the cache when its data is unchanged, else render it.
 
     It is rendered by PostGIS in a worker thread, and cached with the versions read before
@@ -119,15 +121,15 @@ async def _tile_response(request: Request, layers: tuple[str, ...], z: int, x: i
     # the first call of a process reads the versions: in a worker thread, not on the loop
     stamp = await run_in_threadpool(data_versions(request.app.state).stamp, engine,
                                     layer_tables(layers))
-    key = (layers, z, x, y)
+    key = (layers, tms.id, z, x, y)
     tile = cache.get(key, stamp)
     if tile is None:
-        tile = await run_in_threadpool(render_tile, engine, layers, z, x, y)
+        tile = await run_in_threadpool(render_tile, engine, layers, z, x, y, tms)
         cache.put(key, stamp, tile)
     return Response(tile, media_type=MVT, headers={"Cache-Control": TILE_CACHE_CONTROL})
 
 
-def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
+def _cached_tile_key(path: str) -> tuple[tuple[str, ...], str, int, int, int] | None:
     """Return the cache key of a tile path (base map or one collection), ``None`` for other paths."""
     parts = path.split("/")
     # "", "ogc", "tiles", tms, z, y, x  or  "", "ogc", "collections", id, "tiles", tms, z, y, x
@@ -139,9 +141,10 @@ def _cached_tile_key(path: str) -> tuple[tuple[str, ...], int, int, int] | None:
     else:
         return None
     tms, z, y, x = parts[-4:]
-    if tms != TMS_ID or not all(len(p) <= 10 and p.isascii() and p.isdigit() for p in (z, y, x)):
+    if tms not in TILE_MATRIX_SETS or not all(len(p) <= 10 and p.isascii() and p.isdigit()
+                                              for p in (z, y, x)):
         return None
-    return layers, int(z), int(x), int(y)
+    return layers, tms, int(z), int(x), int(y)
 
 
 async def tile_fast(scope: Scope, send: Send) -> bool:
@@ -168,44 +171,9 @@ async def tile_fast(scope: Scope, send: Send) -> bool:
     return True
 
 
-def tile_matrix_set() -> dict[str, Any]:
-    """Return the WebMercatorQuad definition (OGC 2D Tile Matrix Set 2.0 JSON)."""
-    matrices = []
-    for z in range(MAX_ZOOM + 1):
-        cell_m = 2 * EARTH_HALF_CIRCUMFERENCE_M / 256 / 2**z
-        matrices.append({
-            "id": str(z), "scaleDenominator": cell_m / 0.00028, "cellSize": cell_m,
-            "cornerOfOrigin": "topLeft",
-            "pointOfOrigin": [-EARTH_HALF_CIRCUMFERENCE_M, EARTH_HALF_CIRCUMFERENCE_M],
-            "tileWidth": 256, "tileHeight": 256, "matrixWidth": 2**z, "matrixHeight": 2**z,
-        })
-    return {"id": TMS_ID, "title": "Google Maps Compatible for the World", "uri": TMS_URI,
-            "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-            "orderedAxes": ["E", "N"], "tileMatrices": matrices}
-
-
-def tile_range(bounds: Box, z: int) -> dict[str, Any]:
-    """Return the ``tileMatrixSetLimits`` entry of zoom ``z`` covering lon/lat ``bounds``."""
-    n = 1 << z
-
-    def col(lon: float) -> int:
-        return min(n - 1, max(0, math.floor((lon + 180.0) / 360.0 * n)))
-
-    def row(lat: float) -> int:
-        lat = max(-MAX_LATITUDE, min(MAX_LATITUDE, lat))
-        y = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0
-        return min(n - 1, max(0, math.floor(y * n)))
-
-    west, south, east, north = bounds
-    return {"tileMatrix": str(z), "minTileRow": row(north), "maxTileRow": row(south),
-            "minTileCol": col(west), "maxTileCol": col(east)}
-
-
 def mercator(lon: float, lat: float) -> list[float]:
     """Return the WebMercatorQuad coordinates (EPSG:3857 metres) of ``lon``, ``lat``."""
-    lat = max(-MAX_LATITUDE, min(MAX_LATITUDE, lat))
-    radius = EARTH_HALF_CIRCUMFERENCE_M / math.pi
-    return [radius * math.radians(lon), radius * math.asinh(math.tan(math.radians(lat)))]
+    return list(WEB_MERCATOR_QUAD.project(lon, lat))
 
 
 def data_bounds(engine: Engine, layers: tuple[str, ...]) -> Box | None:
@@ -217,20 +185,20 @@ def data_bounds(engine: Engine, layers: tuple[str, ...]) -> Box | None:
             max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-def _tileset_links(base: str, path: str) -> list[dict[str, Any]]:
+def _tileset_links(base: str, path: str, tms: TileMatrixSet) -> list[dict[str, Any]]:
     return [
-        {"href": f"{base}{path}/{TMS_ID}", "rel": "self", "type": "application/json",
-         "title": "this tileset"},
-        {"href": f"{base}/tileMatrixSets/{TMS_ID}",
+        {"href": f"{base}{path}/{tms.id}", "rel": "self", "type": "application/json",
+         "title": f"this tileset in {tms.id}"},
+        {"href": f"{base}/tileMatrixSets/{tms.id}",
          "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json",
-         "title": "WebMercatorQuad"},
-        {"href": f"{base}{path}/{TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "rel": "item",
+         "title": tms.id},
+        {"href": f"{base}{path}/{tms.id}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "rel": "item",
          "type": MVT, "templated": True, "title": "vector tiles"},
     ]
 
 
-def _tileset(engine: Engine, base: str, path: str, title: str, layers: tuple[str, ...]
-             ) -> dict[str, Any]:
+def _tileset(engine: Engine, base: str, path: str, title: str, layers: tuple[str, ...],
+             tms: TileMatrixSet) -> dict[str, Any]:
     """Describe a tileset: limits and bounding box of its data, typed layer properties.
 
     The tile matrix limits cover only the tiles that hold data, so a client (GDAL's OGCAPI
@@ -238,67 +206,62 @@ def _tileset(engine: Engine, base: str, path: str, title: str, layers: tuple[str
     world.
     """
     attribution = "edugis" + (f"; {OSM_ATTRIBUTION}" if "roads" in layers else "")
-    bounds = data_bounds(engine, layers) or WORLD
+    bounds = data_bounds(engine, layers) or tms.world
     return {
-        "title": title, "dataType": "vector", "crs": WEB_MERCATOR,
-        "tileMatrixSetURI": TMS_URI, "attribution": attribution,
-        "boundingBox": {"lowerLeft": mercator(bounds[0], bounds[1]),
-                        "upperRight": mercator(bounds[2], bounds[3]), "crs": WEB_MERCATOR},
-        "tileMatrixSetLimits": [tile_range(bounds, z) for z in range(MAX_ZOOM + 1)],
+        "title": title, "dataType": "vector", "crs": tms.crs,
+        "tileMatrixSetURI": tms.uri, "attribution": attribution,
+        "boundingBox": {"lowerLeft": list(tms.project(bounds[0], bounds[1])),
+                        "upperRight": list(tms.project(bounds[2], bounds[3])), "crs": tms.crs},
+        "tileMatrixSetLimits": [tms.tile_range(bounds, z) for z in range(MAX_ZOOM + 1)],
         "layers": [{"id": name, "dataType": "vector", "geometryType": {
             "schools": "points", "roads": "lines"}.get(name, "polygons"),
             "propertiesSchema": {"type": "object", "properties": {
                 p: {"title": p, **kind} for p, kind in
                 property_types(engine, COLLECTIONS[name])[0].items()}}} for name in layers],
-        "links": _tileset_links(base, path),
+        "links": _tileset_links(base, path, tms),
     }
 
 
-def _tileset_list(base: str, path: str, title: str, layers: tuple[str, ...]) -> dict[str, Any]:
-    meta = {"title": title, "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-            "tileMatrixSetURI": TMS_URI, "links": _tileset_links(base, path)}
-    return {"tilesets": [{k: meta[k] for k in ("title", "dataType", "crs", "tileMatrixSetURI")}
-                         | {"links": meta["links"][:2]}],
+def _tileset_list(base: str, path: str, title: str) -> dict[str, Any]:
+    return {"tilesets": [{"title": title, "dataType": "vector", "crs": tms.crs,
+                          "tileMatrixSetURI": tms.uri, "links": _tileset_links(base, path, tms)[:2]}
+                         for tms in TILE_MATRIX_SETS.values()],
             "links": [{"href": f"{base}{path}", "rel": "self", "type": "application/json"}]}
 
 
 @router.get("/tileMatrixSets", include_in_schema=False)
 def tile_matrix_sets(request: Request) -> JSONResponse:
-    """List the tile matrix sets offered (only WebMercatorQuad)."""
+    """List the tile matrix sets offered."""
     base = base_url(request)
     return JSONResponse({"tileMatrixSets": [{
-        "id": TMS_ID, "title": "WebMercatorQuad", "uri": TMS_URI,
-        "links": [{"href": f"{base}/tileMatrixSets/{TMS_ID}", "rel": "self",
-                   "type": "application/json"}]}]})
+        "id": tms.id, "title": tms.title, "uri": tms.uri,
+        "links": [{"href": f"{base}/tileMatrixSets/{tms.id}", "rel": "self",
+                   "type": "application/json"}]} for tms in TILE_MATRIX_SETS.values()]})
 
 
 @router.get("/tileMatrixSets/{tms}", include_in_schema=False)
 def tile_matrix_set_definition(tms: str) -> JSONResponse:
-    """Return the definition of one tile matrix set; 404 for any but WebMercatorQuad."""
-    if tms != TMS_ID:
-        raise NotFoundHTTPError(f"unknown tile matrix set {tms!r}")
-    return JSONResponse(tile_matrix_set())
+    """Return the definition of one offered tile matrix set; 404 for any other."""
+    return JSONResponse(tile_matrix_set(tms).definition())
 
 
 @router.get("/tiles", include_in_schema=False)
 def basemap_tilesets(request: Request) -> JSONResponse:
     """List the tilesets of the base map (roads, wards, schools in one tile)."""
-    return JSONResponse(_tileset_list(base_url(request), "/tiles", "edugis base map", BASEMAP_LAYERS))
+    return JSONResponse(_tileset_list(base_url(request), "/tiles", "edugis base map"))
 
 
 @router.get("/tiles/{tms}", include_in_schema=False)
 def basemap_tileset(tms: str, request: Request, engine: EngineDep) -> JSONResponse:
     """Metadata of the base map tileset."""
-    check_tile(tms, 0, 0, 0)
     return JSONResponse(_tileset(engine, base_url(request), "/tiles", "edugis base map",
-                                 BASEMAP_LAYERS))
+                                 BASEMAP_LAYERS, tile_matrix_set(tms)))
 
 
 @router.get("/tiles/{tms}/{z}/{y}/{x}", include_in_schema=False)
 async def basemap_tile(tms: str, z: int, y: int, x: int, request: Request) -> Response:
     """Return a base map vector tile with layers roads, wards and schools."""
-    check_tile(tms, z, y, x)
-    return await _tile_response(request, BASEMAP_LAYERS, z, x, y)
+    return await _tile_response(request, BASEMAP_LAYERS, check_tile(tms, z, y, x), z, x, y)
 
 
 @router.get("/collections/{collection_id}/tiles", include_in_schema=False)
@@ -306,7 +269,7 @@ def collection_tilesets(collection_id: str, request: Request) -> JSONResponse:
     """List the tilesets of one collection."""
     found = get_collection(collection_id)
     return JSONResponse(_tileset_list(base_url(request), f"/collections/{found.id}/tiles",
-                                      found.title, (found.id,)))
+                                      found.title))
 
 
 @router.get("/collections/{collection_id}/tiles/{tms}", include_in_schema=False)
@@ -314,9 +277,8 @@ def collection_tileset(collection_id: str, tms: str, request: Request,
                        engine: EngineDep) -> JSONResponse:
     """Tileset metadata of one collection."""
     found = get_collection(collection_id)
-    check_tile(tms, 0, 0, 0)
     return JSONResponse(_tileset(engine, base_url(request), f"/collections/{found.id}/tiles",
-                                 found.title, (found.id,)))
+                                 found.title, (found.id,), tile_matrix_set(tms)))
 
 
 @router.get("/collections/{collection_id}/tiles/{tms}/{z}/{y}/{x}", include_in_schema=False)
@@ -324,5 +286,4 @@ async def collection_tile(collection_id: str, tms: str, z: int, y: int, x: int,
                           request: Request) -> Response:
     """Return a vector tile of one collection (one layer named after it)."""
     found = get_collection(collection_id)
-    check_tile(tms, z, y, x)
-    return await _tile_response(request, (found.id,), z, x, y)
+    return await _tile_response(request, (found.id,), check_tile(tms, z, y, x), z, x, y)

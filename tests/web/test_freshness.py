@@ -85,13 +85,15 @@ def tile_codes(client: TestClient, path: str) -> set[str]:
 def test_a_cached_tile_shows_a_new_school_and_forgets_a_deleted_one(
         fresh_client: TestClient, demo_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     import web.tiles
+    from gis_service.tile_matrix_sets import TileMatrixSet
 
     rendered: list[tuple[str, ...]] = []
     render = web.tiles.render_tile
 
-    def counting(engine: Engine, layers: tuple[str, ...], *tile: int) -> bytes:
+    def counting(engine: Engine, layers: tuple[str, ...], z: int, x: int, y: int,
+                 tms: TileMatrixSet) -> bytes:
         rendered.append(layers)
-        return render(engine, layers, *tile)
+        return render(engine, layers, z, x, y, tms)
 
     monkeypatch.setattr(web.tiles, "render_tile", counting)
     x, y = tile_of(*HOME, 15)

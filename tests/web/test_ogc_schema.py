@@ -92,6 +92,39 @@ def test_gdal_reads_numbers_as_numbers_from_a_small_first_page(live: LiveServer)
     assert info["features"] > 2  # counted over every page
 
 
+GDAL_TILES = """
+import json, sys
+import pyogrio
+url = "OGCAPI:" + sys.argv[1] + "/ogc/collections/schools"
+layers = [name for name, _ in pyogrio.list_layers(url)]
+frame = pyogrio.read_dataframe(url, layer="Zoom level 10")
+print(json.dumps({"layers": layers, "codes": sorted(set(frame["code"]))}))
+"""
+
+
+def test_gdal_finds_the_vector_tiles_without_a_bbox(live: LiveServer, demo_engine: Engine) -> None:
+    """GDAL's OGCAPI driver given only a collection's URL (no MINX/MINY/...): it lists a layer
+    per zoom level and the tiles of level 10 it reads hold every school (issue 13.13).
+
+    GDAL places vector tiles by the collection's CRS84 extent without reprojecting it, so it
+    finds them through the WorldCRS84Quad tileset; with WebMercatorQuad alone it listed levels
+    0 and 1 only, and level 1 came back empty. GDAL runs in a child process: it blocks the
+    GIL while it downloads, and the server answering it runs in this one.
+    """
+    import json
+    import subprocess
+    import sys
+
+    pytest.importorskip("pyogrio")
+    done = subprocess.run([sys.executable, "-c", GDAL_TILES, live.url], capture_output=True,
+                          text=True, timeout=120, check=True)
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert [f"Zoom level {z}" for z in range(23)] == found["layers"]
+    with demo_engine.connect() as conn:
+        codes = sorted(conn.exec_driver_sql("SELECT code FROM schools").scalars())
+    assert found["codes"] == codes
+
+
 def test_tileset_limits_and_bounding_box_hold_the_data_and_no_more(client: TestClient,
                                                                    demo_engine: Engine) -> None:
     """Every school's tile lies inside the limits of its zoom, and the limits are tight: at

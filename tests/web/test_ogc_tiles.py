@@ -58,7 +58,8 @@ def test_tile_far_from_the_city_is_empty(client: TestClient) -> None:
 
 @pytest.mark.parametrize("url", [
     "/ogc/tiles/WebMercatorQuad/23/0/0", "/ogc/tiles/WebMercatorQuad/2/4/0",
-    "/ogc/tiles/WebMercatorQuad/2/0/-1", "/ogc/tiles/WorldCRS84Quad/2/0/0",
+    "/ogc/tiles/WebMercatorQuad/2/0/-1", "/ogc/tiles/GNOSISGlobalGrid/2/0/0",
+    "/ogc/tiles/WorldCRS84Quad/2/4/0", "/ogc/tiles/WorldCRS84Quad/2/0/8",
     "/ogc/collections/applicants/tiles/WebMercatorQuad/2/0/0", "/ogc/tileMatrixSets/Nope",
 ])
 def test_unknown_tiles_are_404(client: TestClient, url: str) -> None:
@@ -82,6 +83,35 @@ def test_web_mercator_quad_definition(client: TestClient) -> None:
     assert zero["cellSize"] == pytest.approx(156543.03392804097)
     assert zero["scaleDenominator"] == pytest.approx(559082264.0287178)
     assert tms["tileMatrices"][14]["matrixWidth"] == 2**14
+
+
+def test_world_crs84_quad_definition_and_tile_in_degrees(client: TestClient,
+                                                        demo_engine: Engine) -> None:
+    """WorldCRS84Quad (2 x 1 tiles at level 0, lon/lat): its definition is the standard's, and
+    a school tile in it holds the schools PostGIS finds in that box of degrees."""
+    tms = client.get("/ogc/tileMatrixSets/WorldCRS84Quad").json()
+    assert tms["crs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    zero = tms["tileMatrices"][0]
+    assert (zero["matrixWidth"], zero["matrixHeight"], zero["pointOfOrigin"]) == (2, 1, [-180, 90])
+    assert zero["cellSize"] == pytest.approx(0.703125)
+    assert zero["scaleDenominator"] == pytest.approx(279541132.0143589)
+    z, span = 12, 180 / 2**12
+    x, y = int((CENTRE_LON + 180) // span), int((90 - CENTRE_LAT) // span)
+    response = client.get(f"/ogc/collections/schools/tiles/WorldCRS84Quad/{z}/{y}/{x}")
+    assert response.status_code == 200 and response.headers["content-type"] == MVT
+    codes = {f["properties"]["code"] for f in
+             mapbox_vector_tile.decode(response.content)["schools"]["features"]}
+    margin = span * 64 / 4096
+    west, north = -180 + x * span, 90 - y * span
+    with demo_engine.connect() as conn:
+        expected = set(conn.execute(sa.text(
+            "SELECT code FROM schools WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"),
+            {"w": west - margin, "s": north - span - margin, "e": west + span + margin,
+             "n": north + margin}).scalars())
+    assert codes == expected and codes
+    sets = client.get("/ogc/collections/schools/tiles").json()["tilesets"]
+    assert [t["tileMatrixSetURI"].rsplit("/", 1)[1] for t in sets] == ["WebMercatorQuad",
+                                                                      "WorldCRS84Quad"]
 
 
 def test_cached_tiles_come_back_with_the_same_bytes_and_headers(
