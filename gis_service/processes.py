@@ -64,6 +64,7 @@ class Daemon:
                 stderr=subprocess.STDOUT, start_new_session=True, user=user,
                 group=user, extra_groups=[] if user else None)
         self.pid_file.write_text(f"{process.pid}\n")
+        _CHILDREN[process.pid] = process
         return process.pid
 
     def send(self, signum: int) -> bool:
@@ -106,8 +107,20 @@ class Daemon:
         return True
 
 
+#: The processes this process started, so that it reaps them once they end (no zombies, no
+#: warning from ``Popen`` that a child it forgets still runs: it is meant to).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def _reap() -> None:
+    for pid, process in list(_CHILDREN.items()):
+        if process.poll() is not None:
+            del _CHILDREN[pid]
+
+
 def _alive(pid: int) -> bool:
     """Tell whether process ``pid`` exists and is not a zombie."""
+    _reap()
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
@@ -117,6 +130,7 @@ def _alive(pid: int) -> bool:
 
 def _group_alive(pgid: int) -> bool:
     """Tell whether any live (not zombie) process is left in process group ``pgid``."""
+    _reap()
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()

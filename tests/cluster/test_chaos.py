@@ -1,0 +1,141 @@
+"""Chaos test of the highly available deployment (issue 14), also run by bench/cluster_chaos.py.
+
+A cluster of 2 app nodes behind HAProxy on a pg_auto_failover formation of a primary and 2
+synchronous standbys (``web.cluster``), all on 127.0.0.1 (ports 5640-5720), serving a small
+demo city under a bounded mixed load: 4 public clients reading the mixed profile of
+``bench/web_load.py`` (60 % nearest schools, 25 % tiles, 15 % OGC pages) and an officer
+creating rounds one after the other.
+
+- ``kill -9`` of an app node: no read fails (HAProxy resends a GET the dead node did not answer
+  and stops sending it new ones); a POST is never resent (it may have committed), so the one
+  write in flight on the node at the kill may be answered with an error, and only that one.
+- ``kill -9`` of the primary (its keeper and PostgreSQL): a standby is promoted by the monitor,
+  writes succeed again within 30 s, every write acknowledged is in the database (synchronous
+  replication), and the old primary, started again, rejoins as a standby.
+
+Everything the cluster starts is stopped by the fixture's finalizer, whatever happens.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cluster import Load, build_cluster, mixed_urls, stored_rounds
+from web.balancer import server_states
+from web.cluster import LocalCluster
+
+BASE_PORT = 5640
+#: Seconds within which the service must take writes again after the primary dies.
+FAILOVER_LIMIT_S = 30.0
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    root = Path(tempfile.mkdtemp(prefix="edugis-chaos-", dir="/tmp"))
+    with pytest.MonkeyPatch.context() as env:
+        # inherited by the app nodes: the load is bounded by the test, not by the rate limit
+        env.setenv("EDUGIS_RATE_LIMIT_PER_S", "0")
+        env.setenv("EDUGIS_SECRET_KEY", "chaos-test-secret-key-shared-by-every-node")
+        env.setenv("EDUGIS_ENVIRONMENT", "development")
+        env.delenv("DATABASE_URL", raising=False)
+        cluster = LocalCluster(root, nodes=2, standbys=2, base_port=BASE_PORT,
+                               data_dir=root / "data")
+        try:
+            started = time.monotonic()
+            build_cluster(cluster, city_nodes=4000)
+            print(f"\ncluster up with a demo city in {time.monotonic() - started:.1f} s")
+            yield cluster
+        finally:
+            cluster.down()  # every process it started, kill -9 of the group if need be
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def urls(cluster: LocalCluster) -> list[str]:
+    return mixed_urls(cluster.database_url, 2000)
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def test_killing_an_app_node_fails_no_read_and_loses_no_acknowledged_write(
+        cluster: LocalCluster, urls: list[str]) -> None:
+    load = Load(cluster.site_url, urls, prefix="appkill").start()
+    try:
+        time.sleep(3)
+        killed_at = time.monotonic()
+        assert cluster.daemon("app1").kill()
+        wait_until(lambda: {s.name: s.status for s in server_states(cluster.stats_socket)}
+                   .get("app1", "").startswith("DOWN"), 10, "HAProxy to take app1 out")
+        time.sleep(3)
+    finally:
+        load.stop()
+    after_kill = [o for o in load.outcomes if o.started >= killed_at]
+    failed_writes = [(o.status, round(o.started - killed_at, 3), round(o.ended - killed_at, 3))
+                     for o in load.failed("write")]
+    print(f"app node killed: {load.count('read')} reads, {load.count('write')} writes, "
+          f"{len(after_kill)} after the kill; failed reads {len(load.failed('read'))}, "
+          f"failed writes (status, seconds after the kill) {failed_writes}")
+    assert load.failed("read") == []
+    assert sum(1 for o in after_kill if o.kind == "read" and o.ok) > 20
+    # only the write the node was answering when it died may fail: POSTs are not resent
+    assert len(failed_writes) <= 1
+    assert all(started <= 0 <= ended for _, started, ended in failed_writes)
+    assert load.acknowledged_writes() <= stored_rounds(cluster.database_url, "appkill")
+    # the node started again is put back in service by the health checks
+    cluster.start_app("app1")
+    cluster.wait_ready("app1", timeout_s=120)
+    wait_until(lambda: all(s.status == "UP" for s in server_states(cluster.stats_socket)), 15,
+               "HAProxy to put app1 back")
+
+
+def test_killing_the_primary_promotes_a_standby_and_loses_no_acknowledged_write(
+        cluster: LocalCluster, urls: list[str]) -> None:
+    formation = cluster.formation
+    old = formation.primary()
+    assert old is not None
+    load = Load(cluster.site_url, urls, prefix="failover").start()
+    try:
+        time.sleep(3)
+        acknowledged_before = load.acknowledged_writes()
+        killed_at = time.monotonic()
+        assert formation.daemon(old).kill()  # the keeper and its PostgreSQL, kill -9
+        wait_until(lambda: any(o.kind == "write" and o.ok and o.started > killed_at
+                               for o in list(load.outcomes)), FAILOVER_LIMIT_S + 15,
+                   "a write to succeed after the kill")
+        back_s = min(o.ended for o in list(load.outcomes)
+                     if o.kind == "write" and o.ok and o.started > killed_at) - killed_at
+        time.sleep(2)
+    finally:
+        load.stop()
+    new = formation.primary()
+    reads_back = [o for o in load.outcomes if o.kind == "read" and o.ok and o.started > killed_at]
+    print(f"primary {old} killed: {new} promoted, writes back after {back_s:.1f} s; "
+          f"{len(acknowledged_before)} writes acknowledged before the kill, "
+          f"{len(load.acknowledged_writes())} in all; failed during the failover: reads "
+          f"{len(load.failed('read'))}, writes {len(load.failed('write'))}")
+    assert new is not None and new != old
+    assert back_s < FAILOVER_LIMIT_S
+    assert reads_back
+    stored = stored_rounds(cluster.database_url, "failover")
+    assert acknowledged_before, "no write was acknowledged before the kill"
+    assert acknowledged_before <= stored
+    assert load.acknowledged_writes() <= stored
+    # the old primary, started again, follows the new one
+    started = time.monotonic()
+    formation.start_node(old)
+    states = {node.name: node for node in formation.wait_settled(timeout_s=90)}
+    print(f"{old} rejoined as {states[old].reported} in {time.monotonic() - started:.1f} s")
+    assert states[old].reported == "secondary"
+    assert formation.primary() == new
