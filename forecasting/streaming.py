@@ -272,3 +272,23 @@ def streaming(leavers: pd.DataFrame, public_places: pd.DataFrame, other_places: 
     })
     return table.sort_values(["remainder", "ward_code"], ascending=[False, True]).reset_index(
         drop=True)[STREAMING_COLUMNS]
+
+
+def compare_streaming(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataFrame:
+    """Put a scenario's streaming next to the base network's, ward by ward.
+
+    Parameters
+    ----------
+    base, scenario
+        Outputs of :func:`streaming` for the same year and threshold on two networks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The scenario's :data:`STREAMING_COLUMNS` plus ``public_seats_base``,
+        ``remainder_base`` and ``public_seats_change`` (scenario minus base), in the
+        scenario's order.
+    """
+    before = base.set_index("ward_code")[["public_seats", "remainder"]].add_suffix("_base")
+    table = scenario.join(before, on="ward_code")
+    return table.assign(public_seats_change=table["public_seats"] - table["public_seats_base"])

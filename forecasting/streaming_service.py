@@ -170,3 +170,28 @@ def admission_years(engine: Engine, horizon_years: int = 10) -> list[int]:
     if first is None:
         return []
     return list(range(int(first) + 1, int(last) + horizon_years + 1))
+
+
+def scenario_times(engine: Engine, name: str, mode: str = "motorbike") -> TravelTimeSource:
+    """Return the travel-time source of the stored transport scenario ``name`` for ``mode``.
+
+    Its graph is the basemap in use with the scenario's edits (``routing.scenario_store``).
+
+    Raises
+    ------
+    NotFoundError
+        No scenario of that name.
+    StateError
+        The scenario was drawn on another basemap.
+    """
+    from routing.scenario_store import scenario_graph_for
+
+    _base, graph = scenario_graph_for(engine, name, mode)
+    return graph_times(graph)
+
+
+def scenario_names(engine: Engine) -> list[str]:
+    """Return the names of the stored transport scenarios."""
+    from routing.scenario_store import list_scenarios
+
+    return [str(name) for name in list_scenarios(engine)["name"]]

@@ -72,5 +72,14 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "{public} public and {other} private/GDNN-GDTX grade-10 places "
                          "in the whole city."),
     "streaming_map": ("Bản đồ số học sinh còn lại theo phường", "Map of the remainder by ward"),
+    "streaming_scenario": ("Mạng đường", "Road network"),
+    "streaming_network_in_use": ("Mạng đường hiện dùng", "Network in use"),
+    "streaming_on_scenario": ("Theo kịch bản giao thông «{name}»: thời gian đi trên mạng đường có "
+                              "các công trình của kịch bản (chỉ để quy hoạch).",
+                              "On the transport scenario “{name}”: travel times on the road "
+                              "network with the scenario's works (a planning input only)."),
+    "streaming_change": ("Thay đổi chỗ công lập", "Change in public places"),
+    "streaming_tip_change": ("Chỗ công lập được chia theo kịch bản trừ theo mạng đường hiện dùng.",
+                             "Public places shared on the scenario minus on the network in use."),
     "streaming_back": ("Về trang quy hoạch", "Back to planning"),
 }

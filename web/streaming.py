@@ -14,10 +14,13 @@ import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from forecasting.streaming import compare_streaming
 from forecasting.streaming_service import (
     THRESHOLD_RANGE_MIN,
     admission_years,
     finite,
+    scenario_names,
+    scenario_times,
     streaming_forecast,
     ward_shapes,
 )
@@ -53,8 +56,13 @@ def _features(shapes: pd.DataFrame, wards: list[dict[str, Any]]) -> dict[str, An
 
 @router.get("/planner/streaming", response_class=HTMLResponse)
 def streaming_page(request: Request, engine: EngineDep, user: PlannerUser,
-                   year: int | None = None, threshold_min: float = 15.0) -> HTMLResponse:
-    """Show streaming after grade 9 per ward: map, table and the city's totals."""
+                   year: int | None = None, threshold_min: float = 15.0,
+                   scenario: str = "") -> HTMLResponse:
+    """Show streaming after grade 9 per ward: map, table and the city's totals.
+
+    With ``scenario`` (a stored transport scenario) the figures are on its network, the
+    change of public places against the network in use next to them.
+    """
     lang = lang_of(request)
     years = admission_years(engine)
     if year is None and years:
@@ -62,24 +70,37 @@ def streaming_page(request: Request, engine: EngineDep, user: PlannerUser,
         year = min(last_enrolment + DEFAULT_AHEAD_YEARS, years[-1])
     context: dict[str, Any] = {"years": years, "year": year, "threshold_min": threshold_min,
                                "threshold_range": THRESHOLD_RANGE_MIN, "bounds": city_bounds(engine),
-                               "error": None, "result": None, "wards": [], "totals": None}
+                               "error": None, "result": None, "wards": [], "totals": None,
+                               "scenarios": scenario_names(engine), "scenario": scenario,
+                               "change": None}
     status = 200
     low, high = THRESHOLD_RANGE_MIN
     if not low <= threshold_min <= high:
         context["error"] = (f"Thời gian đi phải từ {low:g} đến {high:g} phút" if lang == "vi"
                             else f"The travel time must be between {low:g} and {high:g} minutes")
         status = 400
+    elif scenario and scenario not in context["scenarios"]:
+        context["error"] = (f"Không có kịch bản giao thông {scenario!r}" if lang == "vi"
+                            else f"No transport scenario {scenario!r}")
+        status = 404
     elif year is not None:
         try:
             result = streaming_forecast(engine, year, threshold_min)
+            table = result.wards
+            if scenario:
+                base = result
+                result = streaming_forecast(engine, year, threshold_min,
+                                            travel_times=scenario_times(engine, scenario))
+                table = compare_streaming(base.wards, result.wards)
+                context["change"] = float(table["public_seats_change"].sum())
         except EdugisError as error:
             context["error"] = _message(error, lang)
-            status = 409
+            status = 404 if isinstance(error, LookupError) else 409
         else:
             shapes = ward_shapes(engine)
             names = dict(zip(shapes["ward_code"], shapes["name"], strict=True))
             wards = [{k: (finite(v) if k != "ward_code" else v) for k, v in row.items()}
-                     for row in result.wards.to_dict("records")]
+                     for row in table.to_dict("records")]
             for ward in wards:
                 ward["name"] = names.get(ward["ward_code"], "")
             context.update(result=result, wards=wards, totals=result.totals(),

@@ -254,3 +254,63 @@ def test_the_command_prints_the_city_and_writes_one_row_per_ward(
     assert {"leavers", "public_seats", "remainder", "other_places", "year"} <= set(table.columns)
     assert (table["remainder"] >= 0).all() and (table["year"] == 2028).all()
     assert refused.exit_code == 2 and "threshold_min must be between 1 and 120" in refused.output
+
+
+def test_a_new_bridge_never_lowers_the_seats_in_reach_and_brings_some(
+    demo_engine: Engine, forecasts: dict[float, StreamingForecast]
+) -> None:
+    """The same forecast on a transport scenario's network: a bridge only adds roads."""
+    from basemaps.fetch import load_road_layer
+    from forecasting.streaming import compare_streaming
+    from forecasting.streaming_service import graph_times
+    from routing.cache import build_graph
+    from routing.scenario_graph import scenario_graph
+    from tests.support.scenarios import bridge_edit
+
+    layer = load_road_layer(demo_engine)
+    base = build_graph(layer, "motorbike")
+    bridged = scenario_graph(base, layer.edges, [bridge_edit(layer)])
+    # the base graph as a source gives what the default source gives
+    pd.testing.assert_frame_equal(
+        streaming_forecast(demo_engine, 2028, 10.0, travel_times=graph_times(base)).wards,
+        forecasts[10.0].wards)
+    # 12 minutes: the bridge brings ward DM0602 within reach of DM-THPT-011 (740 s -> 650 s)
+    before = streaming_forecast(demo_engine, 2028, 12.0, travel_times=graph_times(base))
+    after = streaming_forecast(demo_engine, 2028, 12.0, travel_times=graph_times(bridged))
+    old, new = (r.wards.set_index("ward_code").sort_index() for r in (before, after))
+    assert (new["public_seats_within_threshold"] >= old["public_seats_within_threshold"]).all()
+    gained = new["public_seats_within_threshold"] > old["public_seats_within_threshold"]
+    assert "DM0602" in set(gained[gained].index)
+    assert (new["nearest_public_time_s"] <= old["nearest_public_time_s"] + 1e-6).all()
+    assert after.totals()["public_seats"] >= before.totals()["public_seats"] - 1e-6
+    both = compare_streaming(before.wards, after.wards)
+    assert both["public_seats_change"].to_numpy() == pytest.approx(
+        (both["public_seats"] - both["public_seats_base"]).to_numpy())
+
+
+def test_the_command_compares_a_stored_scenario_with_the_network_in_use(
+    demo_copy: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from basemaps.fetch import load_road_layer
+    from forecasting.cli import forecast_app
+    from routing.scenario_store import add_edits, create_scenario
+    from tests.conftest import database_env
+    from tests.support.scenarios import bridge_edit
+
+    create_scenario(demo_copy, "cau-moi", "a bridge across the river")
+    add_edits(demo_copy, "cau-moi", [bridge_edit(load_road_layer(demo_copy))])
+    out = tmp_path / "scenario.csv"
+    with database_env(demo_copy, monkeypatch):
+        result = CliRunner().invoke(forecast_app, ["streaming", "--year", "2028", "--threshold-min",
+                                                   "10", "--scenario", "cau-moi", "--out", str(out)])
+        unknown = CliRunner().invoke(forecast_app, ["streaming", "--year", "2028",
+                                                    "--scenario", "khong-co"])
+    assert result.exit_code == 0, result.output
+    assert "base network: admission year 2028" in result.output
+    assert "scenario cau-moi: admission year 2028" in result.output
+    table = pd.read_csv(out, dtype={"ward_code": str})
+    assert (table["scenario"] == "cau-moi").all()
+    assert {"public_seats_base", "remainder_base", "public_seats_change"} <= set(table.columns)
+    assert unknown.exit_code == 2 and "khong-co" in unknown.output

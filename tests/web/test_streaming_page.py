@@ -13,8 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from basemaps.fetch import load_road_layer
 from gis_service.accounts import create_user
+from routing.scenario_store import add_edits, create_scenario
 from tests.conftest import _clone, database_env
+from tests.support.scenarios import bridge_edit
 from tests.support.web import PASSWORD, login, settle
 
 
@@ -28,6 +31,8 @@ def planner(demo_engine: Engine) -> Iterator[TestClient]:
     engine = db.create_engine(url)
     create_user(engine, "planner1", PASSWORD, "planner")
     create_user(engine, "officer1", PASSWORD, "officer")
+    create_scenario(engine, "cau-moi", "a bridge across the river")
+    add_edits(engine, "cau-moi", [bridge_edit(load_road_layer(engine))])
     with (pytest.MonkeyPatch.context() as monkeypatch,
           database_env(engine, monkeypatch), TestClient(create_app()) as client):
         login(client, "planner1")
@@ -80,3 +85,18 @@ def test_a_refused_request_is_told_in_the_page_s_language(planner: TestClient) -
     assert early.status_code == 409 and "năm tuyển sinh đầu tiên là 2017" in early.text
     early_en = planner.get("/planner/streaming?year=2010&threshold_min=10&lang=en")
     assert "the first admission year is 2017" in early_en.text
+
+
+def test_a_transport_scenario_shows_the_change_of_public_places(planner: TestClient) -> None:
+    base = planner.get("/planner/streaming?year=2028&threshold_min=12&lang=vi")
+    assert '<option value="cau-moi">cau-moi</option>' in base.text
+    assert "Thay đổi chỗ công lập" not in base.text
+    page = planner.get("/planner/streaming?year=2028&threshold_min=12&scenario=cau-moi&lang=vi")
+    assert page.status_code == 200
+    assert "Theo kịch bản giao thông «cau-moi»" in page.text and "Thay đổi chỗ công lập" in page.text
+    change = _cells(page.text, "city")[-1]
+    assert change == "0" or change.startswith("+")  # a bridge only adds roads
+    features = json.loads(unescape(re.search(r'data-features="([^"]*)"', page.text)[1]))  # type: ignore[index]
+    assert all(f["properties"]["public_seats_change"] is not None for f in features["features"])
+    unknown = planner.get("/planner/streaming?year=2028&scenario=khong-co&lang=en")
+    assert unknown.status_code == 404 and "No transport scenario &#39;khong-co&#39;" in unknown.text
