@@ -58,8 +58,10 @@ router = APIRouter(tags=["public"])
 LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
 LICENCE = f"ODbL 1.0 ({LICENCE_URL})"
 ATTRIBUTION = "edugis, Sở GD-ĐT TP.HCM; road data © OpenStreetMap contributors where imported from OSM"
-#: ``q`` of the address search: 2 to 100 characters once the spaces around are cut.
-PLACE_QUERY = "^\\s*[^\\s\\x00][^\\x00]*[^\\s\\x00]\\s*$"
+#: ``q`` of the address search: 2 to 100 characters once the spaces around are cut. Its first
+#: and last characters are no control characters: Python's ``str.strip`` cuts some (U+001C..1F,
+#: U+0085) that a JSON Schema ``\s`` keeps, and the two must agree on what is left.
+PLACE_QUERY = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00]*[^\\s\\x00-\\x1f\\x7f-\\x9f]\\s*$"
 #: One minute limit of an isochrone, in (0, 60], as a plain decimal.
 _MINUTE = "(?:60(?:[.]0+)?|[1-5][0-9](?:[.][0-9]+)?|[1-9](?:[.][0-9]+)?|0[.][0-9]*[1-9][0-9]*)"
 #: ``minutes`` of an isochrone: 1 to 4 limits, comma-separated.

@@ -36,3 +36,22 @@ def test_an_unknown_address_answers_no_place_not_an_error(client: TestClient) ->
     assert answer.status_code == 200 and answer.json()["places"] == []
     # too short to search: refused, and the finder gives the same advice
     assert client.get("/api/geocode", params={"q": "q"}).status_code == 400
+
+
+#: What ``\\s`` means in a JSON Schema pattern (ECMA-262), spelled out for Python's ``re``.
+ECMA_SPACES = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+
+
+def test_the_schema_and_the_server_agree_on_what_is_too_short(client: TestClient) -> None:
+    """Schemathesis found a query the OpenAPI pattern took and the server refused as too short:
+    control characters Python's ``strip`` cuts (U+001C) but JSON Schema's ``\\s`` keeps."""
+    import re
+
+    from web.public_api import PLACE_QUERY
+
+    ecma = PLACE_QUERY.replace("[^\\s", f"[^{ECMA_SPACES}").replace("\\s", f"[{ECMA_SPACES}]")
+    found = "\t\x10\x0c \t\n \x0c\x0b\n\n\x0c\x1c\x0c \t\n \x0c\x0b\n\n\x0c"
+    for query in (found, "\x10\x1c", " \x10 \x85", "ab", " Nguyễn Huệ ", "a\x1cb"):
+        schema_takes = re.search(ecma, query) is not None
+        served = client.get("/api/geocode", params={"q": query}).status_code
+        assert served == (200 if schema_takes else 400), (query, schema_takes, served)
