@@ -25,10 +25,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "streaming_show": ("Tính", "Compute"),
     "streaming_counted": ("Học sinh lớp 9 năm học {school_year}: số đã thống kê.",
                           "Grade-9 pupils of the school year {school_year}: as counted."),
-    "streaming_projected": ("Học sinh lớp 9 năm học {school_year}: dự báo theo mô hình thành "
-                            "phần đoàn hệ (dân số theo tuổi, tỉ lệ lên lớp).",
-                            "Grade-9 pupils of the school year {school_year}: projected by the "
-                            "cohort-component model (population by age, progression ratios)."),
+    "streaming_projected": ("Học sinh lớp 9 năm học {school_year}: dự báo từ dân số theo độ tuổi "
+                            "và tỉ lệ học sinh lên lớp mỗi năm.",
+                            "Grade-9 pupils of the school year {school_year}: projected from the "
+                            "population by age and the share of pupils moving up each year."),
     "streaming_mode": ("Thời gian đi bằng xe máy trên mạng đường hiện dùng, từ một điểm đại "
                        "diện của mỗi phường.",
                        "Travel times by motorbike on the road network in use, from one "

@@ -57,7 +57,7 @@ def test_the_streaming_page_shows_the_wards_and_the_city(planner: TestClient) ->
     page = planner.get("/planner/streaming?year=2028&threshold_min=10&lang=vi")
     assert page.status_code == 200
     html = page.text
-    assert "Phân luồng sau lớp 9" in html and "dự báo theo mô hình thành phần đoàn hệ" in html
+    assert "Phân luồng sau lớp 9" in html and "dự báo từ dân số theo độ tuổi" in html
     assert "2027–2028" in html
     city = _cells(html, "city")
     assert city[0] == "Toàn thành phố"
