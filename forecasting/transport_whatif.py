@@ -343,3 +343,11 @@ def scenario_what_if(engine: Engine, name: str, level: str, *, mode: str = "moto
     base, graph = scenario_graph_for(engine, name, mode)
     return compare_networks(engine, level, base, graph, year=year, threshold_min=threshold_min,
                             round_id=round_id, sites_run=sites_run)
+
+
+def rounds_of_level(engine: Engine, level: str) -> list[str]:
+    """Return the ids of the admission rounds whose entry grade is that of ``level``."""
+    grade = LEVEL_BY_NAME[level].entry_grade
+    with engine.connect() as conn:
+        return [str(r) for r in conn.execute(sa.text(
+            "SELECT id FROM admission_rounds WHERE grade = :g ORDER BY id"), {"g": grade}).scalars()]

@@ -35,6 +35,7 @@ from web.errors import install_error_handlers
 from web.fastpath import FastPathMiddleware
 from web.head import HeadMiddleware
 from web.large_pages import LargePageGate
+from web.planner_scenarios import router as scenarios_router
 from web.rate_limit import RateLimitMiddleware
 from web.security import SecurityMiddleware
 from web.sessions import SessionRenewalMiddleware
@@ -150,5 +151,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(officer.router)
     app.include_router(planner.router)
     app.include_router(streaming_pages.router)
+    app.include_router(scenarios_router)
     app.include_router(health.router)
     return app

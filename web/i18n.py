@@ -13,6 +13,7 @@ from web.i18n_finder import TEXTS as FINDER_TEXTS
 from web.i18n_officer import TEXTS as OFFICER_TEXTS
 from web.i18n_planner import TEXTS as PLANNER_TEXTS
 from web.i18n_public import TEXTS as PUBLIC_TEXTS
+from web.i18n_scenarios import TEXTS as SCENARIO_TEXTS
 from web.i18n_streaming import TEXTS as STREAMING_TEXTS
 
 __all__ = ["LANGUAGES", "LANG_COOKIE", "TEXTS", "fold", "lang_of", "matches", "translate"]
@@ -266,6 +267,7 @@ TEXTS.update(PUBLIC_TEXTS)
 TEXTS.update(OFFICER_TEXTS)
 TEXTS.update(PLANNER_TEXTS)
 TEXTS.update(STREAMING_TEXTS)
+TEXTS.update(SCENARIO_TEXTS)
 
 
 def lang_of(request: Request) -> str:
