@@ -29,8 +29,8 @@ REASONS = {
     "unknown_school": ("không có trường nào mã {code!r}", "unknown school code {code!r}"),
     "wrong_level": ("trường {code!r} không phải trường {level} (lớp {grade})",
                     "school {code!r} is not a {level} school (grade {grade})"),
-    "listed_twice": ("trường {code!r} được ghi hai lần (lần đầu ở dòng {first})",
-                     "school {code!r} listed twice (first at row {first})"),
+    "listed_twice": ("trường {code!r} được ghi hai lần (lần đầu ở dòng {first} của bảng tính)",
+                     "school {code!r} listed twice (first on spreadsheet line {first})"),
     "not_whole": ("chỉ tiêu phải là số nguyên từ 0 đến 100000, không phải {value!r}",
                   "capacity must be a whole number from 0 to 100000, not {value!r}"),
 }
@@ -47,7 +47,7 @@ def import_capacities(engine: Engine, round_id: str, path: str | Path,
     ``discard_run`` confirms it (:class:`admissions.round_inputs.RunDiscardError` otherwise); a
     published round refuses new numbers.
     """
-    from admissions.files import read_table
+    from admissions.files import read_table, spreadsheet_rows
     from admissions.round_inputs import change_round_inputs
     from gis_service.transactions import write_transaction
 
@@ -61,6 +61,8 @@ def import_capacities(engine: Engine, round_id: str, path: str | Path,
         levels: dict[str, str] = dict(conn.execute(sa.text("SELECT code, level FROM schools")).all())
     problems: list[Problem] = []
     first: dict[str, int] = {}
+    # the spreadsheet line (header = line 1) of each data row, for "first on line N"
+    lines = [line for line, _ in spreadsheet_rows(path, "school_code")]
     for row, (code, raw) in enumerate(zip(frame["school_code"], frame["capacity"], strict=True),
                                       start=1):
         if code not in levels:
@@ -70,7 +72,8 @@ def import_capacities(engine: Engine, round_id: str, path: str | Path,
                                        level=level, grade=grade))
         if code in first:
             problems.append(Problem.of(label, row, "school_code", REASONS["listed_twice"], code=code,
-                                       first=first[code]))
+                                       first=lines[first[code] - 1] if first[code] <= len(lines)
+                                       else first[code] + 1))
         first.setdefault(code, row)
         if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_PLACES:
             problems.append(Problem.of(label, row, "capacity", REASONS["not_whole"], value=raw))

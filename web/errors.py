@@ -135,8 +135,17 @@ def error_response(request: Request, status: int, code: str, description: str,
                         headers=dict(headers) if headers else None)
 
 
+def in_language(request: Request, key: str) -> str:
+    """Return the text ``key`` in the page's language for browsers, in both for other clients."""
+    vi, en = TEXTS[key]
+    return translate(key, lang_of(request)) if wants_html(request) else f"{vi} / {en}"
+
+
 def _error_page(request: Request, status: int, title: str, message: str,
                 headers: Mapping[str, str] | None) -> Response:
+    # the page's title says what happened in words; the code (e.g. "NotFound") is for programs
+    if f"http_{status}" in TEXTS:
+        title = translate(f"http_{status}", lang_of(request))
     context = {"status": status, "title": title, "message": message, "next": request.url.path}
     if status == 503:
         page = _page_without_database(request, context)
@@ -255,7 +264,7 @@ async def _http(request: Request, exc: StarletteHTTPException) -> Response:
 async def _too_large(request: Request, exc: BodyTooLargeError) -> Response:
     """Answer a body over the limit with 413."""
     # raised by SecurityMiddleware's reading of a body sent without a length
-    return error_response(request, 413, "PayloadTooLarge", "request body too large")
+    return error_response(request, 413, "PayloadTooLarge", in_language(request, "body_too_large"))
 
 
 async def _database_fault(request: Request, exc: Exception) -> Response:
@@ -280,7 +289,7 @@ def _server_error(request: Request, exc: Exception) -> Response:
     if kind is not None:
         return database_fault_response(request, kind)
     if isinstance(exc, BodyTooLargeError):  # a middleware read the body
-        return error_response(request, 413, "PayloadTooLarge", "request body too large")
+        return error_response(request, 413, "PayloadTooLarge", in_language(request, "body_too_large"))
     vi, en = TEXTS["server_error"]
     return error_response(request, 500, "InternalServerError", f"{vi} / {en}")
 

@@ -38,7 +38,7 @@ from gis_service.levels import EntryGrade
 from routing.speeds import DEFAULT_MAX_OFFROAD_M
 from web.auth import AdminUser, OfficerUser, check_csrf
 from web.deps import EngineDep
-from web.errors import ApiError, BadRequestError, error_answer
+from web.errors import ApiError, BadRequestError, error_answer, in_language
 from web.i18n import lang_of, translate
 from web.i18n_officer import ERRORS
 from web.pages import city_bounds, render
@@ -401,7 +401,8 @@ async def _upload(request: Request, engine: Engine, user: User, round_id: str, f
     service.get_round(engine, round_id)
     content = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
-        raise ApiError(413, "PayloadTooLarge", f"file over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise ApiError(413, "PayloadTooLarge", f"{in_language(request, 'body_too_large')} "
+                                               f"(≤ {MAX_UPLOAD_BYTES // (1024 * 1024)} MB)")
     name = upload_name(file.filename, f"{kind}.csv")
     importer = service.import_applicants if kind == "applicants" else import_capacities
     with tempfile.TemporaryDirectory() as folder:

@@ -11,6 +11,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.i18n import TEXTS
+
 #: No external host anywhere: every script, style, image and tile comes from this app.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; worker-src 'self' blob:; font-src 'self'; object-src 'none'; "
@@ -109,8 +111,9 @@ class SecurityMiddleware:
                 await self._too_large(send)
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps({"code": "PayloadTooLarge",
-                           "description": f"request body over {self.max_body_bytes} bytes"}).encode()
+        vi, en = TEXTS["body_too_large"]
+        body = json.dumps({"code": "PayloadTooLarge", "description":
+                           f"{vi} / {en} (> {self.max_body_bytes} bytes)"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode()), *self.headers]})

@@ -28,7 +28,7 @@ def _write(path: Path, text: str) -> Path:
 def test_bad_rows_are_named_in_both_languages_and_nothing_is_stored(demo_engine: Engine,
                                                                      tmp_path: Path) -> None:
     round_id = _new_round(demo_engine)
-    bad = _write(tmp_path / "chitieu.csv", "school_code,capacity\nDM-THPT-001,40\nDM-NOPE,10\n"
+    bad = _write(tmp_path / "chitieu.csv", "school_code,capacity\n\nDM-THPT-001,40\nDM-NOPE,10\n"
                  "DM-TH-001,10\nDM-THPT-002,-3\nDM-THPT-001,12\nDM-THPT-003,1.5\n")
     with pytest.raises(InputError) as caught:
         import_capacities(demo_engine, round_id, bad)
@@ -38,7 +38,9 @@ def test_bad_rows_are_named_in_both_languages_and_nothing_is_stored(demo_engine:
     by_row = {p.row: p for p in caught.value.problems}
     assert "unknown school code 'DM-NOPE'" in by_row[2].reason
     assert by_row[2].reason_vi is not None and "không có trường nào mã" in by_row[2].reason_vi
-    assert "listed twice (first at row 1)" in by_row[5].reason
+    # the first listing is on spreadsheet line 3: the header is line 1, a blank line 2
+    assert "listed twice (first on spreadsheet line 3)" in by_row[5].reason
+    assert "lần đầu ở dòng 3 của bảng tính" in (by_row[5].reason_vi or "")
     with demo_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM round_capacities WHERE round_id = :r"),
                             {"r": round_id}).scalar_one() == 0

@@ -26,6 +26,17 @@ def test_security_headers_on_every_answer(client: TestClient) -> None:
 def test_oversized_body_is_refused_with_413(client: TestClient) -> None:
     response = client.post("/healthz", content=b"x" * (21 * 1024 * 1024))
     assert response.status_code == 413
+    assert response.json()["description"].startswith("Tệp hoặc dữ liệu gửi lên quá lớn. / The file")
+
+
+def test_error_pages_say_what_happened_in_the_pages_language(client: TestClient) -> None:
+    """A browser gets a title in words in its language, not the code meant for programs."""
+    page = {"Accept": "text/html"}
+    for url, title in (("/nowhere", "404 — Không tìm thấy"), ("/nowhere?lang=en", "404 — Not found"),
+                       ("/schools/NOPE?lang=en", "404 — Not found")):
+        answer = client.get(url, headers=page)
+        assert answer.status_code == 404 and f"<h1>{title}</h1>" in answer.text, url
+        assert "NotFound" not in answer.text
 
 
 def test_every_edugis_error_has_its_status_not_a_500(empty_client: TestClient) -> None:
