@@ -207,8 +207,13 @@ class Formation:
         return next((node.name for node in self.state() if node.is_primary), None)
 
     def wait_settled(self, timeout_s: float = 60.0) -> list[NodeState]:
-        """Wait until every data node serves in its assigned state; return the states."""
-        self._wait(self._all_settled, time.monotonic() + timeout_s, "every node to serve")
+        """Wait until every data node serves in its assigned state; return the states.
+
+        A node that rejoins by copying the primary (when ``pg_rewind`` cannot be used) waits
+        for a checkpoint, which the primary is asked for meanwhile.
+        """
+        self._wait(self._all_settled_checkpointing, time.monotonic() + timeout_s,
+                   "every node to serve")
         return self.state()
 
     # ---- machinery -----------------------------------------------------------------

@@ -53,12 +53,17 @@ def up(
     base_port: Annotated[int, typer.Option(
         help="first port: the monitor; PostgreSQL +1.., app nodes +11.., the site +80")] = 5600,
     workers: Annotated[int, typer.Option(help="uvicorn workers per app node")] = 1,
+    city: Annotated[str, typer.Option(
+        help="load a city before the app nodes start: real (the HCMC bundle, as edugis demo; "
+             "once), synthetic (the demo city) or none")] = "none",
     folder: DirOption = None,
 ) -> None:
     """Build (first time) and start the whole cluster on 127.0.0.1; print where things are.
 
     A cluster made before keeps its layout (the options count only the first time).
     """
+    if city not in ("real", "synthetic", "none"):
+        raise typer.BadParameter("real, synthetic or none", param_hint="--city")
     from gis_service.settings import get_settings
     from web.cluster import LAYOUT_FILE, LocalCluster
 
@@ -69,10 +74,38 @@ def up(
     else:
         cluster = LocalCluster(root, nodes=nodes, standbys=standbys, base_port=base_port,
                                workers=workers, data_dir=get_settings().data_dir.resolve())
+    if city != "none":
+        cluster.start_database(echo=typer.echo)
+        _load_city(cluster.database_url, city)
     cluster.up(echo=typer.echo)
     _echo_status(cluster.status())
-    typer.echo(f"load data with: DATABASE_URL='{cluster.database_url}' edugis demo "
-               "(or edugis demo-data, edugis import ...)")
+    typer.echo(f"load or import data with: DATABASE_URL='{cluster.database_url}' edugis ...")
+
+
+def _load_city(database_url: str, city: str) -> None:
+    """Load the real HCMC bundle (once) or the synthetic demo city into the cluster."""
+    from gis_service.db import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        if city == "real":
+            from web.real_city import load_real_city
+
+            typer.echo("loading the real HCMC bundle (data/hcmc; applicants and population "
+                       "synthetic) ...")
+            load_real_city(engine, echo=typer.echo)
+        else:
+            from basemaps.demo_city import generate_demo_city
+            from basemaps.in_use import use_basemap
+            from web.demo_data import load_demo_city
+            from web.real_city import remove_real_city
+
+            typer.echo("loading the synthetic demo city ...")
+            remove_real_city(engine)
+            load_demo_city(engine, generate_demo_city())
+            use_basemap(engine, "demo", actor="cluster")
+    finally:
+        engine.dispose()
 
 
 @app.command()

@@ -120,13 +120,16 @@ def test_killing_the_primary_promotes_a_standby_and_loses_no_acknowledged_write(
     finally:
         load.stop()
     new = formation.primary()
+    failures = [o.ended - killed_at for o in load.outcomes if not o.ok and o.started > killed_at]
     reads_back = [o for o in load.outcomes if o.kind == "read" and o.ok and o.started > killed_at]
-    print(f"primary {old} killed: {new} promoted, writes back after {back_s:.1f} s; "
+    print(f"primary {old} killed: {new} promoted, writes back after {back_s:.1f} s, last failed request "
+          f"{max(failures, default=0.0):.1f} s after the kill; "
           f"{len(acknowledged_before)} writes acknowledged before the kill, "
           f"{len(load.acknowledged_writes())} in all; failed during the failover: reads "
           f"{len(load.failed('read'))}, writes {len(load.failed('write'))}")
     assert new is not None and new != old
     assert back_s < FAILOVER_LIMIT_S
+    assert max(failures, default=0.0) < FAILOVER_LIMIT_S  # reads too
     assert reads_back
     stored = stored_rounds(cluster.database_url, "failover")
     assert acknowledged_before, "no write was acknowledged before the kill"
