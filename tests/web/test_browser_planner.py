@@ -90,7 +90,7 @@ def test_planner_sees_gap_choropleth_and_proposed_sites(planned_site: LiveServer
 MINUTES, YEAR = 10, 2027
 #: Words of the code that the page must not show, in either language.
 JARGON = re.compile(r"challenger|\bentry\b|\btotal\b|p_median|max_coverage|heuristic|vertex"
-                    r"|2sfca|\bnaive\b|\bcohort\b|gap_to_bound|run_id|scenario",
+                    r"|2sfca|\bnaive\b|\bcohort\b|gap_to_bound|run_id|\bscenario\b",
                     re.I)
 #: A number as the page writes it: thousands grouped, at most one decimal, in the
 #: language's marks (vi: 1.234,5; en: 1,234.5).
