@@ -1,4 +1,5 @@
-"""Web fixtures: the app pointed at a test database, as in-process clients."""
+"""Web fixtures: the app pointed at a test database, as in-process clients or on a loopback
+port, and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.engine import Engine
 
 from tests.conftest import database_env
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_chromium, serve
 from tests.support.web import settle
 from web.app import create_app
 
@@ -27,3 +30,19 @@ def empty_client(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Te
     with database_env(engine, monkeypatch), TestClient(create_app()) as test_client:
         yield test_client
         settle(test_client.app)
+
+
+@pytest.fixture(scope="module")
+def live(demo_engine: Engine) -> Iterator[LiveServer]:
+    """The app on the shared demo city, served on a loopback port for one test module."""
+    yield from serve(demo_engine)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium for one test module."""
+    require_chromium()
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

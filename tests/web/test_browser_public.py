@@ -11,24 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import Engine
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, Watch, require_chromium, serve
-
-
-@pytest.fixture(scope="module")
-def live(demo_engine: Engine) -> Iterator[LiveServer]:
-    yield from serve(demo_engine)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_chromium()
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+from tests.support.browser import LiveServer, Watch, serve
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
-from sqlalchemy.engine import Engine
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_chromium, serve
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_chromium
 
 ELSEWHERE = "https://maps.example.org"
 
@@ -79,11 +78,6 @@ def other_site() -> Iterator[str]:
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def live(demo_engine: Engine) -> Iterator[LiveServer]:
-    yield from serve(demo_engine)
 
 
 def test_a_page_of_another_origin_reads_features_and_tiles_in_chromium(

@@ -5,14 +5,12 @@ other client. In Chromium the features page draws its features on the map."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
-from sqlalchemy.engine import Engine
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_chromium, serve
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_chromium
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -43,11 +41,6 @@ def test_pages_link_json_and_html_both_ways(client: TestClient) -> None:
     assert re.search(r'href="[^"]*/items/[^"?]+\?f=html"', items)  # each feature's page
     assert re.search(r'rel="next"', items) and "offset=2" in items
     assert client.get("/ogc/collections/schools/items?f=xml").status_code == 400
-
-
-@pytest.fixture(scope="module")
-def live(demo_engine: Engine) -> Iterator[LiveServer]:
-    yield from serve(demo_engine)
 
 
 def test_features_page_draws_its_features_in_chromium(live: LiveServer) -> None:

@@ -5,7 +5,6 @@ capacities and times as numbers whatever the first page holds."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from gis_service.collections import COLLECTIONS
-from tests.support.browser import LiveServer, serve
+from tests.support.browser import LiveServer
 
 SCHEMA_JSON = "application/schema+json"
 
@@ -74,11 +73,6 @@ def test_types_are_the_databases_and_queryables_are_the_filters(client: TestClie
     assert encoding["properties"]["properties"]["properties"]["capacity_grade1"]["type"] == "integer"
     assert links["http://www.opengis.net/def/rel/ogc/1.0/queryables"].endswith("/queryables")
     assert client.get("/ogc/collections/nowhere/schema").status_code == 404
-
-
-@pytest.fixture(scope="module")
-def live(demo_engine: Engine) -> Iterator[LiveServer]:
-    yield from serve(demo_engine)
 
 
 def test_gdal_reads_numbers_as_numbers_from_a_small_first_page(live: LiveServer) -> None:
