@@ -9,10 +9,14 @@ What the configuration (:func:`haproxy_config`) asks of HAProxy (Debian's ``hapr
   node (``retry-on conn-failure``, ``option redispatch``): safe for every method, the node
   got nothing;
 - GET and HEAD, which change nothing, are also resent when the node closed the connection
-  without answering (killed mid-request) or answered 503 (its database connection broke):
-  ``retry-on empty-response 503``. Other methods are never resent once sent
-  (``disable-l7-retry``): a POST may have committed before its node died, and sending it
-  again could apply it twice;
+  without answering (killed mid-request): ``retry-on empty-response``. Other methods are
+  never resent once sent (``disable-l7-retry``): a POST may have committed before its node
+  died, and sending it again could apply it twice. A 503 is not resent: during a failover
+  every node answers it, and resending would only multiply the load;
+- when no node passes ``/readyz`` (the database is failing over), send requests to the
+  nodes anyway (each again as a ``backup`` server, unchecked): what they hold in memory (the
+  finder's nearest schools, cached tiles, static files) is still served, and the rest gets
+  the app's own 503 page in the visitor's language with ``Retry-After``, not HAProxy's;
 - tell the nodes who the client is (``X-Forwarded-For``; the nodes believe it from
   ``EDUGIS_FORWARDED_ALLOW_IPS``, 127.0.0.1 by default) and keep the ``Host`` header, so
   sign-in's same-origin rule holds.
@@ -32,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BACKEND = "app"
+#: The name suffix of each node's unchecked ``backup`` entry (used when no node is ready).
+BACKUP_SUFFIX = "-unchecked"
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ def haproxy_config(port: int, servers: dict[str, int], stats_socket: Path,
             pass
     lines = "".join(
         f"    server {name} {host}:{server_port} check\n" for name, server_port in servers.items())
+    lines += "".join(f"    server {name}{BACKUP_SUFFIX} {host}:{server_port} backup\n"
+                     for name, server_port in servers.items())
     return f"""# made by edugis cluster (web/balancer.py); edit the layout, not this file
 global
     maxconn 4096
@@ -74,7 +82,7 @@ defaults
     timeout queue 30s
     retries 3
     option redispatch 1
-    retry-on conn-failure empty-response 503
+    retry-on conn-failure empty-response
 
 frontend web
     bind {host}:{port}
@@ -82,6 +90,7 @@ frontend web
 
 backend {BACKEND}
     balance leastconn
+    option allbackups
     # a POST (sign-in, an upload, a run) is never sent twice: it may have committed
     http-request disable-l7-retry unless {{ method GET HEAD }}
     option httpchk
@@ -111,12 +120,14 @@ def server_states(stats_socket: Path) -> list[ServerState]:
         return []
     rows = csv.DictReader(io.StringIO(answer.lstrip("# ")))
     return [ServerState(row["svname"], row["status"], int(row["stot"] or 0)) for row in rows
-            if row.get("pxname") == BACKEND and row["svname"] not in ("FRONTEND", "BACKEND")]
+            if row.get("pxname") == BACKEND and row["svname"] not in ("FRONTEND", "BACKEND")
+            and not row["svname"].endswith(BACKUP_SUFFIX)]
 
 
 def set_server_enabled(stats_socket: Path, name: str, enabled: bool) -> None:
     """Put app node ``name`` back in service, or take it out (maintenance: no new requests)."""
     state = "ready" if enabled else "maint"
-    answer = stats_command(stats_socket, f"set server {BACKEND}/{name} state {state}")
-    if answer.strip():
-        raise RuntimeError(f"HAProxy refused to set {name} {state}: {answer.strip()}")
+    for server in (name, name + BACKUP_SUFFIX):
+        answer = stats_command(stats_socket, f"set server {BACKEND}/{server} state {state}")
+        if answer.strip():
+            raise RuntimeError(f"HAProxy refused to set {server} {state}: {answer.strip()}")

@@ -12,6 +12,8 @@ creating rounds one after the other.
 - ``kill -9`` of the primary (its keeper and PostgreSQL): a standby is promoted by the monitor,
   writes succeed again within 30 s, every write acknowledged is in the database (synchronous
   replication), and the old primary, started again, rejoins as a standby.
+- ``edugis cluster status`` names every service; ``edugis cluster down`` ends every process
+  the cluster started (their process groups: PostgreSQL's backends included).
 
 Everything the cluster starts is stopped by the fixture's finalizer, whatever happens.
 """
@@ -122,10 +124,15 @@ def test_killing_the_primary_promotes_a_standby_and_loses_no_acknowledged_write(
     new = formation.primary()
     failures = [o.ended - killed_at for o in load.outcomes if not o.ok and o.started > killed_at]
     reads_back = [o for o in load.outcomes if o.kind == "read" and o.ok and o.started > killed_at]
+    # while no node is ready, HAProxy still sends them requests: answers held in memory
+    # (nearest schools, cached tiles) go on, the rest get the app's 503
+    during = [o for o in load.outcomes
+              if o.kind == "read" and killed_at < o.started < killed_at + back_s]
     print(f"primary {old} killed: {new} promoted, writes back after {back_s:.1f} s, last failed request "
           f"{max(failures, default=0.0):.1f} s after the kill; "
           f"{len(acknowledged_before)} writes acknowledged before the kill, "
-          f"{len(load.acknowledged_writes())} in all; failed during the failover: reads "
+          f"{len(load.acknowledged_writes())} in all; reads answered 200 during the failover "
+          f"{sum(o.ok for o in during)} of {len(during)}; failed: reads "
           f"{len(load.failed('read'))}, writes {len(load.failed('write'))}")
     assert new is not None and new != old
     assert back_s < FAILOVER_LIMIT_S
@@ -142,3 +149,43 @@ def test_killing_the_primary_promotes_a_standby_and_loses_no_acknowledged_write(
     print(f"{old} rejoined as {states[old].reported} in {time.monotonic() - started:.1f} s")
     assert states[old].reported == "secondary"
     assert formation.primary() == new
+
+
+def test_status_names_every_service_in_service(cluster: LocalCluster) -> None:
+    from typer.testing import CliRunner
+
+    from web.cli import app
+
+    result = CliRunner().invoke(app, ["cluster", "status", "--dir", str(cluster.root)])
+    assert result.exit_code == 0, result.output
+    assert f"site: {cluster.site_url}" in result.output
+    assert result.output.count("in HAProxy UP") == 2
+    assert result.output.count(" primary") == 1 and result.output.count(" secondary") == 2
+    assert f"DATABASE_URL={cluster.database_url}" in result.output
+
+
+def test_down_ends_every_process_and_status_says_so(cluster: LocalCluster) -> None:
+    from typer.testing import CliRunner
+
+    from web.cli import app
+
+    pids = [daemon.pid() for daemon in (
+        *(cluster.daemon(name) for name in [*cluster.app_names, "haproxy"]),
+        *(cluster.formation.daemon(name) for name in ["monitor", *cluster.formation.node_names]))]
+    assert all(pids)
+    result = CliRunner().invoke(app, ["cluster", "down", "--dir", str(cluster.root)])
+    assert result.exit_code == 0, result.output
+    left = [stat.parent.name for stat in Path("/proc").glob("[0-9]*/stat")
+            if _group_of(stat) in pids]
+    assert left == []
+    result = CliRunner().invoke(app, ["cluster", "status", "--dir", str(cluster.root)])
+    assert result.exit_code == 3
+    assert "HAProxy: stopped" in result.output and "(stopped)" in result.output
+
+
+def _group_of(stat: Path) -> int | None:
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[2]) if fields[0] != "Z" else None
