@@ -20,6 +20,7 @@ Everything the cluster starts is stopped by the fixture's finalizer, whatever ha
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import tempfile
 import time
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cluster import Load, build_cluster, mixed_urls, stored_rounds
+from tests.support.cluster import Load, Officer, build_cluster, mixed_urls, stored_rounds
 from web.balancer import server_states
 from web.cluster import LocalCluster
 
@@ -95,7 +96,9 @@ def test_killing_an_app_node_fails_no_read_and_loses_no_acknowledged_write(
     assert len(failed_writes) <= 1
     assert all(started <= 0 <= ended for _, started, ended in failed_writes)
     assert load.acknowledged_writes() <= stored_rounds(cluster.database_url, "appkill")
-    # the node started again is put back in service by the health checks
+    # the node started again is put back in service by the health checks, and finds the
+    # road graphs the nodes compiled in the shared folder
+    assert list((cluster.data_dir / "cache" / "graphs").iterdir())
     cluster.start_app("app1")
     cluster.wait_ready("app1", timeout_s=120)
     wait_until(lambda: all(s.status == "UP" for s in server_states(cluster.stats_socket)), 15,
@@ -149,6 +152,21 @@ def test_killing_the_primary_promotes_a_standby_and_loses_no_acknowledged_write(
     print(f"{old} rejoined as {states[old].reported} in {time.monotonic() - started:.1f} s")
     assert states[old].reported == "secondary"
     assert formation.primary() == new
+
+
+def test_a_session_made_on_one_node_is_good_on_the_other_until_signed_out(
+        cluster: LocalCluster) -> None:
+    first = Officer(http.client.HTTPConnection("127.0.0.1", cluster.app_port("app1"), timeout=30))
+    second = Officer(http.client.HTTPConnection("127.0.0.1", cluster.app_port("app2"), timeout=30))
+    try:
+        first.sign_in()
+        second.cookies = dict(first.cookies)  # the same browser, sent to the other node
+        assert second.get("/officer") == 200
+        assert first.sign_out() == 303
+        assert second.get("/officer") != 200  # ended on every node at once
+    finally:
+        first.conn.close()
+        second.conn.close()
 
 
 def test_status_names_every_service_in_service(cluster: LocalCluster) -> None:

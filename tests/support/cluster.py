@@ -231,6 +231,14 @@ class Officer:
                 raise RuntimeError(f"the officer cannot sign in (HTTP {status})")
             time.sleep(0.5)
 
+    def get(self, path: str) -> int:
+        """GET ``path``; the status."""
+        return self._send("GET", path)[0]
+
+    def sign_out(self) -> int:
+        """Sign out (everywhere); the status (303)."""
+        return self._send("POST", "/logout", {"csrf_token": self.cookies.get("edugis_csrf", "")})[0]
+
     def create_round(self, round_id: str) -> int:
         """Create a draft round; the status (303 when created)."""
         status, _ = self._send("POST", "/officer/rounds", {
