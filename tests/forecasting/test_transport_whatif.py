@@ -132,3 +132,26 @@ def test_the_compare_command_prints_the_tables(demo_copy: Engine, tmp_path: Path
         assert shown.returncode == 0, shown.stderr
         assert "wards_faster" in shown.stdout and "catchments" in shown.stdout
         assert "cau" in edugis("scenario", "list").stdout
+
+
+def test_the_round_reruns_with_a_sites_scenario_on_both_networks(
+        demo_copy: Engine, demo_layer: RoadLayer, demo_base: ModeGraph) -> None:
+    import sqlalchemy as sa
+
+    from forecasting.transport_whatif import rerun_round
+
+    bridge = bridge_edit(demo_layer)
+    with demo_copy.begin() as conn:  # two proposed primary sites, one on each bank
+        for rank, (lon, lat) in enumerate(bridge.coords, start=1):
+            conn.execute(sa.text(
+                "INSERT INTO proposed_sites (run_id, rank, level, model, method, ward_code,"
+                " details, geom) VALUES ('t1', :r, 'primary', 'p_median', 'heuristic', NULL,"
+                " '{}', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
+                {"r": rank, "lon": float(lon), "lat": float(lat) + (0.004 if rank == 2 else -0.004)})
+    table = rerun_round(demo_copy, ROUND, demo_base,
+                        scenario_graph(demo_base, demo_layer.edges, [bridge]), sites_run="t1")
+    rows = table.set_index("network")
+    assert list(rows.index) == ["base", "scenario", "base+sites", "scenario+sites"]
+    assert rows.loc["base+sites", "schools"] == rows.loc["base", "schools"] + 2
+    assert rows.loc["base+sites", "placed"] >= rows.loc["base", "placed"]
+    assert rows.loc["scenario+sites", "moved"] > rows.loc["base+sites", "moved"] > 0
