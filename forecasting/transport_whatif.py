@@ -34,10 +34,6 @@ from gis_service.levels import LEVEL_BY_NAME, capacity_column
 if TYPE_CHECKING:
     from routing.graph import ModeGraph
 
-#: Longest trip looked at from a ward to a school (seconds).
-HORIZON_S = 3 * 3600.0
-
-
 @dataclass(frozen=True)
 class TransportWhatIf:
     """The tables of one scenario against the base network (see the module docstring)."""
@@ -114,11 +110,13 @@ def _schools(engine: Engine, level: str) -> pd.DataFrame:
                                                         "seats": float})
 
 
-def _times(graph: ModeGraph, points: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+def _times(graph: ModeGraph, points: pd.DataFrame, schools: pd.DataFrame,
+           cutoff_s: float) -> pd.DataFrame:
+    """Ward point x school road times within ``cutoff_s`` (what 2SFCA reads), long form."""
     import routing
 
     matrix = routing.od_matrix(graph, points[["lon", "lat"]].to_numpy(),
-                               schools[["lon", "lat"]].to_numpy(), HORIZON_S, "time")
+                               schools[["lon", "lat"]].to_numpy(), cutoff_s, "time")
     coo = matrix.time_s.tocoo()
     return pd.DataFrame({"origin_id": points["ward_code"].to_numpy()[coo.row],
                          "school_code": schools["school_code"].to_numpy()[coo.col],
@@ -215,7 +213,8 @@ def compare_networks(engine: Engine, level: str, base: ModeGraph, scenario: Mode
                        .scalar_one())
     from routing.snap import snap_within
 
-    before, after = _times(base, wards, schools), _times(scenario, wards, schools)
+    cutoff_s = threshold_min * 60.0
+    before, after = _times(base, wards, schools, cutoff_s), _times(scenario, wards, schools, cutoff_s)
     origins = _origins(engine, base.metric_epsg, spacing_m)
     lon, lat = origins["lon"].to_numpy(), origins["lat"].to_numpy()
     near = snap_within(base, lon, lat)[1] & snap_within(scenario, lon, lat)[1]
