@@ -65,10 +65,17 @@ class MetroEdit:
 
 @dataclass(frozen=True)
 class ClosureEdit:
-    """Roads closed: every edge the line or polygon (lon/lat) touches."""
+    """Roads closed: every edge the line or polygon (lon/lat) touches.
 
-    geometry: shapely.Geometry
+    With ``along``, only the edges lying along the line (within 1 m of it) are closed, not
+    those it crosses or meets: how a closure given by basemap edge ids
+    (``road_edges.edge_id``, resolved to their lines by :mod:`routing.scenario_store`) applies.
+    """
+
+    geometry: shapely.Geometry | None
     label: str = ""
+    along: bool = False
+    edge_ids: tuple[int, ...] = ()
     kind: EditKind = field(default="closure", init=False)
 
 
@@ -110,7 +117,9 @@ def edits_from_geojson(
     - ``metro``: one LineString, the line (properties ``speed_kmh``, ``headway_s`` or
       ``headway_min``, ``name``), and two or more Points, the stations (``name``), put in
       order along the line; a station more than 80 m off the line is refused.
-    - ``closure``: each LineString or Polygon closes the roads it touches.
+    - ``closure``: each LineString or Polygon closes the roads it touches (``along: true``:
+      only the roads lying along the line); a feature without geometry and with
+      ``edge_ids`` (ids of ``road_edges`` of the basemap) closes those edges.
 
     Raises
     ------
@@ -133,8 +142,13 @@ def edits_from_geojson(
         raise InputError([Problem(source, None, "features", "no features: expected a "
                                   "FeatureCollection", "không có đối tượng nào (FeatureCollection)")])
     problems: list[Problem] = []
-    parsed: list[tuple[int, shapely.Geometry, dict[str, Any]]] = []
+    parsed: list[tuple[int, Any, dict[str, Any]]] = []
     for i, feature in enumerate(features, start=1):
+        if (kind == "closure" and isinstance(feature, dict) and feature.get("geometry") is None
+                and isinstance(feature.get("properties"), dict)
+                and "edge_ids" in feature["properties"]):
+            parsed.append((i, None, feature["properties"]))  # closed by basemap edge ids
+            continue
         geometry = _geometry(feature, i, source, problems)
         if geometry is not None:
             props = feature.get("properties") or {}
@@ -277,14 +291,29 @@ def _metro(parsed: list[tuple[int, shapely.Geometry, dict[str, Any]]], source: s
                       speed_kmh=speed, headway_s=headway_s, label=_label(props, defaults))]
 
 
-def _closures(parsed: list[tuple[int, shapely.Geometry, dict[str, Any]]], source: str,
+def _closures(parsed: list[tuple[int, Any, dict[str, Any]]], source: str,
               defaults: dict[str, Any], problems: list[Problem]) -> list[ClosureEdit]:
     edits = []
     for i, geometry, props in parsed:
+        if geometry is None:
+            ids = props.get("edge_ids")
+            try:
+                edge_ids = tuple(int(v) for v in ids) if isinstance(ids, list) and ids else ()
+            except (TypeError, ValueError):
+                edge_ids = ()
+            if not edge_ids:
+                problems.append(Problem(source, i, "edge_ids", f"feature {i}: edge_ids must be a "
+                                        "non-empty list of road edge ids",
+                                        f"đối tượng {i}: edge_ids phải là danh sách mã đoạn đường"))
+                continue
+            edits.append(ClosureEdit(geometry=None, label=_label(props, defaults), along=True,
+                                     edge_ids=edge_ids))
+            continue
         if geometry.geom_type not in ("LineString", "MultiLineString", "Polygon", "MultiPolygon"):
             problems.append(Problem(source, i, "geometry", f"feature {i}: a closure is a line or "
                                     f"polygon, not a {geometry.geom_type}",
                                     f"đối tượng {i}: đoạn cấm phải là đường hoặc vùng"))
             continue
-        edits.append(ClosureEdit(geometry=geometry, label=_label(props, defaults)))
+        edits.append(ClosureEdit(geometry=geometry, label=_label(props, defaults),
+                                 along=bool(props.get("along", False))))
     return edits

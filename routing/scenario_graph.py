@@ -44,6 +44,8 @@ from routing.speeds import ModeProfile
 
 #: A road end this close to a node of the road it meets joins that node (no split).
 NODE_JOIN_M = 0.5
+#: A closure ``along`` a line closes the edges lying within this distance of it (metres).
+ALONG_M = 1.0
 
 
 @dataclass
@@ -179,8 +181,15 @@ class _Resolver:
         return np.asarray(self.out.new_node_lonlat[node - self.base.node_count], np.float64)
 
     def closure(self, n: int, edit: ClosureEdit) -> None:
+        if edit.geometry is None:
+            self.fail(n, "edge_ids", "edge ids not resolved to roads of the basemap",
+                      "mã đoạn đường chưa được đổi thành đường của bản đồ nền")
+            return
         geometry = shapely.transform(edit.geometry, self.metric)
-        hit = _edge_tree(self.base).query(geometry, predicate="intersects")
+        if edit.along:
+            hit = _edge_tree(self.base).query(geometry.buffer(ALONG_M), predicate="contains")
+        else:
+            hit = _edge_tree(self.base).query(geometry, predicate="intersects")
         if not len(hit):
             self.fail(n, "geometry", "the closure touches no road of the mode",
                       "đoạn cấm không chạm con đường nào của phương tiện")

@@ -87,7 +87,9 @@ def _row(edit: Edit) -> dict[str, Any]:
         props = {"speed_kmh": edit.speed_kmh, "headway_s": edit.headway_s,
                  "access_m": edit.access_m, "station_names": list(edit.station_names)}
     else:
-        geom, props = edit.geometry, {}
+        if edit.geometry is None:
+            raise ValueError("a closure by edge ids must be resolved before it is stored")
+        geom, props = edit.geometry, {"along": edit.along, "edge_ids": list(edit.edge_ids)}
     return {"kind": edit.kind, "label": edit.label, "props": json.dumps(props, ensure_ascii=False),
             "geom": geom.wkt, "stations": stations}
 
@@ -106,7 +108,43 @@ def _edit(kind: str, label: str, props: dict[str, Any], wkb: bytes,
                          stations=points, station_names=tuple(props["station_names"]),
                          speed_kmh=float(props["speed_kmh"]), headway_s=float(props["headway_s"]),
                          label=label, access_m=float(props.get("access_m", 400.0)))
-    return ClosureEdit(geometry=geom, label=label)
+    return ClosureEdit(geometry=geom, label=label, along=bool(props.get("along", False)),
+                       edge_ids=tuple(int(v) for v in props.get("edge_ids", [])))
+
+
+def _resolve_edge_ids(engine: Engine, basemap: str, edits: list[Edit],
+                      source: str) -> list[Edit]:
+    """Give each closure by edge ids the lines of those edges of ``basemap``.
+
+    Raises
+    ------
+    InputError
+        Naming the edits with ids that are not edges of the basemap.
+    """
+    out: list[Edit] = []
+    problems: list[Problem] = []
+    for n, edit in enumerate(edits, start=1):
+        if not (isinstance(edit, ClosureEdit) and edit.geometry is None):
+            out.append(edit)
+            continue
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT edge_id, ST_AsBinary(geom) FROM road_edges WHERE basemap = :b"
+                " AND edge_id = ANY(:ids) ORDER BY edge_id"),
+                {"b": basemap, "ids": list(edit.edge_ids)}).all()
+        missing = sorted(set(edit.edge_ids) - {int(r[0]) for r in rows})
+        if missing:
+            shown = ", ".join(map(str, missing[:10]))
+            problems.append(Problem(source, n, "edge_ids",
+                                    f"feature {n}: no road edge {shown} in basemap {basemap}",
+                                    f"đối tượng {n}: bản đồ nền {basemap} không có đoạn đường {shown}"))
+            continue
+        lines = shapely.multilinestrings([shapely.from_wkb(bytes(r[1])) for r in rows])
+        out.append(ClosureEdit(geometry=lines, label=edit.label, along=True,
+                               edge_ids=edit.edge_ids))
+    if problems:
+        raise InputError(problems)
+    return out
 
 
 def load_scenario(engine: Engine | Connection, name: str) -> Scenario:
@@ -154,6 +192,7 @@ def add_edits(engine: Engine, name: str, edits: list[Edit], actor: str = "system
     scenario = load_scenario(engine, name)
     from routing.scenario_graph import resolve_edits
 
+    edits = _resolve_edge_ids(engine, scenario.basemap, edits, source)
     layer, base = _base(engine, scenario, "motorbike")
     earlier = len(scenario.edits)
     try:
@@ -213,7 +252,7 @@ def edits_geojson(scenario: Scenario) -> dict[str, Any]:
     for n, edit in enumerate(scenario.edits, start=1):
         props: dict[str, Any] = {"edit": n, "kind": edit.kind, "label": edit.label}
         if isinstance(edit, ClosureEdit):
-            geometry = edit.geometry
+            geometry = edit.geometry if edit.geometry is not None else shapely.Point()
         else:
             geometry = shapely.LineString(edit.coords)
             props["speed_kmh"] = edit.speed_kmh

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from routing import _kernels
 from routing._grid import build_grid
 from routing.graph import ModeGraph, compile_graph
 from routing.matrix import od_matrix
-from routing.scenario_edits import ClosureEdit, RoadEdit, edits_from_geojson
+from routing.scenario_edits import ClosureEdit, Edit, RoadEdit, edits_from_geojson
 from routing.scenario_graph import _without, assemble, resolve_edits, resolved_of, scenario_graph
 from routing.scenario_rebuild import full_rebuild
 from routing.snap import snap_points
@@ -136,6 +137,16 @@ def test_a_closure_lengthens_times_exactly_as_a_full_recompile(
     assert (change(before, after) > 60).sum() > 1000  # the other bank is now a detour away
 
 
+def test_a_closure_along_a_road_closes_that_road_only(layer: RoadLayer, base: ModeGraph) -> None:
+    bridge = layer.edges[layer.edges["name"].str.startswith("Cầu")].iloc[0]["geometry"]
+    touching = resolve_edits(base, layer.edges, [ClosureEdit(geometry=bridge)])
+    along = resolve_edits(base, layer.edges, [ClosureEdit(geometry=bridge, along=True)])
+    assert touching.closed.sum() > 1  # the streets meeting the bridge's ends too
+    assert along.closed.sum() == 1
+    closed = int(np.flatnonzero(along.closed)[0])
+    assert layer.edges.iloc[int(base.edge_row[closed])]["name"].startswith("Cầu")
+
+
 def test_a_metro_line_helps_only_near_its_stations(layer: RoadLayer) -> None:
     walk = compile_graph(layer, "walk")
     metro = metro_edit(layer)
@@ -187,7 +198,7 @@ def test_edits_that_cannot_apply_are_named(layer: RoadLayer, base: ModeGraph) ->
     assert "touches no road" in problems[0].reason and "connect to nothing" in problems[1].reason
 
 
-def feature(geometry: dict[str, object], **props: object) -> dict[str, object]:
+def feature(geometry: Any, **props: object) -> dict[str, object]:
     return {"type": "Feature", "geometry": geometry, "properties": props}
 
 
@@ -250,6 +261,25 @@ def test_scenarios_are_stored_and_never_touch_the_basemap_in_use(
     assert graph.edge_count == base.edge_count + 5 - 2 - 1  # road + 4 pieces, 2 split, 1 closed
     with pytest.raises(InputError, match="touches no road"):
         add_edits(demo_copy, "cau-moi", [ClosureEdit(geometry=shapely.Point(107.5, 11.5))])
+    with demo_copy.connect() as conn:
+        bridge_id = conn.execute(sa.text(
+            "SELECT edge_id FROM road_edges WHERE name LIKE 'Cầu%' ORDER BY edge_id LIMIT 1"
+            " OFFSET 1")).scalar_one()
+
+    def by_ids(*ids: int) -> list[Edit]:
+        return edits_from_geojson({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": None, "properties": {"edge_ids": list(ids)}}]},
+            "closure", "ids.geojson")
+
+    with pytest.raises(InputError) as caught:
+        add_edits(demo_copy, "cau-moi", by_ids(bridge_id, 987654321))
+    assert [(p.row, p.field) for p in caught.value.problems] == [(1, "edge_ids")]
+    assert "987654321" in caught.value.problems[0].reason
+    add_edits(demo_copy, "cau-moi", by_ids(bridge_id))
+    stored = load_scenario(demo_copy, "cau-moi")
+    assert stored.edits[-1].edge_ids == (bridge_id,)  # type: ignore[union-attr]
+    _, closed_too = scenario_graph_for(demo_copy, "cau-moi")
+    assert closed_too.edge_count == graph.edge_count - 1
     assert table_counts(demo_copy) == counts and current_basemap(demo_copy) == basemap
     with demo_copy.connect() as conn:
         assert conn.execute(sa.text(
