@@ -17,7 +17,10 @@ cluster does. ``pg_autoctl`` keeps its configuration and state under the formati
 (``XDG_CONFIG_HOME``, ``XDG_DATA_HOME``), so formations in other folders do not meet.
 
 The monitor's timings are shortened for one machine (:data:`FAST_FAILOVER`): a dead primary
-is replaced in ~10 s instead of ~50 s with the defaults, which allow for a busy network.
+is replaced in ~10 s instead of ~50 s with the defaults, which allow for a busy network. They
+apply once every node serves, and are reset before the monitor stops: on a restart the
+nodes' last reports are old, and the short timings would fail the primary over before its
+keeper is back.
 """
 
 from __future__ import annotations
@@ -152,7 +155,9 @@ class Formation:
                            HOST, "--auth", "trust", "--no-ssl"])
         self._start("monitor")
         self._wait(lambda: self._monitor_answers(), deadline, "the monitor to answer")
-        self._tune_monitor()
+        # the default timings until every node serves: on a restart the nodes' last reports
+        # are old, and the short ones would fail the primary over before it is back
+        self._tune_monitor(fast=False)
         # the nodes made before start together: one started alone would look to the
         # monitor like the only survivor of a failure
         made = [name for name in self.node_names if self._created(name)]
@@ -170,20 +175,23 @@ class Formation:
                 echo(f"creating the standby {name} on {HOST}:{self.port(name)}")
                 self._start(name)
         self._wait(self._all_settled_checkpointing, deadline, "every node to serve")
+        self._tune_monitor(fast=True)
         for name in self.node_names:
             self._autoctl(["config", "set", "--pgdata", str(self.pgdata(name)),
                            "timeout.network_partition_timeout", str(PARTITION_TIMEOUT_S)])
 
     def down(self) -> list[str]:
-        """Stop the monitor and every node together (a fast shutdown); return those stopped."""
-        names = ["monitor", *self.node_names]
-        # all at once: a primary whose standbys stop first (or a monitor that sees the
-        # primary stop first) would start a failover. SIGINT is pg_autoctl's fast stop (its
-        # PostgreSQL too); SIGTERM would wait for every client to leave
-        running = [name for name in names if self.daemon(name).send(signal.SIGINT)]
+        """Stop the monitor, then every node together (a fast stop); return those stopped."""
+        # the monitor first, so that no failover is decided while the nodes stop; then the
+        # nodes at once, so that none sees the others go for a partition. SIGINT is
+        # pg_autoctl's fast stop (its PostgreSQL too); SIGTERM would wait for every client
+        if self._monitor_answers():
+            self._tune_monitor(fast=False, reload=False)  # the next start begins with defaults
+        stopped = ["monitor"] if self.daemon("monitor").stop(signal.SIGINT, timeout_s=60) else []
+        running = [name for name in self.node_names if self.daemon(name).send(signal.SIGINT)]
         for name in running:
             self.daemon(name).stop(signal.SIGINT, timeout_s=60)
-        return running
+        return stopped + running
 
     def start_node(self, name: str) -> None:
         """Start the keeper of ``name`` again (after a crash): it rejoins the formation."""
@@ -302,13 +310,15 @@ class Formation:
             return False
         return True
 
-    def _tune_monitor(self) -> None:
-        """Apply :data:`FAST_FAILOVER` to the monitor (``ALTER SYSTEM``, then reload)."""
+    def _tune_monitor(self, fast: bool, reload: bool = True) -> None:
+        """Apply :data:`FAST_FAILOVER` to the monitor, or go back to the defaults."""
         dsn = f"host={HOST} port={self.monitor_port} dbname=pg_auto_failover user={SUPERUSER}"
         with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
             for name, value in FAST_FAILOVER.items():
-                conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-            conn.execute("SELECT pg_reload_conf()")
+                conn.execute(f"ALTER SYSTEM SET {name} = '{value}'" if fast
+                             else f"ALTER SYSTEM RESET {name}")
+            if reload:
+                conn.execute("SELECT pg_reload_conf()")
 
     def _serves(self, name: str) -> bool:
         """Tell whether ``name``'s PostgreSQL answers (the monitor's view may be stale)."""
