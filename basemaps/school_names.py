@@ -86,7 +86,7 @@ def _named_levels(folded: str, amenity: str) -> tuple[str, ...]:
         "lower_secondary": bool(_LOWER.search(folded)),
         "upper_secondary": bool(_UPPER.search(folded)),
     }
-    return tuple(level for level in SCHOOL_LEVELS if found[level])
+    return tuple(level for level in SCHOOL_LEVELS if found.get(level))  # vocational: left out
 
 
 def classify_school(name: str, amenity: str = "school") -> SchoolClass | None:
