@@ -3,9 +3,9 @@
 The cluster of ``edugis cluster`` (``web.cluster``: app nodes of ``--workers`` uvicorn workers
 behind HAProxy, a pg_auto_failover primary with ``--standbys`` synchronous standbys) holds the
 demo city (``bench/web_load.py``'s, loaded once per run into a cluster under /tmp, ports
-5660-5740). The load is ``bench/web_load.py``'s mixed profile (60 % ``/api/nearest``, 25 %
-tiles z13-z16, 15 % small OGC pages) from ``--clients`` keep-alive clients, each from its own
-loopback address, through HAProxy:
+5660-5740, or the next free block of 100 up). The load is ``bench/web_load.py``'s mixed
+profile (60 % ``/api/nearest``, 25 % tiles z13-z16, 15 % small OGC pages) from
+``--clients`` keep-alive clients, each from its own loopback address, through HAProxy:
 
 1. one node: the second app node put in maintenance in HAProxy (its stats socket);
 2. two nodes: both in service; the same requests. Printed: requests per second, p50/p95/p99,
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from web_load import hammer, mixed_workload, run, workload  # noqa: E402
 
-from tests.support.cluster import Load, build_cluster, stored_rounds  # noqa: E402
+from tests.support.cluster import Load, build_cluster, free_base_port, stored_rounds  # noqa: E402
 from web.balancer import server_states, set_server_enabled  # noqa: E402
 from web.cluster import LocalCluster  # noqa: E402
 
@@ -150,7 +150,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="edugis-cluster-load-", dir="/tmp"))
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("EDUGIS_SECRET_KEY", "cluster-load-bench-secret-key-0123456789")
-    cluster = LocalCluster(root, nodes=2, standbys=args.standbys, base_port=BASE_PORT,
+    cluster = LocalCluster(root, nodes=2, standbys=args.standbys, base_port=free_base_port(BASE_PORT),
                            workers=args.workers, data_dir=root / "data")
     try:
         started = time.monotonic()

@@ -1,7 +1,8 @@
 """Chaos test of the highly available deployment (issue 14), also run by bench/cluster_chaos.py.
 
 A cluster of 2 app nodes behind HAProxy on a pg_auto_failover formation of a primary and 2
-synchronous standbys (``web.cluster``), all on 127.0.0.1 (ports 5640-5720), serving a small
+synchronous standbys (``web.cluster``), all on 127.0.0.1 (ports 5640-5720, or the next free block
+of 100 up), serving a small
 demo city under a bounded mixed load: 4 public clients reading the mixed profile of
 ``bench/web_load.py`` (60 % nearest schools, 25 % tiles, 15 % OGC pages) and an officer
 creating rounds one after the other.
@@ -30,10 +31,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cluster import Load, Officer, build_cluster, mixed_urls, stored_rounds
+from tests.support.cluster import Load, Officer, build_cluster, free_base_port, mixed_urls, stored_rounds
 from web.balancer import server_states
 from web.cluster import LocalCluster
 
+#: The first base port tried (``free_base_port``: another run may hold it).
 BASE_PORT = 5640
 #: Seconds within which the service must take writes again after the primary dies.
 FAILOVER_LIMIT_S = 30.0
@@ -48,7 +50,7 @@ def cluster() -> Iterator[LocalCluster]:
         env.setenv("EDUGIS_SECRET_KEY", "chaos-test-secret-key-shared-by-every-node")
         env.setenv("EDUGIS_ENVIRONMENT", "development")
         env.delenv("DATABASE_URL", raising=False)
-        cluster = LocalCluster(root, nodes=2, standbys=2, base_port=BASE_PORT,
+        cluster = LocalCluster(root, nodes=2, standbys=2, base_port=free_base_port(BASE_PORT),
                                data_dir=root / "data")
         try:
             started = time.monotonic()

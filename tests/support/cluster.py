@@ -8,19 +8,42 @@ import http.client
 import math
 import random
 import re
+import socket
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from gis_service import db
-from web.cluster import LocalCluster
+from web.cluster import APP_PORT_OFFSET, MAX_NODES, MAX_STANDBYS, SITE_PORT_OFFSET, LocalCluster
 
 OFFICER, PASSWORD = "chaos_officer", "Chaos officer password 2026"
+
+
+def free_base_port(first: int, step: int = 100, tries: int = 10) -> int:
+    """A base port for a cluster whose every port is free on 127.0.0.1, from ``first`` up by
+    ``step`` (another run of the same test, a CI job, may hold the first block)."""
+    offsets = [*range(0, 1 + 1 + MAX_STANDBYS), *range(APP_PORT_OFFSET, APP_PORT_OFFSET
+                                                       + MAX_NODES), SITE_PORT_OFFSET]
+    for base in range(first, first + step * tries, step):
+        if all(_port_free(base + offset) for offset in offsets):
+            return base
+    raise RuntimeError(f"no free block of ports from {first} (step {step})")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    # a PostgreSQL of another cluster may listen on its Unix socket only
+    return not Path(f"/var/run/postgresql/.s.PGSQL.{port}").exists()
 
 
 def build_cluster(cluster: LocalCluster, city_nodes: int,
