@@ -40,12 +40,17 @@ class Daemon:
         return self.log_dir / f"{self.name}.log"
 
     def pid(self) -> int | None:
-        """Return the pid of the process if it is running, else ``None``."""
+        """Return the pid of the process if it is running, else ``None``.
+
+        The pid file also holds the process's start time: a pid reused by another process
+        (after a reboot) is not taken for ours, so nothing else is ever signalled.
+        """
         try:
-            pid = int(self.pid_file.read_text().strip())
+            pid_text, started = self.pid_file.read_text().split()
+            pid = int(pid_text)
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        return pid if _alive(pid) and _start_time(pid) == started else None
 
     def start(self, argv: Sequence[str], env: Mapping[str, str], user: str | None = None,
               cwd: Path | None = None) -> int:
@@ -63,7 +68,7 @@ class Daemon:
                 list(argv), env=dict(env), cwd=cwd or "/", stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, user=user,
                 group=user, extra_groups=[] if user else None)
-        self.pid_file.write_text(f"{process.pid}\n")
+        self.pid_file.write_text(f"{process.pid} {_start_time(process.pid)}\n")
         _CHILDREN[process.pid] = process
         return process.pid
 
@@ -116,6 +121,14 @@ def _reap() -> None:
     for pid, process in list(_CHILDREN.items()):
         if process.poll() is not None:
             del _CHILDREN[pid]
+
+
+def _start_time(pid: int) -> str:
+    """When process ``pid`` started (clock ticks after boot, ``/proc/PID/stat``), or ''."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
 
 
 def _alive(pid: int) -> bool:
