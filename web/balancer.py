@@ -17,6 +17,10 @@ What the configuration (:func:`haproxy_config`) asks of HAProxy (Debian's ``hapr
   nodes anyway (each again as a ``backup`` server, unchecked): what they hold in memory (the
   finder's nearest schools, cached tiles, static files) is still served, and the rest gets
   the app's own 503 page in the visitor's language with ``Retry-After``, not HAProxy's;
+- with read nodes (app nodes whose database URL prefers a standby), send them the GETs and
+  HEADs of the public pages and APIs (:data:`PUBLIC_PATHS`), which then go on during a
+  failover of the primary; staff pages, sign-in and every POST go to the nodes on the
+  primary, so an officer reads what they wrote;
 - tell the nodes who the client is (``X-Forwarded-For``; the nodes believe it from
   ``EDUGIS_FORWARDED_ALLOW_IPS``, 127.0.0.1 by default) and keep the ``Host`` header, so
   sign-in's same-origin rule holds.
@@ -36,8 +40,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BACKEND = "app"
+#: The backend of the read nodes: app nodes on the standbys (public GETs only).
+READ_BACKEND = "readers"
+#: What the read nodes answer: GET and HEAD of the public pages and APIs. Everything else
+#: (staff pages, sign-in, every POST) goes to the nodes on the primary (read-your-writes).
+PUBLIC_PATHS = ("/api/", "/ogc/", "/static/", "/download/", "/schools", "/finder", "/compare",
+                "/data")
 #: The name suffix of each node's unchecked ``backup`` entry (used when no node is ready).
 BACKUP_SUFFIX = "-unchecked"
+
+
+HEALTH_CHECK = """    option httpchk
+    http-check send meth GET uri /readyz
+    http-check expect status 200
+    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1
+"""
 
 
 @dataclass(frozen=True)
@@ -50,8 +67,12 @@ class ServerState:
 
 
 def haproxy_config(port: int, servers: dict[str, int], stats_socket: Path,
-                   host: str = "127.0.0.1") -> str:
-    """Return HAProxy's configuration: ``host:port`` in front of ``servers`` (name -> port)."""
+                   readers: dict[str, int] | None = None, host: str = "127.0.0.1") -> str:
+    """Return HAProxy's configuration: ``host:port`` in front of ``servers`` (name -> port).
+
+    ``readers`` (name -> port) are app nodes on the standbys: public GETs and HEADs go to
+    those that pass ``/readyz``, to ``servers`` when none does.
+    """
     drop = ""
     if os.geteuid() == 0:  # bind, open the socket, then run as haproxy's own user
         try:
@@ -63,6 +84,20 @@ def haproxy_config(port: int, servers: dict[str, int], stats_socket: Path,
         f"    server {name} {host}:{server_port} check\n" for name, server_port in servers.items())
     lines += "".join(f"    server {name}{BACKUP_SUFFIX} {host}:{server_port} backup\n"
                      for name, server_port in servers.items())
+    routing, read_backend = "", ""
+    if readers:
+        routing = (f"    acl public_path path /\n    acl public_path path_beg {' '.join(PUBLIC_PATHS)}\n"
+                   f"    use_backend {READ_BACKEND} if {{ method GET HEAD }} public_path "
+                   f"{{ nbsrv({READ_BACKEND}) gt 0 }}\n")
+        read_lines = "".join(f"    server {name} {host}:{server_port} check\n"
+                             for name, server_port in readers.items())
+        read_backend = f"""
+backend {READ_BACKEND}
+    balance leastconn
+    # GETs only: a read node whose standby restarts (to follow a new primary) answers 503
+    # while another may still serve
+    retry-on conn-failure empty-response 503
+{HEALTH_CHECK}{read_lines}"""
     return f"""# made by edugis cluster (web/balancer.py); edit the layout, not this file
 global
     maxconn 4096
@@ -86,18 +121,14 @@ defaults
 
 frontend web
     bind {host}:{port}
-    default_backend {BACKEND}
+{routing}    default_backend {BACKEND}
 
 backend {BACKEND}
     balance leastconn
     option allbackups
     # a POST (sign-in, an upload, a run) is never sent twice: it may have committed
     http-request disable-l7-retry unless {{ method GET HEAD }}
-    option httpchk
-    http-check send meth GET uri /readyz
-    http-check expect status 200
-    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1
-{lines}"""
+{HEALTH_CHECK}{lines}{read_backend}"""
 
 
 def stats_command(stats_socket: Path, command: str) -> str:
@@ -120,12 +151,13 @@ def server_states(stats_socket: Path) -> list[ServerState]:
         return []
     rows = csv.DictReader(io.StringIO(answer.lstrip("# ")))
     return [ServerState(row["svname"], row["status"], int(row["stot"] or 0)) for row in rows
-            if row.get("pxname") == BACKEND and row["svname"] not in ("FRONTEND", "BACKEND")
+            if row.get("pxname") in (BACKEND, READ_BACKEND)
+            and row["svname"] not in ("FRONTEND", "BACKEND")
             and not row["svname"].endswith(BACKUP_SUFFIX)]
 
 
 def set_server_enabled(stats_socket: Path, name: str, enabled: bool) -> None:
-    """Put app node ``name`` back in service, or take it out (maintenance: no new requests)."""
+    """Put app node ``name`` (of the primary) back in service, or take it out (maintenance)."""
     state = "ready" if enabled else "maint"
     for server in (name, name + BACKUP_SUFFIX):
         answer = stats_command(stats_socket, f"set server {BACKEND}/{server} state {state}")

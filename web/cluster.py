@@ -48,7 +48,7 @@ from web.balancer import haproxy_config, server_states
 
 LAYOUT_FILE = "cluster.json"
 #: Offsets from the base port: the first app node, the site (HAProxy).
-APP_PORT_OFFSET, SITE_PORT_OFFSET = 11, 80
+APP_PORT_OFFSET, READ_PORT_OFFSET, SITE_PORT_OFFSET = 11, 21, 80
 MAX_NODES, MAX_STANDBYS = 9, 8
 
 
@@ -62,6 +62,9 @@ class LocalCluster:
         The folder of everything (databases, configuration, pid files, logs).
     nodes, standbys
         App nodes (``edugis serve``) and PostgreSQL standbys.
+    read_nodes
+        App nodes on the standbys (``target_session_attrs=prefer-standby``): HAProxy sends
+        them the public GETs (``web.balancer.PUBLIC_PATHS``).
     base_port
         The monitor's port; the others follow it (module docstring).
     workers
@@ -76,11 +79,14 @@ class LocalCluster:
     base_port: int = 5600
     workers: int = 1
     data_dir: Path = field(default_factory=lambda: Path("var").resolve())
+    read_nodes: int = 0
 
     def __post_init__(self) -> None:
         """Refuse a layout whose ports would overlap."""
         if not 1 <= self.nodes <= MAX_NODES:
             raise InvalidValueError(f"--nodes: 1 to {MAX_NODES} app nodes, not {self.nodes}")
+        if not 0 <= self.read_nodes <= MAX_NODES:
+            raise InvalidValueError(f"--read-nodes: 0 to {MAX_NODES}, not {self.read_nodes}")
         if not 1 <= self.standbys <= MAX_STANDBYS:
             raise InvalidValueError(f"--standbys: 1 to {MAX_STANDBYS}, not {self.standbys}")
         if not 1024 <= self.base_port <= 65535 - SITE_PORT_OFFSET:
@@ -99,7 +105,7 @@ class LocalCluster:
             raise StateError(f"no cluster in {root} (edugis cluster up makes one)") from exc
         return cls(root=root, nodes=saved["nodes"], standbys=saved["standbys"],
                    base_port=saved["base_port"], workers=saved["workers"],
-                   data_dir=Path(saved["data_dir"]))
+                   data_dir=Path(saved["data_dir"]), read_nodes=saved.get("read_nodes", 0))
 
     def save(self) -> None:
         """Keep the layout in ``<root>/cluster.json``."""
@@ -114,11 +120,18 @@ class LocalCluster:
 
     @property
     def app_names(self) -> list[str]:
-        """The app nodes' names, ``app1`` first."""
+        """The app nodes' names on the primary, ``app1`` first."""
         return [f"app{i + 1}" for i in range(self.nodes)]
 
+    @property
+    def read_names(self) -> list[str]:
+        """The read nodes' names, ``read1`` first."""
+        return [f"read{i + 1}" for i in range(self.read_nodes)]
+
     def app_port(self, name: str) -> int:
-        """Return the port of app node ``name``."""
+        """Return the port of app node ``name`` (of the primary, or a read node)."""
+        if name in self.read_names:
+            return self.base_port + READ_PORT_OFFSET + self.read_names.index(name)
         return self.base_port + APP_PORT_OFFSET + self.app_names.index(name)
 
     @property
@@ -168,9 +181,9 @@ class LocalCluster:
     def start_apps(self, echo: Callable[[str], None] = lambda _: None,
                    timeout_s: float = 300.0) -> None:
         """Start every app node that is not running; return once each answers ``/readyz``."""
-        for name in self.app_names:
+        for name in [*self.app_names, *self.read_names]:
             self.start_app(name, echo)
-        for name in self.app_names:
+        for name in [*self.app_names, *self.read_names]:
             self.wait_ready(name, timeout_s)
 
     def start_app(self, name: str, echo: Callable[[str], None] = lambda _: None) -> None:
@@ -178,10 +191,12 @@ class LocalCluster:
         daemon = self.daemon(name)
         if daemon.pid() is not None:
             return
-        echo(f"starting app node {name} on {HOST}:{self.app_port(name)}")
+        reads = name in self.read_names
+        echo(f"starting {'read' if reads else 'app'} node {name} on {HOST}:{self.app_port(name)}")
         env = {key: value for key, value in os.environ.items()
                if key not in ("DATABASE_URL", "EDUGIS_DATABASE_URL")}
-        env.update({"DATABASE_URL": self.database_url, "EDUGIS_DATA_DIR": str(self.data_dir),
+        env.update({"DATABASE_URL": self.formation.url(read_write=not reads),
+                    "EDUGIS_DATA_DIR": str(self.data_dir),
                     "NUMBA_NUM_THREADS": "1"})
         daemon.start([sys.executable, "-c", "from web.cli import main; main()", "serve",
                       "--host", HOST, "--port", str(self.app_port(name)),
@@ -204,7 +219,7 @@ class LocalCluster:
         config = self.root / "haproxy.cfg"
         config.write_text(haproxy_config(
             self.site_port, {name: self.app_port(name) for name in self.app_names},
-            self.stats_socket))
+            self.stats_socket, {name: self.app_port(name) for name in self.read_names}))
         daemon = self.daemon("haproxy")
         if daemon.pid() is None:
             echo(f"starting HAProxy on {self.site_url}")
@@ -213,7 +228,8 @@ class LocalCluster:
         deadline = time.monotonic() + timeout_s
         while True:
             states = server_states(self.stats_socket)
-            if len(states) == self.nodes and all(s.status == "UP" for s in states):
+            if len(states) == self.nodes + self.read_nodes and all(
+                    s.status == "UP" for s in states):
                 return
             if daemon.pid() is None or time.monotonic() > deadline:
                 log = daemon.log_file.read_text(errors="replace")[-3000:]
@@ -226,7 +242,7 @@ class LocalCluster:
         stopped = []
         if self.daemon("haproxy").stop(signal.SIGTERM, timeout_s=10):
             stopped.append("haproxy")
-        for name in self.app_names:
+        for name in [*self.read_names, *self.app_names]:
             # SIGTERM: uvicorn finishes the requests under way
             if self.daemon(name).stop(signal.SIGTERM, timeout_s=30):
                 stopped.append(name)
@@ -238,7 +254,8 @@ class LocalCluster:
         balancer = {s.name: s.status for s in server_states(self.stats_socket)}
         apps = [{"name": name, "url": f"http://{HOST}:{self.app_port(name)}",
                  "running": self.daemon(name).pid() is not None,
-                 "haproxy": balancer.get(name, "-")} for name in self.app_names]
+                 "haproxy": balancer.get(name, "-"), "reads_only": name in self.read_names}
+                for name in [*self.app_names, *self.read_names]]
         running = (len(database) == 1 + self.standbys and all(n.settled for n in database)
                    and all(app["running"] and app["haproxy"] == "UP" for app in apps)
                    and self.daemon("haproxy").pid() is not None)

@@ -32,7 +32,8 @@ def _echo_status(status: dict[str, Any]) -> None:
     typer.echo(f"site: {status['site']}  (HAProxy: "
                f"{'running' if status['haproxy'] else 'stopped'})")
     for app_node in status["apps"]:
-        typer.echo(f"  app node {app_node['name']}: {app_node['url']}  "
+        kind = "read node (public GETs, on a standby)" if app_node["reads_only"] else "app node"
+        typer.echo(f"  {kind} {app_node['name']}: {app_node['url']}  "
                    f"{'running' if app_node['running'] else 'stopped'}, in HAProxy "
                    f"{app_node['haproxy']}")
     typer.echo(f"database: pg_auto_failover monitor {status['monitor']} "
@@ -50,8 +51,11 @@ def _echo_status(status: dict[str, Any]) -> None:
 def up(
     nodes: Annotated[int, typer.Option(help="app nodes (edugis serve)")] = 2,
     standbys: Annotated[int, typer.Option(help="PostgreSQL standbys (synchronous)")] = 2,
+    read_nodes: Annotated[int, typer.Option(
+        help="app nodes on the standbys, for the public GETs (they go on during a failover)")] = 1,
     base_port: Annotated[int, typer.Option(
-        help="first port: the monitor; PostgreSQL +1.., app nodes +11.., the site +80")] = 5600,
+        help="first port: the monitor; PostgreSQL +1.., app nodes +11.., read nodes +21.., "
+             "the site +80")] = 5600,
     workers: Annotated[int, typer.Option(help="uvicorn workers per app node")] = 1,
     city: Annotated[str, typer.Option(
         help="load a city before the app nodes start: real (the HCMC bundle, as edugis demo; "
@@ -73,7 +77,8 @@ def up(
         cluster = LocalCluster.load(root)
     else:
         cluster = LocalCluster(root, nodes=nodes, standbys=standbys, base_port=base_port,
-                               workers=workers, data_dir=get_settings().data_dir.resolve())
+                               workers=workers, data_dir=get_settings().data_dir.resolve(),
+                               read_nodes=read_nodes)
     if city != "none":
         cluster.start_database(echo=typer.echo)
         _load_city(cluster.database_url, city)

@@ -20,7 +20,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from gis_service import db
-from web.cluster import APP_PORT_OFFSET, MAX_NODES, MAX_STANDBYS, SITE_PORT_OFFSET, LocalCluster
+from web.cluster import (
+    APP_PORT_OFFSET,
+    MAX_NODES,
+    MAX_STANDBYS,
+    READ_PORT_OFFSET,
+    SITE_PORT_OFFSET,
+    LocalCluster,
+)
 
 OFFICER, PASSWORD = "chaos_officer", "Chaos officer password 2026"
 
@@ -28,8 +35,8 @@ OFFICER, PASSWORD = "chaos_officer", "Chaos officer password 2026"
 def free_base_port(first: int, step: int = 100, tries: int = 10) -> int:
     """A base port for a cluster whose every port is free on 127.0.0.1, from ``first`` up by
     ``step`` (another run of the same test, a CI job, may hold the first block)."""
-    offsets = [*range(0, 1 + 1 + MAX_STANDBYS), *range(APP_PORT_OFFSET, APP_PORT_OFFSET
-                                                       + MAX_NODES), SITE_PORT_OFFSET]
+    offsets = [*range(0, 1 + 1 + MAX_STANDBYS), *range(APP_PORT_OFFSET, APP_PORT_OFFSET + MAX_NODES),
+               *range(READ_PORT_OFFSET, READ_PORT_OFFSET + MAX_NODES), SITE_PORT_OFFSET]
     for base in range(first, first + step * tries, step):
         if all(_port_free(base + offset) for offset in offsets):
             return base
