@@ -20,6 +20,7 @@ from forecasting.scenario_cli import app as scenario_app
 from gis_service.cli import app as db_app
 from gis_service.errors import EdugisError
 from routing.cli import app as route_app
+from web.cluster_cli import app as cluster_app
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -37,6 +38,7 @@ app.add_typer(admissions_app, name="admissions")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(plan_app, name="plan")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(cluster_app, name="cluster")
 users_app = typer.Typer(help="Accounts of officers, planners and admins.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
