@@ -35,7 +35,10 @@ def test_the_scenario_map_and_ward_table(site: LiveServer) -> None:
         tab.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
         tab.on("request", lambda r: None if r.url.startswith(site.url)
                else watch.offsite_requests.append(r.url))
-        tab.on("requestfailed", lambda r: watch.failed_requests.append(r.url))
+        # tiles the map stops wanting when it zooms to the wards are cancelled by the
+        # browser (net::ERR_ABORTED): not a failure of the page
+        tab.on("requestfailed", lambda r: None if r.failure == "net::ERR_ABORTED"
+               else watch.failed_requests.append(r.url))
         tab.goto(f"{site.url}/login?next=/planner&lang=vi")
         tab.fill("input[name=username]", "quy_hoach")
         tab.fill("input[name=password]", PASSWORD)

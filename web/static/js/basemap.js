@@ -29,4 +29,39 @@
   window.edugisBounds = function (el) {
     return L.latLngBounds(JSON.parse(el.getAttribute("data-bounds")));
   };
+  /* Classes of a choropleth: a value's colour (the class whose lower break it reaches; null
+     is grey) and a legend. Labels default to "0", "1–49", "50–199", "200+" for counts. */
+  window.edugisScale = function (breaks, colours, labels) {
+    labels = labels || breaks.map(function (b, i) {
+      return i === 0 ? "0" : b + (i + 1 < breaks.length ? "–" + (breaks[i + 1] - 1) : "+");
+    });
+    return {
+      colour: function (value) {
+        if (value === null || value === undefined) { return "#cccccc"; }
+        var i = breaks.length - 1;
+        while (i > 0 && value < breaks[i]) { i -= 1; }
+        return colours[i];
+      },
+      legend: function (map, title) {
+        var control = L.control({position: "bottomright"});
+        control.onAdd = function () {
+          var box = L.DomUtil.create("div", "legend");
+          var head = document.createElement("strong");
+          head.textContent = title;
+          box.appendChild(head);
+          colours.forEach(function (c, i) {
+            var row = document.createElement("div");
+            var swatch = document.createElement("span");
+            swatch.className = "swatch";
+            swatch.style.background = c;
+            row.appendChild(swatch);
+            row.appendChild(document.createTextNode(" " + labels[i]));
+            box.appendChild(row);
+          });
+          return box;
+        };
+        control.addTo(map);
+      }
+    };
+  };
 })();

@@ -98,14 +98,7 @@
   edugisBasemap(map, el.getAttribute("data-tiles-url"));
   // sites above the wards whichever answer arrives first
   map.createPane("sites").style.zIndex = "650";
-  var BREAKS = [0, 1, 50, 200];
-  var COLOURS = ["#f7f7f7", "#fdcc8a", "#fc8d59", "#d7301f"];
-
-  function colour(shortfall) {
-    var i = BREAKS.length - 1;
-    while (i > 0 && shortfall < BREAKS[i]) { i -= 1; }
-    return COLOURS[i];
-  }
+  var scale = edugisScale([0, 1, 50, 200], ["#f7f7f7", "#fdcc8a", "#fc8d59", "#d7301f"]);
 
   function getJson(url) {
     return fetch(url, {credentials: "same-origin"}).then(function (r) {
@@ -114,35 +107,13 @@
     });
   }
 
-  function legend(title) {
-    var control = L.control({position: "bottomright"});
-    control.onAdd = function () {
-      var box = L.DomUtil.create("div", "legend");
-      var head = document.createElement("strong");
-      head.textContent = title;
-      box.appendChild(head);
-      BREAKS.forEach(function (b, i) {
-        var row = document.createElement("div");
-        var swatch = document.createElement("span");
-        swatch.className = "swatch";
-        swatch.style.background = COLOURS[i];
-        row.appendChild(swatch);
-        row.appendChild(document.createTextNode(
-          i === 0 ? " 0" : " " + b + (i + 1 < BREAKS.length ? "–" + (BREAKS[i + 1] - 1) : "+")));
-        box.appendChild(row);
-      });
-      return box;
-    };
-    control.addTo(map);
-  }
-
   var gapsUrl = el.getAttribute("data-gaps-url");
   if (gapsUrl) {
     getJson(gapsUrl).then(function (data) {
       var layer = L.geoJSON(data, {
         className: "gap-ward",
         style: function (f) {
-          return {color: "#555", weight: 1, fillOpacity: 0.7, fillColor: colour(f.properties.shortfall_seats)};
+          return {color: "#555", weight: 1, fillOpacity: 0.7, fillColor: scale.colour(f.properties.shortfall_seats)};
         },
         onEachFeature: function (f, l) {
           var p = f.properties;
@@ -152,7 +123,7 @@
         }
       }).addTo(map);
       el.setAttribute("data-gap-wards", String(data.features.length));
-      legend(el.getAttribute("data-legend"));
+      scale.legend(map, el.getAttribute("data-legend"));
       if (data.features.length) { map.fitBounds(layer.getBounds()); }
     }).catch(function (e) { console.error(e); });
   }

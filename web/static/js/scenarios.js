@@ -10,23 +10,16 @@
   edugisBasemap(map, el.getAttribute("data-tiles-url"));
   var format = new Intl.NumberFormat(el.getAttribute("data-lang") === "en" ? "en" : "vi",
                                      {maximumFractionDigits: 1});
-  var BREAKS = [-Infinity, -60, -10, -1, 1, 10];
-  var COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#f7f7f7", "#fc8d59", "#d73027"];
-  var LABELS = ["< −60", "−60…−10", "−10…−1", "±1", "1…10", "> 10"];
-
-  function colour(value) {
-    if (value === null || value === undefined) { return "#cccccc"; }
-    var i = BREAKS.length - 1;
-    while (i > 0 && value < BREAKS[i]) { i -= 1; }
-    return COLOURS[i];
-  }
+  var scale = edugisScale([-Infinity, -60, -10, -1, 1, 10],
+                          ["#1a9850", "#91cf60", "#d9ef8b", "#f7f7f7", "#fc8d59", "#d73027"],
+                          ["< −60", "−60…−10", "−10…−1", "±1", "1…10", "> 10"]);
 
   var wardsText = el.getAttribute("data-wards");
   if (wardsText) {
     var wards = L.geoJSON(JSON.parse(wardsText), {
       className: "scen-ward",
       style: function (f) {
-        return {color: "#555", weight: 1, fillOpacity: 0.6, fillColor: colour(f.properties.change_s)};
+        return {color: "#555", weight: 1, fillOpacity: 0.6, fillColor: scale.colour(f.properties.change_s)};
       },
       onEachFeature: function (f, l) {
         var p = f.properties;
@@ -38,24 +31,7 @@
       }
     }).addTo(map);
     el.setAttribute("data-ward-count", String(wards.getLayers().length));
-    var legend = L.control({position: "bottomright"});
-    legend.onAdd = function () {
-      var box = L.DomUtil.create("div", "legend");
-      var head = document.createElement("strong");
-      head.textContent = el.getAttribute("data-legend");
-      box.appendChild(head);
-      COLOURS.forEach(function (c, i) {
-        var row = document.createElement("div");
-        var swatch = document.createElement("span");
-        swatch.className = "swatch";
-        swatch.style.background = c;
-        row.appendChild(swatch);
-        row.appendChild(document.createTextNode(LABELS[i]));
-        box.appendChild(row);
-      });
-      return box;
-    };
-    legend.addTo(map);
+    scale.legend(map, el.getAttribute("data-legend"));
   }
 
   var editsText = el.getAttribute("data-edits");

@@ -7,22 +7,15 @@
   var map = L.map(el, {maxZoom: 18, minZoom: 9});
   map.fitBounds(edugisBounds(el));
   edugisBasemap(map, el.getAttribute("data-tiles-url"));
-  var BREAKS = [0, 1, 50, 200];
-  var COLOURS = ["#f7f7f7", "#c6dbef", "#6baed6", "#08519c"];
+  var scale = edugisScale([0, 1, 50, 200], ["#f7f7f7", "#c6dbef", "#6baed6", "#08519c"]);
   var format = new Intl.NumberFormat(el.getAttribute("data-lang") === "en" ? "en" : "vi",
                                      {maximumFractionDigits: 0});
-
-  function colour(value) {
-    var i = BREAKS.length - 1;
-    while (i > 0 && value < BREAKS[i]) { i -= 1; }
-    return COLOURS[i];
-  }
 
   var data = JSON.parse(el.getAttribute("data-features"));
   var layer = L.geoJSON(data, {
     className: "streaming-ward",
     style: function (f) {
-      return {color: "#555", weight: 1, fillOpacity: 0.7, fillColor: colour(f.properties.remainder || 0)};
+      return {color: "#555", weight: 1, fillOpacity: 0.7, fillColor: scale.colour(f.properties.remainder || 0)};
     },
     onEachFeature: function (f, l) {
       var p = f.properties;
@@ -34,23 +27,5 @@
   el.setAttribute("data-wards", String(data.features.length));
   if (data.features.length) { map.fitBounds(layer.getBounds()); }
 
-  var legend = L.control({position: "bottomright"});
-  legend.onAdd = function () {
-    var box = L.DomUtil.create("div", "legend");
-    var head = document.createElement("strong");
-    head.textContent = el.getAttribute("data-legend");
-    box.appendChild(head);
-    BREAKS.forEach(function (b, i) {
-      var row = document.createElement("div");
-      var swatch = document.createElement("span");
-      swatch.className = "swatch";
-      swatch.style.background = COLOURS[i];
-      row.appendChild(swatch);
-      row.appendChild(document.createTextNode(
-        i === 0 ? " 0" : " " + b + (i + 1 < BREAKS.length ? "–" + (BREAKS[i + 1] - 1) : "+")));
-      box.appendChild(row);
-    });
-    return box;
-  };
-  legend.addTo(map);
+  scale.legend(map, el.getAttribute("data-legend"));
 })();
