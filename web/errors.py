@@ -130,7 +130,9 @@ def error_response(request: Request, status: int, code: str, description: str,
                    headers: Mapping[str, str] | None = None) -> Response:
     """Answer the error as JSON, or as a page in the user's language for browsers."""
     if wants_html(request):
-        return _error_page(request, status, code, description, headers)
+        # the page's title says what happened in words; the code (e.g. "NotFound") is for programs
+        title = translate(f"http_{status}", lang_of(request)) if f"http_{status}" in TEXTS else code
+        return _error_page(request, status, title, description, headers)
     return JSONResponse(_error_body(code, description), status_code=status,
                         headers=dict(headers) if headers else None)
 
@@ -143,9 +145,6 @@ def in_language(request: Request, key: str) -> str:
 
 def _error_page(request: Request, status: int, title: str, message: str,
                 headers: Mapping[str, str] | None) -> Response:
-    # the page's title says what happened in words; the code (e.g. "NotFound") is for programs
-    if f"http_{status}" in TEXTS:
-        title = translate(f"http_{status}", lang_of(request))
     context = {"status": status, "title": title, "message": message, "next": request.url.path}
     if status == 503:
         page = _page_without_database(request, context)
