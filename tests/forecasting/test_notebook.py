@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,3 +35,7 @@ def test_planner_notebook_runs(empty_db: Engine, monkeypatch: pytest.MonkeyPatch
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "leaflet.js" in html and "unpkg" not in html and "cdn" not in html.lower()
     assert "after" in html  # the what-if table
+    # the transport scenario: a new bridge makes some wards faster, none slower
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    faster = re.search(r"'wards_faster': (\d+), 'wards_slower': (\d+)", text)
+    assert faster is not None and int(faster.group(1)) > 0 and int(faster.group(2)) == 0, text[-2000:]
