@@ -255,27 +255,8 @@ def compile_graph(
     edge_length = length_all[rows]
     edge_time = edge_length / (speed_kmh[rows] / 3.6)
     edge_two_way = two_way[rows]
-    p = len(rows)
 
-    # Arcs: every forward direction, then the backward direction of two-way edges.
-    back = np.flatnonzero(edge_two_way)
-    tail = np.concatenate([edge_u, edge_v[back]])
-    head = np.concatenate([edge_v, edge_u[back]])
-    arc_edge = np.concatenate([np.arange(p, dtype=np.int32), back.astype(np.int32)])
-    order = np.argsort(tail, kind="stable")
-    rank = np.empty(len(order), np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    edge_fwd_arc = rank[:p].copy()
-    edge_bwd_arc = np.full(p, -1, np.int32)
-    edge_bwd_arc[back] = rank[p:]
-    tail, head, arc_edge = tail[order], head[order], arc_edge[order]
-    arc_length = edge_length[arc_edge]
-    arc_time = edge_time[arc_edge]
-    arc_indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(tail, minlength=n), out=arc_indptr[1:])
-    rev_order = np.argsort(head, kind="stable").astype(np.int32)
-    rev_indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(head, minlength=n), out=rev_indptr[1:])
+    arcs = arc_arrays(edge_u, edge_v, edge_two_way, edge_length, edge_time, n)
 
     coords, offsets = _edge_coords(
         edges["geometry"].to_numpy(object)[rows], node_lonlat, edge_u, edge_v
@@ -286,14 +267,43 @@ def compile_graph(
         mode=profile.name, profile=profile, version=layer.version, component=component,
         metric_epsg=epsg, node_ids=node_ids, node_lonlat=node_lonlat,
         node_xy=node_xy,
-        arc_indptr=arc_indptr, arc_head=head.astype(np.int32),
-        arc_time_s=np.ascontiguousarray(arc_time), arc_length_m=np.ascontiguousarray(arc_length),
-        arc_edge=arc_edge.astype(np.int32), rev_indptr=rev_indptr,
-        rev_tail=tail[rev_order].astype(np.int32), rev_arc=rev_order,
-        edge_u=edge_u, edge_v=edge_v, edge_length_m=edge_length, edge_time_s=edge_time,
-        edge_fwd_arc=edge_fwd_arc, edge_bwd_arc=edge_bwd_arc, edge_row=rows.astype(np.int64),
+        **arcs, edge_u=edge_u, edge_v=edge_v, edge_length_m=edge_length, edge_time_s=edge_time,
+        edge_row=rows.astype(np.int64),
         edge_coords=np.column_stack([cx, cy]), edge_coord_offsets=offsets,
     )
+
+
+def arc_arrays(edge_u: NDArray[np.int32], edge_v: NDArray[np.int32], two_way: NDArray[np.bool_],
+          edge_length: FloatArray, edge_time: FloatArray, n: int) -> dict[str, Any]:
+    """Return the arc CSR arrays of the edges (the :class:`ModeGraph` fields named so).
+
+    Arcs are every forward direction, then the backward direction of two-way edges, sorted by
+    tail (stably, so a graph and its rebuild lay them out alike); ``rev_*`` index them by head.
+    """
+    p = len(edge_u)
+    back = np.flatnonzero(two_way)
+    tail = np.concatenate([edge_u, edge_v[back]])
+    head = np.concatenate([edge_v, edge_u[back]])
+    arc_edge = np.concatenate([np.arange(p, dtype=np.int32), back.astype(np.int32)])
+    order = np.argsort(tail, kind="stable")
+    rank = np.empty(len(order), np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    edge_bwd_arc = np.full(p, -1, np.int32)
+    edge_bwd_arc[back] = rank[p:]
+    tail, head, arc_edge = tail[order], head[order], arc_edge[order]
+    arc_indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(tail, minlength=n), out=arc_indptr[1:])
+    rev_order = np.argsort(head, kind="stable").astype(np.int32)
+    rev_indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(head, minlength=n), out=rev_indptr[1:])
+    return {
+        "arc_indptr": arc_indptr, "arc_head": head.astype(np.int32),
+        "arc_time_s": np.ascontiguousarray(edge_time[arc_edge]),
+        "arc_length_m": np.ascontiguousarray(edge_length[arc_edge]),
+        "arc_edge": arc_edge.astype(np.int32), "rev_indptr": rev_indptr,
+        "rev_tail": tail[rev_order].astype(np.int32), "rev_arc": rev_order,
+        "edge_fwd_arc": rank[:p].copy(), "edge_bwd_arc": edge_bwd_arc,
+    }
 
 
 def _morton(xy: FloatArray) -> NDArray[np.uint64]:

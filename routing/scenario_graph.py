@@ -26,7 +26,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +36,7 @@ from shapely.ops import substring
 from basemaps.roads import lengths_m
 from gis_service.errors import InputError, Problem
 from routing._grid import SegmentGrid, _segment_cells, build_grid
-from routing.graph import FloatArray, ModeGraph
+from routing.graph import FloatArray, ModeGraph, arc_arrays
 from routing.scenario_edits import ClosureEdit, Edit, MetroEdit, RoadEdit
 from routing.snap import segment_grid
 from routing.speeds import ModeProfile
@@ -353,7 +352,7 @@ def assemble(resolved: ResolvedEdits) -> ModeGraph:
     offsets = np.zeros(len(sizes) + 1, np.int64)
     np.cumsum(sizes, out=offsets[1:])
 
-    arcs = _arcs(edge_u, edge_v, two_way, edge_length, edge_time, n)
+    arcs = arc_arrays(edge_u, edge_v, two_way, edge_length, edge_time, n)
     digest = hashlib.blake2b(repr((resolved.u, resolved.v, resolved.time_s,
                                    np.flatnonzero(resolved.closed).tolist())).encode(),
                              digest_size=6).hexdigest()
@@ -383,35 +382,6 @@ def resolved_of(graph: ModeGraph) -> ResolvedEdits:
         raise ValueError("not a scenario graph")
 
     return graph.cached("scenario", missing)
-
-
-def _arcs(edge_u: NDArray[np.int32], edge_v: NDArray[np.int32], two_way: NDArray[np.bool_],
-          edge_length: FloatArray, edge_time: FloatArray, n: int) -> dict[str, Any]:
-    """Arc CSR arrays of the edges, laid out as :func:`routing.graph.compile_graph` does."""
-    p = len(edge_u)
-    back = np.flatnonzero(two_way)
-    tail = np.concatenate([edge_u, edge_v[back]])
-    head = np.concatenate([edge_v, edge_u[back]])
-    arc_edge = np.concatenate([np.arange(p, dtype=np.int32), back.astype(np.int32)])
-    order = np.argsort(tail, kind="stable")
-    rank = np.empty(len(order), np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    edge_bwd_arc = np.full(p, -1, np.int32)
-    edge_bwd_arc[back] = rank[p:]
-    tail, head, arc_edge = tail[order], head[order], arc_edge[order]
-    arc_indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(tail, minlength=n), out=arc_indptr[1:])
-    rev_order = np.argsort(head, kind="stable").astype(np.int32)
-    rev_indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(head, minlength=n), out=rev_indptr[1:])
-    return {
-        "arc_indptr": arc_indptr, "arc_head": head.astype(np.int32),
-        "arc_time_s": np.ascontiguousarray(edge_time[arc_edge]),
-        "arc_length_m": np.ascontiguousarray(edge_length[arc_edge]),
-        "arc_edge": arc_edge.astype(np.int32), "rev_indptr": rev_indptr,
-        "rev_tail": tail[rev_order].astype(np.int32), "rev_arc": rev_order,
-        "edge_fwd_arc": rank[:p].copy(), "edge_bwd_arc": edge_bwd_arc,
-    }
 
 
 def _scenario_grid(grid: SegmentGrid, base: ModeGraph, keep: NDArray[np.intp],
