@@ -39,6 +39,7 @@ from admissions.round_inputs import (
     lock_round,
 )
 from admissions.rounds import EmptyRoundError, RoundInfo, RoundStateError, audit, get_round
+from gis_service import request_keys
 from gis_service.errors import ConflictError, InputError, InvalidValueError, NotFoundError, Problem
 from gis_service.spatial import city_extent
 from gis_service.transactions import write_transaction
@@ -56,12 +57,19 @@ RESIDENCE = {1: "thuong_tru", 2: "tam_tru", 3: "khac"}
 
 
 def create_round(engine: Engine, round_id: str, grade: int, year: int, mechanism: str = "da",
-                 seed: int = 0, actor: str = "system") -> RoundInfo:
-    """Create a draft round."""
+                 seed: int = 0, actor: str = "system", request_key: str | None = None) -> RoundInfo:
+    """Create a draft round.
+
+    ``request_key`` is the form's one-time key (:mod:`gis_service.request_keys`): sent again,
+    the request creates nothing and returns the round the first one created.
+    """
     if grade not in GRADES:
         raise InvalidValueError(f"grade must be 1, 6 or 10, not {grade}")
     mechanism_from(mechanism)  # an unknown name is refused, naming the known ones
     with engine.begin() as conn:
+        created = request_keys.claim(conn, request_key, actor, "round.create", round_id)
+        if created is not None:
+            return get_round(conn, created)
         exists = conn.execute(sa.text("SELECT 1 FROM admission_rounds WHERE id = :r"),
                               {"r": round_id}).scalar()
         if exists:
@@ -96,10 +104,15 @@ def is_round_officer(engine: Engine, round_id: str, username: str) -> bool:
 
 
 def grant_round(engine: Engine, round_id: str, username: str, actor: str = "system",
-                revoke: bool = False) -> None:
-    """Make ``username`` (an officer) one of the round's officers, or remove them."""
+                revoke: bool = False, request_key: str | None = None) -> None:
+    """Make ``username`` (an officer) one of the round's officers, or remove them.
+
+    A ``request_key`` already used (the form sent again) changes nothing.
+    """
     get_round(engine, round_id)
     with engine.begin() as conn:
+        if request_keys.claim(conn, request_key, actor, "round.grant", round_id) is not None:
+            return
         role = conn.execute(sa.text("SELECT role FROM users WHERE username = :u"),
                             {"u": username}).scalar()
         if role != "officer":
@@ -487,10 +500,16 @@ def explain_applicant(engine: Engine, round_id: str, applicant_id: str) -> dict[
     return row._asdict()
 
 
-def publish_round(engine: Engine, round_id: str, actor: str = "system") -> None:
-    """Freeze a run round: no more imports, runs or overrides."""
+def publish_round(engine: Engine, round_id: str, actor: str = "system",
+                  request_key: str | None = None) -> None:
+    """Freeze a run round: no more imports, runs or overrides.
+
+    A ``request_key`` already used (the form sent again after it published) changes nothing.
+    """
 
     def publish(conn: Connection) -> None:
+        if request_keys.claim(conn, request_key, actor, "round.publish", round_id) is not None:
+            return
         row = lock_round(conn, round_id)  # an import or run in progress finishes first
         if row.status != "run":
             raise RoundStateError(f"round {round_id} is {row.status}; only a run round can be"

@@ -365,6 +365,22 @@ class LoginFailure(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class RequestKey(Base):
+    """A staff form's one-time key, stored in the transaction of the write it asked for.
+
+    A POST resent after its app node died finds its key and does not write twice
+    (:mod:`gis_service.request_keys`).
+    """
+
+    __tablename__ = "request_keys"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    #: What the first request wrote (say, the round it created): the answer of a resend.
+    target: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class AppSetting(Base):
     """Settings an admin changes at run time, such as the basemap in use (``basemap``)."""
 

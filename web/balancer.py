@@ -9,10 +9,13 @@ What the configuration (:func:`haproxy_config`) asks of HAProxy (Debian's ``hapr
   node (``retry-on conn-failure``, ``option redispatch``): safe for every method, the node
   got nothing;
 - GET and HEAD, which change nothing, are also resent when the node closed the connection
-  without answering (killed mid-request): ``retry-on empty-response``. Other methods are
-  never resent once sent (``disable-l7-retry``): a POST may have committed before its node
-  died, and sending it again could apply it twice. A 503 is not resent: during a failover
-  every node answers it, and resending would only multiply the load;
+  without answering (killed mid-request): ``retry-on empty-response``; so is a POST whose
+  form carries a one-time ``request_key`` (the staff forms that write: create, publish and
+  grant a round), which the write claims in its own transaction
+  (:mod:`gis_service.request_keys`): the resend finds it and does not write twice. Other
+  POSTs (sign-in, uploads, runs) are never resent once sent (``disable-l7-retry``): one may
+  have committed before its node died. A 503 is not resent: during a failover every node
+  answers it, and resending would only multiply the load;
 - when no node passes ``/readyz`` (the database is failing over), send requests to the
   nodes anyway (each again as a ``backup`` server, unchecked): what they hold in memory (the
   finder's nearest schools, cached tiles, static files) is still served, and the rest gets
@@ -46,6 +49,8 @@ READ_BACKEND = "readers"
 #: (staff pages, sign-in, every POST) goes to the nodes on the primary (read-your-writes).
 PUBLIC_PATHS = ("/api/", "/ogc/", "/static/", "/download/", "/schools", "/finder", "/compare",
                 "/data")
+#: The form field of a POST's one-time key: such a POST may be resent (see the module doc).
+REQUEST_KEY = "request_key"
 #: The name suffix of each node's unchecked ``backup`` entry (used when no node is ready).
 BACKUP_SUFFIX = "-unchecked"
 
@@ -126,8 +131,10 @@ frontend web
 backend {BACKEND}
     balance leastconn
     option allbackups
-    # a POST (sign-in, an upload, a run) is never sent twice: it may have committed
-    http-request disable-l7-retry unless {{ method GET HEAD }}
+    # a POST is sent twice only with a one-time request_key, which its write claims (the
+    # form's body is read for it); others (sign-in, an upload, a run) may have committed
+    option http-buffer-request
+    http-request disable-l7-retry unless {{ method GET HEAD }} or {{ req.body_param({REQUEST_KEY}) -m found }}
 {HEALTH_CHECK}{lines}{read_backend}"""
 
 

@@ -121,6 +121,8 @@ TEXTS: dict[str, tuple[str, str]] = {
 #: message and its Vietnamese ``str.format`` template filled with the pattern's groups (the
 #: English page shows the message as raised).
 ERRORS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"this form was already sent for another action"),
+     "biểu mẫu này đã được gửi cho một thao tác khác; hãy tải lại trang"),
     (re.compile(r"round (?P<r>\S+) is published and cannot be run again"),
      "đợt {r} đã công bố, không xét tuyển lại được"),
     (re.compile(r"round (?P<r>\S+) is published: its (?P<what>\w+) are frozen"),

@@ -33,7 +33,7 @@ from admissions.round_capacities import import_capacities
 from admissions.round_inputs import run_summary
 from gis_service.accounts import User, audit
 from gis_service.csv_cells import csv_text
-from gis_service.errors import EdugisError, InputError, NotFoundError, StateError
+from gis_service.errors import EdugisError, InputError, InvalidValueError, NotFoundError, StateError
 from gis_service.levels import EntryGrade
 from routing.speeds import DEFAULT_MAX_OFFROAD_M
 from web.auth import AdminUser, OfficerUser, check_csrf
@@ -58,6 +58,8 @@ MAX_KEY_CHARS = 32
 #: Address flags listed on the round page; the CSV has them all.
 MAX_FLAGS_SHOWN = 100
 ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: A form's one-time key (:mod:`gis_service.request_keys`); HAProxy may resend a POST with one.
+RequestKeyForm = Annotated[str, Form(pattern=r"^([0-9a-f]{32})?$")]
 
 
 def refusal_status(error: EdugisError) -> int:
@@ -300,17 +302,19 @@ def create_round(request: Request, engine: EngineDep, user: OfficerUser,
                  year: Annotated[int, Form(ge=2000, le=2100)],
                  mechanism: Annotated[MechanismName, Form()] = "da",
                  seed: Annotated[int, Form(ge=0)] = 0,
-                 csrf_token: Annotated[str, Form()] = "") -> Response:
-    """Create a draft round, then go to its page."""
+                 csrf_token: Annotated[str, Form()] = "",
+                 request_key: RequestKeyForm = "") -> Response:
+    """Create a draft round, then go to its page (the round created first, if sent again)."""
     check_csrf(request, csrf_token)
     round_id = round_id.strip()
     if not ROUND_ID.match(round_id):
         return _home(request, engine, user, translate("bad_round_id", lang_of(request)), 400)
     try:
-        service.create_round(engine, round_id, grade, year, mechanism, seed, actor=user.username)
+        info = service.create_round(engine, round_id, grade, year, mechanism, seed,
+                                    actor=user.username, request_key=request_key)
     except ValueError as error:
         return _home(request, engine, user, error_text(error, lang_of(request)), 400)
-    return RedirectResponse(f"/officer/rounds/{round_id}", status_code=303)
+    return RedirectResponse(f"/officer/rounds/{quote(info.id)}", status_code=303)
 
 
 @router.get("/officer/rounds/{round_id}", response_class=HTMLResponse)
@@ -562,11 +566,13 @@ def override(round_id: str, applicant_id: str, request: Request, engine: EngineD
 @router.post("/officer/rounds/{round_id}/officers", response_model=None)
 def grant(round_id: str, request: Request, engine: EngineDep, user: AdminUser,
           username: Annotated[str, Form(max_length=64)],
-          csrf_token: Annotated[str, Form()] = "") -> Response:
+          csrf_token: Annotated[str, Form()] = "",
+          request_key: RequestKeyForm = "") -> Response:
     """Make an officer one of the round's officers (admins only)."""
     check_csrf(request, csrf_token)
     try:
-        service.grant_round(engine, round_id, username.strip(), actor=user.username)
+        service.grant_round(engine, round_id, username.strip(), actor=user.username,
+                            request_key=request_key)
     except ValueError as error:
         return _round_page(request, engine, user, round_id, status_code=400,
                            error=error_text(error, lang_of(request)))
@@ -576,7 +582,8 @@ def grant(round_id: str, request: Request, engine: EngineDep, user: AdminUser,
 @router.post("/officer/rounds/{round_id}/publish", response_model=None)
 def publish(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
             csrf_token: Annotated[str, Form()] = "",
-            confirm: Annotated[bool, Form()] = False) -> Response:
+            confirm: Annotated[bool, Form()] = False,
+            request_key: RequestKeyForm = "") -> Response:
     """Freeze a run round: its forms disappear and further actions are refused.
 
     The form's box (``confirm``), which says how many allocations and overrides are frozen,
@@ -587,8 +594,8 @@ def publish(round_id: str, request: Request, engine: EngineDep, user: RoundUser,
         return _round_page(request, engine, user, round_id, status_code=400,
                            error=translate("publish_unconfirmed", lang_of(request)))
     try:
-        service.publish_round(engine, round_id, actor=user.username)
-    except StateError as error:
+        service.publish_round(engine, round_id, actor=user.username, request_key=request_key)
+    except (StateError, InvalidValueError) as error:
         return _round_page(request, engine, user, round_id, status_code=refusal_status(error),
                            error=error_text(error, lang_of(request)))
     return RedirectResponse(f"/officer/rounds/{round_id}", status_code=303)

@@ -17,10 +17,13 @@ from sqlalchemy.engine import Engine
 
 from basemaps.hcmc_store import has_synthetic_data
 from gis_service.directory import data_date
+from gis_service.request_keys import new_key
 from web.auth import csrf_token, ensure_csrf_cookie, optional_user
 from web.i18n import LANG_COOKIE, lang_of, translate
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+#: ``{{ request_key() }}``: a fresh one-time key for a staff form that writes.
+TEMPLATES.env.globals["request_key"] = new_key
 
 
 def language_context(request: Request) -> dict[str, Any]:

@@ -7,10 +7,10 @@ serving a small demo city under a bounded mixed load: 4 public clients reading t
 profile of ``bench/web_load.py`` (60 % nearest schools, 25 % tiles, 15 % OGC pages) and an
 officer creating rounds one after the other.
 
-- ``kill -9`` of an app node and of a read node: no read fails (HAProxy resends a GET the
-  dead node did not answer and stops sending it new ones); a POST is never resent (it may
-  have committed), so the one write sent to the node as it died (before HAProxy took it out)
-  may be answered with an error, and only that one.
+- ``kill -9`` of an app node and of a read node: no request fails. HAProxy resends a GET the
+  dead node did not answer and stops sending it new ones; the officer's form carries a
+  one-time ``request_key``, so HAProxy resends that POST too, and the write, which claims the
+  key in its own transaction, is done once whether or not the dead node committed it.
 - ``kill -9`` of the primary (its keeper and PostgreSQL): a standby is promoted by the
   monitor, the public reads go on meanwhile (on the read nodes), writes succeed again within
   30 s, every write acknowledged is in the database (synchronous replication), and the old
@@ -77,7 +77,7 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> No
         time.sleep(0.2)
 
 
-def test_killing_an_app_node_fails_no_read_and_loses_no_acknowledged_write(
+def test_killing_an_app_node_fails_no_request_and_loses_no_acknowledged_write(
         cluster: LocalCluster, urls: list[str]) -> None:
     load = Load(cluster.site_url, urls, prefix="appkill").start()
     try:
@@ -88,7 +88,15 @@ def test_killing_an_app_node_fails_no_read_and_loses_no_acknowledged_write(
         wait_until(lambda: all(s.status.startswith("DOWN") for s in server_states(
             cluster.stats_socket) if s.name in ("app1", "read1")), 10, "HAProxy to take them out")
         out_after_s = time.monotonic() - killed_at
-        time.sleep(3)
+
+        def served_after_kill(kind: str) -> int:
+            return sum(1 for o in list(load.outcomes)
+                       if o.kind == kind and o.ok and o.started >= killed_at)
+
+        # the service goes on: reads and writes answered after the kill (time-bounded, as a
+        # loaded machine answers slowly)
+        wait_until(lambda: served_after_kill("read") > 20 and served_after_kill("write") > 2, 30,
+                   "reads and writes to go on after the kill")
     finally:
         load.stop()
     after_kill = [o for o in load.outcomes if o.started >= killed_at]
@@ -98,13 +106,9 @@ def test_killing_an_app_node_fails_no_read_and_loses_no_acknowledged_write(
           f"{len(after_kill)} after the kill; HAProxy took the node out after {out_after_s:.1f} s;"
           f" failed reads {len(load.failed('read'))}, "
           f"failed writes (status, seconds after the kill) {failed_writes}")
-    assert load.failed("read") == []
-    assert sum(1 for o in after_kill if o.kind == "read" and o.ok) > 20
-    # only a write sent to the node as it died may fail (the writer sends one at a time):
-    # a POST is never resent, it may have committed
-    assert len(failed_writes) <= 1
-    assert all(started <= out_after_s for _, started, _ in failed_writes)
-    assert load.acknowledged_writes() <= stored_rounds(cluster.database_url, "appkill")
+    assert load.failed("read") == [] and failed_writes == []
+    # every write answered is stored, once (a round id is a primary key)
+    assert load.acknowledged_writes() == stored_rounds(cluster.database_url, "appkill")
     # the node started again is put back in service by the health checks, and finds the
     # road graphs the nodes compiled in the shared folder
     assert list((cluster.data_dir / "cache" / "graphs").iterdir())

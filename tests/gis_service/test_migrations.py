@@ -26,7 +26,7 @@ def test_migrations_from_empty_create_every_table() -> None:
             postgis = conn.execute(sa.text("SELECT postgis_lib_version()")).scalar_one()
         engine.dispose()
         assert set(Base.metadata.tables) <= tables
-        assert version == "0011"
+        assert version == "0012"
         assert postgis.startswith("3.")
     finally:
         db.drop_database(rendered)

@@ -270,10 +270,17 @@ class Officer:
         return self._send("POST", "/logout", {"csrf_token": self.cookies.get("edugis_csrf", "")})[0]
 
     def create_round(self, round_id: str) -> int:
-        """Create a draft round; the status (303 when created)."""
+        """Create a draft round from the form, as a browser does; the status (303 when created).
+
+        The form's one-time ``request_key`` lets HAProxy resend the POST if its node dies.
+        """
+        status, page = self._send("GET", "/officer")
+        key = re.search(r'name="request_key" value="([0-9a-f]{32})"', page)
+        if status != 200 or key is None:
+            return status
         status, _ = self._send("POST", "/officer/rounds", {
             "round_id": round_id, "grade": "1", "year": "2026", "mechanism": "da", "seed": "0",
-            "csrf_token": self.cookies.get("edugis_csrf", "")})
+            "csrf_token": self.cookies.get("edugis_csrf", ""), "request_key": key.group(1)})
         return status
 
 
