@@ -36,6 +36,19 @@ def read_versions(conn: Connection) -> dict[str, int]:
     return {str(name): int(version) for name, version in rows}
 
 
+def database_identity(conn: Connection) -> str:
+    """Return what tells this database from any other: its cluster's system id and its oid.
+
+    A standby of the same cluster has the same identity (physical replication), so app nodes
+    reading a primary or its standbys share what they cache on disk; a database made again
+    under the same name gets a new oid, so nothing it caches is taken for the old one's.
+    """
+    row = conn.execute(sa.text(
+        "SELECT (SELECT system_identifier FROM pg_control_system()),"
+        " (SELECT oid FROM pg_database WHERE datname = current_database())")).one()
+    return f"{row[0]}-{row[1]}"
+
+
 def last_changed(conn: Connection) -> datetime | None:
     """Return when the map data last changed (the last write to a watched table)."""
     newest: datetime | None = conn.execute(
@@ -60,6 +73,8 @@ class DataVersions:
     def __init__(self, max_age_s: float = 2.0) -> None:
         self.max_age_s = max_age_s
         self._versions: Mapping[str, int] = {}
+        #: The database's :func:`database_identity`, read with the first versions.
+        self.identity: str | None = None
         self._read_at = -float("inf")
         self._lock = threading.Lock()  # guards _refreshing and _thread
         self._refreshing = False
@@ -95,6 +110,8 @@ class DataVersions:
     def _read(self, engine: Engine) -> None:
         try:
             with engine.connect() as conn:
+                if self.identity is None:
+                    self.identity = database_identity(conn)
                 self._versions = read_versions(conn)
         except sa.exc.SQLAlchemyError:
             LOG.exception("could not read the data versions; keeping the last ones")

@@ -91,7 +91,7 @@ def lifespan(settings: Settings, engine: Engine | None, on_start: StartHook | No
         app.state.settings = settings
         app.state.database = database
         app.state.data_versions = versions
-        app.state.tile_cache = TileCache()
+        app.state.tile_cache = TileCache(folder=settings.cache_path / "tiles")
         app.state.finder = finder
         # one large page at a time, one queued per client (web.large_pages); made here, in
         # the app's event loop

@@ -7,8 +7,13 @@ Paths follow the standard's order ``{tileMatrix}/{tileRow}/{tileCol}`` (z/y/x). 
 
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -32,28 +37,44 @@ BASEMAP_LAYERS = ("roads", "wards", "schools")
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"])
+LOG = logging.getLogger(__name__)
+
+#: A cached tile: its layers (collection ids), tile matrix set id, z, x, y.
+TileKey = tuple[tuple[str, ...], str, int, int, int]
+#: Tiles up to this zoom are shared on disk (HCMC holds ~35,000 tiles at z16; deeper ones,
+#: many and each rarely asked for, are rendered per process).
+MAX_SHARED_ZOOM = 16
 
 
 class TileCache:
-    """A small thread-safe LRU of rendered tiles, each with the data versions it came from.
+    """Rendered tiles, each with the data versions it came from: in memory, and on disk.
 
     The versions are those of :mod:`gis_service.changes`: a tile is only served while the
     versions of its tables are the same, so a change is visible within seconds and an
     unchanged tile is never rendered twice.
+
+    In memory, a small thread-safe LRU per process. On disk (``folder``, the app's
+    ``<cache_dir>/tiles``), tiles up to zoom :data:`MAX_SHARED_ZOOM`, under the database's
+    identity (:func:`gis_service.changes.database_identity`): the worker processes and the app
+    nodes that share the data folder share them, so a node started later, or again, serves the
+    tiles its peers rendered without rendering them (issue 14). Each file holds the versions
+    it was rendered from on its first line, and is replaced whole (written aside, then
+    renamed), so a reader never sees half a tile.
     """
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 4096, folder: Path | None = None) -> None:
         self._items: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], bytes]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+        self.folder = folder
 
     def __contains__(self, key: object) -> bool:
-        """Tell whether a tile is kept for ``key`` (current or not)."""
+        """Tell whether a tile is kept in memory for ``key`` (current or not)."""
         with self._lock:
             return key in self._items
 
     def get(self, key: tuple[Any, ...], stamp: tuple[int, ...]) -> bytes | None:
-        """Return the cached tile, or ``None`` when absent or rendered from other versions."""
+        """Return the tile kept in memory, or ``None`` when absent or rendered from other versions."""
         with self._lock:
             hit = self._items.get(key)
             if hit is None or hit[0] != stamp:
@@ -62,7 +83,7 @@ class TileCache:
             return hit[1]
 
     def put(self, key: tuple[Any, ...], stamp: tuple[int, ...], tile: bytes) -> None:
-        """Store a tile rendered from the data versions ``stamp``.
+        """Keep a tile rendered from the data versions ``stamp`` in memory.
 
         The least recently used one is evicted when full.
         """
@@ -71,6 +92,50 @@ class TileCache:
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+
+    def _file(self, identity: str | None, key: TileKey) -> Path | None:
+        layers, tms, z, x, y = key
+        if self.folder is None or identity is None or z > MAX_SHARED_ZOOM:
+            return None
+        return self.folder / identity / tms / "+".join(layers) / str(z) / str(x) / f"{y}.mvt"
+
+    def fetch(self, identity: str | None, key: TileKey, stamp: tuple[int, ...],
+              render: Callable[[], bytes]) -> bytes:
+        """Return the tile from disk when current there, else ``render()`` it and share it.
+
+        Kept in memory either way. Blocking (file access, rendering): call it off the event loop.
+        """
+        path = self._file(identity, key)
+        header = (",".join(map(str, stamp)) + "\n").encode()
+        tile = None
+        if path is not None:
+            try:
+                stored = path.read_bytes()
+            except OSError:
+                stored = b""
+            if stored.startswith(header):
+                tile = stored[len(header):]
+        if tile is None:
+            tile = render()
+            if path is not None:
+                _write_whole(path, header + tile)
+        self.put(key, stamp, tile)
+        return tile
+
+
+def _write_whole(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` aside, then rename it in place (a reader sees all or nothing).
+
+    A cache that cannot be written (disk full, read-only) is only logged.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".part",
+                                         delete=False) as part:
+            part.write(content)
+        os.replace(part.name, path)
+    except OSError as error:
+        LOG.warning("tile not shared on disk (%s): %s", path, error)
 
 
 def layer_tables(layers: tuple[str, ...]) -> tuple[str, ...]:
@@ -118,18 +183,18 @@ async def _tile_response(request: Request, layers: tuple[str, ...], tms: TileMat
     """
     cache = _cache(request.app.state)
     engine = await request_engine(request)
+    versions = data_versions(request.app.state)
     # the first call of a process reads the versions: in a worker thread, not on the loop
-    stamp = await run_in_threadpool(data_versions(request.app.state).stamp, engine,
-                                    layer_tables(layers))
+    stamp = await run_in_threadpool(versions.stamp, engine, layer_tables(layers))
     key = (layers, tms.id, z, x, y)
     tile = cache.get(key, stamp)
     if tile is None:
-        tile = await run_in_threadpool(render_tile, engine, layers, z, x, y, tms)
-        cache.put(key, stamp, tile)
+        tile = await run_in_threadpool(cache.fetch, versions.identity, key, stamp,
+                                       lambda: render_tile(engine, layers, z, x, y, tms))
     return Response(tile, media_type=MVT, headers={"Cache-Control": TILE_CACHE_CONTROL})
 
 
-def _cached_tile_key(path: str) -> tuple[tuple[str, ...], str, int, int, int] | None:
+def _cached_tile_key(path: str) -> TileKey | None:
     """Return the cache key of a tile path (base map or one collection), ``None`` for other paths."""
     parts = path.split("/")
     # "", "ogc", "tiles", tms, z, y, x  or  "", "ogc", "collections", id, "tiles", tms, z, y, x

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import mapbox_vector_tile
@@ -10,7 +11,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.support.web import tile_of
+from tests.conftest import database_env
+from tests.support.web import tile_of, wait_for
+from web.app import create_app
 
 MVT = "application/vnd.mapbox-vector-tile"
 CENTRE_LON, CENTRE_LAT = 106.64, 10.74  # inside the demo city
@@ -141,3 +144,40 @@ def test_cached_tiles_come_back_with_the_same_bytes_and_headers(
     # digits of other scripts ("²", Arabic-Indic zero) are not tile numbers, cached or not
     for odd in ("%C2%B2", "%D9%A0"):
         assert client.get(f"/ogc/tiles/WebMercatorQuad/15/{y}/{odd}").status_code == 400
+
+
+def test_app_nodes_share_rendered_tiles_through_the_data_folder(
+        demo_copy: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node started later serves the tiles another rendered, until the data change (issue 14)."""
+    import web.tiles
+
+    rendered: list[tuple[int, int, int]] = []
+    real = web.tiles.render_tile
+
+    def counted(engine: Engine, layers: tuple[str, ...], z: int, x: int, y: int, *rest: Any) -> bytes:
+        rendered.append((z, x, y))
+        return real(engine, layers, z, x, y, *rest)
+
+    monkeypatch.setattr(web.tiles, "render_tile", counted)
+    monkeypatch.setenv("EDUGIS_CACHE_DIR", str(tmp_path))
+    with demo_copy.connect() as conn:
+        school, lon, lat = conn.execute(sa.text(
+            "SELECT code, ST_X(geom), ST_Y(geom) FROM schools ORDER BY code LIMIT 1")).one()
+    x, y = tile_of(lon, lat, 15)
+    url = f"/ogc/tiles/WebMercatorQuad/15/{y}/{x}"
+    with database_env(demo_copy, monkeypatch), TestClient(create_app()) as first:
+        tile = first.get(url).content
+        deep_x, deep_y = tile_of(CENTRE_LON, CENTRE_LAT, 17)
+        assert first.get(f"/ogc/tiles/WebMercatorQuad/17/{deep_y}/{deep_x}").status_code == 200
+    assert tile and len(rendered) == 2
+    # one file: tiles deeper than z16 stay in each process's memory
+    (shared,) = (tmp_path / "tiles").rglob("*.mvt")
+    assert shared.parts[-3:] == ("15", str(x), f"{y}.mvt")
+    with database_env(demo_copy, monkeypatch), TestClient(create_app()) as later:
+        assert later.get(url).content == tile and len(rendered) == 2  # from disk, not rendered
+        with demo_copy.begin() as conn:
+            conn.execute(sa.text("UPDATE schools SET name = name || ' (mới)' WHERE code = :c"),
+                         {"c": school})
+        # the change is seen within the versions' refresh: rendered again, the file replaced
+        wait_for(lambda: later.get(url).content != tile, timeout_s=20)
+        assert len(rendered) == 3 and shared.read_bytes().endswith(later.get(url).content)
