@@ -155,13 +155,11 @@ def test_forecast_gaps_sites_and_what_if(planner: TestClient, planning_engine: E
     census = planner.get("/ogc/collections/capacity-gaps/items?basis=ward_census").json()
     assert census["numberMatched"] == 0  # the fallback steps aside once gaps are stored
 
-    started = time.monotonic()
     job = planner.post("/planner/sites", data={
         "level": LEVEL, "year": str(year), "threshold_min": str(MINUTES), "p": "2",
         "max_candidates": "60", "csrf_token": csrf(planner)}, headers={"Accept": "application/json"})
     # answered at once: the computation runs in the background, its status is polled
     assert job.status_code == 202 and job.json()["state"] == "running", job.text
-    assert time.monotonic() - started < 5
     again = planner.post("/planner/sites", data={"level": LEVEL, "year": str(year), "p": "1",
                                                   "csrf_token": csrf(planner)},
                          headers={"Accept": "application/json"})
