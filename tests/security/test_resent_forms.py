@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +24,7 @@ from admissions.rounds import RoundStateError
 from gis_service import request_keys
 from gis_service.errors import InvalidValueError
 from tests.support.officer_session import officer_session
+from tests.support.pg_activity import IDLE_IN_TRANSACTION, WAITS_FOR_LOCK, wait_for_session
 from tests.support.web import FIRST, SECOND, csrf
 
 
@@ -36,17 +36,6 @@ def _count(engine: Engine, sql: str, **params: object) -> int:
 def _audited(engine: Engine, action: str, target: str) -> int:
     return _count(engine, "SELECT count(*) FROM audit_log WHERE action = :a AND target = :t",
                   a=action, t=target)
-
-
-def _wait_for_lock_waiter(engine: Engine, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    with engine.connect() as conn:
-        while not conn.execute(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock'")).scalar_one():
-            assert time.monotonic() < deadline, "the resend did not wait for the first attempt"
-            time.sleep(0.02)
-            conn.rollback()
 
 
 def test_the_create_form_sent_twice_creates_one_round(engine: Engine,
@@ -94,9 +83,9 @@ def test_a_resend_waits_for_the_first_attempt_and_writes_once(engine: Engine,
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         began = pool.submit(first)
-        _wait_until_claimed(engine)
+        wait_for_session(engine, IDLE_IN_TRANSACTION, "the first attempt to claim its key")
         resent = pool.submit(service.create_round, engine, round_id, 1, 2026, request_key=key)
-        _wait_for_lock_waiter(engine)  # the resend waits on the key's row
+        wait_for_session(engine, WAITS_FOR_LOCK, "the resend to wait on the key's row")
         go_on.set()
         began.result(timeout=60)
         info = resent.result(timeout=60)
@@ -104,18 +93,6 @@ def test_a_resend_waits_for_the_first_attempt_and_writes_once(engine: Engine,
     assert _count(engine, "SELECT count(*) FROM admission_rounds WHERE id = :r", r=round_id) == 1
     # the resend did the write only when the first attempt did not
     assert _audited(engine, "round.create", round_id) == (0 if first_attempt == "commits" else 1)
-
-
-def _wait_until_claimed(engine: Engine, timeout_s: float = 60.0) -> None:
-    """Return once a session holds an open transaction that inserted a request key."""
-    deadline = time.monotonic() + timeout_s
-    with engine.connect() as conn:
-        while not conn.execute(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND state = 'idle in transaction'")).scalar_one():
-            assert time.monotonic() < deadline, "the first attempt did not begin"
-            time.sleep(0.02)
-            conn.rollback()
 
 
 def test_publish_sent_twice_publishes_once(demo_engine: Engine, tmp_path: Path) -> None:

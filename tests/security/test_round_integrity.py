@@ -9,7 +9,6 @@ round's lock or deadlocks against a writer meanwhile. Which transaction waits is
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,6 +28,7 @@ from gis_service.errors import ConflictError
 from gis_service.transactions import write_transaction
 from tests.conftest import database_env
 from tests.support.officer_session import officer_session
+from tests.support.pg_activity import WAITS_FOR_LOCK, wait_for_session
 from tests.support.web import csrf
 from web.cli import app
 
@@ -75,18 +75,6 @@ def _hook_mechanism(monkeypatch: pytest.MonkeyPatch, between: Callable[[], None]
         return result
 
     monkeypatch.setattr(service, "allocate", allocate_then_wait)
-
-
-def _wait_for_lock_waiter(engine: Engine, timeout_s: float = 60.0) -> None:
-    """Return once a session of this database waits for a lock (the other thread blocked)."""
-    deadline = time.monotonic() + timeout_s
-    with engine.connect() as conn:
-        while not conn.execute(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock'")).scalar_one():
-            assert time.monotonic() < deadline, "no session came to wait for the lock"
-            time.sleep(0.02)
-            conn.rollback()  # a fresh snapshot of pg_stat_activity each time
 
 
 @pytest.fixture
@@ -156,7 +144,7 @@ def test_a_run_waits_for_an_import_in_progress_then_refuses(
         change_round_inputs(importer, round_id, False, "applicants")
         importer.execute(sa.text("DELETE FROM applicants WHERE round_id = :r"), {"r": round_id})
         go.set()
-        _wait_for_lock_waiter(demo_engine)  # the run now waits to store
+        wait_for_session(demo_engine, WAITS_FOR_LOCK, "the run to wait to store")
         assert not run.done()
         transaction.commit()
     with pytest.raises(InputsChangedError):
@@ -181,7 +169,7 @@ def test_an_import_waits_for_a_run_storing_and_then_asks_to_discard_it(
         runner.execute(sa.text("UPDATE admission_rounds SET status = 'run' WHERE id = :r"),
                        {"r": round_id})
         imported: Future[int] = pool.submit(service.import_applicants, demo_engine, round_id, new)
-        _wait_for_lock_waiter(demo_engine)
+        wait_for_session(demo_engine, WAITS_FOR_LOCK, "a session to wait for the lock")
         transaction.commit()
     # the import saw the run only once it was stored: it refuses to drop it unasked
     with pytest.raises(RunDiscardError, match="5 allocation") as refused:
@@ -271,7 +259,7 @@ def test_publishing_waits_for_an_import_and_refuses_the_draft_it_leaves(
         transaction = importer.begin()
         change_round_inputs(importer, round_id, True, "applicants")  # confirmed import
         published = pool.submit(service.publish_round, demo_engine, round_id)
-        _wait_for_lock_waiter(demo_engine)
+        wait_for_session(demo_engine, WAITS_FOR_LOCK, "a session to wait for the lock")
         transaction.commit()
     # the import discarded the run: there is nothing to publish (was: a published empty round)
     with pytest.raises(service.RoundStateError, match="is draft"):
@@ -295,7 +283,8 @@ def test_a_deadlock_is_run_again_not_an_error(engine: Engine, pool: ThreadPoolEx
         transaction = other.begin()
         other.execute(sa.text("UPDATE race SET n = n + 10 WHERE id = 2"))
         retried: Future[int] = pool.submit(write_transaction, engine, one_then_two, what="test")
-        _wait_for_lock_waiter(engine)  # the helper holds row 1 and waits for row 2
+        # the helper holds row 1 and waits for row 2
+        wait_for_session(engine, WAITS_FOR_LOCK, "the helper to wait for row 2")
         # now this side waits for row 1: a deadlock. PostgreSQL ends the side that waited
         # first (its deadlock_timeout runs out first): the helper's transaction
         other.execute(sa.text("UPDATE race SET n = n + 10 WHERE id = 1"))
