@@ -70,3 +70,32 @@ else:
     raise AssertionError("an unknown name imported")
 """
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+def test_a_single_worker_compiles_after_the_city_loaded_with_parallel_kernels() -> None:
+    """``edugis demo`` loads the city (numba's threads launched), then serves one worker in the
+    same process: preparing the finder compiles more kernels, which numba refused once
+    ``NUMBA_NUM_THREADS`` had been set meanwhile (every nearest-school search then answered 500)."""
+    code = """
+import numpy as np
+from numba import njit, prange
+
+@njit(parallel=True)
+def total(a):
+    s = 0.0
+    for i in prange(a.size):
+        s += a[i]
+    return s
+
+total(np.ones(1000))  # the threads are launched, as by the city's loading
+from web.cli import worker_environment
+worker_environment(1)  # what `edugis demo` does before serving
+
+@njit
+def later(x):  # a kernel compiled afterwards, as the finder's are
+    return x + 1
+
+assert later(1) == 2
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -145,6 +145,19 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def worker_environment(workers: int) -> None:
+    """Set what worker processes inherit: one numba thread each (``NUMBA_NUM_THREADS=1``).
+
+    Only when the workers are other processes. A single worker runs in this process, which
+    may already have launched numba's threads (``edugis demo`` runs parallel kernels while it
+    loads the city): numba then refuses the variable's change at its next compilation, and
+    every search the finder prepares would fail. That worker sets its thread count itself
+    (:func:`served_app`).
+    """
+    if workers > 1:
+        os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+
 def served_app() -> FastAPI:
     """Build the app as ``edugis serve`` runs it, in each worker process.
 
@@ -233,7 +246,7 @@ def serve(
     from gis_service.db import get_engine
     from gis_service.settings import get_settings
 
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # inherited by the worker processes
+    worker_environment(workers or default_workers())
     # the workers share one listening socket and uvloop accepts every pending connection at
     # once, so a burst of clients could land on one worker (49 of 50 seen); one accept per
     # turn spreads them better (38/12 at worst in the same test), not evenly: SO_REUSEPORT
