@@ -411,3 +411,14 @@ def test_compare_with_none_or_five_ticked_is_a_friendly_page(
     watch.failed_requests[:] = [r for r in watch.failed_requests if not r.startswith("400 ")]
     watch.console_errors[:] = [e for e in watch.console_errors if "status of 400" not in e]
     watch.check()
+
+
+def test_ogc_html_pages_fit_the_screen(live: LiveServer, screen: tuple[Page, Watch, str]) -> None:
+    """The OGC API's HTML pages scroll only down, on a phone too (long media types wrap)."""
+    tab, watch, name = screen
+    width = SCREENS[name]["viewport"]["width"]  # type: ignore[index]
+    for path in ("/ogc?f=html", "/ogc/collections?f=html", "/ogc/collections/schools?f=html"):
+        tab.goto(live.url + path)
+        expect(tab.locator("h1")).to_be_visible()
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width, (path, name)
+    watch.check()
