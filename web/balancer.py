@@ -134,7 +134,8 @@ backend {BACKEND}
     # a POST is sent twice only with a one-time request_key, which its write claims (the
     # form's body is read for it); others (sign-in, an upload, a run) may have committed
     option http-buffer-request
-    http-request disable-l7-retry unless {{ method GET HEAD }} or {{ req.body_param({REQUEST_KEY}) -m found }}
+    acl keyed_form req.body_param({REQUEST_KEY}) -m reg ^[0-9a-f]{{32}}$
+    http-request disable-l7-retry unless {{ method GET HEAD }} or keyed_form
 {HEALTH_CHECK}{lines}{read_backend}"""
 
 
