@@ -111,7 +111,8 @@ def grant_round(engine: Engine, round_id: str, username: str, actor: str = "syst
     """
     get_round(engine, round_id)
     with engine.begin() as conn:
-        if request_keys.claim(conn, request_key, actor, "round.grant", round_id) is not None:
+        change = f"{round_id}:{'revoke' if revoke else 'grant'}:{username}"
+        if request_keys.claim(conn, request_key, actor, "round.grant", change) is not None:
             return
         role = conn.execute(sa.text("SELECT role FROM users WHERE username = :u"),
                             {"u": username}).scalar()

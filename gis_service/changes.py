@@ -75,6 +75,7 @@ class DataVersions:
         self._versions: Mapping[str, int] = {}
         #: The database's :func:`database_identity`, read with the first versions.
         self.identity: str | None = None
+        self._identity_failed = False
         self._read_at = -float("inf")
         self._lock = threading.Lock()  # guards _refreshing and _thread
         self._refreshing = False
@@ -110,13 +111,27 @@ class DataVersions:
     def _read(self, engine: Engine) -> None:
         try:
             with engine.connect() as conn:
-                if self.identity is None:
-                    self.identity = database_identity(conn)
                 self._versions = read_versions(conn)
         except sa.exc.SQLAlchemyError:
             LOG.exception("could not read the data versions; keeping the last ones")
         finally:
             self._read_at = time.monotonic()
+        if self.identity is None:
+            self._read_identity(engine)
+
+    def _read_identity(self, engine: Engine) -> None:
+        """Read the database's identity; until it is read, nothing is shared on disk.
+
+        Apart from the versions, so that a failure here never stops them from being read.
+        """
+        try:
+            with engine.connect() as conn:
+                self.identity = database_identity(conn)
+        except sa.exc.SQLAlchemyError:
+            level = logging.DEBUG if self._identity_failed else logging.WARNING
+            LOG.log(level, "could not read the database identity; tiles are not shared on disk",
+                    exc_info=True)
+            self._identity_failed = True
 
     def _read_in_background(self, engine: Engine) -> None:
         try:

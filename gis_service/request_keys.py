@@ -39,13 +39,18 @@ def claim(conn: Connection, key: str | None, username: str, action: str, target:
     When the key was stored by an earlier, committed request (the same form sent again),
     return that request's ``target`` (say, the round it created) and store nothing: the
     caller does not write again. No key (``None`` or ``""``): always new.
-    A malformed key, or one of another user or action, is refused (:class:`InvalidValueError`).
+    A malformed key, or one stored for another user, action or target (an old form edited and
+    sent again), is refused (:class:`InvalidValueError`).
     """
     if not key:
         return None
     if not KEY.fullmatch(key):
         raise InvalidValueError("request_key must be 32 hexadecimal digits")
-    conn.execute(sa.text(f"DELETE FROM request_keys WHERE created_at < now() - interval '{KEEP}'"))
+    # expired keys go, but never wait for them: a concurrent claim deleting the same rows
+    # would otherwise hold this write until its own transaction ends
+    conn.execute(sa.text(
+        "DELETE FROM request_keys WHERE key IN (SELECT key FROM request_keys"
+        f" WHERE created_at < now() - interval '{KEEP}' FOR UPDATE SKIP LOCKED)"))
     stored = conn.execute(sa.text(
         "INSERT INTO request_keys (key, username, action, target) VALUES (:k, :u, :a, :t)"
         " ON CONFLICT (key) DO NOTHING RETURNING key"),
@@ -54,6 +59,6 @@ def claim(conn: Connection, key: str | None, username: str, action: str, target:
         return None
     earlier = conn.execute(sa.text("SELECT username, action, target FROM request_keys WHERE key = :k"),
                            {"k": key}).one()
-    if (earlier.username, earlier.action) != (username, action):
+    if (earlier.username, earlier.action, earlier.target) != (username, action, target):
         raise InvalidValueError("this form was already sent for another action; reload the page")
     return str(earlier.target)

@@ -3,6 +3,7 @@ implementation inside the commands, and the packages load their public names on 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -96,6 +97,11 @@ def later(x):  # a kernel compiled afterwards, as the finder's are
     return x + 1
 
 assert later(1) == 2
+import os
+worker_environment(2)  # worker processes, started afresh, get one thread each
+assert os.environ["NUMBA_NUM_THREADS"] == "1"
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    environment = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env=environment)
     assert done.returncode == 0, done.stderr[-2000:]

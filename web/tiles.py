@@ -117,7 +117,9 @@ class TileCache:
                 tile = stored[len(header):]
         if tile is None:
             tile = render()
-            if path is not None:
+            # an empty tile (no data there) is only kept in memory: the disk holds at most the
+            # tiles that cover the city, whichever tiles strangers ask for
+            if path is not None and tile:
                 _write_whole(path, header + tile)
         self.put(key, stamp, tile)
         return tile
@@ -128,14 +130,18 @@ def _write_whole(path: Path, content: bytes) -> None:
 
     A cache that cannot be written (disk full, read-only) is only logged.
     """
+    part: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".part",
-                                         delete=False) as part:
-            part.write(content)
-        os.replace(part.name, path)
+                                         delete=False) as file:
+            part = Path(file.name)
+            file.write(content)
+        os.replace(part, path)
     except OSError as error:
         LOG.warning("tile not shared on disk (%s): %s", path, error)
+        if part is not None:
+            part.unlink(missing_ok=True)
 
 
 def layer_tables(layers: tuple[str, ...]) -> tuple[str, ...]:

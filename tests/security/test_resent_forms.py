@@ -60,6 +60,9 @@ def test_the_create_form_sent_twice_creates_one_round(engine: Engine,
         other = client.post(f"/officer/rounds/{round_id}/publish", data={
             "csrf_token": csrf(client), "confirm": "true", "request_key": key.group(1)})
         assert other.status_code == 400 and "tải lại trang" in other.text
+        # nor creates another round (an old form edited and sent again)
+        edited = client.post("/officer/rounds", data={**form, "round_id": f"{round_id}-b"})
+        assert edited.status_code == 400 and "tải lại trang" in edited.text
         bad = client.post("/officer/rounds", data={**form, "request_key": "not-a-key"})
         assert bad.status_code in (400, 422) and "request_key" in bad.text
     assert _count(engine, "SELECT count(*) FROM admission_rounds") == 1
@@ -111,3 +114,19 @@ def test_publish_sent_twice_publishes_once(demo_engine: Engine, tmp_path: Path) 
         service.publish_round(demo_engine, round_id, request_key=request_keys.new_key())
     with pytest.raises(InvalidValueError, match="another action"):
         service.grant_round(demo_engine, round_id, "nobody", request_key=key)
+
+
+def test_a_grant_key_grants_its_officer_only(engine: Engine) -> None:
+    from gis_service.accounts import create_user
+
+    round_id = f"grant-{uuid.uuid4().hex[:8]}"
+    service.create_round(engine, round_id, 1, 2026)
+    for name in ("lan", "minh"):
+        create_user(engine, name, "a long enough password 1", "officer")
+    key = request_keys.new_key()
+    service.grant_round(engine, round_id, "lan", request_key=key)
+    service.grant_round(engine, round_id, "lan", request_key=key)  # the resend
+    assert _audited(engine, "round.grant", round_id) == 1
+    with pytest.raises(InvalidValueError, match="reload the page"):  # the form edited, sent again
+        service.grant_round(engine, round_id, "minh", request_key=key)
+    assert service.round_officers(engine, round_id) == ["lan"]

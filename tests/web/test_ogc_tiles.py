@@ -169,15 +169,17 @@ def test_app_nodes_share_rendered_tiles_through_the_data_folder(
         tile = first.get(url).content
         deep_x, deep_y = tile_of(CENTRE_LON, CENTRE_LAT, 17)
         assert first.get(f"/ogc/tiles/WebMercatorQuad/17/{deep_y}/{deep_x}").status_code == 200
-    assert tile and len(rendered) == 2
-    # one file: tiles deeper than z16 stay in each process's memory
+        far = first.get("/ogc/tiles/WebMercatorQuad/15/0/0")  # the Arctic: no data, empty tile
+        assert far.status_code == 200 and far.content == b""
+    assert tile and len(rendered) == 3
+    # one file: tiles deeper than z16 and empty tiles stay in each process's memory
     (shared,) = (tmp_path / "tiles").rglob("*.mvt")
     assert shared.parts[-3:] == ("15", str(x), f"{y}.mvt")
     with database_env(demo_copy, monkeypatch), TestClient(create_app()) as later:
-        assert later.get(url).content == tile and len(rendered) == 2  # from disk, not rendered
+        assert later.get(url).content == tile and len(rendered) == 3  # from disk, not rendered
         with demo_copy.begin() as conn:
             conn.execute(sa.text("UPDATE schools SET name = name || ' (mới)' WHERE code = :c"),
                          {"c": school})
         # the change is seen within the versions' refresh: rendered again, the file replaced
         wait_for(lambda: later.get(url).content != tile, timeout_s=20)
-        assert len(rendered) == 3 and shared.read_bytes().endswith(later.get(url).content)
+        assert len(rendered) == 4 and shared.read_bytes().endswith(later.get(url).content)
