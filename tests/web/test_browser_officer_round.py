@@ -221,6 +221,14 @@ def test_round_page_on_a_phone_in_vietnamese(demo_site: LiveServer, demo_engine:
     try:
         _sign_in_and_create(tab, demo_engine, round_id)
         _fits(tab, 390)
+        # the rounds list: one card per round, every column on screen
+        tab.goto(f"{demo_site.url}/officer")
+        card = tab.locator("table.stack tbody tr", has_text=round_id)
+        expect(card.locator("td[data-label='Trạng thái']")).to_be_visible()
+        assert tab.evaluate("[...document.querySelectorAll('.table-scroll')]"
+                            ".every(box => box.scrollWidth <= box.clientWidth)")
+        card.locator("a").click()
+        expect(tab.locator("h1")).to_contain_text(round_id)
         expect(tab.locator("form.upload a.template")).to_have_text("Tải tệp mẫu (CSV)")
         tab.set_input_files("form.upload input[type=file]", str(good))
         tab.click("form.upload button[type=submit]")

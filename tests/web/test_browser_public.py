@@ -422,3 +422,26 @@ def test_ogc_html_pages_fit_the_screen(live: LiveServer, screen: tuple[Page, Wat
         expect(tab.locator("h1")).to_be_visible()
         assert tab.evaluate("document.documentElement.scrollWidth") <= width, (path, name)
     watch.check()
+
+
+#: Every table box on the page shows its whole width (nothing hidden past the screen's edge).
+TABLES_FIT = ("[...document.querySelectorAll('.table-scroll')]"
+              ".every(box => box.scrollWidth <= box.clientWidth)")
+
+
+def test_school_list_fits_the_screen(live: LiveServer, screen: tuple[Page, Watch, str]) -> None:
+    """Every column of the school list, the compare box too, is on screen; on a phone each
+    school reads as a card whose cells carry their column's name."""
+    tab, watch, name = screen
+    width = SCREENS[name]["viewport"]["width"]  # type: ignore[index]
+    tab.goto(live.url + "/schools")
+    pick = tab.locator("table.list tbody tr").first.locator("input[name=pick]")
+    expect(pick).to_be_visible()
+    box = pick.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= width, name
+    assert tab.evaluate(TABLES_FIT), name
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width, name
+    level = tab.locator("table.list tbody tr").first.locator("td").first
+    label = level.evaluate("cell => getComputedStyle(cell, '::before').content")
+    assert label == ('"Cấp học"' if width < 600 else "none"), (name, label)
+    watch.check()
