@@ -8,12 +8,15 @@ root the cluster belongs to, and runs as, the ``postgres`` system user.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,11 +103,27 @@ class Cluster:
         result = self._run(["pg_ctl", "status", "-D", str(self.pgdata)], check=False)
         return result.returncode == 0
 
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """Hold the cluster's lock file while starting or stopping it.
+
+        Processes doing so at once (the app and a command, parallel test workers) take turns:
+        two ``initdb`` or two ``pg_ctl start`` on one folder would break it.
+        """
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        with (self.data_dir.parent / f".{self.data_dir.name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
     def up(self) -> bool:
         """Initialise (first time) and start the cluster; return True if it was started now.
 
         A cluster already running is made durable if an older edugis configured it otherwise.
         """
+        with self._turn():
+            return self._up()
+
+    def _up(self) -> bool:
         if self.is_running():
             self._make_durable()
             return False
@@ -137,10 +156,11 @@ class Cluster:
 
     def down(self) -> bool:
         """Stop the cluster; return True if it was running."""
-        if not self.is_running():
-            return False
-        self._run(["pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.pgdata)])
-        return True
+        with self._turn():
+            if not self.is_running():
+                return False
+            self._run(["pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.pgdata)])
+            return True
 
     # ---- machinery -----------------------------------------------------------------
 

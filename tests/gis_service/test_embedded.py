@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -50,6 +52,23 @@ def test_cluster_up_down_reuse(cluster_dir: Path) -> None:
         engine.dispose()
     finally:
         cluster.down()
+
+
+def test_processes_starting_one_cluster_at_once_take_turns(cluster_dir: Path) -> None:
+    """Two test workers (or the app and a command) bring up the same new cluster together:
+    one initialises and starts it, the other finds it running."""
+    code = ("import sys\nfrom pathlib import Path\nfrom gis_service.embedded import Cluster\n"
+            "print(Cluster(Path(sys.argv[1])).up())")
+    starts = [subprocess.Popen([sys.executable, "-c", code, str(cluster_dir)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for _ in range(2)]
+    try:
+        answers = [start.communicate(timeout=180) for start in starts]
+        assert [start.returncode for start in starts] == [0, 0], [err for _, err in answers]
+        assert sorted(out.strip() for out, _ in answers) == ["False", "True"]
+        assert Cluster(cluster_dir).is_running()
+    finally:
+        Cluster(cluster_dir).down()
 
 
 def test_socket_directory_stays_short_for_deep_folders(tmp_path: Path) -> None:
