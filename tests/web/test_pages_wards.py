@@ -37,7 +37,7 @@ def test_a_ward_filter_lists_the_schools_of_that_ward(client: TestClient,
             " ON w.code = s.ward_code GROUP BY w.code, w.name ORDER BY w.code LIMIT 1")).one()
     html = client.get("/schools", params={"ward": ward}).text
     listed = re.findall(r'<a href="/schools/([^"]+)">', html)
-    assert sorted(listed) == sorted(expected) and f"<td>{name}</td>" in html
+    assert sorted(listed) == sorted(expected) and f"<td data-label=\"Phường/xã\">{name}</td>" in html
     api = client.get("/api/schools", params={"ward": ward}).json()["features"]
     assert sorted(f["id"] for f in api) == sorted(expected)
     assert {f["properties"]["ward_name"] for f in api} == {name}
