@@ -27,6 +27,7 @@ second (tests/security/test_rate_limit.py checks the limit; both documents decla
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -42,6 +43,12 @@ from sqlalchemy.engine import Engine
 from tests.conftest import database_env
 from web.app import create_app
 from web.collections import COLLECTIONS
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # the generated cases would be left out and the tests pass having checked nothing
+    raise pytest.UsageError("tests/web/test_schemathesis.py runs without pytest-xdist (-n): "
+                            "its generated cases are not run by xdist's workers (bin/test runs "
+                            "it on its own)")
 
 # Serving the documents touches no database, so they are read at collection time.
 OGC = schemathesis.openapi.from_asgi("/ogc/api", create_app())
